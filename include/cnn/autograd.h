@@ -1,0 +1,88 @@
+// Define-by-run reverse-mode autograd.
+//
+// Each differentiable op that sees an input requiring grad records a Node holding what its
+// backward needs (saved tensors are detached copies of the handles, so a node never keeps
+// its own output's graph alive). backward() runs the nodes in dependency order, sums the
+// gradients reaching each node, accumulates into leaves' .grad(), and releases each node's
+// saved tensors as soon as it has run unless retain_graph is set.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cnn/tensor.h"
+
+namespace cnn::autograd {
+
+using TensorList = std::vector<Tensor>;
+
+struct Edge {
+  std::shared_ptr<Node> node;  // null: that input needs no gradient
+  int input_nr = 0;            // which of node's outputs this edge feeds
+};
+
+class Node {
+ public:
+  virtual ~Node() = default;
+  // Gradients with respect to the inputs, one per next edge (undefined where not needed),
+  // given the gradients with respect to this node's outputs (undefined where none arrived).
+  virtual TensorList apply(const TensorList& grad_outputs) = 0;
+  virtual std::string name() const = 0;
+  // Frees saved tensors; a released node raises cnn::Error if applied again.
+  virtual void release() {}
+
+  std::vector<Edge> next_edges;
+  // Shapes of the outputs, used to make zero gradients for outputs no gradient reached.
+  std::vector<Shape> output_shapes;
+};
+
+// A node whose backward is a function: ops write forward and backward side by side.
+class FunctionNode final : public Node {
+ public:
+  using Backward = std::function<TensorList(const TensorList& grad_outputs)>;
+  FunctionNode(std::string name, Backward backward)
+      : name_(std::move(name)), backward_(std::move(backward)) {}
+  TensorList apply(const TensorList& grad_outputs) override;
+  std::string name() const override { return name_; }
+  void release() override { backward_ = nullptr; }
+
+ private:
+  std::string name_;
+  Backward backward_;
+};
+
+// Whether ops record the graph. Thread-local; on by default.
+bool grad_enabled();
+void set_grad_enabled(bool enabled);
+
+class NoGradGuard {
+ public:
+  NoGradGuard() : previous_(grad_enabled()) { set_grad_enabled(false); }
+  ~NoGradGuard() { set_grad_enabled(previous_); }
+  NoGradGuard(const NoGradGuard&) = delete;
+  NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// True when grad mode is on and any input requires grad.
+bool needs_grad(const TensorList& inputs);
+
+// Records `backward` as the grad_fn of `outputs`, with one edge per input. Does nothing when
+// no input requires grad or grad mode is off. The backward receives one gradient per output
+// (a zero tensor for outputs no gradient reached) and returns one per input (undefined where
+// that input needs none). Capture tensors in it through detach().
+void record(const char* name, const TensorList& inputs, const TensorList& outputs,
+            FunctionNode::Backward backward);
+
+// Runs back-propagation from `roots` seeded with `grads`.
+void run_backward(const TensorList& roots, const TensorList& grads, bool retain_graph);
+
+}  // namespace cnn::autograd
+
+namespace cnn {
+using autograd::NoGradGuard;
+}

@@ -1,0 +1,20 @@
+// The thread pool every kernel shares. Work is split into one contiguous range per thread,
+// decided by the thread count alone, so results are bit-identical run to run for a fixed
+// thread count.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+namespace cnn {
+
+// Number of threads kernels use (the calling thread included). Defaults to the number of
+// hardware threads, or CNN_NUM_THREADS when set.
+int num_threads();
+void set_num_threads(int n);
+
+// Calls fn(begin, end) on disjoint ranges covering [0, n), in parallel. Ranges are aligned to
+// `grain` elements (except the last). Nested calls from inside a worker run serially.
+void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
+
+}  // namespace cnn

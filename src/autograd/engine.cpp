@@ -1,0 +1,165 @@
+// The backward engine: dependency-counted traversal of the recorded graph.
+#include <deque>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "cnn/autograd.h"
+#include "cnn/error.h"
+
+namespace cnn::autograd {
+namespace {
+
+thread_local bool g_grad_enabled = true;
+
+// The sink of a leaf tensor: sums every gradient that reaches it into leaf.grad().
+class AccumulateGrad final : public Node {
+ public:
+  explicit AccumulateGrad(std::shared_ptr<TensorImpl> leaf) : leaf_(std::move(leaf)) {
+    output_shapes.push_back(leaf_->shape);
+  }
+  TensorList apply(const TensorList& grads) override {
+    Tensor leaf(leaf_);
+    const Tensor& g = grads[0];
+    CNN_CHECK(g.shape() == leaf.shape(), "autograd: gradient of shape ", to_string(g.shape()),
+              " reached a leaf of shape ", to_string(leaf.shape()));
+    Tensor sum = Tensor::empty(leaf.shape());
+    const std::vector<float> incoming = g.to_vector();
+    float* out = sum.data();
+    if (leaf.grad().defined()) {
+      const std::vector<float> old = leaf.grad().to_vector();
+      for (size_t i = 0; i < incoming.size(); ++i) out[i] = old[i] + incoming[i];
+    } else {
+      std::copy(incoming.begin(), incoming.end(), out);
+    }
+    // A fresh tensor each time: a stored gradient never aliases another tensor's memory.
+    leaf.set_grad(sum);
+    return {};
+  }
+  std::string name() const override { return "AccumulateGrad"; }
+
+ private:
+  std::shared_ptr<TensorImpl> leaf_;
+};
+
+Edge edge_of(const Tensor& t) {
+  if (!t.defined() || !t.requires_grad()) return {};
+  if (t.grad_fn()) return {t.grad_fn(), t.output_nr()};
+  return {std::make_shared<AccumulateGrad>(t.impl()), 0};
+}
+
+Tensor add_gradients(const Tensor& a, const Tensor& b) {
+  CNN_CHECK(a.shape() == b.shape(), "autograd: gradients of shapes ", to_string(a.shape()), " and ",
+            to_string(b.shape()), " reached the same output");
+  Tensor out = Tensor::empty(a.shape());
+  const std::vector<float> va = a.to_vector(), vb = b.to_vector();
+  float* o = out.data();
+  for (size_t i = 0; i < va.size(); ++i) o[i] = va[i] + vb[i];
+  return out;
+}
+
+}  // namespace
+
+bool grad_enabled() { return g_grad_enabled; }
+void set_grad_enabled(bool enabled) { g_grad_enabled = enabled; }
+
+TensorList FunctionNode::apply(const TensorList& grad_outputs) {
+  CNN_CHECK(backward_ != nullptr, "autograd: backward through ", name_,
+            " a second time, but its saved tensors were freed by the first backward; pass "
+            "retain_graph = true to the first call");
+  return backward_(grad_outputs);
+}
+
+bool needs_grad(const TensorList& inputs) {
+  if (!g_grad_enabled) return false;
+  for (const auto& t : inputs)
+    if (t.defined() && t.requires_grad()) return true;
+  return false;
+}
+
+void record(const char* name, const TensorList& inputs, const TensorList& outputs,
+            FunctionNode::Backward backward) {
+  if (!needs_grad(inputs)) return;
+  auto node = std::make_shared<FunctionNode>(name, std::move(backward));
+  node->next_edges.reserve(inputs.size());
+  for (const auto& t : inputs) node->next_edges.push_back(edge_of(t));
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    node->output_shapes.push_back(outputs[i].shape());
+    Tensor out = outputs[i];
+    out.set_grad_fn(node, static_cast<int>(i));
+  }
+}
+
+void run_backward(const TensorList& roots, const TensorList& grads, bool retain_graph) {
+  CNN_CHECK(roots.size() == grads.size(), "run_backward: ", roots.size(), " roots but ",
+            grads.size(), " gradients");
+  std::unordered_map<Node*, TensorList> buffers;
+  std::unordered_map<Node*, int> dependencies;
+  std::vector<std::shared_ptr<Node>> starts;
+
+  auto deposit = [&](const Edge& edge, const Tensor& grad) {
+    const auto& expected = edge.node->output_shapes[static_cast<size_t>(edge.input_nr)];
+    CNN_CHECK(grad.shape() == expected, "autograd: a gradient of shape ", to_string(grad.shape()),
+              " was passed to ", edge.node->name(), " whose output has shape ",
+              to_string(expected));
+    TensorList& buf = buffers[edge.node.get()];
+    if (buf.empty()) buf.resize(edge.node->output_shapes.size());
+    Tensor& slot = buf[static_cast<size_t>(edge.input_nr)];
+    slot = slot.defined() ? add_gradients(slot, grad) : grad;
+  };
+
+  for (size_t i = 0; i < roots.size(); ++i) {
+    Edge e = edge_of(roots[i]);
+    CNN_CHECK(e.node != nullptr, "backward(): root ", i, " does not require grad");
+    deposit(e, grads[i]);
+    starts.push_back(e.node);
+  }
+
+  // Count, for every node reachable from the roots, how many edges lead into it.
+  {
+    std::unordered_set<Node*> seen;
+    std::vector<Node*> stack;
+    for (auto& s : starts)
+      if (seen.insert(s.get()).second) stack.push_back(s.get());
+    while (!stack.empty()) {
+      Node* n = stack.back();
+      stack.pop_back();
+      for (const Edge& e : n->next_edges) {
+        if (!e.node) continue;
+        ++dependencies[e.node.get()];
+        if (seen.insert(e.node.get()).second) stack.push_back(e.node.get());
+      }
+    }
+  }
+
+  std::deque<std::shared_ptr<Node>> ready;
+  {
+    std::unordered_set<Node*> queued;
+    for (auto& s : starts)
+      if (dependencies[s.get()] == 0 && queued.insert(s.get()).second) ready.push_back(s);
+  }
+
+  NoGradGuard no_grad;
+  while (!ready.empty()) {
+    std::shared_ptr<Node> node = ready.front();
+    ready.pop_front();
+    TensorList inputs = std::move(buffers[node.get()]);
+    buffers.erase(node.get());
+    inputs.resize(node->output_shapes.size());
+    for (size_t i = 0; i < node->output_shapes.size(); ++i)
+      if (!inputs[i].defined()) inputs[i] = Tensor::zeros(node->output_shapes[i]);
+
+    TensorList out = node->apply(inputs);
+    if (!retain_graph) node->release();
+    CNN_CHECK(out.size() == node->next_edges.size() || node->next_edges.empty(), "autograd: ",
+              node->name(), " returned ", out.size(), " gradients for ", node->next_edges.size(),
+              " inputs");
+    for (size_t i = 0; i < node->next_edges.size(); ++i) {
+      const Edge& e = node->next_edges[i];
+      if (!e.node) continue;
+      if (out[i].defined()) deposit(e, out[i]);
+      if (--dependencies[e.node.get()] == 0) ready.push_back(e.node);
+    }
+  }
+}
+
+}  // namespace cnn::autograd

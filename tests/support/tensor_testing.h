@@ -1,0 +1,37 @@
+// Helpers for tests: random tensors and closeness measures.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "cnn/tensor.h"
+
+namespace cnn::testing {
+
+inline Tensor randn(const Shape& shape, uint64_t seed, float scale = 1.0f) {
+  Generator gen(seed);
+  return Tensor::normal(shape, 0.0f, scale, gen);
+}
+
+// max |a - b| / max(max |b|, tiny): the relative error the issues and docs quote.
+inline double relative_error(const Tensor& a, const Tensor& b) {
+  EXPECT_EQ(to_string(a.shape()), to_string(b.shape()));
+  const auto va = a.to_vector(), vb = b.to_vector();
+  if (va.size() != vb.size()) return INFINITY;
+  double diff = 0.0, scale = 1e-12;
+  for (size_t i = 0; i < va.size(); ++i) {
+    diff = std::max(diff, std::abs(static_cast<double>(va[i]) - vb[i]));
+    scale = std::max(scale, std::abs(static_cast<double>(vb[i])));
+  }
+  if (std::isnan(diff)) return INFINITY;
+  return diff / scale;
+}
+
+inline bool bit_identical(const Tensor& a, const Tensor& b) {
+  return a.shape() == b.shape() && a.to_vector() == b.to_vector();
+}
+
+}  // namespace cnn::testing

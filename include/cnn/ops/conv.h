@@ -1,0 +1,24 @@
+// Convolution, the lecture's
+//   L'[b, x, y, j] = sum_{dx, dy, i} W[dx, dy, i, j] * Padd(L, p)[b, s*x + d*dx, s*y + d*dy, i] + B[j]
+// with stride s, dilation d and G groups (each group of C/G input channels feeds its own
+// O/G output channels). Activations are NHWC, weights HWIO.
+#pragma once
+
+#include "cnn/shape.h"
+#include "cnn/tensor.h"
+
+namespace cnn {
+
+struct Conv2dOptions {
+  Size2 stride = 1;
+  Pad2d padding = 0;
+  Size2 dilation = 1;
+  int64_t groups = 1;
+};
+
+// x [N, H, W, C], weight [KH, KW, C / groups, O], bias [O] or undefined -> [N, OH, OW, O]
+// with OH = (H + pad_top + pad_bottom - dilation_h * (KH - 1) - 1) / stride_h + 1 (likewise OW).
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
+              const Conv2dOptions& options = {});
+
+}  // namespace cnn

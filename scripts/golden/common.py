@@ -1,0 +1,93 @@
+"""Shared helpers for the golden-data generators (run with Debian's python3-torch).
+
+Each case is one safetensors file, <out>/<family>/<case>.safetensors, holding tensors named
+  input.<name>        the op's inputs, in cnn's layout (NHWC activations, HWIO weights)
+  output.<name>       PyTorch's outputs, in cnn's layout
+  grad_output.<name>  the upstream gradient fed to backward for that output
+  grad.<name>         PyTorch's gradient for that input
+and metadata {"op": ..., "params": "<json>"} that tells the C++ test what to call.
+"""
+import json
+import os
+import struct
+import zlib
+
+import numpy as np
+import torch
+
+
+def nhwc(t):
+    """NCHW -> NHWC (the lecture's L[b, x, y, i])."""
+    return t.detach().permute(0, 2, 3, 1).contiguous()
+
+
+def hwio(w):
+    """OIHW -> HWIO (the lecture's W[dx, dy, i, j])."""
+    return w.detach().permute(2, 3, 1, 0).contiguous()
+
+
+def write_safetensors(path, tensors, metadata):
+    header = {"__metadata__": metadata}
+    blobs = []
+    offset = 0
+    for name in sorted(tensors):
+        t = tensors[name].detach().contiguous()
+        if t.dtype == torch.int64:
+            arr, dtype = t.numpy().astype("<i8"), "I64"
+        else:
+            arr, dtype = t.to(torch.float32).numpy().astype("<f4"), "F32"
+        data = arr.tobytes()
+        header[name] = {"dtype": dtype, "shape": list(t.shape),
+                        "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    text = json.dumps(header).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for b in blobs:
+            f.write(b)
+
+
+def save_case(out_dir, family, name, op, params, inputs, outputs, grad_outputs=None, grads=None):
+    folder = os.path.join(out_dir, family)
+    os.makedirs(folder, exist_ok=True)
+    tensors = {}
+    for prefix, group in (("input", inputs), ("output", outputs),
+                          ("grad_output", grad_outputs or {}), ("grad", grads or {})):
+        for key, value in group.items():
+            if value is not None:
+                tensors[f"{prefix}.{key}"] = value
+    write_safetensors(os.path.join(folder, name + ".safetensors"), tensors,
+                      {"op": op, "params": json.dumps(params)})
+
+
+def run_case(out_dir, family, name, op, params, inputs, forward, to_ours=None):
+    """Runs forward(**inputs) in PyTorch, back-propagates a seeded random upstream gradient,
+    and saves everything. `inputs` are PyTorch tensors in PyTorch's layout; those with
+    requires_grad get a gradient. `to_ours` maps an input or output name to the function that
+    converts it to cnn's layout (default: unchanged).
+    """
+    to_ours = to_ours or {}
+    conv = lambda key: to_ours.get(key, lambda t: t.detach())
+    result = forward(**inputs)
+    outputs = result if isinstance(result, dict) else {"y": result}
+    gen = torch.Generator().manual_seed(zlib.crc32(name.encode()))
+    grad_outputs = {}
+    differentiable = [t for t in inputs.values() if t.requires_grad]
+    if differentiable:
+        pairs = [(k, v) for k, v in outputs.items() if v.requires_grad]
+        for k, v in pairs:
+            grad_outputs[k] = torch.randn(v.shape, generator=gen)
+        torch.autograd.backward([v for _, v in pairs], [grad_outputs[k] for k, _ in pairs])
+    save_case(out_dir, family, name, op, params,
+              {k: conv(k)(v) for k, v in inputs.items()},
+              {k: conv(k)(v) for k, v in outputs.items()},
+              {k: conv(k)(v) for k, v in grad_outputs.items()},
+              {k: conv(k)(v.grad) for k, v in inputs.items() if v.requires_grad})
+
+
+def seeded(seed):
+    torch.manual_seed(seed)
+    np.random.seed(seed)

@@ -1,0 +1,29 @@
+"""Golden cases for broadcast arithmetic and reductions."""
+import torch
+
+from common import run_case, seeded
+
+FAMILY = "elementwise"
+
+
+def generate(out):
+    seeded(10)
+    r = lambda *s: torch.randn(*s, requires_grad=True)
+    for name, op, a, b in [
+        ("add_channel_broadcast", "add", r(2, 3, 5, 4), r(4)),
+        ("sub_same_shape", "sub", r(3, 7), r(3, 7)),
+        ("mul_channel_broadcast", "mul", r(1, 4, 3, 6), r(1, 1, 1, 6)),
+        ("mul_row_broadcast", "mul", r(2, 5, 1, 3), r(5, 4, 1)),
+        ("div_positive", "div", r(4, 5), torch.rand(5).add(0.5).requires_grad_()),
+    ]:
+        fn = {"add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div}[op]
+        run_case(out, FAMILY, name, op, {}, {"a": a, "b": b}, lambda a, b, fn=fn: fn(a, b))
+    for name, op, dims, keep in [
+        ("sum_all", "sum", [], False),
+        ("sum_spatial_keepdim", "sum", [1, 2], True),
+        ("mean_batch_spatial", "mean", [0, 1, 2], False),
+        ("mean_last", "mean", [-1], False),
+    ]:
+        fn = torch.sum if op == "sum" else torch.mean
+        forward = (lambda x, fn=fn: fn(x)) if not dims else (lambda x, fn=fn, d=dims, k=keep: fn(x, d, keepdim=k))
+        run_case(out, FAMILY, name, op, {"dims": dims, "keepdim": keep}, {"x": r(2, 3, 5, 4)}, forward)

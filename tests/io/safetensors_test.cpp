@@ -1,0 +1,112 @@
+// safetensors round trip, and hostile files: each gives a cnn::Error naming the problem.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "cnn/error.h"
+#include "cnn/io/safetensors.h"
+#include "support/tensor_testing.h"
+
+namespace cnn::io {
+namespace {
+
+namespace fs = std::filesystem;
+
+class SafetensorsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("cnn_st_test_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // A file with the given JSON header and `data_bytes` zero bytes of data.
+  std::string file(const std::string& header, size_t data_bytes, const std::string& name) {
+    std::string bytes(8, '\0');
+    for (int i = 0; i < 8; ++i)
+      bytes[static_cast<size_t>(i)] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
+    bytes += header + std::string(data_bytes, '\0');
+    const std::string path = (dir_ / name).string();
+    std::ofstream(path, std::ios::binary) << bytes;
+    return path;
+  }
+
+  std::string error_of(const std::string& path) {
+    try {
+      load_safetensors(path);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "no error";
+  }
+
+  void expect(const std::string& path, const std::string& needle) {
+    const std::string msg = error_of(path);
+    EXPECT_NE(msg.find(needle), std::string::npos) << "expected '" << needle << "', got: " << msg;
+    EXPECT_NE(msg.find(path), std::string::npos) << "the message should name the file: " << msg;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(SafetensorsTest, RoundTrip) {
+  const std::string path = (dir_ / "w.safetensors").string();
+  TensorMap in{{"conv.weight", testing::randn({3, 3, 2, 4}, 1)},
+               {"bn.num_batches_tracked", Tensor::from_data_i64({}, {7})},
+               {"empty", Tensor::zeros({0, 3})}};
+  save_safetensors(path, in, {{"format", "cnn"}});
+  Metadata meta;
+  TensorMap out = load_safetensors(path, &meta);
+  EXPECT_EQ(meta["format"], "cnn");
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_TRUE(testing::bit_identical(out["conv.weight"], in["conv.weight"]));
+  EXPECT_EQ(out["bn.num_batches_tracked"].to_vector_i64(), (std::vector<int64_t>{7}));
+  EXPECT_EQ(out["empty"].shape(), (Shape{0, 3}));
+  int files = 0;  // no temporary file is left behind
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir_)) ++files;
+  EXPECT_EQ(files, 1);
+}
+
+TEST_F(SafetensorsTest, HostileFiles) {
+  {
+    const std::string path = (dir_ / "tiny").string();
+    std::ofstream(path) << "abc";
+    expect(path, "shorter than the 8-byte header length");
+  }
+  {
+    const std::string path = (dir_ / "len").string();
+    std::ofstream(path, std::ios::binary) << std::string(8, '\xff') << "{}";
+    expect(path, "exceeds the limit");
+  }
+  {
+    const std::string path = (dir_ / "past").string();
+    std::ofstream(path, std::ios::binary) << std::string({100, 0, 0, 0, 0, 0, 0, 0}) << "{}";
+    expect(path, "reaches past the end of the file");
+  }
+  expect(file("{not json", 0, "json"), "header is not valid JSON");
+  expect(file("[1,2]", 0, "arr"), "not a JSON object");
+  expect(file(std::string(100, '[') + std::string(100, ']'), 0, "deep"), "nests deeper");
+  expect(file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,16]}})", 8, "off"),
+         "fall outside the 8-byte data section");
+  expect(file(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8, "size"),
+         "needs 12 bytes but data_offsets span 8");
+  expect(file(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})", 8,
+              "ovf"),
+         "overflows");
+  expect(file(R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8, "neg"),
+         "not a non-negative integer");
+  expect(file(R"({"a":{"dtype":"BF16","shape":[4],"data_offsets":[0,8]}})", 8, "dtype"),
+         "unsupported dtype 'BF16'");
+  expect(file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+              R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+              12, "overlap"),
+         "overlap");
+  expect(file(R"({"a":{"dtype":"F32","shape":[2]}})", 8, "missing"),
+         "needs dtype, shape and data_offsets");
+  expect(file(R"({"__metadata__":{"k":1}})", 0, "meta"), "is not a string");
+  expect((dir_ / "nonexistent").string(), "cannot open");
+}
+
+}  // namespace
+}  // namespace cnn::io

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what cnn needs on Debian 12, skipping what is already present (idempotent).
+#   scripts/setup.sh          build tools, libraries and the Fashion-MNIST data set
+#   scripts/setup.sh --test   the same, plus GoogleTest and PyTorch (the test oracle)
+set -euo pipefail
+
+packages=(
+  g++ cmake make              # compiler and build
+  zlib1g-dev                  # gzip (IDX files)
+  nlohmann-json3-dev          # JSON (safetensors headers, run records)
+  libcli11-dev                # command-line parsing
+  dataset-fashion-mnist       # the default data set, in /usr/share/datasets/fashion-mnist
+)
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(
+    libgtest-dev              # GoogleTest
+    python3-torch python3-torchvision python3-numpy  # PyTorch, the oracle for golden tests
+  )
+elif [[ $# -gt 0 ]]; then
+  echo "usage: scripts/setup.sh [--test]" >&2
+  exit 2
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "setup: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+echo "setup: installing ${missing[*]}"
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -18,6 +18,11 @@ struct Conv2dOptions {
 
 // x [N, H, W, C], weight [KH, KW, C / groups, O], bias [O] or undefined -> [N, OH, OW, O]
 // with OH = (H + pad_top + pad_bottom - dilation_h * (KH - 1) - 1) / stride_h + 1 (likewise OW).
+// Depthwise convolution is groups == C with weight [KH, KW, 1, K*C] (channel multiplier K).
+// Raises cnn::Error naming the argument and shapes for a wrong rank, channels that do not
+// match weight's in_channels * groups, C or O not divisible by groups, groups < 1, a
+// non-positive stride or dilation, negative padding, a bias not of shape [O], and a kernel
+// that spans more than the padded input (an output size below 1).
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
               const Conv2dOptions& options = {});
 

@@ -1,0 +1,135 @@
+#include "kernels/cpu/conv2d_depthwise.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "cnn/parallel.h"
+
+namespace cnn::kernels {
+namespace {
+
+// acc[c*K + k] += w[c*K + k] * v[c] for c < C, k < K; K == 1 is the common case and the
+// loop the compiler vectorizes.
+inline void multiply_add_expand(int64_t channels, int64_t multiplier, const float* w,
+                                const float* v, float* acc) {
+  if (multiplier == 1) {
+    for (int64_t c = 0; c < channels; ++c) acc[c] += w[c] * v[c];
+    return;
+  }
+  for (int64_t c = 0; c < channels; ++c)
+    for (int64_t k = 0; k < multiplier; ++k)
+      acc[c * multiplier + k] += w[c * multiplier + k] * v[c];
+}
+
+// acc[c] += sum_k w[c*K + k] * v[c*K + k]: the adjoint of multiply_add_expand in v.
+inline void multiply_add_reduce(int64_t channels, int64_t multiplier, const float* w,
+                                const float* v, float* acc) {
+  if (multiplier == 1) {
+    for (int64_t c = 0; c < channels; ++c) acc[c] += w[c] * v[c];
+    return;
+  }
+  for (int64_t c = 0; c < channels; ++c) {
+    float s = 0.0f;
+    for (int64_t k = 0; k < multiplier; ++k) s += w[c * multiplier + k] * v[c * multiplier + k];
+    acc[c] += s;
+  }
+}
+
+}  // namespace
+
+bool conv2d_depthwise_applies(const Conv2dGeometry& g) {
+  return g.groups > 1 && g.groups == g.in_c;
+}
+
+void conv2d_forward_depthwise(const Conv2dGeometry& g, const float* x, const float* w,
+                              const float* bias, float* y) {
+  const int64_t mult = g.group_out();
+  parallel_for(g.batch * g.out_h, 1, [&](int64_t row0, int64_t row1) {
+    for (int64_t row = row0; row < row1; ++row) {
+      const int64_t b = row / g.out_h, oy = row % g.out_h;
+      for (int64_t ox = 0; ox < g.out_w; ++ox) {
+        float* out = y + (row * g.out_w + ox) * g.out_c;
+        if (bias != nullptr) {
+          std::copy_n(bias, g.out_c, out);
+        } else {
+          std::fill_n(out, g.out_c, 0.0f);
+        }
+        for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
+          const int64_t iy = g.in_row(oy, ky);
+          if (iy < 0 || iy >= g.in_h) continue;
+          for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
+            const int64_t ix = g.in_col(ox, kx);
+            if (ix < 0 || ix >= g.in_w) continue;
+            multiply_add_expand(g.in_c, mult, w + (ky * g.kernel_w + kx) * g.out_c,
+                                x + ((b * g.in_h + iy) * g.in_w + ix) * g.in_c, out);
+          }
+        }
+      }
+    }
+  });
+}
+
+void conv2d_backward_data_depthwise(const Conv2dGeometry& g, const float* grad_y, const float* w,
+                                    float* grad_x) {
+  const int64_t mult = g.group_out();
+  parallel_for(g.batch * g.in_h, 1, [&](int64_t row0, int64_t row1) {
+    for (int64_t row = row0; row < row1; ++row) {
+      const int64_t b = row / g.in_h, iy = row % g.in_h;
+      for (int64_t ix = 0; ix < g.in_w; ++ix) {
+        float* out = grad_x + (row * g.in_w + ix) * g.in_c;
+        std::fill_n(out, g.in_c, 0.0f);
+        for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
+          // The output row oy with s*oy + d*ky - pad_top = iy, if there is one.
+          const int64_t ny = iy + g.pad_top - ky * g.dilation_h;
+          if (ny < 0 || ny % g.stride_h != 0 || ny / g.stride_h >= g.out_h) continue;
+          const int64_t oy = ny / g.stride_h;
+          for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
+            const int64_t nx = ix + g.pad_left - kx * g.dilation_w;
+            if (nx < 0 || nx % g.stride_w != 0 || nx / g.stride_w >= g.out_w) continue;
+            const int64_t ox = nx / g.stride_w;
+            multiply_add_reduce(g.in_c, mult, w + (ky * g.kernel_w + kx) * g.out_c,
+                                grad_y + ((b * g.out_h + oy) * g.out_w + ox) * g.out_c, out);
+          }
+        }
+      }
+    }
+  });
+}
+
+void conv2d_backward_weight_depthwise(const Conv2dGeometry& g, const float* x, const float* grad_y,
+                                      float* grad_w) {
+  const int64_t mult = g.group_out();
+  const int64_t w_size = g.kernel_h * g.kernel_w * g.out_c;
+  const int64_t rows = g.batch * g.out_h;
+  std::fill_n(grad_w, w_size, 0.0f);
+  if (rows == 0) return;
+  const int64_t blocks = std::min<int64_t>(num_threads(), rows);
+  std::vector<float> partial(static_cast<size_t>(blocks * w_size), 0.0f);
+  parallel_for(blocks, 1, [&](int64_t blk0, int64_t blk1) {
+    for (int64_t blk = blk0; blk < blk1; ++blk) {
+      float* acc = partial.data() + blk * w_size;
+      for (int64_t row = blk * rows / blocks; row < (blk + 1) * rows / blocks; ++row) {
+        const int64_t b = row / g.out_h, oy = row % g.out_h;
+        for (int64_t ox = 0; ox < g.out_w; ++ox) {
+          const float* dy = grad_y + (row * g.out_w + ox) * g.out_c;
+          for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
+            const int64_t iy = g.in_row(oy, ky);
+            if (iy < 0 || iy >= g.in_h) continue;
+            for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
+              const int64_t ix = g.in_col(ox, kx);
+              if (ix < 0 || ix >= g.in_w) continue;
+              multiply_add_expand(g.in_c, mult, dy, x + ((b * g.in_h + iy) * g.in_w + ix) * g.in_c,
+                                  acc + (ky * g.kernel_w + kx) * g.out_c);
+            }
+          }
+        }
+      }
+    }
+  });
+  for (int64_t blk = 0; blk < blocks; ++blk) {
+    const float* acc = partial.data() + blk * w_size;
+    for (int64_t i = 0; i < w_size; ++i) grad_w[i] += acc[i];
+  }
+}
+
+}  // namespace cnn::kernels

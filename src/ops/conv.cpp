@@ -1,0 +1,119 @@
+// conv2d: checks, algorithm choice and the backward node. The formulas, forward and backward
+// side by side, are in kernels/ref/conv2d_ref.h; the kernels used here must match those.
+//   forward          y  = conv(x, W) + b                         [N, OH, OW, O]
+//   backward data    dx = the transposed convolution of dy by W  [N, H, W, C]
+//   backward weight  dW[ky, kx, i, o] = sum_{b, oy, ox} dy * Padd(x) at the tap
+//   backward bias    db[o] = sum_{b, oy, ox} dy[b, oy, ox, o]
+// Algorithm: depthwise (groups == C) runs the direct kernel, everything else im2col + GEMM,
+// which handles 1x1 stride-1 unpadded convolution as a plain GEMM on the input.
+#include "cnn/ops/conv.h"
+
+#include "cnn/autograd.h"
+#include "cnn/ops/reduce.h"
+#include "kernels/cpu/conv2d_depthwise.h"
+#include "kernels/cpu/conv2d_im2col.h"
+#include "ops/checks.h"
+
+namespace cnn {
+namespace {
+
+using autograd::TensorList;
+using kernels::Conv2dGeometry;
+
+constexpr const char* kOp = "conv2d";
+
+void check_options(const Conv2dOptions& o) {
+  CNN_CHECK(o.groups >= 1, "conv2d: option 'groups' must be at least 1, got ", o.groups);
+  CNN_CHECK(o.stride.h >= 1 && o.stride.w >= 1, "conv2d: option 'stride' must be positive, got ",
+            o.stride);
+  CNN_CHECK(o.dilation.h >= 1 && o.dilation.w >= 1,
+            "conv2d: option 'dilation' must be positive, got ", o.dilation);
+  const Pad2d& p = o.padding;
+  CNN_CHECK(p.top >= 0 && p.bottom >= 0 && p.left >= 0 && p.right >= 0,
+            "conv2d: option 'padding' must not be negative, got ", p);
+}
+
+// Validates every argument and returns the geometry of the convolution.
+Conv2dGeometry check_conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                            const Conv2dOptions& o) {
+  detail::check_rank(x, 4, kOp, "x", "[batch, rows, cols, channels]");
+  detail::check_rank(weight, 4, kOp, "weight",
+                     "[kernel_rows, kernel_cols, in_channels / groups, out_channels]");
+  check_options(o);
+  const Shape& xs = x.shape();
+  const Shape& ws = weight.shape();
+  CNN_CHECK(ws[0] >= 1 && ws[1] >= 1 && ws[2] >= 1 && ws[3] >= 1,
+            "conv2d: argument 'weight' must have positive extents, got shape ", to_string(ws));
+  CNN_CHECK(xs[3] % o.groups == 0, "conv2d: x has ", xs[3],
+            " channels, not divisible by groups = ", o.groups, " (x shape ", to_string(xs), ")");
+  CNN_CHECK(ws[3] % o.groups == 0, "conv2d: weight has ", ws[3],
+            " output channels, not divisible by groups = ", o.groups, " (weight shape ",
+            to_string(ws), ")");
+  CNN_CHECK(xs[3] == ws[2] * o.groups, "conv2d: x has ", xs[3], " channels but weight of shape ",
+            to_string(ws), " with groups = ", o.groups, " expects ", ws[2] * o.groups,
+            " (in_channels / groups = ", ws[2], "); x shape ", to_string(xs));
+  if (bias.defined()) {
+    detail::check_rank(bias, 1, kOp, "bias", "[out_channels]");
+    CNN_CHECK(bias.size(0) == ws[3], "conv2d: argument 'bias' must have shape [", ws[3],
+              "] (one per output channel of weight ", to_string(ws), "), got shape ",
+              to_string(bias.shape()));
+  }
+  const Conv2dGeometry g =
+      kernels::make_conv2d_geometry(xs, ws, o.groups, o.stride, o.padding, o.dilation);
+  CNN_CHECK(g.out_h >= 1 && g.out_w >= 1, "conv2d: kernel ", ws[0], "x", ws[1], " with dilation ",
+            o.dilation, " spans ", o.dilation.h * (ws[0] - 1) + 1, "x",
+            o.dilation.w * (ws[1] - 1) + 1, ", larger than the padded input ",
+            xs[1] + o.padding.top + o.padding.bottom, "x", xs[2] + o.padding.left + o.padding.right,
+            " (x shape ", to_string(xs), ", padding ", o.padding, "): output size would be ",
+            g.out_h, "x", g.out_w);
+  return g;
+}
+
+}  // namespace
+
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
+              const Conv2dOptions& options) {
+  const Conv2dGeometry g = check_conv2d(x, weight, bias, options);
+  const bool depthwise = kernels::conv2d_depthwise_applies(g);
+  const Tensor xc = x.contiguous(), wc = weight.contiguous();
+  const Tensor bc = bias.defined() ? bias.contiguous() : Tensor();
+  const float* b = bc.defined() ? bc.data() : nullptr;
+  Tensor y = Tensor::empty({g.batch, g.out_h, g.out_w, g.out_c});
+  if (depthwise) {
+    kernels::conv2d_forward_depthwise(g, xc.data(), wc.data(), b, y.data());
+  } else {
+    kernels::conv2d_forward_im2col(g, xc.data(), wc.data(), b, y.data());
+  }
+
+  const bool need_x = x.requires_grad(), need_w = weight.requires_grad();
+  const bool need_b = bias.defined() && bias.requires_grad();
+  // Each gradient needs the other operand: dx needs W, dW needs x.
+  autograd::record(
+      "conv2d", {x, weight, bias}, {y},
+      [g, depthwise, need_x, need_w, need_b, x_saved = need_w ? xc.detach() : Tensor(),
+       w_saved = need_x ? wc.detach() : Tensor()](const TensorList& grads) {
+        const Tensor dy = grads[0].contiguous();
+        Tensor dx, dw, db;
+        if (need_x) {  // dx = conv_transpose(dy, W)
+          dx = Tensor::empty({g.batch, g.in_h, g.in_w, g.in_c});
+          if (depthwise) {
+            kernels::conv2d_backward_data_depthwise(g, dy.data(), w_saved.data(), dx.data());
+          } else {
+            kernels::conv2d_backward_data_im2col(g, dy.data(), w_saved.data(), dx.data());
+          }
+        }
+        if (need_w) {  // dW = sum over output pixels of dy * Padd(x) at each tap
+          dw = Tensor::empty({g.kernel_h, g.kernel_w, g.group_in(), g.out_c});
+          if (depthwise) {
+            kernels::conv2d_backward_weight_depthwise(g, x_saved.data(), dy.data(), dw.data());
+          } else {
+            kernels::conv2d_backward_weight_im2col(g, x_saved.data(), dy.data(), dw.data());
+          }
+        }
+        if (need_b) db = sum(dy, {0, 1, 2});  // db[o] = sum_{b, oy, ox} dy[b, oy, ox, o]
+        return TensorList{dx, dw, db};
+      });
+  return y;
+}
+
+}  // namespace cnn

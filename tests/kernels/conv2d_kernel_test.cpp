@@ -1,0 +1,206 @@
+// The fast conv2d kernels (im2col + GEMM, direct depthwise) against the reference loops, for
+// forward, backward data and backward weight, over a grid of every option: kernel sizes
+// (square, rectangular, 1x1), strides, symmetric and asymmetric padding, dilation, groups,
+// batch 1 and 2, non-square images, output widths that are not multiples of the GEMM's
+// 16-column tile and pixel counts that are not multiples of its 6-row tile. The im2col path is
+// also run with a tiny scratch buffer so that it goes through many chunks of output rows.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cnn/parallel.h"
+#include "kernels/cpu/conv2d_depthwise.h"
+#include "kernels/cpu/conv2d_im2col.h"
+#include "kernels/ref/conv2d_ref.h"
+#include "support/tensor_testing.h"
+
+namespace cnn {
+namespace {
+
+using kernels::Conv2dGeometry;
+
+enum class Algo { im2col, im2col_small_chunks, depthwise };
+
+struct ConvCase {
+  Shape x, w;  // [N, H, W, C], [KH, KW, C/groups, O]
+  int64_t groups = 1;
+  Size2 stride = 1;
+  Pad2d pad = 0;
+  Size2 dilation = 1;
+};
+
+Conv2dGeometry geometry(const ConvCase& c) {
+  return kernels::make_conv2d_geometry(c.x, c.w, c.groups, c.stride, c.pad, c.dilation);
+}
+
+std::string describe(const ConvCase& c) {
+  std::ostringstream out;
+  out << "x " << to_string(c.x) << " w " << to_string(c.w) << " groups " << c.groups << " stride "
+      << c.stride << " pad " << c.pad << " dilation " << c.dilation;
+  return out.str();
+}
+
+struct Results {
+  Tensor y, dx, dw;
+};
+
+// Outputs start as NaN so that a kernel that fails to write an element is caught.
+Tensor nan_filled(const Shape& shape) {
+  return Tensor::full(shape, std::numeric_limits<float>::quiet_NaN());
+}
+
+Results run(const Conv2dGeometry& g, Algo algo, bool reference, const Tensor& x, const Tensor& w,
+            const Tensor& bias, const Tensor& dy) {
+  Results r{nan_filled({g.batch, g.out_h, g.out_w, g.out_c}),
+            nan_filled({g.batch, g.in_h, g.in_w, g.in_c}),
+            nan_filled({g.kernel_h, g.kernel_w, g.group_in(), g.out_c})};
+  const float* b = bias.defined() ? bias.data() : nullptr;
+  if (reference) {  // the reference kernels
+    kernels::ref::conv2d_forward(g, x.data(), w.data(), b, r.y.data());
+    kernels::ref::conv2d_backward_data(g, dy.data(), w.data(), r.dx.data());
+    kernels::ref::conv2d_backward_weight(g, x.data(), dy.data(), r.dw.data());
+  } else if (algo == Algo::depthwise) {
+    kernels::conv2d_forward_depthwise(g, x.data(), w.data(), b, r.y.data());
+    kernels::conv2d_backward_data_depthwise(g, dy.data(), w.data(), r.dx.data());
+    kernels::conv2d_backward_weight_depthwise(g, x.data(), dy.data(), r.dw.data());
+  } else {
+    // A scratch buffer of 13 column rows: chunks of 12 rows (two GEMM row tiles), and a
+    // shorter last chunk whenever N*OH*OW is not a multiple of 12.
+    const int64_t k_total = g.kernel_h * g.kernel_w * g.in_c;
+    const int64_t scratch = algo == Algo::im2col ? kernels::kConv2dScratchFloats : 13 * k_total;
+    kernels::conv2d_forward_im2col(g, x.data(), w.data(), b, r.y.data(), scratch);
+    kernels::conv2d_backward_data_im2col(g, dy.data(), w.data(), r.dx.data(), scratch);
+    kernels::conv2d_backward_weight_im2col(g, x.data(), dy.data(), r.dw.data(), scratch);
+  }
+  return r;
+}
+
+// The fast kernels sum in float in another order than the double-precision reference, so
+// the error grows like sqrt(terms summed) float epsilons (as for gemm_f32).
+double tolerance(int64_t terms) {
+  return 2e-6 * std::sqrt(static_cast<double>(terms) + 1.0);
+}
+
+void check(const ConvCase& c, Algo algo, bool with_bias, uint64_t seed) {
+  SCOPED_TRACE(describe(c) + (with_bias ? " bias" : " no bias") + " algo " +
+               std::to_string(static_cast<int>(algo)));
+  const Conv2dGeometry g = geometry(c);
+  ASSERT_GE(g.out_h, 1);
+  ASSERT_GE(g.out_w, 1);
+  if (algo == Algo::depthwise) {
+    ASSERT_TRUE(kernels::conv2d_depthwise_applies(g));
+  }
+  const Tensor x = testing::randn(c.x, seed), w = testing::randn(c.w, seed + 1);
+  const Tensor bias = with_bias ? testing::randn({g.out_c}, seed + 2) : Tensor();
+  const Tensor dy = testing::randn({g.batch, g.out_h, g.out_w, g.out_c}, seed + 3);
+  const Results fast = run(g, algo, false, x, w, bias, dy);
+  const Results ref = run(g, algo, true, x, w, bias, dy);
+  const int64_t taps = g.kernel_h * g.kernel_w;
+  EXPECT_LE(testing::relative_error(fast.y, ref.y), tolerance(taps * g.group_in())) << "forward";
+  EXPECT_LE(testing::relative_error(fast.dx, ref.dx), tolerance(taps * g.group_out())) << "data";
+  EXPECT_LE(testing::relative_error(fast.dw, ref.dw), tolerance(g.batch * g.out_h * g.out_w))
+      << "weight";
+}
+
+// Every combination of the options on a small non-square image, batch alternating 1 and 2.
+std::vector<ConvCase> option_grid(const std::vector<std::array<int64_t, 3>>& channels_groups_out) {
+  std::vector<ConvCase> cases;
+  int index = 0;
+  for (const auto& [kh, kw] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {3, 3}, {2, 3}})
+    for (Size2 stride : {Size2(1), Size2(2), Size2(2, 1)})
+      for (Pad2d pad : {Pad2d(0), Pad2d(1), Pad2d(0, 2, 1, 0)})
+        for (Size2 dilation : {Size2(1), Size2(2, 1)})
+          for (const auto& [c, groups, o] : channels_groups_out) {
+            const int64_t n = 1 + index++ % 2;
+            cases.push_back({{n, 7, 6, c}, {kh, kw, c / groups, o}, groups, stride, pad, dilation});
+          }
+  return cases;
+}
+
+TEST(Conv2dKernels, Im2colMatchesReferenceOverOptionGrid) {
+  // O = 17 and 20 leave partial 16-wide column tiles; groups 2 and 3 use strided sub-matrices.
+  const auto cases = option_grid({{{5, 1, 17}}, {{6, 2, 20}}, {{6, 3, 9}}});
+  uint64_t seed = 100;
+  for (const ConvCase& c : cases) {
+    for (Algo algo : {Algo::im2col, Algo::im2col_small_chunks}) {
+      seed += 4;  // alternates bias on and off
+      check(c, algo, seed % 8 == 0, seed);
+    }
+  }
+}
+
+TEST(Conv2dKernels, DepthwiseMatchesReferenceOverOptionGrid) {
+  // Channel multiplier 1 (the vectorized loop) and 3 (O = 3C).
+  const auto cases = option_grid({{{5, 5, 5}}, {{4, 4, 12}}});
+  uint64_t seed = 2000;
+  for (const ConvCase& c : cases) {
+    seed += 4;  // alternates bias on and off
+    check(c, Algo::depthwise, seed % 8 == 0, seed);
+    check(c, Algo::im2col_small_chunks, seed % 8 == 0, seed + 2);  // the grouped GEMM path too
+  }
+}
+
+TEST(Conv2dKernels, LargerShapesCrossGemmBlocksAndThreads) {
+  const std::vector<ConvCase> cases = {
+      // K = 3*3*64 = 576 spans three 256-deep GEMM slices; 33 outputs; threaded GEMMs.
+      {{2, 10, 9, 64}, {3, 3, 64, 33}, 1, 1, 1, 1},
+      // 1x1 stride 1 unpadded: the GEMM straight on the input (M = 2*13*11 = 286 rows).
+      {{2, 13, 11, 24}, {1, 1, 24, 40}, 1, 1, 0, 1},
+      {{2, 13, 11, 24}, {1, 1, 6, 40}, 4, 1, 0, 1},
+      // Strided 7x7 "stem" with asymmetric padding.
+      {{1, 19, 23, 3}, {7, 7, 3, 16}, 1, 2, Pad2d(3, 2, 3, 2), 1},
+  };
+  uint64_t seed = 5000;
+  for (const ConvCase& c : cases) {
+    for (Algo algo : {Algo::im2col, Algo::im2col_small_chunks}) {
+      seed += 4;
+      check(c, algo, true, seed);
+    }
+  }
+  check({{2, 12, 11, 40}, {3, 3, 1, 40}, 40, 1, 1, 1}, Algo::depthwise, true, 6000);
+  check({{2, 12, 11, 40}, {5, 5, 1, 40}, 40, 2, 2, 1}, Algo::depthwise, false, 6004);
+}
+
+TEST(Conv2dKernels, BitIdenticalRunToRun) {
+  struct Named {
+    ConvCase c;
+    Algo algo;
+  };
+  for (const auto& [c, algo] : std::vector<Named>{
+           {{{3, 14, 13, 32}, {3, 3, 32, 48}, 1, 1, 1, 1}, Algo::im2col},
+           {{{3, 14, 13, 32}, {3, 3, 16, 48}, 2, 2, 1, 1}, Algo::im2col_small_chunks},
+           {{{3, 14, 13, 32}, {1, 1, 32, 48}, 1, 1, 0, 1}, Algo::im2col},
+           {{{3, 14, 13, 32}, {3, 3, 1, 64}, 32, 1, 1, 1}, Algo::depthwise},
+       }) {
+    SCOPED_TRACE(describe(c));
+    const Conv2dGeometry g = geometry(c);
+    const Tensor x = testing::randn(c.x, 7), w = testing::randn(c.w, 8),
+                 b = testing::randn({g.out_c}, 9);
+    const Tensor dy = testing::randn({g.batch, g.out_h, g.out_w, g.out_c}, 10);
+    const Results first = run(g, algo, false, x, w, b, dy);
+    const Results second = run(g, algo, false, x, w, b, dy);
+    EXPECT_TRUE(testing::bit_identical(first.y, second.y));
+    EXPECT_TRUE(testing::bit_identical(first.dx, second.dx));
+    EXPECT_TRUE(testing::bit_identical(first.dw, second.dw));
+  }
+}
+
+TEST(Conv2dKernels, GeometryFollowsTheOutputSizeFormula) {
+  // OH = (H + top + bottom - d*(KH-1) - 1) / s + 1.
+  const Conv2dGeometry g = kernels::make_conv2d_geometry({2, 11, 8, 3}, {3, 2, 3, 5}, 1, {2, 3},
+                                                         Pad2d(1, 2, 0, 3), {2, 1});
+  EXPECT_EQ(g.out_h, (11 + 1 + 2 - 2 * 2 - 1) / 2 + 1);  // 5
+  EXPECT_EQ(g.out_w, (8 + 0 + 3 - 1 * 1 - 1) / 3 + 1);   // 4
+  // A kernel wider than the padded input gives a non-positive size, not a rounded-up one.
+  const Conv2dGeometry too_small =
+      kernels::make_conv2d_geometry({1, 2, 2, 1}, {4, 1, 1, 1}, 1, 2, 0, 1);
+  EXPECT_LT(too_small.out_h, 1);
+}
+
+}  // namespace
+}  // namespace cnn

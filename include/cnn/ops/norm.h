@@ -17,7 +17,9 @@ struct BatchNormOptions {
 // *biased* batch variance var (divide by n), as PyTorch does; the running estimates, when
 // defined, are updated in place with the batch mean and the *unbiased* variance (divide by
 // n - 1), the lecture's sigma-hat. Evaluation: the running estimates replace the batch
-// statistics. gamma and beta may be undefined (no affine transform).
+// statistics. gamma and beta may be undefined (no affine transform). gamma, beta and the
+// running estimates have shape [C]; x needs rank >= 2, and training needs more than one value
+// per channel (as in PyTorch).
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                   const Tensor& gamma, const Tensor& beta, const BatchNormOptions& options = {});
 

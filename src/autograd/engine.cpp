@@ -5,11 +5,26 @@
 
 #include "cnn/autograd.h"
 #include "cnn/error.h"
+#include "core/strided.h"
 
 namespace cnn::autograd {
 namespace {
 
 thread_local bool g_grad_enabled = true;
+
+Tensor dense_copy(const Tensor& g) {
+  Tensor out = Tensor::empty(g.shape());
+  detail::copy_to_dense(g, out.data());
+  return out;
+}
+
+Tensor add_gradients(const Tensor& a, const Tensor& b) {
+  CNN_CHECK(a.shape() == b.shape(), "autograd: gradients of shapes ", to_string(a.shape()), " and ",
+            to_string(b.shape()), " reached the same output");
+  Tensor out = dense_copy(a);
+  detail::add_from_dense(b.contiguous().data(), out);
+  return out;
+}
 
 // The sink of a leaf tensor: sums every gradient that reaches it into leaf.grad().
 class AccumulateGrad final : public Node {
@@ -22,17 +37,8 @@ class AccumulateGrad final : public Node {
     const Tensor& g = grads[0];
     CNN_CHECK(g.shape() == leaf.shape(), "autograd: gradient of shape ", to_string(g.shape()),
               " reached a leaf of shape ", to_string(leaf.shape()));
-    Tensor sum = Tensor::empty(leaf.shape());
-    const std::vector<float> incoming = g.to_vector();
-    float* out = sum.data();
-    if (leaf.grad().defined()) {
-      const std::vector<float> old = leaf.grad().to_vector();
-      for (size_t i = 0; i < incoming.size(); ++i) out[i] = old[i] + incoming[i];
-    } else {
-      std::copy(incoming.begin(), incoming.end(), out);
-    }
     // A fresh tensor each time: a stored gradient never aliases another tensor's memory.
-    leaf.set_grad(sum);
+    leaf.set_grad(leaf.grad().defined() ? add_gradients(leaf.grad(), g) : dense_copy(g));
     return {};
   }
   std::string name() const override { return "AccumulateGrad"; }
@@ -45,16 +51,6 @@ Edge edge_of(const Tensor& t) {
   if (!t.defined() || !t.requires_grad()) return {};
   if (t.grad_fn()) return {t.grad_fn(), t.output_nr()};
   return {std::make_shared<AccumulateGrad>(t.impl()), 0};
-}
-
-Tensor add_gradients(const Tensor& a, const Tensor& b) {
-  CNN_CHECK(a.shape() == b.shape(), "autograd: gradients of shapes ", to_string(a.shape()), " and ",
-            to_string(b.shape()), " reached the same output");
-  Tensor out = Tensor::empty(a.shape());
-  const std::vector<float> va = a.to_vector(), vb = b.to_vector();
-  float* o = out.data();
-  for (size_t i = 0; i < va.size(); ++i) o[i] = va[i] + vb[i];
-  return out;
 }
 
 }  // namespace

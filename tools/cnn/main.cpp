@@ -1,1 +1,30 @@
-int main() { return 0; }
+// cnn: train and inspect convolutional networks from the command line.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cnn/error.h"
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"cnn: convolutional neural networks in C++ (NHWC, trained on the CPU)", "cnn"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "cnn 0.1.0");
+  const cnn::tool::Run train = cnn::tool::add_train_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; every usage error exits 2 with the message and a hint.
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  try {
+    if (app.got_subcommand("train")) return train();
+  } catch (const cnn::Error& e) {
+    std::cerr << "cnn: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "cnn: unexpected error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

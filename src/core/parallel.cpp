@@ -34,7 +34,9 @@ class ThreadPool {
   void resize(int threads) {
     stop();
     stopping_ = false;
-    for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { work(i); });
+    // New workers start from the current generation: the jobs run before the resize are done.
+    for (int i = 1; i < threads; ++i)
+      workers_.emplace_back([this, i, seen = generation_] { work(i, seen); });
   }
 
   void run(int parts, const std::function<void(int)>& task) {
@@ -66,8 +68,7 @@ class ThreadPool {
     t_inside_pool = was_inside;
   }
 
-  void work(int index) {
-    uint64_t seen = 0;
+  void work(int index, uint64_t seen) {
     for (;;) {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });

@@ -1,5 +1,12 @@
 // Pooling over the spatial dimensions of NHWC tensors, channel by channel. The lecture's max
 // pooling is L'[b, x, y, i] = max_{dx, dy} L[b, s*x + dx, s*y + dy, i].
+//
+// Sizes follow PyTorch: along each dimension
+//   out = floor((in + pad_before + pad_after - dilation*(kernel-1) - 1) / stride) + 1,
+// with ceil_mode rounding the division up instead, except that the last window must start
+// inside the input or its leading padding. Padding may differ per side (Pad2d{t, b, l, r});
+// each side must be at most half the kernel, as PyTorch requires. Wrong ranks, a kernel,
+// stride or dilation below 1, too much padding or an empty output raise cnn::Error.
 #pragma once
 
 #include "cnn/shape.h"
@@ -20,13 +27,19 @@ struct AvgPool2dOptions {
   Size2 stride = 0;  // 0: equal to the kernel
   Pad2d padding = 0;
   bool ceil_mode = false;
+  // The divisor counts padded cells (true) or only input cells (false). Either way, cells
+  // that ceil_mode's last window reaches beyond the padded input do not count (PyTorch).
   bool count_include_pad = true;
 };
 
 // x [N, H, W, C] -> [N, OH, OW, C]
+// Max: ties go to the first maximum in row-major window order and NaN wins, as in PyTorch, so
+// the gradient reaches the same input cell as PyTorch's. A dilated window that holds no input
+// cell (only padding) gives -inf and passes no gradient.
 Tensor max_pool2d(const Tensor& x, const MaxPool2dOptions& options);
 Tensor avg_pool2d(const Tensor& x, const AvgPool2dOptions& options);
-// Output cell (i, j) averages input rows [floor(i*H/OH), ceil((i+1)*H/OH)), likewise columns.
+// Output cell (i, j) averages input rows [floor(i*H/OH), ceil((i+1)*H/OH)), likewise columns;
+// neighbouring bins overlap when H is not a multiple of OH, and OH may exceed H.
 Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size);
 // [N, H, W, C] -> [N, 1, 1, C]
 Tensor global_avg_pool2d(const Tensor& x);

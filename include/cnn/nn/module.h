@@ -1,0 +1,152 @@
+// Module: a layer or a network, holding named parameters (trainable leaf tensors), buffers
+// (state that is saved but not trained, e.g. BatchNorm's running statistics) and named
+// sub-modules, all in registration order, as torch.nn.Module does.
+//
+// Names compose with dots: a parameter `weight` of the child `conv1` of the child `0` of the
+// child `layer1` is `layer1.0.conv1.weight` in state_dict(), the very key torchvision uses,
+// so weights move between the two by name alone (the layout of convolution weights differs:
+// ours are HWIO, torchvision's OIHW; the conversion belongs to import/export, see
+// docs/MODULES.md).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "cnn/error.h"
+#include "cnn/tensor.h"
+
+namespace cnn::nn {
+
+using NamedTensor = std::pair<std::string, Tensor>;
+
+// name -> tensor in insertion order (the order of PyTorch's OrderedDict state_dict), with
+// lookup by name. Keys are unique.
+class StateDict {
+ public:
+  StateDict() = default;
+  // From a sorted map, e.g. what io::load_safetensors returns; the order becomes sorted.
+  static StateDict from_map(const std::map<std::string, Tensor>& tensors);
+
+  // Raises cnn::Error if `key` is already present.
+  void insert(const std::string& key, Tensor value);
+  // nullptr when absent.
+  const Tensor* find(const std::string& key) const;
+  // Raises cnn::Error naming the key when absent.
+  const Tensor& at(const std::string& key) const;
+  bool contains(const std::string& key) const { return find(key) != nullptr; }
+
+  size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  std::vector<std::string> keys() const;
+  std::vector<NamedTensor>::const_iterator begin() const { return entries_.begin(); }
+  std::vector<NamedTensor>::const_iterator end() const { return entries_.end(); }
+  // For io::save_safetensors, whose map is sorted by name.
+  std::map<std::string, Tensor> to_map() const;
+
+ private:
+  std::vector<NamedTensor> entries_;
+  std::unordered_map<std::string, size_t> index_;
+};
+
+// What a non-strict load_state_dict skipped (a strict load raises instead).
+struct LoadResult {
+  std::vector<std::string> missing_keys;     // expected by the module, absent from the dict
+  std::vector<std::string> unexpected_keys;  // in the dict, unknown to the module
+};
+
+class Module {
+ public:
+  // `type` names the kind of module in descriptions: "Conv2d", "Sequential", "BasicBlock".
+  explicit Module(std::string type = "Module") : type_(std::move(type)) {}
+  virtual ~Module() = default;
+  // A module is shared through std::shared_ptr; copying would silently alias parameters.
+  Module(const Module&) = delete;
+  Module& operator=(const Module&) = delete;
+
+  // The computation of a single-input module. Modules with several inputs define their own
+  // methods; the default raises cnn::Error naming the module.
+  virtual Tensor forward(const Tensor& x);
+  Tensor operator()(const Tensor& x) { return forward(x); }
+
+  // One line describing the module and its configuration, e.g.
+  // "Conv2d(3, 64, kernel=(3, 3), stride=(1, 1), padding=1)". Defaults to the type.
+  virtual std::string name() const { return type_; }
+  const std::string& type() const { return type_; }
+
+  // ---- the module tree ----
+  // Direct children, in registration order.
+  std::vector<std::shared_ptr<Module>> children() const;
+  const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& named_children() const {
+    return children_;
+  }
+  // The child registered as `name`; raises cnn::Error listing the children when absent.
+  std::shared_ptr<Module> child(const std::string& name) const;
+
+  // Parameters of this module and (with recurse) its descendants, depth first in registration
+  // order; a tensor reachable under two names appears once, under the first.
+  std::vector<Tensor> parameters(bool recurse = true) const;
+  std::vector<NamedTensor> named_parameters(bool recurse = true) const;
+  std::vector<NamedTensor> named_buffers(bool recurse = true) const;
+  // Total element count of parameters(), PyTorch's sum(p.numel() for p in m.parameters()).
+  int64_t parameter_count() const;
+
+  // ---- mode ----
+  // Sets training mode on this module and every descendant (BatchNorm and Dropout read it).
+  void train(bool on = true);
+  void eval() { train(false); }
+  bool is_training() const { return training_; }
+
+  // Drops the accumulated gradient of every parameter (grad() becomes undefined, PyTorch's
+  // zero_grad(set_to_none=True)).
+  void zero_grad();
+
+  // ---- checkpoints ----
+  // Every parameter, then every buffer, of this module, then each child's entries under the
+  // prefix "<child>.", recursively: PyTorch's order and names. Values share storage with the
+  // module (detached: clone() them to keep a snapshot).
+  StateDict state_dict() const;
+  // Copies values into the existing tensors in place, so the parameters keep their identity
+  // (optimizers holding them stay valid). First validates everything: a missing key (strict),
+  // an unexpected key (strict), a shape or dtype mismatch (always) -> one cnn::Error listing
+  // every problem, and nothing is modified. A non-strict load reports what it skipped.
+  LoadResult load_state_dict(const StateDict& state, bool strict = true);
+  LoadResult load_state_dict(const std::map<std::string, Tensor>& state, bool strict = true);
+
+ protected:
+  // Registers a float32 contiguous tensor as a trainable leaf (requires_grad is set on it).
+  // Returns the same handle; keep it in a member to use in forward().
+  Tensor register_parameter(const std::string& name, Tensor value);
+  // Registers state saved in state_dict() but not trained (requires_grad is not set).
+  Tensor register_buffer(const std::string& name, Tensor value);
+  // Registers a child module and returns it with its own type.
+  template <class M>
+  std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> module) {
+    CNN_CHECK(module != nullptr, type_, "::register_module: module '", name, "' is null");
+    add_child(name, module);
+    return module;
+  }
+
+ private:
+  void check_new_name(const std::string& name, const char* what) const;
+  void add_child(const std::string& name, std::shared_ptr<Module> module);
+  void collect_state(const std::string& prefix, std::vector<NamedTensor>& out) const;
+
+  std::string type_;
+  bool training_ = true;
+  std::vector<NamedTensor> parameters_;
+  std::vector<NamedTensor> buffers_;
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+};
+
+// The module tree in PyTorch's print style:
+//   Sequential(
+//     (0): Conv2d(3, 8, kernel=(3, 3), stride=(1, 1))
+//     (1): ReLU()
+//   )
+std::string describe(const Module& module);
+
+}  // namespace cnn::nn

@@ -1,6 +1,7 @@
 // cnn: train and inspect convolutional networks from the command line.
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <string>
 
 #include "cnn/error.h"
 #include "commands.h"
@@ -10,6 +11,15 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "cnn 0.1.0");
   const cnn::tool::Run train = cnn::tool::add_train_command(app);
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string command = argv[1];
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands({})) known = known || sub->get_name() == command;
+    if (!known) {
+      std::cerr << "cnn: unknown command '" << command << "'\nRun with --help for more information.\n";
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -160,6 +160,29 @@ int run_train(const TrainConfig& c) {
   return 0;
 }
 
+// CLI11's numeric range validators print the range's limits in full; this one says what it checks.
+const CLI::Validator kPositive(
+    [](std::string& value) {
+      try {
+        size_t used = 0;
+        if (std::stod(value, &used) > 0.0 && used == value.size()) return std::string();
+      } catch (const std::exception&) {
+      }
+      return "must be a positive number, got '" + value + "'";
+    },
+    "POSITIVE");
+
+const CLI::Validator kNonNegative(
+    [](std::string& value) {
+      try {
+        size_t used = 0;
+        if (std::stod(value, &used) >= 0.0 && used == value.size()) return std::string();
+      } catch (const std::exception&) {
+      }
+      return "must be zero or positive, got '" + value + "'";
+    },
+    "NON-NEGATIVE");
+
 }  // namespace
 
 Run add_train_command(CLI::App& app) {
@@ -170,19 +193,19 @@ Run add_train_command(CLI::App& app) {
   cmd->add_option("--data", config->data, "folder with the four IDX files (optionally .gz)")
       ->capture_default_str();
   cmd->add_option("--epochs", config->epochs, "passes over the training images")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(kPositive)->capture_default_str();
   cmd->add_option("--batch-size", config->batch_size, "images per step")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(kPositive)->capture_default_str();
   cmd->add_option("--lr", config->lr, "learning rate of SGD with Nesterov momentum")
-      ->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--momentum", config->momentum, "momentum")->check(CLI::Range(0.0, 1.0))->capture_default_str();
+      ->check(kPositive)->capture_default_str();
+  cmd->add_option("--momentum", config->momentum, "momentum")->check(CLI::Range(0.0, 1.0, "0 TO 1"))->capture_default_str();
   cmd->add_option("--weight-decay", config->weight_decay, "L2 weight decay")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(kNonNegative)->capture_default_str();
   cmd->add_option("--seed", config->seed, "seed of initialization and shuffling")->capture_default_str();
   cmd->add_option("--threads", config->threads, "threads (0: all cores)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(kNonNegative)->capture_default_str();
   cmd->add_option("--train-limit", config->train_limit, "use only the first N training images (0: all)")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
+      ->check(kNonNegative)->capture_default_str();
   return [config] { return run_train(*config); };
 }
 

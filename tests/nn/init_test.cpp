@@ -18,6 +18,8 @@
 namespace cnn {
 namespace {
 
+using cnn::testing::error_of;
+
 using testing::bit_identical;
 
 struct Moments {
@@ -66,17 +68,6 @@ void expect_normal(const Tensor& t, double stddev) {
   EXPECT_NEAR(m.stddev, stddev, kStdTolerance * stddev);
   EXPECT_LT(std::abs(m.mean), 5.0 * stddev / std::sqrt(static_cast<double>(m.n)));
   EXPECT_NEAR(fraction_within(t, stddev), 0.6827, 0.015);  // a normal, not a uniform (0.577)
-}
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a cnn::Error";
-  return "";
 }
 
 // A convolution weight [KH, KW, C, O] = [3, 3, 16, 128]: fan_in 144, fan_out 1152, so a

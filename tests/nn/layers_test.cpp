@@ -14,23 +14,14 @@
 namespace cnn {
 namespace {
 
+using cnn::testing::error_of;
+
 using testing::bit_identical;
 using testing::randn;
 using testing::relative_error;
 
 // float32 results against loops accumulated in double: sums of at most a few hundred terms.
 constexpr double kTolerance = 1e-5;
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a cnn::Error";
-  return "";
-}
 
 // Sets a module's tensors by name through load_state_dict (non-strict: the rest stay).
 void set_state(nn::Module& m, const std::vector<nn::NamedTensor>& values) {

@@ -15,6 +15,8 @@
 namespace cnn {
 namespace {
 
+using cnn::testing::error_of;
+
 using nn::StateDict;
 using testing::bit_identical;
 using testing::randn;
@@ -27,17 +29,6 @@ class Open : public nn::Module {
   using Module::register_module;
   using Module::register_parameter;
 };
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a cnn::Error";
-  return "";
-}
 
 std::vector<std::string> names(const std::vector<nn::NamedTensor>& entries) {
   std::vector<std::string> out;

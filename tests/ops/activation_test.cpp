@@ -10,17 +10,10 @@
 namespace cnn {
 namespace {
 
+using cnn::testing::error_of;
+
 using testing::randn;
 using testing::relative_error;
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 // Gradient of sum(f(x) * 1) at each element of x.
 std::vector<float> grad_at(const std::function<Tensor(const Tensor&)>& f,

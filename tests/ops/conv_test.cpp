@@ -10,19 +10,9 @@
 namespace cnn {
 namespace {
 
-using testing::randn;
+using cnn::testing::error_of;
 
-// The message of the cnn::Error that f raises ("" and a test failure if none).
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected cnn::Error";
-  return "";
-}
+using testing::randn;
 
 TEST(Conv2d, HandWorkedExampleIsCorrelationInHwioLayout) {
   // x is the 3x3 image 1..9 (row-major), W[dx, dy] = [[1, 2], [3, 4]]: no kernel flip, so

@@ -7,18 +7,9 @@
 namespace cnn {
 namespace {
 
-using testing::randn;
+using cnn::testing::error_of;
 
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected cnn::Error";
-  return "";
-}
+using testing::randn;
 
 TEST(Linear, HandWorkedExample) {
   // y[b, j] = sum_i W[j, i] x[b, i] + B[j] with W = [[1, 2, 3], [0, -1, 1]].

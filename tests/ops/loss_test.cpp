@@ -10,17 +10,10 @@
 namespace cnn {
 namespace {
 
+using cnn::testing::error_of;
+
 using testing::randn;
 using testing::relative_error;
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 // Per-row cross-entropy against q = (1 - s) one_hot(t) + s / C, in double from the definition.
 std::vector<double> cross_entropy_reference(const Tensor& logits,

@@ -10,6 +10,8 @@
 namespace cnn {
 namespace {
 
+using cnn::testing::error_of;
+
 using testing::randn;
 using testing::relative_error;
 
@@ -35,15 +37,6 @@ Tensor normalize_reference(const Tensor& x, const std::vector<double>& mu,
     v[i] = static_cast<float>((v[i] - mu[c]) / std::sqrt(var[c] + eps) * gamma[c] + beta[c]);
   }
   return Tensor::from_data(x.shape(), v);
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 TEST(BatchNorm, TrainingUsesBatchMeanAndBiasedVariance) {

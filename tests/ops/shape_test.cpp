@@ -13,19 +13,11 @@
 namespace cnn {
 namespace {
 
+using cnn::testing::error_of;
+
 using testing::bit_identical;
 using testing::randn;
 using TensorFn = std::function<Tensor(const std::vector<Tensor>&)>;
-
-// The message of the cnn::Error that f raises, or "" when it raises none.
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 // Calls check(n, y, x, c) for every index of a [N, H, W, C] shape.
 void for_each_index(const Shape& s,

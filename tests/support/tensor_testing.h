@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 
+#include "cnn/error.h"
 #include "cnn/tensor.h"
 
 namespace cnn::testing {
@@ -28,6 +30,18 @@ inline double relative_error(const Tensor& a, const Tensor& b) {
   }
   if (std::isnan(diff)) return INFINITY;
   return diff / scale;
+}
+
+// The message of the cnn::Error that f raises; a test failure (and "") when it raises none.
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected a cnn::Error";
+  return "";
 }
 
 inline bool bit_identical(const Tensor& a, const Tensor& b) {

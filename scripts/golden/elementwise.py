@@ -27,3 +27,11 @@ def generate(out):
         fn = torch.sum if op == "sum" else torch.mean
         forward = (lambda x, fn=fn: fn(x)) if not dims else (lambda x, fn=fn, d=dims, k=keep: fn(x, d, keepdim=k))
         run_case(out, FAMILY, name, op, {"dims": dims, "keepdim": keep}, {"x": r(2, 3, 5, 4)}, forward)
+    # Views: flatten (the lecture's reshape of L[b, x, y, i] to L[b, i']), reshape, permute, slice.
+    for name, op, params, forward in [
+        ("flatten_nhwc", "flatten", {"start": 1}, lambda x: torch.flatten(x, 1)),
+        ("reshape_infer", "reshape", {"shape": [5, -1]}, lambda x: x.reshape(5, -1)),
+        ("permute_nhwc_to_nchw", "permute", {"dims": [0, 3, 1, 2]}, lambda x: x.permute(0, 3, 1, 2)),
+        ("slice_rows_step2", "slice", {"dim": 1, "start": 1, "end": 3, "step": 2}, lambda x: x[:, 1:3:2]),
+    ]:
+        run_case(out, FAMILY, name, op, params, {"x": r(2, 3, 5, 4)}, forward)

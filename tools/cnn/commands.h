@@ -1,5 +1,5 @@
 // The subcommands of the `cnn` program. Each registers its options on a CLI11 app and
-// returns the function that runs it (exit code 0 on success).
+// returns the function that runs it (its exit code: 0 on success).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -9,6 +9,9 @@ namespace cnn::tool {
 
 using Run = std::function<int()>;
 
-Run add_train_command(CLI::App& app);
+Run add_train_command(CLI::App& app);    // train_command.cpp
+Run add_eval_command(CLI::App& app);     // eval_command.cpp
+Run add_predict_command(CLI::App& app);  // predict_command.cpp
+Run add_summary_command(CLI::App& app);  // summary_command.cpp
 
 }  // namespace cnn::tool

@@ -2,6 +2,8 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "cnn/error.h"
 #include "commands.h"
@@ -10,7 +12,10 @@ int main(int argc, char** argv) {
   CLI::App app{"cnn: convolutional neural networks in C++ (NHWC, trained on the CPU)", "cnn"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "cnn 0.1.0");
-  const cnn::tool::Run train = cnn::tool::add_train_command(app);
+  // Each entry: the subcommand's name and what runs it.
+  const std::vector<std::pair<std::string, cnn::tool::Run>> commands = {
+      {"train", cnn::tool::add_train_command(app)},
+  };
   if (argc > 1 && argv[1][0] != '-') {
     const std::string command = argv[1];
     bool known = false;
@@ -28,7 +33,8 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
   try {
-    if (app.got_subcommand("train")) return train();
+    for (const auto& [name, run] : commands)
+      if (app.got_subcommand(name)) return run();
   } catch (const cnn::Error& e) {
     std::cerr << "cnn: error: " << e.what() << "\n";
     return 1;

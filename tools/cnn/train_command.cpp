@@ -9,7 +9,7 @@
 
 #include "cnn/cnn.h"
 #include "cnn/data/idx.h"
-#include "cnn/models/resnet_cifar.h"
+#include "cnn/models/registry.h"
 #include "cnn/optim/sgd.h"
 #include "commands.h"
 
@@ -28,15 +28,6 @@ struct TrainConfig {
   int threads = 0;
   int64_t train_limit = 0;
 };
-
-int64_t depth_of(const std::string& model) {
-  for (int64_t depth : {20, 32, 44, 56, 110}) {
-    if (model == "resnet" + std::to_string(depth) || model == "plain" + std::to_string(depth))
-      return depth;
-  }
-  fail("unknown model '", model, "' (available: resnet20, resnet32, resnet44, resnet56, ",
-       "resnet110, plain20, plain32, plain44, plain56, plain110)");
-}
 
 // Per-channel statistics of the training images, for normalization.
 std::pair<float, float> mean_and_std(const Tensor& images) {
@@ -109,7 +100,11 @@ Score evaluate(nn::Module& model, const data::LabeledImages& set, int batch_size
 
 int run_train(const TrainConfig& c) {
   if (c.threads > 0) set_num_threads(c.threads);
-  const int64_t depth = depth_of(c.model);
+  if (!models::exists(c.model)) {
+    std::string known;
+    for (const std::string& name : models::names()) known.append(known.empty() ? "" : ", ").append(name);
+    fail("unknown model '", c.model, "' (available: ", known, ")");
+  }
   std::printf("loading %s\n", c.data.c_str());
   data::ImageClassificationData data = data::fashion_mnist(c.data);
   if (c.train_limit > 0 && c.train_limit < data.train.images.size(0)) {
@@ -118,10 +113,10 @@ int run_train(const TrainConfig& c) {
   }
   const auto [mean, stddev] = mean_and_std(data.train.images);
   Generator gen(c.seed);
-  models::ResNetCifar model({.depth = depth, .classes = static_cast<int64_t>(data.class_names.size()),
-                             .in_channels = data.train.images.size(-1),
-                             .residual = c.model.rfind("resnet", 0) == 0},
-                            gen);
+  auto model_ptr = models::create(c.model, {.classes = static_cast<int64_t>(data.class_names.size()),
+                                            .in_channels = data.train.images.size(-1)},
+                                  gen);
+  nn::Module& model = *model_ptr;
   optim::SGD opt(model.parameters(), {.lr = c.lr, .momentum = c.momentum,
                                       .weight_decay = c.weight_decay, .nesterov = true});
   const int64_t n = data.train.images.size(0);

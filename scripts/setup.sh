@@ -9,6 +9,9 @@ packages=(
   zlib1g-dev                  # gzip (IDX files)
   nlohmann-json3-dev          # JSON (safetensors headers, run records)
   libcli11-dev                # command-line parsing
+  libpng-dev libjpeg62-turbo-dev  # image decoding (image-folder data sets, cnn predict)
+  libplplot-dev plplot-driver-cairo  # plotting: training curves and confusion matrices as PNG
+  pkg-config
   dataset-fashion-mnist       # the default data set, in /usr/share/datasets/fashion-mnist
 )
 if [[ "${1:-}" == "--test" ]]; then

@@ -51,36 +51,42 @@ struct Operand {
   const float* data;
   int64_t ld;
   bool trans;
-  // Element (row, col) of op(X).
-  float at(int64_t row, int64_t col) const {
-    return trans ? data[col * ld + row] : data[row * ld + col];
-  }
 };
 
-// Packs rows [i0, i0+mc) x depth [p0, p0+kc) of op(A) into MR-tall strips, zero-filled.
+// Packs rows [i0, i0+mc) x depth [p0, p0+kc) of op(A) into MR-tall strips, zero-filled:
+// strip s holds, for each depth p, the MR values A(i0+s+0..MR-1, p0+p) side by side.
 void pack_a(const Operand& a, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* out) {
-  for (int64_t s = 0; s < mc; s += kGemmMR) {
+  for (int64_t s = 0; s < mc; s += kGemmMR, out += kc * kGemmMR) {
     const int64_t rows = std::min<int64_t>(kGemmMR, mc - s);
-    for (int64_t p = 0; p < kc; ++p) {
-      for (int64_t r = 0; r < rows; ++r) out[r] = a.at(i0 + s + r, p0 + p);
-      for (int64_t r = rows; r < kGemmMR; ++r) out[r] = 0.0f;
-      out += kGemmMR;
+    if (rows < kGemmMR) std::fill_n(out, kc * kGemmMR, 0.0f);
+    if (a.trans) {  // A(i, p) = data[p * ld + i]: each depth step reads MR contiguous values
+      for (int64_t p = 0; p < kc; ++p) {
+        const float* src = a.data + (p0 + p) * a.ld + i0 + s;
+        for (int64_t r = 0; r < rows; ++r) out[p * kGemmMR + r] = src[r];
+      }
+    } else {  // A(i, p) = data[i * ld + p]: each row is read contiguously
+      for (int64_t r = 0; r < rows; ++r) {
+        const float* src = a.data + (i0 + s + r) * a.ld + p0;
+        for (int64_t p = 0; p < kc; ++p) out[p * kGemmMR + r] = src[p];
+      }
     }
   }
 }
 
-// Packs depth [p0, p0+kc) x columns [j0, j0+nc) of op(B) into NR-wide strips, zero-filled.
+// Packs depth [p0, p0+kc) x columns [j0, j0+nc) of op(B) into NR-wide strips, zero-filled:
+// strip s holds, for each depth p, the NR values B(p0+p, j0+s+0..NR-1) side by side.
 void pack_b(const Operand& b, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* out) {
-  for (int64_t s = 0; s < nc; s += kGemmNR) {
+  for (int64_t s = 0; s < nc; s += kGemmNR, out += kc * kGemmNR) {
     const int64_t cols = std::min<int64_t>(kGemmNR, nc - s);
-    for (int64_t p = 0; p < kc; ++p) {
-      if (!b.trans && cols == kGemmNR) {
-        std::copy_n(b.data + (p0 + p) * b.ld + j0 + s, kGemmNR, out);
-      } else {
-        for (int64_t c = 0; c < cols; ++c) out[c] = b.at(p0 + p, j0 + s + c);
-        for (int64_t c = cols; c < kGemmNR; ++c) out[c] = 0.0f;
+    if (cols < kGemmNR) std::fill_n(out, kc * kGemmNR, 0.0f);
+    if (b.trans) {  // B(p, j) = data[j * ld + p]: each column is read contiguously
+      for (int64_t c = 0; c < cols; ++c) {
+        const float* src = b.data + (j0 + s + c) * b.ld + p0;
+        for (int64_t p = 0; p < kc; ++p) out[p * kGemmNR + c] = src[p];
       }
-      out += kGemmNR;
+    } else {  // B(p, j) = data[p * ld + j]: each depth step copies NR contiguous values
+      for (int64_t p = 0; p < kc; ++p)
+        std::copy_n(b.data + (p0 + p) * b.ld + j0 + s, cols, out + p * kGemmNR);
     }
   }
 }

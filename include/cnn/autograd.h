@@ -68,6 +68,27 @@ class NoGradGuard {
   bool previous_;
 };
 
+// Anomaly detection (thread-local, off by default): every op checks its outputs, and the
+// engine every gradient, for NaN or infinity, and raises cnn::Error naming the op where a
+// non-finite value first appeared. Costs a pass over each tensor; the trainer turns it on
+// only to re-run a step whose loss or gradients were not finite.
+bool detect_anomaly();
+void set_detect_anomaly(bool enabled);
+
+class DetectAnomalyGuard {
+ public:
+  DetectAnomalyGuard() : previous_(detect_anomaly()) { set_detect_anomaly(true); }
+  ~DetectAnomalyGuard() { set_detect_anomaly(previous_); }
+  DetectAnomalyGuard(const DetectAnomalyGuard&) = delete;
+  DetectAnomalyGuard& operator=(const DetectAnomalyGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// True when every element of a float32 tensor is finite (i64 tensors are always finite).
+bool all_finite(const Tensor& t);
+
 // True when grad mode is on and any input requires grad.
 bool needs_grad(const TensorList& inputs);
 

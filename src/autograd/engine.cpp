@@ -1,4 +1,5 @@
 // The backward engine: dependency-counted traversal of the recorded graph.
+#include <cmath>
 #include <deque>
 #include <unordered_map>
 #include <unordered_set>
@@ -11,6 +12,22 @@ namespace cnn::autograd {
 namespace {
 
 thread_local bool g_grad_enabled = true;
+thread_local bool g_detect_anomaly = false;
+
+// Raises when an op produced a non-finite output, saying whether its inputs were finite.
+void check_forward(const char* name, const TensorList& inputs, const TensorList& outputs) {
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    if (!outputs[i].defined() || all_finite(outputs[i])) continue;
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      CNN_CHECK(!inputs[k].defined() || all_finite(inputs[k]), "anomaly: input ", k, " of ",
+                name, " (shape ", to_string(inputs[k].shape()),
+                ") already holds NaN or infinity; it comes from outside the recorded ops (data, "
+                "parameters or an op without autograd)");
+    }
+    fail("anomaly: NaN or infinity first appeared in output ", i, " of ", name, " (shape ",
+         to_string(outputs[i].shape()), "); its inputs were finite");
+  }
+}
 
 Tensor dense_copy(const Tensor& g) {
   Tensor out = Tensor::empty(g.shape());
@@ -72,8 +89,22 @@ bool needs_grad(const TensorList& inputs) {
   return false;
 }
 
+bool detect_anomaly() { return g_detect_anomaly; }
+void set_detect_anomaly(bool enabled) { g_detect_anomaly = enabled; }
+
+bool all_finite(const Tensor& t) {
+  if (!t.defined() || t.dtype() != DType::f32) return true;
+  NoGradGuard no_grad;
+  const Tensor c = t.contiguous();
+  const float* p = c.data();
+  for (int64_t i = 0; i < c.numel(); ++i)
+    if (!std::isfinite(p[i])) return false;
+  return true;
+}
+
 void record(const char* name, const TensorList& inputs, const TensorList& outputs,
             FunctionNode::Backward backward) {
+  if (g_detect_anomaly) check_forward(name, inputs, outputs);
   if (!needs_grad(inputs)) return;
   auto node = std::make_shared<FunctionNode>(name, std::move(backward));
   node->next_edges.reserve(inputs.size());
@@ -144,8 +175,26 @@ void run_backward(const TensorList& roots, const TensorList& grads, bool retain_
     for (size_t i = 0; i < node->output_shapes.size(); ++i)
       if (!inputs[i].defined()) inputs[i] = Tensor::zeros(node->output_shapes[i]);
 
-    TensorList out = node->apply(inputs);
+    // Ops called inside a backward are not checked one by one: the node's results are, so the
+    // message names the node rather than a helper op it used.
+    const bool detecting = g_detect_anomaly;
+    g_detect_anomaly = false;
+    TensorList out;
+    try {
+      out = node->apply(inputs);
+    } catch (...) {
+      g_detect_anomaly = detecting;
+      throw;
+    }
+    g_detect_anomaly = detecting;
     if (!retain_graph) node->release();
+    if (detecting) {
+      for (size_t i = 0; i < out.size(); ++i) {
+        CNN_CHECK(all_finite(out[i]), "anomaly: NaN or infinity first appeared in the gradient that ",
+                  node->name(), "'s backward computed for its input ", i, " (shape ",
+                  to_string(out[i].shape()), ")");
+      }
+    }
     CNN_CHECK(out.size() == node->next_edges.size() || node->next_edges.empty(), "autograd: ",
               node->name(), " returned ", out.size(), " gradients for ", node->next_edges.size(),
               " inputs");

@@ -1,29 +1,16 @@
 // The `cnn` program's contract with a shell: usage errors exit 2 with a message and a hint,
 // runtime errors exit 1 naming what was wrong, --help exits 0.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 #include <string>
+
+#include "support/process.h"
 
 namespace {
 
-struct Result {
-  int code;
-  std::string output;
-};
+using Result = cnn::testing::ProcessResult;
 
-Result run(const std::string& args) {
-  const std::string command = std::string(CNN_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  EXPECT_NE(pipe, nullptr);
-  std::string output;
-  std::array<char, 4096> buffer{};
-  while (size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
+Result run(const std::string& args) { return cnn::testing::run_cnn(args); }
 
 void expect_usage_error(const std::string& args, const std::string& needle) {
   const Result r = run(args);
@@ -39,6 +26,8 @@ TEST(Cli, UsageErrorsExitTwo) {
   expect_usage_error("train --epochs -1", "--epochs: must be a positive number, got '-1'");
   expect_usage_error("train --lr abc", "--lr: must be a positive number, got 'abc'");
   expect_usage_error("train --batch-size", "--batch-size");
+  expect_usage_error("train --model resnet21", "--model: must be one of");
+  expect_usage_error("train --schedule linear", "--schedule: must be one of");
 }
 
 TEST(Cli, HelpExitsZeroAndListsOptions) {
@@ -53,9 +42,9 @@ TEST(Cli, RuntimeErrorsExitOneAndSayWhat) {
   const Result missing = run("train --data /nonexistent/folder");
   EXPECT_EQ(missing.code, 1);
   EXPECT_NE(missing.output.find("/nonexistent/folder: no such folder"), std::string::npos) << missing.output;
-  const Result model = run("train --model resnet21 --data " CNN_SOURCE_DIR);
-  EXPECT_EQ(model.code, 1);
-  EXPECT_NE(model.output.find("unknown model 'resnet21'"), std::string::npos) << model.output;
+  const Result notdata = run("train --data " CNN_SOURCE_DIR " --out /tmp/cnn-cli-test-unused");
+  EXPECT_EQ(notdata.code, 1);
+  EXPECT_NE(notdata.output.find("expected MNIST-layout IDX files"), std::string::npos) << notdata.output;
 }
 
 }  // namespace

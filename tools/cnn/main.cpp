@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   // Each entry: the subcommand's name and what runs it.
   const std::vector<std::pair<std::string, cnn::tool::Run>> commands = {
       {"train", cnn::tool::add_train_command(app)},
+      {"eval", cnn::tool::add_eval_command(app)},
+      {"predict", cnn::tool::add_predict_command(app)},
   };
   if (argc > 1 && argv[1][0] != '-') {
     const std::string command = argv[1];
@@ -35,6 +37,9 @@ int main(int argc, char** argv) {
   try {
     for (const auto& [name, run] : commands)
       if (app.got_subcommand(name)) return run();
+  } catch (const CLI::Error& e) {  // an option rejected once the command knows its context
+    std::cerr << "cnn: " << e.what() << "\nRun with --help for more information.\n";
+    return 2;
   } catch (const cnn::Error& e) {
     std::cerr << "cnn: error: " << e.what() << "\n";
     return 1;

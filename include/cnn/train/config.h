@@ -1,0 +1,38 @@
+// The configuration of a training run: what `cnn train` resolves from its options and writes
+// to the run folder as config.json, and what --resume reads back.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace cnn::train {
+
+struct TrainConfig {
+  std::string model = "resnet20";
+  std::string data = "/usr/share/datasets/fashion-mnist";
+  int64_t epochs = 5;
+  int64_t batch_size = 128;
+  std::string optimizer = "sgd";  // sgd | adam | adamw
+  float lr = 0.1f;                // the peak learning rate for "onecycle"
+  float momentum = 0.9f;          // SGD momentum (Nesterov); Adam's beta1 is its own default
+  float weight_decay = 5e-4f;
+  std::string schedule = "onecycle";  // constant | step | cosine | onecycle
+  int64_t warmup_epochs = 0;
+  float label_smoothing = 0.0f;
+  int64_t crop_padding = 2;  // random crop after zero padding by this much; 0: no crop
+  bool flip = true;          // random horizontal flip
+  float erasing = 0.0f;      // probability of random erasing
+  uint64_t seed = 1;
+  int64_t threads = 0;       // 0: every core
+  int64_t train_limit = 0;   // use the first N training images; 0: all
+  int64_t test_limit = 0;    // evaluate on the first N test images; 0: all
+  std::string out;           // the run folder
+
+  std::string to_json() const;
+  // Raises cnn::Error naming the field that is missing or of the wrong type.
+  static TrainConfig from_json(const std::string& text, const std::string& source);
+  // Raises cnn::Error naming the first invalid field.
+  void validate() const;
+};
+
+}  // namespace cnn::train

@@ -1,0 +1,139 @@
+#include "train/run_setup.h"
+
+#include <sstream>
+
+#include "cnn/data/transforms.h"
+#include "cnn/error.h"
+#include "cnn/generator.h"
+#include "cnn/models/registry.h"
+#include "cnn/nn/activation.h"
+#include "cnn/optim/adam.h"
+#include "cnn/optim/schedule.h"
+#include "cnn/optim/sgd.h"
+#include "cnn/parallel.h"
+
+namespace cnn::train {
+namespace {
+
+std::unique_ptr<optim::Optimizer> make_optimizer(const TrainConfig& c, std::vector<Tensor> params) {
+  if (c.optimizer == "sgd")
+    return std::make_unique<optim::SGD>(
+        std::move(params), optim::SGDOptions{.lr = c.lr, .momentum = c.momentum,
+                                             .weight_decay = c.weight_decay,
+                                             .nesterov = c.momentum > 0.0f});
+  if (c.optimizer == "adam")
+    return std::make_unique<optim::Adam>(std::move(params),
+                                         optim::AdamOptions{.lr = c.lr, .weight_decay = c.weight_decay});
+  return std::make_unique<optim::AdamW>(std::move(params),
+                                        optim::AdamWOptions{.lr = c.lr, .weight_decay = c.weight_decay});
+}
+
+std::shared_ptr<const data::Transform> train_transform(const TrainConfig& c, const Shape& shape,
+                                                       const ChannelStats& norm) {
+  std::vector<std::shared_ptr<const data::Transform>> steps;
+  if (c.crop_padding > 0)
+    steps.push_back(std::make_shared<data::RandomCrop>(Size2(shape[0], shape[1]), Pad2d(c.crop_padding)));
+  if (c.flip) steps.push_back(std::make_shared<data::RandomHorizontalFlip>(0.5f));
+  steps.push_back(std::make_shared<data::Normalize>(norm.mean, norm.stddev));
+  // After normalization, as torchvision's recipes do: erased pixels take the mean value 0.
+  if (c.erasing > 0.0f)
+    steps.push_back(std::make_shared<data::RandomErasing>(data::RandomErasingOptions{.p = c.erasing}));
+  return std::make_shared<data::Compose>(std::move(steps));
+}
+
+// Visits every module with its dotted path ("" for the root).
+template <class M, class F>
+void for_each_module(M& module, const std::string& path, F&& f) {
+  f(module, path);
+  for (const auto& [name, child] : module.named_children())
+    for_each_module(*child, path.empty() ? name : path + "." + name, f);
+}
+
+}  // namespace
+
+RunSetup setup_run(const TrainConfig& config, const std::optional<ChannelStats>& normalization) {
+  RunSetup run;
+  run.config = config;
+  if (config.threads > 0) set_num_threads(static_cast<int>(config.threads));
+  run.data = open_training_data(config.data, config.train_limit, config.test_limit);
+  run.normalization = normalization ? *normalization : channel_stats(*run.data.train);
+  const Shape& shape = run.data.image_shape;
+  Generator gen(config.seed);
+  run.model = models::create(config.model,
+                             {.classes = static_cast<int64_t>(run.data.classes.size()), .in_channels = shape[2]},
+                             gen);
+  run.optimizer = make_optimizer(config, run.model->parameters());
+  run.train_loader = std::make_unique<data::DataLoader>(
+      run.data.train, train_transform(config, shape, run.normalization),
+      data::DataLoaderOptions{.batch_size = config.batch_size, .shuffle = true, .seed = config.seed});
+  run.test_loader = std::make_unique<data::DataLoader>(
+      run.data.test,
+      std::make_shared<data::Normalize>(run.normalization.mean, run.normalization.stddev),
+      data::DataLoaderOptions{.batch_size = 250});
+  const int64_t steps = run.train_loader->batches_per_epoch();
+  optim::ScheduleConfig schedule{.name = config.schedule,
+                                 .lr = config.lr,
+                                 .total_steps = config.epochs * steps,
+                                 .steps_per_epoch = steps,
+                                 .warmup_steps = config.warmup_epochs * steps};
+  if (config.schedule == "step") {  // drops by 10x at half and three quarters of the run
+    schedule.milestone_epochs = {std::max<int64_t>(1, config.epochs / 2),
+                                 std::max<int64_t>(2, config.epochs * 3 / 4)};
+    if (schedule.milestone_epochs[1] <= schedule.milestone_epochs[0]) schedule.milestone_epochs.pop_back();
+  }
+  run.scheduler = std::make_unique<optim::LrScheduler>(*run.optimizer, optim::make_schedule(schedule));
+  return run;
+}
+
+std::string describe_run(const RunSetup& run) {
+  const TrainConfig& c = run.config;
+  const Shape& s = run.data.image_shape;
+  std::ostringstream out;
+  out << "data " << c.data << ": " << run.data.train->size() << " training and " << run.data.test->size()
+      << " test images, " << s[0] << "x" << s[1] << "x" << s[2] << ", " << run.data.classes.size()
+      << " classes\n"
+      << "model " << c.model << " (" << run.model->parameter_count() << " parameters), " << c.optimizer
+      << " lr " << c.lr << " " << run.scheduler->schedule().describe() << ", batch " << c.batch_size
+      << ", " << c.epochs << " epochs of " << run.train_loader->batches_per_epoch() << " steps, "
+      << num_threads() << " threads, run folder " << c.out;
+  return out.str();
+}
+
+nlohmann::json describe_model(const RunSetup& run) {
+  return {{"config", nlohmann::json::parse(run.config.to_json())},
+          {"classes", run.data.classes},
+          {"input_shape", run.data.image_shape},
+          {"normalization", {{"mean", run.normalization.mean}, {"std", run.normalization.stddev}}}};
+}
+
+ChannelStats normalization_of(const nlohmann::json& state) {
+  const auto& n = state.at("normalization");
+  return {n.at("mean").get<std::vector<float>>(), n.at("std").get<std::vector<float>>()};
+}
+
+std::map<std::string, Tensor> dropout_generator_states(const nn::Module& model) {
+  std::map<std::string, Tensor> out;
+  for_each_module(model, "", [&](const nn::Module& m, const std::string& path) {
+    if (const auto* d = dynamic_cast<const nn::Dropout*>(&m)) {
+      const Generator::State s = const_cast<nn::Dropout*>(d)->generator().state();
+      out[path] = Tensor::from_data_i64({4}, {static_cast<int64_t>(s[0]), static_cast<int64_t>(s[1]),
+                                              static_cast<int64_t>(s[2]), static_cast<int64_t>(s[3])});
+    }
+  });
+  return out;
+}
+
+void load_dropout_generator_states(nn::Module& model, const std::map<std::string, Tensor>& states) {
+  for_each_module(model, "", [&](nn::Module& m, const std::string& path) {
+    if (auto* d = dynamic_cast<nn::Dropout*>(&m)) {
+      const auto it = states.find(path);
+      CNN_CHECK(it != states.end(), "checkpoint: no generator state for dropout layer '", path, "'");
+      const std::vector<int64_t> v = it->second.to_vector_i64();
+      CNN_CHECK(v.size() == 4, "checkpoint: generator state of '", path, "' has ", v.size(), " words");
+      d->generator().set_state({static_cast<uint64_t>(v[0]), static_cast<uint64_t>(v[1]),
+                                static_cast<uint64_t>(v[2]), static_cast<uint64_t>(v[3])});
+    }
+  });
+}
+
+}  // namespace cnn::train

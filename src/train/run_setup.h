@@ -1,0 +1,45 @@
+// Building the pieces of a training run from its configuration (shared by a new run and a
+// resumed one), and the parts of a checkpoint's state that describe the model.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "cnn/data/loader.h"
+#include "cnn/nn/module.h"
+#include "cnn/optim/lr_scheduler.h"
+#include "cnn/optim/optimizer.h"
+#include "cnn/train/config.h"
+#include "cnn/train/data_source.h"
+
+namespace cnn::train {
+
+struct RunSetup {
+  TrainConfig config;
+  TrainingData data;
+  ChannelStats normalization;
+  std::shared_ptr<nn::Module> model;
+  std::unique_ptr<optim::Optimizer> optimizer;
+  std::unique_ptr<optim::LrScheduler> scheduler;
+  std::unique_ptr<data::DataLoader> train_loader, test_loader;
+};
+
+// Opens the data, measures its normalization (unless given: a resumed run reuses the stored
+// one), builds the model from the seed, the optimizer, the schedule and both loaders.
+RunSetup setup_run(const TrainConfig& config, const std::optional<ChannelStats>& normalization);
+
+// Two lines for the console: data, model, optimizer and schedule.
+std::string describe_run(const RunSetup& run);
+
+// The checkpoint-state fields that let a program rebuild the model without the data:
+// "config", "classes", "input_shape", "normalization".
+nlohmann::json describe_model(const RunSetup& run);
+ChannelStats normalization_of(const nlohmann::json& state);
+
+// Dropout layers own generators; their states, by module path, as int64 [4] tensors.
+std::map<std::string, Tensor> dropout_generator_states(const nn::Module& model);
+void load_dropout_generator_states(nn::Module& model, const std::map<std::string, Tensor>& states);
+
+}  // namespace cnn::train

@@ -1,0 +1,310 @@
+#include "cnn/train/trainer.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cnn/autograd.h"
+#include "cnn/error.h"
+#include "cnn/models/registry.h"
+#include "cnn/nn/activation.h"
+#include "cnn/ops/loss.h"
+#include "cnn/parallel.h"
+#include "cnn/train/checkpoint.h"
+#include "cnn/train/evaluate.h"
+#include "cnn/train/trained_model.h"
+#include "io/atomic_file.h"
+#include "train/progress.h"
+#include "train/run_setup.h"
+
+namespace cnn::train {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+std::atomic<bool> g_stop_requested{false};
+
+// Sums of the epoch in progress, kept in checkpoints so a resumed epoch reports the same
+// training loss and accuracy as an uninterrupted one.
+struct Partial {
+  double loss_sum = 0.0;
+  int64_t correct = 0;
+  int64_t seen = 0;
+  double seconds = 0.0;
+};
+
+std::string format_metrics_csv(const std::vector<EpochRecord>& history) {
+  std::ostringstream out;
+  out << "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds,images_per_second,lr\n";
+  out.precision(9);
+  for (const EpochRecord& r : history) {
+    const EpochMetrics& m = r.metrics;
+    out << m.epoch << ',' << m.train_loss << ',' << m.train_accuracy << ',' << m.test_loss << ','
+        << m.test_accuracy << ',' << m.seconds << ',' << m.images_per_second << ',' << r.lr << '\n';
+  }
+  return out.str();
+}
+
+json history_to_json(const std::vector<EpochRecord>& history) {
+  json rows = json::array();
+  for (const EpochRecord& r : history) {
+    const EpochMetrics& m = r.metrics;
+    rows.push_back({m.epoch, m.train_loss, m.train_accuracy, m.test_loss, m.test_accuracy,
+                    m.seconds, m.images_per_second, r.lr});
+  }
+  return rows;
+}
+
+std::vector<EpochRecord> history_from_json(const json& rows) {
+  std::vector<EpochRecord> out;
+  for (const json& row : rows) {
+    EpochRecord r;
+    r.metrics = {row.at(0).get<int>(),    row.at(1).get<double>(), row.at(2).get<double>(),
+                 row.at(3).get<double>(), row.at(4).get<double>(), row.at(5).get<double>(),
+                 row.at(6).get<double>()};
+    r.lr = row.at(7).get<double>();
+    out.push_back(r);
+  }
+  return out;
+}
+
+std::string percent(double fraction) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f%%", 100.0 * fraction);
+  return buf;
+}
+
+}  // namespace
+
+std::string latest_checkpoint_path(const std::string& run_folder) {
+  return (fs::path(run_folder) / "checkpoint-latest.ckpt").string();
+}
+
+std::string best_checkpoint_path(const std::string& run_folder) {
+  return (fs::path(run_folder) / "checkpoint-best.ckpt").string();
+}
+
+struct Trainer::State {
+  RunSetup run;
+  int64_t epoch = 0;  // position of the next step: epoch and batch within it
+  int64_t batch = 0;
+  Partial partial;
+  std::vector<EpochRecord> history;
+  double best_accuracy = -1.0;
+  bool stopped = false;
+  Progress progress{stdout, ::isatty(STDOUT_FILENO) != 0};
+
+  const TrainConfig& config() const { return run.config; }
+
+  // Everything that changes while training, as one checkpoint.
+  Checkpoint checkpoint() const {
+    Checkpoint c;
+    add_with_prefix(c.tensors, run.model->state_dict().to_map(), "model");
+    add_with_prefix(c.tensors, run.optimizer->state_dict(), "optimizer");
+    add_with_prefix(c.tensors, run.scheduler->state_dict(), "scheduler");
+    add_with_prefix(c.tensors, dropout_generator_states(*run.model), "rng");
+    json state = describe_model(run);
+    state["epoch"] = epoch;
+    state["batch"] = batch;
+    state["partial"] = {{"loss_sum", partial.loss_sum}, {"correct", partial.correct},
+                        {"seen", partial.seen}, {"seconds", partial.seconds}};
+    state["history"] = history_to_json(history);
+    state["best_accuracy"] = best_accuracy;
+    state["threads"] = num_threads();
+    c.state = state.dump();
+    return c;
+  }
+
+  void restore(const Checkpoint& c, const json& state) {
+    run.model->load_state_dict(with_prefix_removed(c.tensors, "model"));
+    run.optimizer->load_state_dict(with_prefix_removed(c.tensors, "optimizer"));
+    run.scheduler->load_state_dict(with_prefix_removed(c.tensors, "scheduler"));
+    load_dropout_generator_states(*run.model, with_prefix_removed(c.tensors, "rng"));
+    epoch = state.at("epoch").get<int64_t>();
+    batch = state.at("batch").get<int64_t>();
+    const json& p = state.at("partial");
+    partial = {p.at("loss_sum").get<double>(), p.at("correct").get<int64_t>(),
+               p.at("seen").get<int64_t>(), p.at("seconds").get<double>()};
+    history = history_from_json(state.at("history"));
+    best_accuracy = state.at("best_accuracy").get<double>();
+  }
+
+  // Re-runs a step whose loss or gradients were not finite with anomaly detection on, and
+  // raises an error naming where the first NaN or infinity appeared.
+  [[noreturn]] void diagnose(const Tensor& x, const Tensor& y, float loss) {
+    std::string where = "re-running the step with anomaly detection found no NaN or infinity";
+    try {
+      autograd::DetectAnomalyGuard guard;
+      run.optimizer->zero_grad();
+      cross_entropy((*run.model)(x), y, {.label_smoothing = config().label_smoothing}).backward();
+    } catch (const Error& e) {
+      where = e.what();
+    }
+    const std::string latest = latest_checkpoint_path(config().out);
+    const std::string kept = fs::exists(latest)
+                                 ? "the checkpoint " + latest + " (written before this epoch) is kept"
+                                 : std::string("no checkpoint had been written yet");
+    fail("training stopped at epoch ", epoch + 1, ", step ", batch + 1, ": ",
+         std::isfinite(loss) ? "a gradient is not finite" : "the loss is not finite (" + std::to_string(loss) + ")",
+         ". ", where, ". Nothing was saved for this step; ", kept,
+         ". A smaller --lr usually helps.");
+  }
+
+  bool gradients_finite() const {
+    for (const Tensor& p : run.optimizer->params())
+      if (!autograd::all_finite(p.grad())) return false;
+    return true;
+  }
+
+  // One optimizer step; returns the mean loss and the number of correct predictions.
+  std::pair<float, int64_t> step(const data::Batch& b) {
+    const Tensor logits = (*run.model)(b.x);
+    const Tensor loss = cross_entropy(logits, b.y, {.label_smoothing = config().label_smoothing});
+    const float value = loss.item();
+    run.optimizer->zero_grad();
+    if (!std::isfinite(value)) diagnose(b.x, b.y, value);
+    loss.backward();
+    if (!gradients_finite()) diagnose(b.x, b.y, value);
+    run.optimizer->step();
+    run.scheduler->step();
+    const std::vector<int64_t> predicted = argmax_rows(logits);
+    int64_t correct = 0;
+    for (size_t i = 0; i < predicted.size(); ++i) correct += predicted[i] == b.y.data_i64()[i];
+    return {value, correct};
+  }
+
+  void write_records(const Evaluation& test) {
+    const std::string folder = config().out;
+    io::write_file_atomically((fs::path(folder) / "metrics.csv").string(), format_metrics_csv(history));
+    std::vector<EpochMetrics> rows;
+    for (const EpochRecord& r : history) rows.push_back(r.metrics);
+    plot_training_curves(folder, rows);
+    plot_confusion_matrix((fs::path(folder) / "confusion.png").string(), test.confusion,
+                          run.data.classes,
+                          config().model + " after epoch " + std::to_string(epoch) + ": test accuracy " +
+                              percent(test.accuracy));
+  }
+
+  void finish_epoch() {
+    const Evaluation test = evaluate(*run.model, *run.test_loader, static_cast<int64_t>(run.data.classes.size()));
+    EpochRecord r;
+    r.metrics.epoch = static_cast<int>(epoch + 1);
+    r.metrics.train_loss = partial.loss_sum / static_cast<double>(partial.seen);
+    r.metrics.train_accuracy = static_cast<double>(partial.correct) / static_cast<double>(partial.seen);
+    r.metrics.test_loss = test.loss;
+    r.metrics.test_accuracy = test.accuracy;
+    r.metrics.seconds = partial.seconds;
+    r.metrics.images_per_second = static_cast<double>(partial.seen) / partial.seconds;
+    r.lr = run.optimizer->lr();
+    history.push_back(r);
+    ++epoch;
+    batch = 0;
+    partial = {};
+    const Checkpoint c = checkpoint();
+    save_checkpoint(latest_checkpoint_path(config().out), c);
+    const bool best = test.accuracy > best_accuracy;
+    if (best) {
+      best_accuracy = test.accuracy;
+      save_checkpoint(best_checkpoint_path(config().out), checkpoint());
+    }
+    write_records(test);
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "epoch %lld/%lld  train loss %.4f acc %s  test loss %.4f acc %s%s  %.1f s  %.0f img/s  lr %.4g",
+                  static_cast<long long>(epoch), static_cast<long long>(config().epochs),
+                  r.metrics.train_loss, percent(r.metrics.train_accuracy).c_str(), test.loss,
+                  percent(test.accuracy).c_str(), best ? " (best)" : "", r.metrics.seconds,
+                  r.metrics.images_per_second, r.lr);
+    progress.line(line);
+  }
+
+  void run_epochs() {
+    g_stop_requested = false;
+    const int64_t steps = run.train_loader->batches_per_epoch();
+    for (; epoch < config().epochs; ) {
+      progress.start_epoch(epoch, config().epochs, steps, batch);
+      const auto start = Clock::now();
+      const double seconds_before = partial.seconds;
+      for (data::Batch& b : run.train_loader->epoch(epoch, batch)) {
+        const auto [loss, correct] = step(b);
+        const int64_t n = b.y.numel();
+        partial.loss_sum += static_cast<double>(loss) * static_cast<double>(n);
+        partial.correct += correct;
+        partial.seen += n;
+        batch = b.index + 1;
+        partial.seconds = seconds_before + std::chrono::duration<double>(Clock::now() - start).count();
+        progress.step(b.index, partial.loss_sum / static_cast<double>(partial.seen),
+                      static_cast<double>(partial.seen) / partial.seconds);
+        if (g_stop_requested) {
+          save_checkpoint(latest_checkpoint_path(config().out), checkpoint());
+          progress.line("stopped at epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(batch) +
+                        "; checkpoint written. Continue with: cnn train --resume " + config().out);
+          stopped = true;
+          return;
+        }
+      }
+      finish_epoch();
+    }
+  }
+};
+
+Trainer::Trainer(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Trainer::~Trainer() = default;
+Trainer::Trainer(Trainer&&) noexcept = default;
+
+Trainer::Trainer(const TrainConfig& config) {
+  config.validate();
+  const fs::path folder(config.out);
+  CNN_CHECK(!fs::exists(latest_checkpoint_path(config.out)), config.out,
+            ": this folder holds a run already; continue it with --resume ", config.out,
+            " or choose another --out");
+  auto state = std::make_unique<State>();
+  state->run = setup_run(config, std::nullopt);  // before creating the folder: bad data leaves none
+  fs::create_directories(folder);
+  io::write_file_atomically((folder / "config.json").string(), config.to_json() + "\n");
+  state_ = std::move(state);
+  state_->progress.line(describe_run(state_->run));
+}
+
+Trainer Trainer::resume(const std::string& folder, int64_t epochs, float lr) {
+  const std::string path = latest_checkpoint_path(folder);
+  CNN_CHECK(fs::exists(path), folder, ": no checkpoint-latest.ckpt to resume from");
+  const Checkpoint c = load_checkpoint(path);
+  const json state = json::parse(c.state);
+  TrainConfig config = TrainConfig::from_json(state.at("config").dump(), path);
+  config.out = folder;
+  if (epochs > 0) config.epochs = epochs;
+  if (lr > 0.0f) config.lr = lr;
+  config.validate();
+  CNN_CHECK(state.at("epoch").get<int64_t>() <= config.epochs, folder, ": the run has done ",
+            state.at("epoch").get<int64_t>(), " epochs already, more than --epochs ", config.epochs);
+  set_num_threads(state.at("threads").get<int>());
+  auto s = std::make_unique<State>();
+  s->run = setup_run(config, normalization_of(state));
+  s->restore(c, state);
+  io::write_file_atomically((fs::path(folder) / "config.json").string(), config.to_json() + "\n");
+  s->progress.line("resuming " + folder + " at epoch " + std::to_string(s->epoch + 1) + ", step " +
+                   std::to_string(s->batch + 1));
+  s->progress.line(describe_run(s->run));
+  return Trainer(std::move(s));
+}
+
+std::vector<EpochRecord> Trainer::run() {
+  state_->run_epochs();
+  return state_->history;
+}
+
+bool Trainer::stopped_early() const { return state_->stopped; }
+const TrainConfig& Trainer::config() const { return state_->config(); }
+void Trainer::request_stop() { g_stop_requested = true; }
+
+}  // namespace cnn::train

@@ -1,0 +1,32 @@
+// Running the `cnn` program from tests.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+namespace cnn::testing {
+
+struct ProcessResult {
+  int code;  // exit status, or 128 + signal
+  std::string output;  // stdout and stderr together
+};
+
+// Runs `cnn <args>` through the shell and waits for it.
+inline ProcessResult run_cnn(const std::string& args) {
+  const std::string command = std::string(CNN_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  EXPECT_NE(pipe, nullptr);
+  std::string output;
+  std::array<char, 4096> buffer{};
+  while (size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
+  const int status = ::pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), output};
+}
+
+}  // namespace cnn::testing

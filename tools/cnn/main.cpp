@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   // Each entry: the subcommand's name and what runs it.
   const std::vector<std::pair<std::string, cnn::tool::Run>> commands = {
       {"train", cnn::tool::add_train_command(app)},
+      {"summary", cnn::tool::add_summary_command(app)},
   };
   if (argc > 1 && argv[1][0] != '-') {
     const std::string command = argv[1];

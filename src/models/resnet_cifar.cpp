@@ -30,7 +30,8 @@ BasicBlockCifar::BasicBlockCifar(int64_t in_channels, int64_t out_channels, int6
 }
 
 Tensor BasicBlockCifar::forward(const Tensor& x) {
-  Tensor r = bn2_->forward(conv2_->forward(relu(bn1_->forward(conv1_->forward(x)))));
+  // Children are called through operator() so that forward observers (summaries) see them.
+  Tensor r = (*bn2_)((*conv2_)(relu((*bn1_)((*conv1_)(x)))));
   if (!residual_) return relu(r);
   const bool same = stride_ == 1 && x.size(-1) == out_channels_;
   return relu(add(same ? x : shortcut_identity(x, stride_, out_channels_), r));
@@ -62,9 +63,9 @@ ResNetCifar::ResNetCifar(const ResNetCifarOptions& options, Generator& gen)
 }
 
 Tensor ResNetCifar::forward(const Tensor& x) {
-  Tensor h = relu(bn1_->forward(conv1_->forward(x)));
-  h = layer3_->forward(layer2_->forward(layer1_->forward(h)));
-  return fc_->forward(global_avg_pool2d(h).flatten(1));
+  Tensor h = relu((*bn1_)((*conv1_)(x)));
+  h = (*layer3_)((*layer2_)((*layer1_)(h)));
+  return (*fc_)(global_avg_pool2d(h).flatten(1));
 }
 
 }  // namespace cnn::models

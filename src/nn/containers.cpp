@@ -13,7 +13,8 @@ std::shared_ptr<Module> Sequential::operator[](size_t i) const {
 
 Tensor Sequential::forward(const Tensor& x) {
   Tensor y = x;
-  for (const auto& entry : named_children()) y = entry.second->forward(y);
+  // Through operator(), so that forward observers see every child.
+  for (const auto& entry : named_children()) y = (*entry.second)(y);
   return y;
 }
 

@@ -1,5 +1,5 @@
-// Module registration, traversal, modes and descriptions. Checkpoint loading lives in
-// state_dict.cpp.
+// Module registration, traversal, observed calls, modes and descriptions. Checkpoint loading
+// lives in state_dict.cpp.
 #include "cnn/nn/module.h"
 
 #include <sstream>
@@ -7,6 +7,21 @@
 
 namespace cnn::nn {
 namespace {
+
+// The observer of module calls on this thread (ObserveForwards), null when none.
+thread_local ForwardObserver* forward_observer = nullptr;
+
+// Suspends observation while an observer's callback runs, so calls it makes are not reported.
+class SuspendObserver {
+ public:
+  SuspendObserver() : observer_(forward_observer) { forward_observer = nullptr; }
+  ~SuspendObserver() { forward_observer = observer_; }
+  SuspendObserver(const SuspendObserver&) = delete;
+  SuspendObserver& operator=(const SuspendObserver&) = delete;
+
+ private:
+  ForwardObserver* observer_;
+};
 
 // Depth-first walk over (prefix + name, tensor) of one kind of tensor. `seen` deduplicates
 // tensors registered under several names (shared weights), keeping the first name.
@@ -40,6 +55,25 @@ void describe_into(const Module& module, const std::string& indent, std::ostring
 Tensor Module::forward(const Tensor& /*x*/) {
   fail(type_, "::forward: this module has no single-input forward; call its own methods");
 }
+
+Tensor Module::operator()(const Tensor& x) {
+  ForwardObserver* observer = forward_observer;
+  if (observer == nullptr) return forward(x);
+  {
+    SuspendObserver suspend;
+    observer->before_forward(*this, x);
+  }
+  Tensor y = forward(x);
+  SuspendObserver suspend;
+  observer->after_forward(*this, x, y);
+  return y;
+}
+
+ObserveForwards::ObserveForwards(ForwardObserver& observer) : previous_(forward_observer) {
+  forward_observer = &observer;
+}
+
+ObserveForwards::~ObserveForwards() { forward_observer = previous_; }
 
 std::vector<std::shared_ptr<Module>> Module::children() const {
   std::vector<std::shared_ptr<Module>> out;

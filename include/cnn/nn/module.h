@@ -70,7 +70,11 @@ class Module {
   // The computation of a single-input module. Modules with several inputs define their own
   // methods; the default raises cnn::Error naming the module.
   virtual Tensor forward(const Tensor& x);
-  Tensor operator()(const Tensor& x) { return forward(x); }
+  // Calls forward(x) and, while a ForwardObserver is installed on this thread, reports the
+  // call to it. Composite modules must call their children this way, `(*conv1_)(x)`, not
+  // through `conv1_->forward(x)`: a child called directly is invisible to observers, so
+  // summaries (cnn::train::summarize) would miss its shape and its multiply-adds.
+  Tensor operator()(const Tensor& x);
 
   // One line describing the module and its configuration, e.g.
   // "Conv2d(3, 64, kernel=(3, 3), stride=(1, 1), padding=1)". Defaults to the type.
@@ -140,6 +144,33 @@ class Module {
   std::vector<NamedTensor> parameters_;
   std::vector<NamedTensor> buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+};
+
+// Watches the module calls made through Module::operator() on one thread, e.g. to record
+// each layer's output shape (cnn::train::summarize), as PyTorch's forward hooks do. Calls are
+// reported in execution order: a composite's before_forward, then its children's calls, then
+// its after_forward. While a callback runs, observation is suspended, so a callback may run
+// modules itself without being told about them. A forward that throws reports no after_forward.
+class ForwardObserver {
+ public:
+  virtual ~ForwardObserver() = default;
+  virtual void before_forward(const Module& /*module*/, const Tensor& /*input*/) {}
+  virtual void after_forward(const Module& module, const Tensor& input, const Tensor& output) = 0;
+};
+
+// Installs `observer` for the calls made on this thread while the guard lives, and restores
+// the previously installed one (or none) when it dies; guards nest as NoGradGuard does.
+// Without an observer, operator() costs a call and one thread-local pointer test more than
+// forward() itself.
+class ObserveForwards {
+ public:
+  explicit ObserveForwards(ForwardObserver& observer);
+  ~ObserveForwards();
+  ObserveForwards(const ObserveForwards&) = delete;
+  ObserveForwards& operator=(const ObserveForwards&) = delete;
+
+ private:
+  ForwardObserver* previous_;
 };
 
 // The module tree in PyTorch's print style:

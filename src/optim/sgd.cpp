@@ -1,51 +1,51 @@
+// SGD: torch.optim.SGD's update (see the header), one pass over the elements.
 #include "cnn/optim/sgd.h"
 
-#include "cnn/error.h"
+#include <limits>
+
+#include "optim/checks.h"
 
 namespace cnn::optim {
 
 SGD::SGD(std::vector<Tensor> params, const SGDOptions& options)
-    : params_(std::move(params)), velocity_(params_.size()), options_(options) {
-  CNN_CHECK(options.lr >= 0.0f, "SGD: learning rate must be non-negative, got ", options.lr);
-  CNN_CHECK(options.momentum >= 0.0f, "SGD: momentum must be non-negative, got ", options.momentum);
-  CNN_CHECK(options.weight_decay >= 0.0f, "SGD: weight_decay must be non-negative, got ",
-            options.weight_decay);
+    : Optimizer("SGD", std::move(params), options.lr), options_(options) {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  check_option("SGD", "momentum", options.momentum, 0.0, inf);
+  check_option("SGD", "dampening", options.dampening, 0.0, 1.0);
+  check_option("SGD", "weight_decay", options.weight_decay, 0.0, inf);
   CNN_CHECK(!options.nesterov || (options.momentum > 0.0f && options.dampening == 0.0f),
-            "SGD: Nesterov momentum needs momentum > 0 and dampening = 0");
-  for (size_t i = 0; i < params_.size(); ++i) {
-    CNN_CHECK(params_[i].defined() && params_[i].is_leaf() && params_[i].is_contiguous(),
-              "SGD: parameter ", i, " must be a defined, contiguous leaf tensor");
-  }
+            "SGD: Nesterov momentum needs momentum > 0 and dampening = 0, got momentum ",
+            options.momentum, " and dampening ", options.dampening);
 }
 
-void SGD::step() {
-  const SGDOptions& o = options_;
-  for (size_t i = 0; i < params_.size(); ++i) {
-    Tensor& p = params_[i];
-    if (!p.grad().defined()) continue;
-    const Tensor g = p.grad().contiguous();
-    float* w = p.data();
-    const float* gp = g.data();
-    const int64_t n = p.numel();
-    float* v = nullptr;
-    const bool first = o.momentum > 0.0f && !velocity_[i].defined();
-    if (o.momentum > 0.0f) {
-      if (first) velocity_[i] = Tensor::empty(p.shape());
-      v = velocity_[i].data();
-    }
-    for (int64_t k = 0; k < n; ++k) {
-      float d = gp[k] + o.weight_decay * w[k];
+SGDOptions SGD::options() const {
+  SGDOptions o = options_;
+  o.lr = lr();
+  return o;
+}
+
+std::vector<StateSlot> SGD::slots() const {
+  if (options_.momentum == 0.0f) return {};
+  return {{"momentum_buffer", SlotKind::like_param}};
+}
+
+void SGD::update(Tensor& param, const Tensor& grad, std::vector<Tensor>& state, bool first) {
+  const float lr = this->lr(), momentum = options_.momentum, damped = 1.0f - options_.dampening,
+              weight_decay = options_.weight_decay;
+  const bool nesterov = options_.nesterov;
+  float* p = param.data();
+  const float* g = grad.data();
+  float* v = state.empty() ? nullptr : state[0].data();  // null when momentum == 0
+  for_each_chunk(param.numel(), [&](int64_t begin, int64_t end) {
+    for (int64_t k = begin; k < end; ++k) {
+      float d = g[k] + weight_decay * p[k];
       if (v != nullptr) {
-        v[k] = first ? d : o.momentum * v[k] + (1.0f - o.dampening) * d;
-        d = o.nesterov ? d + o.momentum * v[k] : v[k];
+        v[k] = first ? d : momentum * v[k] + damped * d;
+        d = nesterov ? d + momentum * v[k] : v[k];
       }
-      w[k] -= o.lr * d;
+      p[k] -= lr * d;
     }
-  }
-}
-
-void SGD::zero_grad() {
-  for (Tensor& p : params_) p.set_grad(Tensor());
+  });
 }
 
 }  // namespace cnn::optim

@@ -1,14 +1,17 @@
 // Stochastic gradient descent with momentum, Nesterov momentum and weight decay, with
-// PyTorch's update rule so that hyper-parameters carry over:
-//   d = g + weight_decay * p
-//   v = momentum * v + (1 - dampening) * d        (v = d on the first step)
-//   d = nesterov ? d + momentum * v : v           (when momentum > 0)
+// PyTorch's update rule (torch.optim.SGD) so that hyper-parameters carry over. Per element,
+// with g the gradient and v the momentum buffer:
+//   d = g + weight_decay * p                       (L2 penalty folded into the gradient)
+//   v = d                                          on the parameter's first update,
+//   v = momentum * v + (1 - dampening) * d         afterwards          (when momentum > 0)
+//   d = nesterov ? d + momentum * v : v                                (when momentum > 0)
 //   p = p - lr * d
+// State per parameter: "momentum_buffer" (only when momentum > 0).
 #pragma once
 
 #include <vector>
 
-#include "cnn/tensor.h"
+#include "cnn/optim/optimizer.h"
 
 namespace cnn::optim {
 
@@ -20,21 +23,19 @@ struct SGDOptions {
   bool nesterov = false;
 };
 
-class SGD {
+class SGD : public Optimizer {
  public:
+  // Raises cnn::Error for a negative or non-finite lr, momentum or weight_decay, a dampening
+  // outside [0, 1], or Nesterov without momentum > 0 and dampening = 0 (PyTorch's rules).
   SGD(std::vector<Tensor> params, const SGDOptions& options);
-  // Applies one update to every parameter that has a gradient.
-  void step();
-  // Clears the gradients of every parameter.
-  void zero_grad();
-  SGDOptions& options() { return options_; }
-  const std::vector<Tensor>& params() const { return params_; }
-  // Momentum buffers, one per parameter (undefined until its first step).
-  const std::vector<Tensor>& momentum_buffers() const { return velocity_; }
+  // The options, with lr the current learning rate.
+  SGDOptions options() const;
+
+ protected:
+  std::vector<StateSlot> slots() const override;
+  void update(Tensor& param, const Tensor& grad, std::vector<Tensor>& state, bool first) override;
 
  private:
-  std::vector<Tensor> params_;
-  std::vector<Tensor> velocity_;
   SGDOptions options_;
 };
 

@@ -17,9 +17,11 @@ namespace {
 namespace fs = std::filesystem;
 using testing::run_cnn;
 
-// Small enough to take seconds: 768 training images, 200 test images, batch 64.
-const std::string kQuick =
-    "train --train-limit 768 --test-limit 200 --batch-size 64 --threads 2 --seed 5 ";
+// Small enough to take seconds: a few hundred training images, 200 test images, batch 64.
+std::string quick(int train_images = 768) {
+  return "train --train-limit " + std::to_string(train_images) +
+         " --test-limit 200 --batch-size 64 --threads 2 --seed 5 ";
+}
 
 class TrainCli : public ::testing::Test {
  protected:
@@ -52,7 +54,7 @@ void expect_same_checkpoint(const std::string& a, const std::string& b) {
 }
 
 TEST_F(TrainCli, WritesTheRunFolder) {
-  const auto r = run_cnn(kQuick + "--epochs 1 --out " + out("run"));
+  const auto r = run_cnn(quick() + "--epochs 1 --out " + out("run"));
   ASSERT_EQ(r.code, 0) << r.output;
   for (const char* file : {"config.json", "metrics.csv", "checkpoint-latest.ckpt", "checkpoint-best.ckpt",
                            "loss.png", "accuracy.png", "confusion.png"})
@@ -65,13 +67,13 @@ TEST_F(TrainCli, WritesTheRunFolder) {
   EXPECT_EQ(row.substr(0, 2), "1,");
   EXPECT_NE(r.output.find("final test accuracy"), std::string::npos) << r.output;
   // A second run into the same folder is refused rather than overwriting it.
-  const auto again = run_cnn(kQuick + "--epochs 1 --out " + out("run"));
+  const auto again = run_cnn(quick() + "--epochs 1 --out " + out("run"));
   EXPECT_EQ(again.code, 1);
   EXPECT_NE(again.output.find("holds a run already"), std::string::npos) << again.output;
 }
 
 TEST_F(TrainCli, ResumedRunEqualsUninterruptedBitForBit) {
-  const std::string common = kQuick + "--schedule constant --lr 0.05 ";
+  const std::string common = quick() + "--schedule constant --lr 0.05 ";
   ASSERT_EQ(run_cnn(common + "--epochs 2 --out " + out("straight")).code, 0);
   ASSERT_EQ(run_cnn(common + "--epochs 1 --out " + out("resumed")).code, 0);
   const auto r = run_cnn("train --resume " + out("resumed") + " --epochs 2");
@@ -80,7 +82,7 @@ TEST_F(TrainCli, ResumedRunEqualsUninterruptedBitForBit) {
 }
 
 TEST_F(TrainCli, InterruptedMidEpochThenResumedEqualsUninterrupted) {
-  const std::string common = kQuick + "--train-limit 2048 --epochs 1 ";  // onecycle over the run
+  const std::string common = quick(2048) + "--epochs 1 ";  // onecycle over the run
   ASSERT_EQ(run_cnn(common + "--out " + out("straight")).code, 0);
   // Start the same run in the background and interrupt it with SIGINT while it trains.
   const std::string log = out("interrupted.log");
@@ -105,7 +107,7 @@ TEST_F(TrainCli, InterruptedMidEpochThenResumedEqualsUninterrupted) {
 }
 
 TEST_F(TrainCli, NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint) {
-  ASSERT_EQ(run_cnn(kQuick + "--epochs 1 --out " + out("run")).code, 0);
+  ASSERT_EQ(run_cnn(quick() + "--epochs 1 --out " + out("run")).code, 0);
   const std::string checkpoint = out("run") + "/checkpoint-latest.ckpt";
   const auto before = fs::last_write_time(checkpoint);
   const auto r = run_cnn("train --resume " + out("run") + " --epochs 2 --lr 1e30");

@@ -1,32 +1,17 @@
 // `cnn summary`: the table and the JSON for a registered model, the model list, and the exit
 // codes of the shell contract (usage errors 2, runtime errors 1).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "support/process.h"
+
 namespace {
 
-struct Result {
-  int code;
-  std::string output;  // stdout and stderr together
-};
+using Result = cnn::testing::ProcessResult;
 
-Result run_summary(const std::string& args) {
-  const std::string command = std::string(CNN_BINARY) + " summary " + args + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
-  EXPECT_NE(pipe, nullptr);
-  if (pipe == nullptr) return {-1, ""};
-  std::string output;
-  std::array<char, 4096> buffer{};
-  while (size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe))
-    output.append(buffer.data(), n);
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
+Result run_summary(const std::string& args) { return cnn::testing::run_cnn("summary " + args); }
 
 bool contains(const std::string& text, const std::string& needle) {
   return text.find(needle) != std::string::npos;

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <thread>
 
+#include "cnn/data/idx.h"
+#include "cnn/data/image.h"
 #include "cnn/train/checkpoint.h"
 #include "support/process.h"
 #include "support/tensor_testing.h"
@@ -66,6 +68,25 @@ TEST_F(TrainCli, WritesTheRunFolder) {
   EXPECT_EQ(header, "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds,images_per_second,lr");
   EXPECT_EQ(row.substr(0, 2), "1,");
   EXPECT_NE(r.output.find("final test accuracy"), std::string::npos) << r.output;
+  // The run's model evaluates and predicts from its folder.
+  const auto eval = run_cnn("eval " + out("run") + " --limit 300");
+  ASSERT_EQ(eval.code, 0) << eval.output;
+  for (const char* needle : {"test images 300", "test accuracy", "Ankle boot", "confusion matrix"})
+    EXPECT_NE(eval.output.find(needle), std::string::npos) << needle << "\n" << eval.output;
+  const auto fashion = data::fashion_mnist();
+  const std::string png = out("first-test-image.png");
+  data::save_png(png, fashion.test.images.slice(0, 0, 1).reshape({28, 28, 1}));
+  const auto predicted = run_cnn("predict " + out("run") + " " + png + " --top 2");
+  ASSERT_EQ(predicted.code, 0) << predicted.output;
+  EXPECT_EQ(predicted.output.rfind(png + ": ", 0), 0u) << predicted.output;
+  EXPECT_NE(predicted.output.find("%, "), std::string::npos) << predicted.output;  // two classes
+  const auto from_idx = run_cnn("predict " + out("run") +
+                                " /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz --limit 2");
+  ASSERT_EQ(from_idx.code, 0) << from_idx.output;
+  EXPECT_NE(from_idx.output.find("t10k-images-idx3-ubyte.gz[1]: "), std::string::npos) << from_idx.output;
+  const auto bad = run_cnn("predict " + out("run") + " " + out("run") + "/config.json");
+  EXPECT_NE(bad.output.find("looks like text"), std::string::npos) << bad.output;
+  EXPECT_EQ(bad.code, 1) << bad.output;
   // A second run into the same folder is refused rather than overwriting it.
   const auto again = run_cnn(quick() + "--epochs 1 --out " + out("run"));
   EXPECT_EQ(again.code, 1);

@@ -35,8 +35,9 @@ int run(const EvalArgs& args) {
               static_cast<long long>(t.epochs_done));
   std::printf("test images %lld from %s\n", static_cast<long long>(e.examples), folder.c_str());
   std::printf("test loss %.4f\ntest accuracy %.2f%%\n\n", e.loss, 100.0 * e.accuracy);
-  size_t width = 5;
-  for (const auto& name : t.classes) width = std::max(width, name.size());
+  size_t width = 5;  // room for "<index> <name>" in the matrix rows
+  for (size_t c = 0; c < t.classes.size(); ++c)
+    width = std::max(width, std::to_string(c).size() + 1 + t.classes[c].size());
   const std::vector<double> per_class = e.per_class_accuracy();
   std::printf("%-*s  accuracy  images\n", static_cast<int>(width), "class");
   for (size_t c = 0; c < t.classes.size(); ++c) {

@@ -10,19 +10,11 @@
 #include <memory>
 
 #include "cnn/error.h"
+#include "core/format.h"
 
 namespace cnn::data {
 namespace {
 
-// "47040016" -> "47,040,016"
-std::string with_commas(uint64_t n) {
-  std::string digits = std::to_string(n), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
 
 // A byte source over a plain or gzipped file; zlib's gz* functions read both.
 class Reader {
@@ -114,25 +106,25 @@ IdxArray read_idx(const std::string& path) {
     out.shape.push_back(extent);
     CNN_CHECK(!__builtin_mul_overflow(count, extent, &count) && count <= kMaxIdxElements, path,
               ": dimensions ", to_string(out.shape), "... exceed the limit of ",
-              with_commas(kMaxIdxElements), " elements");
+              detail::with_thousands(kMaxIdxElements), " elements");
   }
   const uint64_t header = 4 + 4 * static_cast<uint64_t>(rank);
   const uint64_t expected = header + static_cast<uint64_t>(count);
   if (!in.gzipped()) {
     // Compare with the file's length before allocating anything.
     const uint64_t size = std::filesystem::file_size(path);
-    CNN_CHECK(size >= expected, path, ": truncated: ", with_commas(expected), " bytes expected, ",
-              with_commas(size), " found");
-    CNN_CHECK(size == expected, path, ": ", with_commas(size - expected),
-              " bytes of trailing data after the ", with_commas(expected), " bytes that dimensions ",
+    CNN_CHECK(size >= expected, path, ": truncated: ", detail::with_thousands(expected), " bytes expected, ",
+              detail::with_thousands(size), " found");
+    CNN_CHECK(size == expected, path, ": ", detail::with_thousands(size - expected),
+              " bytes of trailing data after the ", detail::with_thousands(expected), " bytes that dimensions ",
               to_string(out.shape), " describe");
   }
   out.values.resize(static_cast<size_t>(count));
   const uint64_t body = in.read(out.values.data(), static_cast<uint64_t>(count));
-  CNN_CHECK(body == static_cast<uint64_t>(count), path, ": truncated: ", with_commas(expected),
-            " bytes expected (", kind, " content), ", with_commas(header + body), " found");
+  CNN_CHECK(body == static_cast<uint64_t>(count), path, ": truncated: ", detail::with_thousands(expected),
+            " bytes expected (", kind, " content), ", detail::with_thousands(header + body), " found");
   uint8_t extra = 0;
-  CNN_CHECK(in.read(&extra, 1) == 0, path, ": trailing data after the ", with_commas(expected),
+  CNN_CHECK(in.read(&extra, 1) == 0, path, ": trailing data after the ", detail::with_thousands(expected),
             " bytes that dimensions ", to_string(out.shape), " describe");
   return out;
 }

@@ -11,19 +11,12 @@
 
 #include "cnn/data/image.h"
 #include "cnn/error.h"
+#include "core/format.h"
 #include "data/image_decoders.h"
 
 namespace cnn::data {
 namespace detail {
 
-std::string with_commas(uint64_t n) {
-  std::string digits = std::to_string(n), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
 
 void check_image_size(const std::string& path, const char* format, int64_t rows, int64_t cols,
                       const ImageLimits& limits) {
@@ -33,8 +26,8 @@ void check_image_size(const std::string& path, const char* format, int64_t rows,
             " header gives ", rows, " x ", cols, " pixels, over the limit of ", limits.max_side,
             " per side (ImageLimits::max_side)");
   CNN_CHECK(rows * cols <= limits.max_pixels, path, ": ", format, " header gives ", rows, " x ",
-            cols, " = ", with_commas(static_cast<uint64_t>(rows * cols)),
-            " pixels, over the limit of ", with_commas(static_cast<uint64_t>(limits.max_pixels)),
+            cols, " = ", cnn::detail::with_thousands(static_cast<int64_t>(rows * cols)),
+            " pixels, over the limit of ", cnn::detail::with_thousands(static_cast<int64_t>(limits.max_pixels)),
             " (ImageLimits::max_pixels)");
 }
 
@@ -53,8 +46,8 @@ std::vector<uint8_t> read_file(const std::string& path, int64_t max_bytes) {
   CNN_CHECK(fs::is_regular_file(status), path, ": cannot decode: not a regular file");
   const uint64_t size = fs::file_size(path, ec);
   CNN_CHECK(!ec, path, ": cannot read the file size: ", ec.message());
-  CNN_CHECK(size <= static_cast<uint64_t>(max_bytes), path, ": file of ", detail::with_commas(size),
-            " bytes is over the limit of ", detail::with_commas(static_cast<uint64_t>(max_bytes)),
+  CNN_CHECK(size <= static_cast<uint64_t>(max_bytes), path, ": file of ", cnn::detail::with_thousands(size),
+            " bytes is over the limit of ", cnn::detail::with_thousands(static_cast<int64_t>(max_bytes)),
             " (ImageLimits::max_file_bytes)");
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), std::fclose);
   CNN_CHECK(file != nullptr, path, ": cannot open: ", std::strerror(errno));

@@ -32,7 +32,5 @@ DecodedPixels decode_jpeg(const std::string& path, const uint8_t* bytes, size_t 
 void check_image_size(const std::string& path, const char* format, int64_t rows, int64_t cols,
                       const ImageLimits& limits);
 
-// "47040016" -> "47,040,016", for byte counts in messages.
-std::string with_commas(uint64_t n);
 
 }  // namespace cnn::data::detail

@@ -17,6 +17,7 @@
 #include <jerror.h>  // after jpeglib.h: the message codes of libjpeg's errors and warnings
 
 #include "cnn/error.h"
+#include "core/format.h"
 #include "data/image_decoders.h"
 
 namespace cnn::data {
@@ -115,7 +116,7 @@ struct JpegDecompressor {
 [[noreturn]] void fail_jpeg(const std::string& path, size_t size, const JpegErrors& errors,
                             const char* stage) {
   if (errors.truncated)
-    fail(path, ": truncated JPEG: the file ends after ", detail::with_commas(size), " bytes, ",
+    fail(path, ": truncated JPEG: the file ends after ", cnn::detail::with_thousands(size), " bytes, ",
          stage);
   fail(path, ": corrupt JPEG: ", errors.message, " (", stage, ")");
 }

@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "cnn/error.h"
+#include "core/format.h"
 #include "data/image_decoders.h"
 
 namespace cnn::data {
@@ -114,7 +115,7 @@ int64_t big_endian_u32(const uint8_t* p) {
 
 [[noreturn]] void fail_png(const std::string& path, const PngContext& ctx, const char* stage) {
   if (ctx.truncated)
-    fail(path, ": truncated PNG: the file ends after ", detail::with_commas(ctx.size), " bytes, ",
+    fail(path, ": truncated PNG: the file ends after ", cnn::detail::with_thousands(ctx.size), " bytes, ",
          stage);
   fail(path, ": corrupt PNG: ", ctx.message, " (", stage, ")");
 }

@@ -1,6 +1,8 @@
 // summarize(): one observed forward on a zero image, recording every leaf module's call.
 #include "cnn/train/summary.h"
 
+#include "core/format.h"
+
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -128,16 +130,6 @@ ModelSummary summarize(nn::Module& model, const Shape& input) {
   return summary;
 }
 
-std::string with_thousands(int64_t value) {
-  const std::string digits =
-      std::to_string(value < 0 ? -static_cast<uint64_t>(value) : static_cast<uint64_t>(value));
-  std::string out = value < 0 ? "-" : "";
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
 
 std::string format_table(const ModelSummary& summary) {
   struct Row {
@@ -148,11 +140,11 @@ std::string format_table(const ModelSummary& summary) {
   int64_t layer_parameters = 0;
   for (const LayerSummary& layer : summary.layers) {
     rows.push_back({{layer.name, layer.type, to_string(layer.output_shape),
-                     with_thousands(layer.parameters), with_thousands(layer.macs)}});
+                     detail::with_thousands(layer.parameters), detail::with_thousands(layer.macs)}});
     layer_parameters += layer.parameters;
   }
   const Row total{
-      {"Total", "", "", with_thousands(summary.parameters), with_thousands(summary.macs)}};
+      {"Total", "", "", detail::with_thousands(summary.parameters), detail::with_thousands(summary.macs)}};
   size_t width[5] = {};
   auto widen = [&](const Row& row) {
     for (size_t c = 0; c < 5; ++c) width[c] = std::max(width[c], row.cells[c].size());
@@ -183,7 +175,7 @@ std::string format_table(const ModelSummary& summary) {
   out << rule << '\n';
   print(total);
   if (layer_parameters != summary.parameters)
-    out << "The listed layers hold " << with_thousands(layer_parameters)
+    out << "The listed layers hold " << detail::with_thousands(layer_parameters)
         << " parameters; the total counts each of the model's parameters once, with those of\n"
            "composite modules and of layers the forward did not call.\n";
   out << "MACs: multiply-adds per image of convolutions and fully connected layers;\n"

@@ -333,15 +333,6 @@ TEST(Summary, RejectsAnEmptyOrZeroInputShape) {
 
 // ---- output forms ----
 
-TEST(Summary, ThousandsSeparators) {
-  EXPECT_EQ(train::with_thousands(0), "0");
-  EXPECT_EQ(train::with_thousands(999), "999");
-  EXPECT_EQ(train::with_thousands(1000), "1,000");
-  EXPECT_EQ(train::with_thousands(269722), "269,722");
-  EXPECT_EQ(train::with_thousands(40551040), "40,551,040");
-  EXPECT_EQ(train::with_thousands(-1234567), "-1,234,567");
-}
-
 TEST(Summary, TableListsLayersAndTotals) {
   train::ModelSummary s = summarize_model("resnet20", {32, 32, 3});
   s.model = "resnet20";

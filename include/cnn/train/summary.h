@@ -48,9 +48,6 @@ ModelSummary summarize(nn::Module& model, const Shape& input);
 // that produced `output`, per item of the batch dimension.
 int64_t multiply_adds(const nn::Module& module, const Tensor& output);
 
-// 1234567 -> "1,234,567"
-std::string with_thousands(int64_t value);
-
 // A table: layer, type, output shape, parameters, multiply-adds, then the totals.
 std::string format_table(const ModelSummary& summary);
 

@@ -67,15 +67,15 @@ void TrainConfig::validate() const {
   CNN_CHECK(batch_size >= 1, "batch_size must be at least 1, got ", batch_size);
   CNN_CHECK(optimizer == "sgd" || optimizer == "adam" || optimizer == "adamw",
             "unknown optimizer '", optimizer, "' (sgd, adam, adamw)");
-  CNN_CHECK(lr > 0.0f, "lr must be positive, got ", lr);
-  CNN_CHECK(momentum >= 0.0f && momentum < 1.0f, "momentum must be in [0, 1), got ", momentum);
-  CNN_CHECK(weight_decay >= 0.0f, "weight_decay must not be negative, got ", weight_decay);
+  CNN_CHECK(lr > 0.0, "lr must be positive, got ", lr);
+  CNN_CHECK(momentum >= 0.0 && momentum < 1.0, "momentum must be in [0, 1), got ", momentum);
+  CNN_CHECK(weight_decay >= 0.0, "weight_decay must not be negative, got ", weight_decay);
   CNN_CHECK(warmup_epochs >= 0 && warmup_epochs < epochs, "warmup_epochs must be in [0, epochs), got ",
             warmup_epochs);
-  CNN_CHECK(label_smoothing >= 0.0f && label_smoothing < 1.0f,
+  CNN_CHECK(label_smoothing >= 0.0 && label_smoothing < 1.0,
             "label_smoothing must be in [0, 1), got ", label_smoothing);
   CNN_CHECK(crop_padding >= 0, "crop_padding must not be negative, got ", crop_padding);
-  CNN_CHECK(erasing >= 0.0f && erasing <= 1.0f, "erasing must be a probability, got ", erasing);
+  CNN_CHECK(erasing >= 0.0 && erasing <= 1.0, "erasing must be a probability, got ", erasing);
   CNN_CHECK(threads >= 0 && train_limit >= 0 && test_limit >= 0,
             "threads, train_limit and test_limit must not be negative");
   CNN_CHECK(!out.empty(), "the run folder (out) is not set");

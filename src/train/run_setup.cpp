@@ -16,16 +16,14 @@ namespace cnn::train {
 namespace {
 
 std::unique_ptr<optim::Optimizer> make_optimizer(const TrainConfig& c, std::vector<Tensor> params) {
+  const auto lr = static_cast<float>(c.lr), decay = static_cast<float>(c.weight_decay);
   if (c.optimizer == "sgd")
     return std::make_unique<optim::SGD>(
-        std::move(params), optim::SGDOptions{.lr = c.lr, .momentum = c.momentum,
-                                             .weight_decay = c.weight_decay,
-                                             .nesterov = c.momentum > 0.0f});
+        std::move(params), optim::SGDOptions{.lr = lr, .momentum = static_cast<float>(c.momentum),
+                                             .weight_decay = decay, .nesterov = c.momentum > 0.0});
   if (c.optimizer == "adam")
-    return std::make_unique<optim::Adam>(std::move(params),
-                                         optim::AdamOptions{.lr = c.lr, .weight_decay = c.weight_decay});
-  return std::make_unique<optim::AdamW>(std::move(params),
-                                        optim::AdamWOptions{.lr = c.lr, .weight_decay = c.weight_decay});
+    return std::make_unique<optim::Adam>(std::move(params), optim::AdamOptions{.lr = lr, .weight_decay = decay});
+  return std::make_unique<optim::AdamW>(std::move(params), optim::AdamWOptions{.lr = lr, .weight_decay = decay});
 }
 
 std::shared_ptr<const data::Transform> train_transform(const TrainConfig& c, const Shape& shape,
@@ -37,7 +35,7 @@ std::shared_ptr<const data::Transform> train_transform(const TrainConfig& c, con
   steps.push_back(std::make_shared<data::Normalize>(norm.mean, norm.stddev));
   // After normalization, as torchvision's recipes do: erased pixels take the mean value 0.
   if (c.erasing > 0.0f)
-    steps.push_back(std::make_shared<data::RandomErasing>(data::RandomErasingOptions{.p = c.erasing}));
+    steps.push_back(std::make_shared<data::RandomErasing>(data::RandomErasingOptions{.p = static_cast<float>(c.erasing)}));
   return std::make_shared<data::Compose>(std::move(steps));
 }
 
@@ -72,7 +70,7 @@ RunSetup setup_run(const TrainConfig& config, const std::optional<ChannelStats>&
       data::DataLoaderOptions{.batch_size = 250});
   const int64_t steps = run.train_loader->batches_per_epoch();
   optim::ScheduleConfig schedule{.name = config.schedule,
-                                 .lr = config.lr,
+                                 .lr = static_cast<float>(config.lr),
                                  .total_steps = config.epochs * steps,
                                  .steps_per_epoch = steps,
                                  .warmup_steps = config.warmup_epochs * steps};

@@ -145,7 +145,7 @@ struct Trainer::State {
     try {
       autograd::DetectAnomalyGuard guard;
       run.optimizer->zero_grad();
-      cross_entropy((*run.model)(x), y, {.label_smoothing = config().label_smoothing}).backward();
+      cross_entropy((*run.model)(x), y, {.label_smoothing = static_cast<float>(config().label_smoothing)}).backward();
     } catch (const Error& e) {
       where = e.what();
     }
@@ -168,7 +168,7 @@ struct Trainer::State {
   // One optimizer step; returns the mean loss and the number of correct predictions.
   std::pair<float, int64_t> step(const data::Batch& b) {
     const Tensor logits = (*run.model)(b.x);
-    const Tensor loss = cross_entropy(logits, b.y, {.label_smoothing = config().label_smoothing});
+    const Tensor loss = cross_entropy(logits, b.y, {.label_smoothing = static_cast<float>(config().label_smoothing)});
     const float value = loss.item();
     run.optimizer->zero_grad();
     if (!std::isfinite(value)) diagnose(b.x, b.y, value);
@@ -275,7 +275,7 @@ Trainer::Trainer(const TrainConfig& config) {
   state_->progress.line(describe_run(state_->run));
 }
 
-Trainer Trainer::resume(const std::string& folder, int64_t epochs, float lr) {
+Trainer Trainer::resume(const std::string& folder, int64_t epochs, double lr) {
   const std::string path = latest_checkpoint_path(folder);
   CNN_CHECK(fs::exists(path), folder, ": no checkpoint-latest.ckpt to resume from");
   const Checkpoint c = load_checkpoint(path);
@@ -283,7 +283,7 @@ Trainer Trainer::resume(const std::string& folder, int64_t epochs, float lr) {
   TrainConfig config = TrainConfig::from_json(state.at("config").dump(), path);
   config.out = folder;
   if (epochs > 0) config.epochs = epochs;
-  if (lr > 0.0f) config.lr = lr;
+  if (lr > 0.0) config.lr = lr;
   config.validate();
   CNN_CHECK(state.at("epoch").get<int64_t>() <= config.epochs, folder, ": the run has done ",
             state.at("epoch").get<int64_t>(), " epochs already, more than --epochs ", config.epochs);

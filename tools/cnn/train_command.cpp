@@ -44,7 +44,7 @@ int run(TrainArgs& args, const CLI::App& cmd) {
   }
   train::Trainer trainer = resuming
       ? train::Trainer::resume(args.resume, cmd.get_option("--epochs")->count() ? args.config.epochs : 0,
-                               cmd.get_option("--lr")->count() ? args.config.lr : 0.0f)
+                               cmd.get_option("--lr")->count() ? args.config.lr : 0.0)
       : train::Trainer([&] {
           train::TrainConfig c = args.config;
           if (c.out.empty()) c.out = default_run_folder(c.model);

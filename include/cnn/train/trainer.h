@@ -37,7 +37,7 @@ class Trainer {
   // Continues the run in `folder` from its latest checkpoint. `epochs` > 0 changes the planned
   // number of epochs and `lr` > 0 the base learning rate; either re-plans the schedule, so
   // the run then differs from the uninterrupted one.
-  static Trainer resume(const std::string& folder, int64_t epochs = 0, float lr = 0.0f);
+  static Trainer resume(const std::string& folder, int64_t epochs = 0, double lr = 0.0);
   ~Trainer();
   Trainer(Trainer&&) noexcept;
 

@@ -1,6 +1,7 @@
 #include "io/atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -24,6 +25,7 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
   std::string tmp = (folder / detail::concat(".", target.filename().string(), ".tmp-XXXXXX")).string();
   const int fd = ::mkstemp(tmp.data());
   if (fd < 0) fail_errno("cannot create a temporary file beside", path);
+  ::fchmod(fd, 0644);  // mkstemp creates 0600; results are meant to be read by others too
   size_t written = 0;
   while (written < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);

@@ -9,7 +9,8 @@ Writes into <out>/zoo_part1/:
                           matrices of the forward cases are cut from (see synthetic_weight).
   <case>.safetensors      one forward comparison: "input.x" (NHWC), "output.y", the state that
                           is not synthetic as "state.<key>" (our layout), for a training case
-                          also "grad_output.y" and "grad.<name>"; metadata "params" (JSON):
+                          also "grad_output.y", "grad.<name>" and the running statistics after
+                          the step as "after.<key>"; metadata "params" (JSON):
                           model, classes, in_channels, mode, and "synthetic" {key: [offset,
                           bound]}.
 

@@ -19,7 +19,9 @@ std::shared_ptr<nn::MaxPool2d> maxpool_3_2() {
 // torchvision flattens NCHW maps, so the first Linear's input index is (c * H + h) * W + w;
 // ours are NHWC. Permuting to [N, C, H, W] before flattening makes the Linear weight exactly
 // torchvision's (no column permutation at import or export).
-Tensor flatten_as_nchw(const Tensor& x) { return x.permute({0, 3, 1, 2}).flatten(1); }
+Tensor flatten_as_nchw(const Tensor& x) {
+  return x.permute({0, 3, 1, 2}).flatten(1);
+}
 
 }  // namespace
 
@@ -50,8 +52,8 @@ AlexNet::AlexNet(const ModelOptions& o, Generator& gen, float dropout) : Module(
 }
 
 Tensor AlexNet::forward(const Tensor& x) {
-  CNN_CHECK(x.dim() == 4 && x.size(1) >= 63 && x.size(2) >= 63, "AlexNet: expected input [N, H, W, C] with H, W >= 63, got ",
-            to_string(x.shape()));
+  CNN_CHECK(x.dim() == 4 && x.size(1) >= 63 && x.size(2) >= 63,
+            "AlexNet: expected input [N, H, W, C] with H, W >= 63, got ", to_string(x.shape()));
   return (*classifier_)(flatten_as_nchw((*avgpool_)((*features_)(x))));
 }
 

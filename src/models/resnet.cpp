@@ -74,15 +74,15 @@ ResNet::ResNet(const ModelOptions& o, const ResNetOptions& r, Generator& gen)
   CNN_CHECK(r.block == ResNetBlock::bottleneck || (r.groups == 1 && r.width_per_group == 64),
             "ResNet: BasicBlock supports only groups = 1 and width_per_group = 64");
   for (int64_t n : r.layers) CNN_CHECK(n >= 1, "ResNet: every stage needs at least one block");
-  conv1_ = register_module("conv1", std::make_shared<nn::Conv2d>(
-                                        o.in_channels, 64,
-                                        nn::Conv2dOptions{.kernel = 7, .stride = 2, .padding = 3, .bias = false},
-                                        gen));
+  conv1_ = register_module(
+      "conv1", std::make_shared<nn::Conv2d>(
+                   o.in_channels, 64,
+                   nn::Conv2dOptions{.kernel = 7, .stride = 2, .padding = 3, .bias = false}, gen));
   nn::kaiming_normal(conv1_->weight(), gen,
                      {.mode = nn::FanMode::fan_out, .nonlinearity = nn::Nonlinearity::relu});
   bn1_ = register_module("bn1", bn(64));
-  maxpool_ = register_module(
-      "maxpool", std::make_shared<nn::MaxPool2d>(MaxPool2dOptions{.kernel = 3, .stride = 2, .padding = 1}));
+  maxpool_ = register_module("maxpool", std::make_shared<nn::MaxPool2d>(MaxPool2dOptions{
+                                            .kernel = 3, .stride = 2, .padding = 1}));
   layer1_ = register_module("layer1", make_layer(64, r.layers[0], 1, gen));
   layer2_ = register_module("layer2", make_layer(128, r.layers[1], 2, gen));
   layer3_ = register_module("layer3", make_layer(256, r.layers[2], 2, gen));
@@ -97,7 +97,8 @@ std::shared_ptr<nn::Sequential> ResNet::make_layer(int64_t planes, int64_t block
                                                    Generator& gen) {
   const bool bottleneck = resnet_.block == ResNetBlock::bottleneck;
   const int64_t out = bottleneck ? planes * Bottleneck::expansion : planes;
-  auto block = [&](int64_t s, std::shared_ptr<nn::Sequential> downsample) -> std::shared_ptr<nn::Module> {
+  auto block = [&](int64_t s,
+                   std::shared_ptr<nn::Sequential> downsample) -> std::shared_ptr<nn::Module> {
     if (bottleneck) {
       return std::make_shared<Bottleneck>(in_planes_, planes, s, std::move(downsample),
                                           resnet_.groups, resnet_.width_per_group, gen);
@@ -106,7 +107,8 @@ std::shared_ptr<nn::Sequential> ResNet::make_layer(int64_t planes, int64_t block
   };
   std::shared_ptr<nn::Sequential> downsample;
   if (stride != 1 || in_planes_ != out) {
-    downsample = std::make_shared<nn::Sequential>(conv(in_planes_, out, 1, stride, 1, gen), bn(out));
+    downsample =
+        std::make_shared<nn::Sequential>(conv(in_planes_, out, 1, stride, 1, gen), bn(out));
   }
   auto layer = std::make_shared<nn::Sequential>();
   layer->push_back(block(stride, std::move(downsample)));

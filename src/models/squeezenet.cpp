@@ -79,8 +79,8 @@ SqueezeNet::SqueezeNet(const ModelOptions& o, const std::string& version, Genera
   }
   classifier_ = register_module("classifier", std::make_shared<nn::Sequential>());
   classifier_->push_back(std::make_shared<nn::Dropout>(dropout, gen));
-  auto final_conv = classifier_->push_back(std::make_shared<nn::Conv2d>(
-      512, o.classes, nn::Conv2dOptions{.kernel = 1}, gen));
+  auto final_conv = classifier_->push_back(
+      std::make_shared<nn::Conv2d>(512, o.classes, nn::Conv2dOptions{.kernel = 1}, gen));
   nn::normal(final_conv->weight(), 0.0f, 0.01f, gen);
   nn::zeros(final_conv->bias());
   classifier_->push_back(std::make_shared<nn::ReLU>());

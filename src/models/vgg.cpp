@@ -12,13 +12,17 @@ constexpr int64_t M = 0;  // a 2x2 max pooling in a configuration
 // torchvision's cfgs "A", "B", "D", "E": filters per convolution, M for pooling.
 std::vector<int64_t> configuration(int64_t depth) {
   switch (depth) {
-    case 11: return {64, M, 128, M, 256, 256, M, 512, 512, M, 512, 512, M};
-    case 13: return {64, 64, M, 128, 128, M, 256, 256, M, 512, 512, M, 512, 512, M};
-    case 16: return {64, 64, M, 128, 128, M, 256, 256, 256, M, 512, 512, 512, M, 512, 512, 512, M};
+    case 11:
+      return {64, M, 128, M, 256, 256, M, 512, 512, M, 512, 512, M};
+    case 13:
+      return {64, 64, M, 128, 128, M, 256, 256, M, 512, 512, M, 512, 512, M};
+    case 16:
+      return {64, 64, M, 128, 128, M, 256, 256, 256, M, 512, 512, 512, M, 512, 512, 512, M};
     case 19:
-      return {64, 64, M, 128, 128, M, 256, 256, 256, 256, M,
-              512, 512, 512, 512, M, 512, 512, 512, 512, M};
-    default: fail("VGG: depth ", depth, " is not one of 11, 13, 16, 19");
+      return {64,  64,  M,   128, 128, M,   256, 256, 256, 256, M,
+              512, 512, 512, 512, M,   512, 512, 512, 512, M};
+    default:
+      fail("VGG: depth ", depth, " is not one of 11, 13, 16, 19");
   }
 }
 
@@ -37,7 +41,8 @@ VGG::VGG(const ModelOptions& o, const VGGOptions& v, Generator& gen) : Module("V
   int64_t channels = o.in_channels;
   for (int64_t width : cfg) {
     if (width == M) {
-      features_->push_back(std::make_shared<nn::MaxPool2d>(MaxPool2dOptions{.kernel = 2, .stride = 2}));
+      features_->push_back(
+          std::make_shared<nn::MaxPool2d>(MaxPool2dOptions{.kernel = 2, .stride = 2}));
       continue;
     }
     auto conv = features_->push_back(std::make_shared<nn::Conv2d>(

@@ -35,9 +35,12 @@ void register_part1(std::map<std::string, Builder>& b) {
       {"resnet50", {.block = bottleneck, .layers = {3, 4, 6, 3}}},
       {"resnet101", {.block = bottleneck, .layers = {3, 4, 23, 3}}},
       {"resnet152", {.block = bottleneck, .layers = {3, 8, 36, 3}}},
-      {"resnext50_32x4d", {.block = bottleneck, .layers = {3, 4, 6, 3}, .groups = 32, .width_per_group = 4}},
-      {"resnext101_32x8d", {.block = bottleneck, .layers = {3, 4, 23, 3}, .groups = 32, .width_per_group = 8}},
-      {"resnext101_64x4d", {.block = bottleneck, .layers = {3, 4, 23, 3}, .groups = 64, .width_per_group = 4}},
+      {"resnext50_32x4d",
+       {.block = bottleneck, .layers = {3, 4, 6, 3}, .groups = 32, .width_per_group = 4}},
+      {"resnext101_32x8d",
+       {.block = bottleneck, .layers = {3, 4, 23, 3}, .groups = 32, .width_per_group = 8}},
+      {"resnext101_64x4d",
+       {.block = bottleneck, .layers = {3, 4, 23, 3}, .groups = 64, .width_per_group = 4}},
       {"wide_resnet50_2", {.block = bottleneck, .layers = {3, 4, 6, 3}, .width_per_group = 128}},
       {"wide_resnet101_2", {.block = bottleneck, .layers = {3, 4, 23, 3}, .width_per_group = 128}},
   }};
@@ -49,7 +52,7 @@ void register_part1(std::map<std::string, Builder>& b) {
 
   for (const char* version : {"1_0", "1_1"}) {
     b[std::string("squeezenet").append(version)] = [v = std::string(version)](const ModelOptions& o,
-                                                                               Generator& gen) {
+                                                                              Generator& gen) {
       return squeezenet(o, v, gen);
     };
   }

@@ -17,6 +17,9 @@
 #include "cnn/autograd.h"
 #include "cnn/io/safetensors.h"
 #include "cnn/models/alexnet.h"
+#include "cnn/models/resnet.h"
+#include "cnn/models/squeezenet.h"
+#include "cnn/models/vgg.h"
 #include "cnn/nn/layers.h"
 #include "models/zoo.h"
 #include "support/tensor_testing.h"
@@ -49,7 +52,8 @@ const nlohmann::json& structure() {
     std::ifstream in(kGolden / "structure.json");
     if (!in) {
       ADD_FAILURE() << "no " << (kGolden / "structure.json")
-                    << "; run: /usr/bin/python3 scripts/golden/make_golden.py --out " << CNN_GOLDEN_DIR;
+                    << "; run: /usr/bin/python3 scripts/golden/make_golden.py --out "
+                    << CNN_GOLDEN_DIR;
       return nlohmann::json::object();
     }
     return nlohmann::json::parse(in);
@@ -92,8 +96,8 @@ void expect_torchvision_initialization(const std::string& name, const nn::Module
       // biases are 0 everywhere but in AlexNet (PyTorch's default, uniform) and ResNet's fc;
       // batch norm weights are 1
       if (family == "alexnet" || key == "fc.bias") continue;
-      const bool bn_weight = weight && model.state_dict().contains(
-                                           key.substr(0, key.size() - 6) + "running_mean");
+      const bool bn_weight =
+          weight && model.state_dict().contains(key.substr(0, key.size() - 6) + "running_mean");
       expect_constant(t, bn_weight ? 1.0f : 0.0f, key);
       continue;
     }
@@ -200,6 +204,19 @@ TEST(Part1, MinimumInputSizes) {
   }
 }
 
+TEST(Part1, InvalidConfigurationsRaise) {
+  Generator gen(3);
+  const ModelOptions o{.classes = 10, .in_channels = 3};
+  std::string message = cnn::testing::error_of([&] { VGG(o, {.depth = 12}, gen); });
+  EXPECT_NE(message.find("depth 12"), std::string::npos) << message;
+  message = cnn::testing::error_of([&] { SqueezeNet(o, "1_2", gen); });
+  EXPECT_NE(message.find("'1_2'"), std::string::npos) << message;
+  message = cnn::testing::error_of([&] {
+    ResNet(o, {.block = ResNetBlock::basic, .groups = 32, .width_per_group = 4}, gen);
+  });
+  EXPECT_NE(message.find("BasicBlock"), std::string::npos) << message;
+}
+
 // ---- the lecture's AlexNet ----
 
 TEST(Part1, AlexNetLectureFollowsTheListing) {
@@ -217,15 +234,16 @@ TEST(Part1, AlexNetLectureFollowsTheListing) {
   EXPECT_EQ(to_string(logits.shape()), "[1, 1000]");
   // no ReLU on the class scores (the lecture's listing has one): some must be negative
   EXPECT_LT(stats(logits).mean - 3 * stats(logits).std, 0.0);
-  const std::string message =
-      cnn::testing::error_of([&] { (*model)(Tensor::zeros({1, 200, 200, 3})); });
+  const std::string message = cnn::testing::error_of([&] {
+    (*model)(Tensor::zeros({1, 200, 200, 3}));
+  });
   EXPECT_NE(message.find("6x6"), std::string::npos) << message;
 
   Generator gen(2);
   AlexNetLecture paper({.classes = 10, .in_channels = 3}, gen,
                        {.local_response_norm = true, .dropout = true});
   EXPECT_EQ(paper.parameter_count(), 62378344 - 4096 * 990 - 990);
-  EXPECT_EQ(paper.child("features")->children().size(), 15u);  // + 2 LRN
+  EXPECT_EQ(paper.child("features")->children().size(), 15u);   // + 2 LRN
   EXPECT_EQ(paper.child("classifier")->children().size(), 7u);  // + 2 Dropout
   paper.eval();
   EXPECT_EQ(to_string(paper(Tensor::zeros({2, 227, 227, 3})).shape()), "[2, 10]");
@@ -272,8 +290,8 @@ std::shared_ptr<nn::Module> model_for(const GoldenCase& c) {
   for (const auto& [key, t] : c.tensors)
     if (key.starts_with("state.")) state[key.substr(6)] = t;
   for (const auto& [key, spec] : c.params["synthetic"].items()) {
-    state[key] = synthetic_weight(basis, ours.at(key).shape(), spec[0].get<int64_t>(),
-                                  spec[1].get<float>());
+    state[key] =
+        synthetic_weight(basis, ours.at(key).shape(), spec[0].get<int64_t>(), spec[1].get<float>());
   }
   model->load_state_dict(state);  // strict: every key present, every shape right
   return model;
@@ -311,13 +329,17 @@ TEST(Part1, ResNet18TrainingStepMatchesTorchvision) {
   std::map<std::string, std::pair<Tensor, Tensor>> compared = {
       {"output", {y, c.tensors.at("output.y")}},
       {"grad of the input", {x.grad(), c.tensors.at("grad.x")}},
-      {"bn1 running_mean", {model->state_dict().at("bn1.running_mean"), c.tensors.at("after.bn1.running_mean")}},
-      {"bn1 running_var", {model->state_dict().at("bn1.running_var"), c.tensors.at("after.bn1.running_var")}},
+      {"bn1 running_mean",
+       {model->state_dict().at("bn1.running_mean"), c.tensors.at("after.bn1.running_mean")}},
+      {"bn1 running_var",
+       {model->state_dict().at("bn1.running_var"), c.tensors.at("after.bn1.running_var")}},
   };
   const auto params = model->named_parameters();
   for (const char* key : {"conv1.weight", "layer4.1.bn2.weight", "fc.weight"}) {
     for (const auto& [name, p] : params)
-      if (name == key) compared[std::string("grad of ") + key] = {p.grad(), c.tensors.at(std::string("grad.") + key)};
+      if (name == key)
+        compared[std::string("grad of ") + key] = {p.grad(),
+                                                   c.tensors.at(std::string("grad.") + key)};
   }
   ASSERT_EQ(compared.size(), 7u);
   for (const auto& [what, pair] : compared) {

@@ -42,7 +42,8 @@ struct AlexNetLectureOptions {
 // needs the 6x6 grid that a 227x227 input gives (inputs of 224 to 234 pixels give it too).
 class AlexNetLecture : public nn::Module {
  public:
-  AlexNetLecture(const ModelOptions& options, Generator& gen, const AlexNetLectureOptions& lecture = {});
+  AlexNetLecture(const ModelOptions& options, Generator& gen,
+                 const AlexNetLectureOptions& lecture = {});
   // x [N, 227, 227, in_channels] -> logits [N, classes]
   Tensor forward(const Tensor& x) override;
 

@@ -4,6 +4,7 @@
 
 #include "cnn/error.h"
 #include "cnn/models/resnet_cifar.h"
+#include "models/zoo.h"
 
 namespace cnn::models {
 namespace {
@@ -22,6 +23,8 @@ const std::map<std::string, Builder>& registry() {
         };
       }
     }
+    register_part1(b);
+    register_part2(b);
     return b;
   }();
   return builders;

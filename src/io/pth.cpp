@@ -19,16 +19,22 @@ TensorMap load_pth(const std::string& path) {
   for (const zip::Entry& e : archive.entries()) {
     const size_t slash = e.name.find('/');
     if (slash != std::string::npos && e.name.compare(slash, std::string::npos, "/data.pkl") == 0) {
-      CNN_CHECK(pickle == nullptr, path, ": two data.pkl entries ('", pickle->name, "', '", e.name, "')");
+      CNN_CHECK(pickle == nullptr, path, ": two data.pkl entries ('", pickle->name, "', '", e.name,
+                "')");
       pickle = &e;
     }
   }
-  CNN_CHECK(pickle != nullptr, path, ": zip archive without <archive>/data.pkl: not a torch.save file");
+  CNN_CHECK(pickle != nullptr, path,
+            ": zip archive without <archive>/data.pkl: not a torch.save file");
   const std::string prefix = pickle->name.substr(0, pickle->name.size() - std::strlen("data.pkl"));
   if (const zip::Entry* order = archive.find(prefix + "byteorder")) {
     CNN_CHECK(order->size <= 16 && archive.read_string(*order) == "little", path,
               ": tensors are stored big-endian; only little-endian files are supported");
   }
+  // A state_dict's pickle holds names and shapes only: a few KiB per tensor.
+  constexpr uint64_t kMaxPickleBytes = 256ull << 20;
+  CNN_CHECK(pickle->size <= kMaxPickleBytes, path, ": '", pickle->name, "' is ", pickle->size,
+            " bytes, over the limit of ", kMaxPickleBytes, " for a state_dict's pickle");
   const std::string bytes = archive.read_string(*pickle);
 
   auto load_storage = [&](const std::string& key, DType dtype, int64_t numel) {

@@ -14,21 +14,44 @@ namespace {
 struct Value;
 using Ref = std::shared_ptr<Value>;
 
-enum class Kind { none, boolean, integer, floating, string, tuple, list, dict, global, storage, tensor };
+enum class Kind {
+  none,
+  boolean,
+  integer,
+  floating,
+  string,
+  tuple,
+  list,
+  dict,
+  global,
+  storage,
+  tensor
+};
 
 const char* kind_name(Kind k) {
   switch (k) {
-    case Kind::none: return "None";
-    case Kind::boolean: return "a bool";
-    case Kind::integer: return "an int";
-    case Kind::floating: return "a float";
-    case Kind::string: return "a string";
-    case Kind::tuple: return "a tuple";
-    case Kind::list: return "a list";
-    case Kind::dict: return "a dict";
-    case Kind::global: return "a class or function";
-    case Kind::storage: return "a storage";
-    case Kind::tensor: return "a tensor";
+    case Kind::none:
+      return "None";
+    case Kind::boolean:
+      return "a bool";
+    case Kind::integer:
+      return "an int";
+    case Kind::floating:
+      return "a float";
+    case Kind::string:
+      return "a string";
+    case Kind::tuple:
+      return "a tuple";
+    case Kind::list:
+      return "a list";
+    case Kind::dict:
+      return "a dict";
+    case Kind::global:
+      return "a class or function";
+    case Kind::storage:
+      return "a storage";
+    case Kind::tensor:
+      return "a tensor";
   }
   return "?";
 }
@@ -65,17 +88,22 @@ struct StorageType {
   DType dtype;
 };
 constexpr StorageType kStorageTypes[] = {
-    {"FloatStorage", "float32", true, DType::f32},      {"LongStorage", "int64", true, DType::i64},
-    {"DoubleStorage", "float64", false, DType::f32},    {"HalfStorage", "float16", false, DType::f32},
-    {"BFloat16Storage", "bfloat16", false, DType::f32}, {"IntStorage", "int32", false, DType::f32},
-    {"ShortStorage", "int16", false, DType::f32},       {"CharStorage", "int8", false, DType::f32},
-    {"ByteStorage", "uint8", false, DType::f32},        {"BoolStorage", "bool", false, DType::f32},
+    {"FloatStorage", "float32", true, DType::f32},
+    {"LongStorage", "int64", true, DType::i64},
+    {"DoubleStorage", "float64", false, DType::f32},
+    {"HalfStorage", "float16", false, DType::f32},
+    {"BFloat16Storage", "bfloat16", false, DType::f32},
+    {"IntStorage", "int32", false, DType::f32},
+    {"ShortStorage", "int16", false, DType::f32},
+    {"CharStorage", "int8", false, DType::f32},
+    {"ByteStorage", "uint8", false, DType::f32},
+    {"BoolStorage", "bool", false, DType::f32},
     {"ComplexFloatStorage", "complex64", false, DType::f32},
     {"ComplexDoubleStorage", "complex128", false, DType::f32},
 };
-const char* const kAllowedFunctions[] = {"collections.OrderedDict", "torch._utils._rebuild_tensor_v2",
-                                         "torch._utils._rebuild_tensor",
-                                         "torch._utils._rebuild_parameter"};
+const char* const kAllowedFunctions[] = {
+    "collections.OrderedDict", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor",
+    "torch._utils._rebuild_parameter"};
 
 const StorageType* storage_type(const std::string& global) {
   for (const StorageType& t : kStorageTypes)
@@ -98,7 +126,8 @@ class Unpickler {
       if (op == '.') break;  // STOP
       step(op);
     }
-    check(stack_.size() == 1 && marks_.empty(), "STOP with ", stack_.size(), " values on the stack");
+    check(stack_.size() == 1 && marks_.empty(), "STOP with ", stack_.size(),
+          " values on the stack");
     return stack_.back();
   }
 
@@ -224,6 +253,8 @@ class Unpickler {
   std::unordered_map<std::string, Ref> storages_;  // by key: two tensors may share one
 };
 
+// One opcode per case, as a table (Python's Lib/pickletools.py documents each).
+// clang-format off
 void Unpickler::step(unsigned char op) {
   switch (op) {
     case 0x80: {  // PROTO
@@ -295,7 +326,8 @@ void Unpickler::step(unsigned char op) {
     }
     case 0x93: {  // STACK_GLOBAL
       Ref name = pop(), module = pop();
-      check(name->kind == Kind::string && module->kind == Kind::string, "STACK_GLOBAL of non-strings");
+      check(name->kind == Kind::string && module->kind == Kind::string,
+            "STACK_GLOBAL of non-strings");
       global(module->s, name->s);
       return;
     }
@@ -307,7 +339,8 @@ void Unpickler::step(unsigned char op) {
     case 'b': {  // BUILD: only OrderedDict's attributes (its _metadata), which we drop
       pop();
       const Kind target = top()->kind;
-      check(target == Kind::dict, "BUILD on ", kind_name(target), " (only a dict's state is allowed)");
+      check(target == Kind::dict, "BUILD on ", kind_name(target),
+            " (only a dict's state is allowed)");
       return;
     }
     case 'Q': push(persistent_load(pop())); return;  // BINPERSID
@@ -319,6 +352,7 @@ void Unpickler::step(unsigned char op) {
     }
   }
 }
+// clang-format on
 
 Ref Unpickler::reduce(const Ref& callable, const Ref& args) {
   check(callable->kind == Kind::global, "REDUCE calls ", kind_name(callable->kind));
@@ -372,10 +406,12 @@ Ref Unpickler::persistent_load(const Ref& pid) {
 
 Ref Unpickler::rebuild_tensor(const std::vector<Ref>& a) {
   // (storage, storage_offset, size, stride, ...): the view storage[offset + sum_d i_d * stride_d].
-  check(a[0]->kind == Kind::storage, "tensor built from ", kind_name(a[0]->kind), ", not a storage");
-  check(a[1]->kind == Kind::integer && a[1]->i >= 0, "tensor storage offset is not a non-negative int");
-  check(a[2]->kind == Kind::tuple && a[3]->kind == Kind::tuple && a[2]->items.size() == a[3]->items.size() &&
-            a[2]->items.size() <= kMaxRank,
+  check(a[0]->kind == Kind::storage, "tensor built from ", kind_name(a[0]->kind),
+        ", not a storage");
+  check(a[1]->kind == Kind::integer && a[1]->i >= 0,
+        "tensor storage offset is not a non-negative int");
+  check(a[2]->kind == Kind::tuple && a[3]->kind == Kind::tuple &&
+            a[2]->items.size() == a[3]->items.size() && a[2]->items.size() <= kMaxRank,
         "tensor size and stride must be tuples of the same length, at most ", kMaxRank);
   const Value& storage = *a[0];
   const int64_t offset = a[1]->i;
@@ -383,8 +419,9 @@ Ref Unpickler::rebuild_tensor(const std::vector<Ref>& a) {
   for (size_t d = 0; d < a[2]->items.size(); ++d) {
     const Value& size = *a[2]->items[d];
     const Value& stride = *a[3]->items[d];
-    check(size.kind == Kind::integer && size.i >= 0 && stride.kind == Kind::integer && stride.i >= 0,
-          "tensor size and stride must hold non-negative ints");
+    check(
+        size.kind == Kind::integer && size.i >= 0 && stride.kind == Kind::integer && stride.i >= 0,
+        "tensor size and stride must hold non-negative ints");
     shape.push_back(size.i);
     strides.push_back(stride.i);
   }
@@ -401,11 +438,13 @@ Ref Unpickler::rebuild_tensor(const std::vector<Ref>& a) {
             "tensor shape ", to_string(shape), " with strides ", to_string(strides),
             " overflows a 64-bit offset");
     }
-    check(last < storage.numel, "tensor of shape ", to_string(shape), ", strides ", to_string(strides),
-          " and offset ", offset, " reaches element ", last, " but its storage holds ", storage.numel);
+    check(last < storage.numel, "tensor of shape ", to_string(shape), ", strides ",
+          to_string(strides), " and offset ", offset, " reaches element ", last,
+          " but its storage holds ", storage.numel);
   }
   Ref r = make(Kind::tensor);
-  Tensor view = Tensor::view_of(storage.storage, shape, strides, numel > 0 ? offset : 0, storage.dtype);
+  Tensor view =
+      Tensor::view_of(storage.storage, shape, strides, numel > 0 ? offset : 0, storage.dtype);
   r->tensor = view.is_contiguous() ? view : view.contiguous();
   return r;
 }
@@ -429,52 +468,6 @@ std::vector<std::pair<std::string, Tensor>> load_state_dict(std::string_view byt
     CNN_CHECK(seen.emplace(key.s, k).second, where, ": key '", key.s, "' appears twice");
     out.emplace_back(key.s, value.tensor);
   }
-  return out;
-}
-
-namespace {
-
-void put_string(std::string& out, const std::string& s) {
-  out += 'X';
-  for (int k = 0; k < 4; ++k) out += static_cast<char>((s.size() >> (8 * k)) & 0xff);
-  out += s;
-}
-
-void put_int(std::string& out, int64_t v) {
-  if (v >= INT32_MIN && v <= INT32_MAX) {
-    out += 'J';
-    for (int k = 0; k < 4; ++k) out += static_cast<char>((static_cast<uint64_t>(v) >> (8 * k)) & 0xff);
-  } else {
-    out += "\x8a\x08";
-    for (int k = 0; k < 8; ++k) out += static_cast<char>((static_cast<uint64_t>(v) >> (8 * k)) & 0xff);
-  }
-}
-
-}  // namespace
-
-std::string write_state_dict(const std::vector<std::pair<std::string, Tensor>>& tensors) {
-  // OrderedDict() then MARK, (key, _rebuild_tensor_v2(storage, 0, size, stride, False,
-  // OrderedDict())) per tensor, SETITEMS, STOP: what torch.save writes, without the memo.
-  std::string out = "\x80\x02" "ccollections\nOrderedDict\n)R(";
-  for (size_t i = 0; i < tensors.size(); ++i) {
-    const auto& [name, t] = tensors[i];
-    CNN_CHECK(t.is_contiguous() && t.offset() == 0, "write_state_dict: '", name, "' is not dense");
-    put_string(out, name);
-    out += "ctorch._utils\n_rebuild_tensor_v2\n((";
-    put_string(out, "storage");
-    out += t.dtype() == DType::f32 ? "ctorch\nFloatStorage\n" : "ctorch\nLongStorage\n";
-    put_string(out, std::to_string(i));
-    put_string(out, "cpu");
-    put_int(out, t.numel());
-    out += "tQ";  // the persistent id tuple, then BINPERSID
-    put_int(out, 0);
-    out += '(';
-    for (int64_t e : t.shape()) put_int(out, e);
-    out += "t(";
-    for (int64_t e : contiguous_strides(t.shape())) put_int(out, e);
-    out += "t\x89" "ccollections\nOrderedDict\n)RtR";
-  }
-  out += "u.";
   return out;
 }
 

@@ -79,11 +79,13 @@ Reader::Reader(std::string path) : path_(std::move(path)), in_(path_, std::ios::
       break;
     }
   }
-  CNN_CHECK(end_pos >= 0, path_, ": not a zip archive (no end-of-central-directory record; "
+  CNN_CHECK(end_pos >= 0, path_,
+            ": not a zip archive (no end-of-central-directory record; "
             "truncated or not a PyTorch .pth file)");
   const unsigned char* e = t + end_pos;
   const uint64_t end_offset = tail_offset + static_cast<uint64_t>(end_pos);
-  CNN_CHECK(le(e + 4, 2) == 0 && le(e + 6, 2) == 0, path_, ": multi-disk zip archives are not supported");
+  CNN_CHECK(le(e + 4, 2) == 0 && le(e + 6, 2) == 0, path_,
+            ": multi-disk zip archives are not supported");
   uint64_t count = le(e + 10, 2), cd_size = le(e + 12, 4), cd_offset = le(e + 16, 4);
   uint64_t cd_limit = end_offset;  // the central directory ends before the end records
   if (count == 0xffff || cd_size == 0xffffffff || cd_offset == 0xffffffff) {
@@ -92,8 +94,8 @@ Reader::Reader(std::string path) : path_(std::move(path)), in_(path_, std::ios::
               ": zip64 archive too short for its zip64 end records");
     const std::string loc = read_at(end_offset - kLocator64Size, kLocator64Size);
     const auto* l = reinterpret_cast<const unsigned char*>(loc.data());
-    CNN_CHECK(le(l, 4) == kLocator64Sig, path_, ": zip64 archive without a zip64 locator at offset ",
-              end_offset - kLocator64Size);
+    CNN_CHECK(le(l, 4) == kLocator64Sig, path_,
+              ": zip64 archive without a zip64 locator at offset ", end_offset - kLocator64Size);
     const uint64_t end64_offset = le(l + 8, 8);
     CNN_CHECK(end64_offset <= end_offset - kLocator64Size - kEnd64Size, path_,
               ": zip64 end record offset ", end64_offset, " is past the end of the archive");
@@ -141,12 +143,14 @@ Reader::Reader(std::string path) : path_(std::move(path)), in_(path_, std::ios::
     const unsigned char* x = h + kCentralSize + name_len;
     for (uint64_t xp = 0; xp + 4 <= extra_len;) {
       const uint64_t id = le(x + xp, 2), len = le(x + xp + 2, 2);
-      CNN_CHECK(xp + 4 + len <= extra_len, path_, ": entry '", entry.name, "' has a corrupt extra field");
+      CNN_CHECK(xp + 4 + len <= extra_len, path_, ": entry '", entry.name,
+                "' has a corrupt extra field");
       if (id == kZip64ExtraId) {
         uint64_t fp = xp + 4;
         for (uint64_t* field : {&entry.size, &entry.compressed_size, &entry.local_header_offset}) {
           if (*field != 0xffffffff) continue;
-          CNN_CHECK(fp + 8 <= xp + 4 + len, path_, ": entry '", entry.name, "' has a short zip64 field");
+          CNN_CHECK(fp + 8 <= xp + 4 + len, path_, ": entry '", entry.name,
+                    "' has a short zip64 field");
           *field = le(x + fp, 8);
           fp += 8;
         }
@@ -156,15 +160,18 @@ Reader::Reader(std::string path) : path_(std::move(path)), in_(path_, std::ios::
     CNN_CHECK(entry.size <= kMaxEntryBytes, path_, ": entry '", entry.name, "' claims ", entry.size,
               " bytes, over the limit of ", kMaxEntryBytes);
     CNN_CHECK(entry.method == 8 || entry.compressed_size == entry.size, path_, ": stored entry '",
-              entry.name, "' has compressed size ", entry.compressed_size, " but size ", entry.size);
+              entry.name, "' has compressed size ", entry.compressed_size, " but size ",
+              entry.size);
     CNN_CHECK(entry.method == 0 || entry.size <= entry.compressed_size * kMaxDeflateRatio + 1024,
               path_, ": entry '", entry.name, "' claims ", entry.size, " bytes from ",
               entry.compressed_size, " compressed bytes, more than deflate can produce");
     CNN_CHECK(entry.local_header_offset <= cd_offset &&
                   entry.compressed_size <= cd_offset - entry.local_header_offset,
               path_, ": entry '", entry.name, "' at offset ", entry.local_header_offset, " of ",
-              entry.compressed_size, " bytes is past the end of the data (the central directory "
-              "starts at ", cd_offset, ")");
+              entry.compressed_size,
+              " bytes is past the end of the data (the central directory "
+              "starts at ",
+              cd_offset, ")");
     entries_.push_back(std::move(entry));
     pos += kCentralSize + name_len + extra_len + comment_len;
   }

@@ -37,23 +37,33 @@ void check_options(const nn::StateDict& ours, const WeightsOptions& options) {
 
 Tensor permute_linear_input_columns(const Tensor& weight, int64_t channels, int64_t height,
                                     int64_t width, bool to_nhwc) {
-  CNN_CHECK(channels > 0 && height > 0 && width > 0, "permute_linear_input_columns: C, H, W = ",
-            channels, ", ", height, ", ", width, " must be positive");
+  CNN_CHECK(channels > 0 && height > 0 && width > 0,
+            "permute_linear_input_columns: C, H, W = ", channels, ", ", height, ", ", width,
+            " must be positive");
   CNN_CHECK(weight.dim() == 2 && weight.size(1) == channels * height * width,
             "permute_linear_input_columns: weight ", to_string(weight.shape()), " is not [out, ",
-            channels * height * width, "] for a flattened ", channels, "x", height, "x", width, " map");
+            channels * height * width, "] for a flattened ", channels, "x", height, "x", width,
+            " map");
   const int64_t out = weight.size(0);
   const Tensor w = weight.detach();
   // Column c*H*W + h*W + w (PyTorch) is column (h*W + w)*C + c (ours).
-  if (to_nhwc) return w.reshape({out, channels, height, width}).permute({0, 2, 3, 1}).contiguous().reshape({out, -1});
-  return w.reshape({out, height, width, channels}).permute({0, 3, 1, 2}).contiguous().reshape({out, -1});
+  if (to_nhwc)
+    return w.reshape({out, channels, height, width})
+        .permute({0, 2, 3, 1})
+        .contiguous()
+        .reshape({out, -1});
+  return w.reshape({out, height, width, channels})
+      .permute({0, 3, 1, 2})
+      .contiguous()
+      .reshape({out, -1});
 }
 
 TensorMap load_pytorch_state_dict(const std::string& path) {
   return is_zip_file(path) ? load_pth(path) : load_safetensors(path);
 }
 
-void load_weights(nn::Module& module, const TensorMap& pytorch_state, const WeightsOptions& options) {
+void load_weights(nn::Module& module, const TensorMap& pytorch_state,
+                  const WeightsOptions& options) {
   const nn::StateDict ours = module.state_dict();
   check_options(ours, options);
   std::vector<std::string> problems;
@@ -76,7 +86,9 @@ void load_weights(nn::Module& module, const TensorMap& pytorch_state, const Weig
       if (t.dim() != 4 || permuted(t.shape(), kToHwio) != mine.shape()) {
         problems.push_back(detail::concat(
             "'", key, "': the file holds ", to_string(t.shape()), " (PyTorch OIHW",
-            t.dim() == 4 ? detail::concat(", i.e. ", to_string(permuted(t.shape(), kToHwio)), " HWIO") : "",
+            t.dim() == 4
+                ? detail::concat(", i.e. ", to_string(permuted(t.shape(), kToHwio)), " HWIO")
+                : "",
             ") but the module's convolution weight is ", to_string(mine.shape()), " (HWIO, i.e. ",
             to_string(permuted(mine.shape(), kToOihw)), " OIHW)"));
         continue;
@@ -125,12 +137,16 @@ TensorMap pytorch_state_dict(const nn::Module& module, const WeightsOptions& opt
 
 void save_pytorch_state_dict(const std::string& path, const TensorMap& tensors) {
   const std::string ext = std::filesystem::path(path).extension().string();
-  if (ext == ".safetensors") save_safetensors(path, tensors);
-  else if (ext == ".pth" || ext == ".pt") save_pth(path, tensors);
-  else fail(path, ": unknown weights format '", ext, "' (use .safetensors, .pth or .pt)");
+  if (ext == ".safetensors")
+    save_safetensors(path, tensors);
+  else if (ext == ".pth" || ext == ".pt")
+    save_pth(path, tensors);
+  else
+    fail(path, ": unknown weights format '", ext, "' (use .safetensors, .pth or .pt)");
 }
 
-void save_weights(const nn::Module& module, const std::string& path, const WeightsOptions& options) {
+void save_weights(const nn::Module& module, const std::string& path,
+                  const WeightsOptions& options) {
   save_pytorch_state_dict(path, pytorch_state_dict(module, options));
 }
 

@@ -28,8 +28,9 @@ namespace fs = std::filesystem;
 }
 
 int run_python(const std::string& script, const std::string& arg) {
-  const std::string command = detail::concat("PYTHONDONTWRITEBYTECODE=1 nice -n 19 /usr/bin/python3 ",
-                                             CNN_SOURCE_DIR, "/scripts/", script, " '", arg, "'");
+  const std::string command =
+      detail::concat("PYTHONDONTWRITEBYTECODE=1 nice -n 19 /usr/bin/python3 ", CNN_SOURCE_DIR,
+                     "/scripts/", script, " '", arg, "'");
   const int status = std::system(command.c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
@@ -38,9 +39,10 @@ int run_python(const std::string& script, const std::string& arg) {
 std::shared_ptr<nn::Sequential> make_net(uint64_t seed) {
   Generator gen(seed);
   auto net = std::make_shared<nn::Sequential>(
-      std::make_shared<nn::Conv2d>(3, 4, nn::Conv2dOptions{.kernel = 3, .stride = 2, .padding = 1}, gen),
-      std::make_shared<nn::BatchNorm2d>(4), std::make_shared<nn::ReLU>(), std::make_shared<nn::Flatten>(),
-      std::make_shared<nn::Linear>(4 * 3 * 3, 5, gen));
+      std::make_shared<nn::Conv2d>(3, 4, nn::Conv2dOptions{.kernel = 3, .stride = 2, .padding = 1},
+                                   gen),
+      std::make_shared<nn::BatchNorm2d>(4), std::make_shared<nn::ReLU>(),
+      std::make_shared<nn::Flatten>(), std::make_shared<nn::Linear>(4 * 3 * 3, 5, gen));
   net->eval();
   return net;
 }
@@ -69,8 +71,10 @@ void expect_same(const TensorMap& a, const TensorMap& b) {
     const Tensor& u = a.at(name);
     EXPECT_EQ(u.dtype(), t.dtype());
     EXPECT_EQ(u.shape(), t.shape());
-    if (t.dtype() == DType::f32) EXPECT_TRUE(testing::bit_identical(u, t));
-    else EXPECT_EQ(u.to_vector_i64(), t.to_vector_i64());
+    if (t.dtype() == DType::f32)
+      EXPECT_TRUE(testing::bit_identical(u, t));
+    else
+      EXPECT_EQ(u.to_vector_i64(), t.to_vector_i64());
   }
 }
 
@@ -85,7 +89,8 @@ TEST_F(Weights, TorchSaveReadsAsItsSafetensorsTwin) {
 TEST_F(Weights, ViewsAndSharedStoragesAreReadThroughTheirStrides) {
   const TensorMap pth = load_pth(file("views.pth"));
   expect_same(pth, load_safetensors(file("views.safetensors")));
-  EXPECT_EQ(pth.at("strided").to_vector(), (std::vector<float>{0.5f, 1.5f, 2.5f, 3.5f, 4.5f, 5.5f}));
+  EXPECT_EQ(pth.at("strided").to_vector(),
+            (std::vector<float>{0.5f, 1.5f, 2.5f, 3.5f, 4.5f, 5.5f}));
   EXPECT_EQ(pth.at("empty").shape(), (Shape{0, 3}));
 }
 
@@ -113,7 +118,7 @@ TEST_F(Weights, LoadedNetComputesWhatTorchComputes) {
 }
 
 TEST_F(Weights, TorchComputesWhatOurSavedNetComputes) {
-  auto net = make_net(5);  // our own initialization, not torch's
+  auto net = make_net(5);                         // our own initialization, not torch's
   const nn::StateDict state = net->state_dict();  // shares storage with the net
   Tensor mean = state.at("1.running_mean"), var = state.at("1.running_var");
   mean.data()[0] = 0.25f;  // statistics other than the defaults
@@ -149,9 +154,10 @@ TEST_F(Weights, MismatchesAreListedWithBothLayouts) {
   EXPECT_TRUE(contains(message, "3 problems"));
   EXPECT_TRUE(contains(message, "missing key '4.bias' ([5])"));
   EXPECT_TRUE(contains(message, "unexpected key '5.weight'"));
-  EXPECT_TRUE(contains(message, "'0.weight': the file holds [4, 3, 5, 5] (PyTorch OIHW, i.e. [5, 5, 3, 4] "
-                                "HWIO) but the module's convolution weight is [3, 3, 3, 4] (HWIO, i.e. "
-                                "[4, 3, 3, 3] OIHW)"));
+  EXPECT_TRUE(contains(message,
+                       "'0.weight': the file holds [4, 3, 5, 5] (PyTorch OIHW, i.e. [5, 5, 3, 4] "
+                       "HWIO) but the module's convolution weight is [3, 3, 3, 4] (HWIO, i.e. "
+                       "[4, 3, 3, 3] OIHW)"));
   EXPECT_TRUE(testing::bit_identical(net->state_dict().at("0.bias"), before));  // untouched
 }
 
@@ -176,7 +182,8 @@ TEST_F(Weights, ConvertCommand) {
   EXPECT_EQ(testing::run_cnn("convert --help").code, 0);
   EXPECT_EQ(testing::run_cnn("convert " + file("model.pth")).code, 2);  // OUT missing
   EXPECT_EQ(testing::run_cnn(detail::concat("convert ", file("model.pth"), " x.txt")).code, 2);
-  r = testing::run_cnn(detail::concat("convert ", file("whole_model.pth"), " ", file("x.safetensors")));
+  r = testing::run_cnn(
+      detail::concat("convert ", file("whole_model.pth"), " ", file("x.safetensors")));
   EXPECT_EQ(r.code, 1);
   EXPECT_TRUE(contains(r.output, "refusing to load"));
 }

@@ -45,13 +45,15 @@ TensorMap load_pytorch_state_dict(const std::string& path);
 // Converts a PyTorch-layout state_dict to `module`'s layout and loads it strictly: one
 // cnn::Error lists every missing key, unexpected key and shape mismatch (naming the PyTorch
 // and our layout), and nothing is modified unless everything fits.
-void load_weights(nn::Module& module, const TensorMap& pytorch_state, const WeightsOptions& options = {});
+void load_weights(nn::Module& module, const TensorMap& pytorch_state,
+                  const WeightsOptions& options = {});
 void load_weights(nn::Module& module, const std::string& path, const WeightsOptions& options = {});
 
 // The module's state_dict in PyTorch's layout, and written to `path` as .safetensors or (by
 // the extension) .pth, which torch.load reads.
 TensorMap pytorch_state_dict(const nn::Module& module, const WeightsOptions& options = {});
-void save_weights(const nn::Module& module, const std::string& path, const WeightsOptions& options = {});
+void save_weights(const nn::Module& module, const std::string& path,
+                  const WeightsOptions& options = {});
 
 // Writes a PyTorch-layout state_dict as .pth or .safetensors, chosen by the extension; any
 // other extension raises cnn::Error.

@@ -13,5 +13,6 @@ Run add_train_command(CLI::App& app);    // train_command.cpp
 Run add_eval_command(CLI::App& app);     // eval_command.cpp
 Run add_predict_command(CLI::App& app);  // predict_command.cpp
 Run add_summary_command(CLI::App& app);  // summary_command.cpp
+Run add_convert_command(CLI::App& app);  // convert_command.cpp
 
 }  // namespace cnn::tool

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
       {"eval", cnn::tool::add_eval_command(app)},
       {"predict", cnn::tool::add_predict_command(app)},
       {"summary", cnn::tool::add_summary_command(app)},
+      {"convert", cnn::tool::add_convert_command(app)},
   };
   if (argc > 1 && argv[1][0] != '-') {
     const std::string command = argv[1];

@@ -1,0 +1,153 @@
+#include "cnn/io/weights.h"
+
+#include <filesystem>
+#include <set>
+
+#include "cnn/error.h"
+#include "cnn/io/pth.h"
+
+namespace cnn::io {
+namespace {
+
+const FlattenedInput* flattened(const WeightsOptions& options, const std::string& key) {
+  for (const FlattenedInput& f : options.flattened_inputs)
+    if (f.key == key) return &f;
+  return nullptr;
+}
+
+Shape permuted(const Shape& s, const Shape& dims) {
+  Shape out;
+  for (int64_t d : dims) out.push_back(s[static_cast<size_t>(d)]);
+  return out;
+}
+
+// OIHW -> HWIO and back; see the header.
+const Shape kToHwio = {2, 3, 1, 0}, kToOihw = {3, 2, 0, 1};
+
+void check_options(const nn::StateDict& ours, const WeightsOptions& options) {
+  for (const FlattenedInput& f : options.flattened_inputs) {
+    const Tensor* w = ours.find(f.key);
+    CNN_CHECK(w != nullptr, "weights: flattened input '", f.key, "' is not a key of the module");
+    CNN_CHECK(w->dim() == 2, "weights: flattened input '", f.key, "' is ", to_string(w->shape()),
+              ", not a 2-D Linear weight");
+  }
+}
+
+}  // namespace
+
+Tensor permute_linear_input_columns(const Tensor& weight, int64_t channels, int64_t height,
+                                    int64_t width, bool to_nhwc) {
+  CNN_CHECK(channels > 0 && height > 0 && width > 0,
+            "permute_linear_input_columns: C, H, W = ", channels, ", ", height, ", ", width,
+            " must be positive");
+  CNN_CHECK(weight.dim() == 2 && weight.size(1) == channels * height * width,
+            "permute_linear_input_columns: weight ", to_string(weight.shape()), " is not [out, ",
+            channels * height * width, "] for a flattened ", channels, "x", height, "x", width,
+            " map");
+  const int64_t out = weight.size(0);
+  const Tensor w = weight.detach();
+  // Column c*H*W + h*W + w (PyTorch) is column (h*W + w)*C + c (ours).
+  if (to_nhwc)
+    return w.reshape({out, channels, height, width})
+        .permute({0, 2, 3, 1})
+        .contiguous()
+        .reshape({out, -1});
+  return w.reshape({out, height, width, channels})
+      .permute({0, 3, 1, 2})
+      .contiguous()
+      .reshape({out, -1});
+}
+
+TensorMap load_pytorch_state_dict(const std::string& path) {
+  return is_zip_file(path) ? load_pth(path) : load_safetensors(path);
+}
+
+void load_weights(nn::Module& module, const TensorMap& pytorch_state,
+                  const WeightsOptions& options) {
+  const nn::StateDict ours = module.state_dict();
+  check_options(ours, options);
+  std::vector<std::string> problems;
+  std::map<std::string, Tensor> converted;
+  for (const auto& [key, theirs] : pytorch_state)
+    if (!ours.contains(key)) problems.push_back(detail::concat("unexpected key '", key, "'"));
+  for (const auto& [key, mine] : ours) {
+    auto it = pytorch_state.find(key);
+    if (it == pytorch_state.end()) {
+      problems.push_back(detail::concat("missing key '", key, "' (", to_string(mine.shape()), ")"));
+      continue;
+    }
+    Tensor t = it->second.detach();
+    if (t.dtype() != mine.dtype()) {
+      problems.push_back(detail::concat("'", key, "' is ", dtype_name(t.dtype()), " in the file, ",
+                                        dtype_name(mine.dtype()), " in the module"));
+      continue;
+    }
+    if (mine.dim() == 4) {
+      if (t.dim() != 4 || permuted(t.shape(), kToHwio) != mine.shape()) {
+        problems.push_back(detail::concat(
+            "'", key, "': the file holds ", to_string(t.shape()), " (PyTorch OIHW",
+            t.dim() == 4
+                ? detail::concat(", i.e. ", to_string(permuted(t.shape(), kToHwio)), " HWIO")
+                : "",
+            ") but the module's convolution weight is ", to_string(mine.shape()), " (HWIO, i.e. ",
+            to_string(permuted(mine.shape(), kToOihw)), " OIHW)"));
+        continue;
+      }
+      t = t.permute(kToHwio).contiguous();
+    } else if (t.shape() != mine.shape()) {
+      problems.push_back(detail::concat("'", key, "': the file holds ", to_string(t.shape()),
+                                        " but the module expects ", to_string(mine.shape())));
+      continue;
+    } else if (const FlattenedInput* f = flattened(options, key)) {
+      t = permute_linear_input_columns(t, f->channels, f->height, f->width, /*to_nhwc=*/true);
+    }
+    converted.emplace(key, t);
+  }
+  if (!problems.empty()) {
+    std::string message = detail::concat("load_weights: the state_dict does not fit the ",
+                                         module.type(), " (", problems.size(), " problems):");
+    for (const std::string& p : problems) message.append("\n  ").append(p);
+    throw Error(message);
+  }
+  module.load_state_dict(converted, /*strict=*/true);
+}
+
+void load_weights(nn::Module& module, const std::string& path, const WeightsOptions& options) {
+  const TensorMap state = load_pytorch_state_dict(path);
+  try {
+    load_weights(module, state, options);
+  } catch (const Error& e) {
+    fail(path, ": ", e.what());
+  }
+}
+
+TensorMap pytorch_state_dict(const nn::Module& module, const WeightsOptions& options) {
+  const nn::StateDict ours = module.state_dict();
+  check_options(ours, options);
+  TensorMap out;
+  for (const auto& [key, mine] : ours) {
+    Tensor t = mine.detach();
+    if (t.dim() == 4) t = t.permute(kToOihw).contiguous();
+    if (const FlattenedInput* f = flattened(options, key))
+      t = permute_linear_input_columns(t, f->channels, f->height, f->width, /*to_nhwc=*/false);
+    out.emplace(key, t.contiguous());
+  }
+  return out;
+}
+
+void save_pytorch_state_dict(const std::string& path, const TensorMap& tensors) {
+  const std::string ext = std::filesystem::path(path).extension().string();
+  if (ext == ".safetensors")
+    save_safetensors(path, tensors);
+  else if (ext == ".pth" || ext == ".pt")
+    save_pth(path, tensors);
+  else
+    fail(path, ": unknown weights format '", ext, "' (use .safetensors, .pth or .pt)");
+}
+
+void save_weights(const nn::Module& module, const std::string& path,
+                  const WeightsOptions& options) {
+  save_pytorch_state_dict(path, pytorch_state_dict(module, options));
+}
+
+}  // namespace cnn::io

@@ -15,6 +15,7 @@
 #include "cnn/models/resnet_cifar.h"
 #include "cnn/nn/init.h"
 #include "cnn/nn/layers.h"
+#include "cnn/models/dense_prediction.h"
 #include "cnn/models/registry.h"
 #include "cnn/optim/adam.h"
 #include "cnn/optim/lr_scheduler.h"

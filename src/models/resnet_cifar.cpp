@@ -62,10 +62,21 @@ ResNetCifar::ResNetCifar(const ResNetCifarOptions& options, Generator& gen)
   fc_ = register_module("fc", std::make_shared<nn::Linear>(64, options.classes, nn::LinearOptions{}, gen));
 }
 
+Tensor ResNetCifar::features(const Tensor& x) {
+  const Tensor h = relu((*bn1_)((*conv1_)(x)));
+  return (*layer3_)((*layer2_)((*layer1_)(h)));
+}
+
 Tensor ResNetCifar::forward(const Tensor& x) {
-  Tensor h = relu((*bn1_)((*conv1_)(x)));
-  h = (*layer3_)((*layer2_)((*layer1_)(h)));
-  return (*fc_)(global_avg_pool2d(h).flatten(1));
+  return (*fc_)(global_avg_pool2d(features(x)).flatten(1));
+}
+
+// The classifier is linear, so applying it at every position and averaging equals applying it
+// to the average: the mean of this map over its grid is forward(x).
+Tensor ResNetCifar::class_score_map(const Tensor& x) {
+  const Tensor f = features(x);
+  const Tensor scores = (*fc_)(f.reshape({-1, f.size(3)}));
+  return scores.reshape({f.size(0), f.size(1), f.size(2), scores.size(1)});
 }
 
 }  // namespace cnn::models

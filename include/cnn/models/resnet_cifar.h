@@ -43,6 +43,12 @@ class ResNetCifar : public nn::Module {
   ResNetCifar(const ResNetCifarOptions& options, Generator& gen);
   // x [N, H, W, in_channels] -> logits [N, classes]
   Tensor forward(const Tensor& x) override;
+  // The last stage's features [N, ceil(H/4), ceil(W/4), 64], before global pooling.
+  Tensor features(const Tensor& x);
+  // Fully-convolutional evaluation: the classifier applied at every position of the features
+  // instead of to their average, [N, ceil(H/4), ceil(W/4), classes]; one score vector per
+  // 4x4 block of a (possibly larger) input image, each seeing its receptive field.
+  Tensor class_score_map(const Tensor& x);
   const ResNetCifarOptions& options() const { return options_; }
 
  private:

@@ -4,20 +4,13 @@
 
 #include "cnn/ops/elementwise.h"
 #include "cnn/ops/pool.h"
+#include "models/common.h"
 
 namespace cnn::models {
 namespace {
 
 constexpr float kBnMomentum = 1.0f - 0.9997f;  // torchvision's _BN_MOMENTUM
 
-std::shared_ptr<nn::Conv2d> conv(int64_t in, int64_t out, int64_t kernel, int64_t stride,
-                                 int64_t groups, Generator& gen) {
-  return std::make_shared<nn::Conv2d>(
-      in, out,
-      nn::Conv2dOptions{.kernel = kernel, .stride = stride, .padding = kernel / 2,
-                        .groups = groups, .bias = false},
-      gen);
-}
 std::shared_ptr<nn::BatchNorm2d> bn(int64_t c) {
   return std::make_shared<nn::BatchNorm2d>(c, nn::BatchNorm2dOptions{.momentum = kBnMomentum});
 }
@@ -57,9 +50,9 @@ MnasBlock::MnasBlock(int64_t in_channels, int64_t out_channels, int64_t kernel, 
             "MnasBlock: stride must be 1 or 2 and kernel 3 or 5, got ", stride, " and ", kernel);
   const int64_t mid = in_channels * expansion;
   layers_ = register_module("layers", std::make_shared<nn::Sequential>(
-      conv(in_channels, mid, 1, 1, 1, gen), bn(mid), relu_layer(),
-      conv(mid, mid, kernel, stride, mid, gen), bn(mid), relu_layer(),
-      conv(mid, out_channels, 1, 1, 1, gen), bn(out_channels)));
+      conv_no_bias(in_channels, mid, 1, 1, 1, gen), bn(mid), relu_layer(),
+      conv_no_bias(mid, mid, kernel, stride, mid, gen), bn(mid), relu_layer(),
+      conv_no_bias(mid, out_channels, 1, 1, 1, gen), bn(out_channels)));
 }
 
 Tensor MnasBlock::forward(const Tensor& x) {
@@ -72,9 +65,9 @@ MnasNet::MnasNet(const MnasNetOptions& options, Generator& gen) : Module("MNASNe
             options.in_channels);
   const auto d = mnasnet_depths(options.alpha);
   layers_ = register_module("layers", std::make_shared<nn::Sequential>(
-      conv(options.in_channels, d[0], 3, 2, 1, gen), bn(d[0]), relu_layer(),
-      conv(d[0], d[0], 3, 1, d[0], gen), bn(d[0]), relu_layer(),
-      conv(d[0], d[1], 1, 1, 1, gen), bn(d[1])));
+      conv_no_bias(options.in_channels, d[0], 3, 2, 1, gen), bn(d[0]), relu_layer(),
+      conv_no_bias(d[0], d[0], 3, 1, d[0], gen), bn(d[0]), relu_layer(),
+      conv_no_bias(d[0], d[1], 1, 1, 1, gen), bn(d[1])));
   // torchvision's _stack(in, out, kernel, stride, expansion, repeats) for the six stacks.
   auto stack = [&](int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t expansion,
                    int64_t repeats) {
@@ -90,7 +83,7 @@ MnasNet::MnasNet(const MnasNetOptions& options, Generator& gen) : Module("MNASNe
   layers_->push_back(stack(d[4], d[5], 3, 1, 6, 2));
   layers_->push_back(stack(d[5], d[6], 5, 2, 6, 4));
   layers_->push_back(stack(d[6], d[7], 3, 1, 6, 1));
-  layers_->push_back(conv(d[7], 1280, 1, 1, 1, gen));
+  layers_->push_back(conv_no_bias(d[7], 1280, 1, 1, 1, gen));
   layers_->push_back(bn(1280));
   layers_->push_back(relu_layer());
   classifier_ = register_module("classifier", std::make_shared<nn::Sequential>(

@@ -3,6 +3,7 @@
 #include "cnn/error.h"
 #include "cnn/ops/activation.h"
 #include "cnn/ops/elementwise.h"
+#include "models/common.h"
 
 namespace cnn::models {
 namespace {
@@ -11,13 +12,7 @@ namespace {
 // std = sqrt(2 / fan_out), fan_out = KH * KW * out_channels.
 std::shared_ptr<nn::Conv2d> conv(int64_t in, int64_t out, int64_t kernel, int64_t stride,
                                  int64_t groups, Generator& gen) {
-  auto c = std::make_shared<nn::Conv2d>(in, out,
-                                        nn::Conv2dOptions{.kernel = kernel,
-                                                          .stride = stride,
-                                                          .padding = kernel / 2,
-                                                          .groups = groups,
-                                                          .bias = false},
-                                        gen);
+  auto c = conv_no_bias(in, out, kernel, stride, groups, gen);
   nn::kaiming_normal(c->weight(), gen,
                      {.mode = nn::FanMode::fan_out, .nonlinearity = nn::Nonlinearity::relu});
   return c;

@@ -4,18 +4,11 @@
 
 #include "cnn/ops/pool.h"
 #include "cnn/ops/shape.h"
+#include "models/common.h"
 
 namespace cnn::models {
 namespace {
 
-std::shared_ptr<nn::Conv2d> conv(int64_t in, int64_t out, int64_t kernel, int64_t stride,
-                                 int64_t groups, Generator& gen) {
-  return std::make_shared<nn::Conv2d>(
-      in, out,
-      nn::Conv2dOptions{.kernel = kernel, .stride = stride, .padding = kernel / 2,
-                        .groups = groups, .bias = false},
-      gen);
-}
 std::shared_ptr<nn::BatchNorm2d> bn(int64_t c) { return std::make_shared<nn::BatchNorm2d>(c); }
 
 }  // namespace
@@ -28,16 +21,16 @@ ShuffleUnit::ShuffleUnit(int64_t in_channels, int64_t out_channels, int64_t stri
             in_channels, ") must have the output's ", 2 * half, " channels");
   branch1_ = register_module("branch1", std::make_shared<nn::Sequential>());
   if (stride == 2) {
-    branch1_->push_back(conv(in_channels, in_channels, 3, stride, in_channels, gen));
+    branch1_->push_back(conv_no_bias(in_channels, in_channels, 3, stride, in_channels, gen));
     branch1_->push_back(bn(in_channels));
-    branch1_->push_back(conv(in_channels, half, 1, 1, 1, gen));
+    branch1_->push_back(conv_no_bias(in_channels, half, 1, 1, 1, gen));
     branch1_->push_back(bn(half));
     branch1_->push_back(std::make_shared<nn::ReLU>());
   }
   branch2_ = register_module("branch2", std::make_shared<nn::Sequential>(
-      conv(stride == 2 ? in_channels : half, half, 1, 1, 1, gen), bn(half),
-      std::make_shared<nn::ReLU>(), conv(half, half, 3, stride, half, gen), bn(half),
-      conv(half, half, 1, 1, 1, gen), bn(half), std::make_shared<nn::ReLU>()));
+      conv_no_bias(stride == 2 ? in_channels : half, half, 1, 1, 1, gen), bn(half),
+      std::make_shared<nn::ReLU>(), conv_no_bias(half, half, 3, stride, half, gen), bn(half),
+      conv_no_bias(half, half, 1, 1, 1, gen), bn(half), std::make_shared<nn::ReLU>()));
 }
 
 Tensor ShuffleUnit::forward(const Tensor& x) {
@@ -66,7 +59,7 @@ ShuffleNetV2::ShuffleNetV2(const ShuffleNetV2Options& options, Generator& gen)
   else fail("ShuffleNetV2: width ", options.width, " is not one of 0.5, 1.0, 1.5, 2.0");
 
   conv1_ = register_module("conv1", std::make_shared<nn::Sequential>(
-      conv(options.in_channels, widths[0], 3, 2, 1, gen), bn(widths[0]), std::make_shared<nn::ReLU>()));
+      conv_no_bias(options.in_channels, widths[0], 3, 2, 1, gen), bn(widths[0]), std::make_shared<nn::ReLU>()));
   maxpool_ = register_module("maxpool", std::make_shared<nn::MaxPool2d>(
                                             MaxPool2dOptions{.kernel = 3, .stride = 2, .padding = 1}));
   int64_t channels = widths[0];
@@ -81,7 +74,7 @@ ShuffleNetV2::ShuffleNetV2(const ShuffleNetV2Options& options, Generator& gen)
   stage3_ = register_module("stage3", stage(8, widths[2]));
   stage4_ = register_module("stage4", stage(4, widths[3]));
   conv5_ = register_module("conv5", std::make_shared<nn::Sequential>(
-      conv(channels, widths[4], 1, 1, 1, gen), bn(widths[4]), std::make_shared<nn::ReLU>()));
+      conv_no_bias(channels, widths[4], 1, 1, 1, gen), bn(widths[4]), std::make_shared<nn::ReLU>()));
   fc_ = register_module("fc", std::make_shared<nn::Linear>(widths[4], options.classes, gen));
 }
 

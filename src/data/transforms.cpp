@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "cnn/autograd.h"
 #include "cnn/error.h"
+#include "cnn/ops/upsample.h"
 
 namespace cnn::data {
 namespace {
@@ -115,6 +117,18 @@ RandomErasing::RandomErasing(const RandomErasingOptions& options) : options_(opt
       0.0f < o.ratio.first && o.ratio.first <= o.ratio.second && std::isfinite(o.ratio.second),
       "RandomErasing: ratio must be (min, max) with 0 < min <= max, got (", o.ratio.first, ", ",
       o.ratio.second, ")");
+}
+
+Resize::Resize(Size2 size) : size_(size) {
+  CNN_CHECK(size.h >= 1 && size.w >= 1, "Resize: size must be positive, got ", size);
+}
+
+void Resize::apply(Tensor& image, Generator& /*gen*/) const {
+  CNN_CHECK(image.dim() == 3, "Resize: expected an image [H, W, C], got shape ", to_string(image.shape()));
+  if (image.size(0) == size_.h && image.size(1) == size_.w) return;
+  NoGradGuard no_grad;
+  const Tensor batch = image.reshape({1, image.size(0), image.size(1), image.size(2)});
+  image = upsample_bilinear2d(batch, size_).reshape({size_.h, size_.w, image.size(2)});
 }
 
 void RandomErasing::apply(Tensor& image, Generator& gen) const {

@@ -1,6 +1,8 @@
 #include "cnn/train/config.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "cnn/error.h"
 
@@ -23,6 +25,7 @@ void for_each_field(TrainConfig& c, F&& f) {
   f("schedule", c.schedule);
   f("warmup_epochs", c.warmup_epochs);
   f("label_smoothing", c.label_smoothing);
+  f("resize", c.resize);
   f("crop_padding", c.crop_padding);
   f("flip", c.flip);
   f("erasing", c.erasing);
@@ -51,8 +54,14 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& s
   }
   CNN_CHECK(j.is_object(), source, ": expected a JSON object");
   TrainConfig c;
+  // A field missing keeps its default, so runs written before the field existed still load;
+  // a field this version does not know is an error (a typo would otherwise pass silently).
+  std::vector<std::string> known;
+  for_each_field(c, [&](const char* key, auto&) { known.emplace_back(key); });
+  for (const auto& [key, value] : j.items())
+    CNN_CHECK(std::find(known.begin(), known.end(), key) != known.end(), source, ": unknown field '", key, "'");
   for_each_field(c, [&](const char* key, auto& value) {
-    CNN_CHECK(j.contains(key), source, ": field '", key, "' is missing");
+    if (!j.contains(key)) return;
     try {
       j.at(key).get_to(value);
     } catch (const json::exception&) {
@@ -74,6 +83,7 @@ void TrainConfig::validate() const {
             warmup_epochs);
   CNN_CHECK(label_smoothing >= 0.0 && label_smoothing < 1.0,
             "label_smoothing must be in [0, 1), got ", label_smoothing);
+  CNN_CHECK(resize >= 0, "resize must not be negative, got ", resize);
   CNN_CHECK(crop_padding >= 0, "crop_padding must not be negative, got ", crop_padding);
   CNN_CHECK(erasing >= 0.0 && erasing <= 1.0, "erasing must be a probability, got ", erasing);
   CNN_CHECK(threads >= 0 && train_limit >= 0 && test_limit >= 0,

@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "cnn/autograd.h"
 #include "cnn/data/transforms.h"
 #include "cnn/error.h"
 #include "cnn/generator.h"
@@ -26,9 +27,11 @@ std::unique_ptr<optim::Optimizer> make_optimizer(const TrainConfig& c, std::vect
   return std::make_unique<optim::AdamW>(std::move(params), optim::AdamWOptions{.lr = lr, .weight_decay = decay});
 }
 
-std::shared_ptr<const data::Transform> train_transform(const TrainConfig& c, const Shape& shape,
-                                                       const ChannelStats& norm) {
+std::shared_ptr<const data::Transform> train_transform(const TrainConfig& c, const Shape& data_shape,
+                                                       const Shape& shape, const ChannelStats& norm) {
   std::vector<std::shared_ptr<const data::Transform>> steps;
+  if (data_shape[0] != shape[0] || data_shape[1] != shape[1])
+    steps.push_back(std::make_shared<data::Resize>(Size2(shape[0], shape[1])));
   if (c.crop_padding > 0)
     steps.push_back(std::make_shared<data::RandomCrop>(Size2(shape[0], shape[1]), Pad2d(c.crop_padding)));
   if (c.flip) steps.push_back(std::make_shared<data::RandomHorizontalFlip>(0.5f));
@@ -49,24 +52,45 @@ void for_each_module(M& module, const std::string& path, F&& f) {
 
 }  // namespace
 
+std::shared_ptr<const data::Transform> eval_transform(const Shape& image_shape, const Shape& input_shape,
+                                                      const ChannelStats& normalization) {
+  std::vector<std::shared_ptr<const data::Transform>> steps;
+  if (image_shape[0] != input_shape[0] || image_shape[1] != input_shape[1])
+    steps.push_back(std::make_shared<data::Resize>(Size2(input_shape[0], input_shape[1])));
+  steps.push_back(std::make_shared<data::Normalize>(normalization.mean, normalization.stddev));
+  return std::make_shared<data::Compose>(std::move(steps));
+}
+
 RunSetup setup_run(const TrainConfig& config, const std::optional<ChannelStats>& normalization) {
   RunSetup run;
   run.config = config;
   if (config.threads > 0) set_num_threads(static_cast<int>(config.threads));
   run.data = open_training_data(config.data, config.train_limit, config.test_limit);
   run.normalization = normalization ? *normalization : channel_stats(*run.data.train);
-  const Shape& shape = run.data.image_shape;
+  const Shape& data_shape = run.data.image_shape;
+  run.input_shape = config.resize > 0 ? Shape{config.resize, config.resize, data_shape[2]} : data_shape;
+  const Shape& shape = run.input_shape;
   Generator gen(config.seed);
   run.model = models::create(config.model,
                              {.classes = static_cast<int64_t>(run.data.classes.size()), .in_channels = shape[2]},
                              gen);
+  // One image through the model before anything is written: a model whose smallest input is
+  // larger than the data's fails here with a hint instead of at the first step.
+  try {
+    NoGradGuard no_grad;
+    run.model->eval();
+    (*run.model)(Tensor::zeros({1, shape[0], shape[1], shape[2]}));
+    run.model->train();
+  } catch (const Error& e) {
+    fail("model ", config.model, " cannot take ", shape[0], "x", shape[1], "x", shape[2], " images (",
+         e.what(), "); docs/MODELS.md lists each model's smallest input, and --resize N enlarges the images");
+  }
   run.optimizer = make_optimizer(config, run.model->parameters());
   run.train_loader = std::make_unique<data::DataLoader>(
-      run.data.train, train_transform(config, shape, run.normalization),
+      run.data.train, train_transform(config, data_shape, shape, run.normalization),
       data::DataLoaderOptions{.batch_size = config.batch_size, .shuffle = true, .seed = config.seed});
   run.test_loader = std::make_unique<data::DataLoader>(
-      run.data.test,
-      std::make_shared<data::Normalize>(run.normalization.mean, run.normalization.stddev),
+      run.data.test, eval_transform(data_shape, shape, run.normalization),
       data::DataLoaderOptions{.batch_size = 250});
   const int64_t steps = run.train_loader->batches_per_epoch();
   optim::ScheduleConfig schedule{.name = config.schedule,
@@ -89,7 +113,9 @@ std::string describe_run(const RunSetup& run) {
   std::ostringstream out;
   out << "data " << c.data << ": " << run.data.train->size() << " training and " << run.data.test->size()
       << " test images, " << s[0] << "x" << s[1] << "x" << s[2] << ", " << run.data.classes.size()
-      << " classes\n"
+      << " classes";
+  if (run.input_shape != s) out << ", resized to " << run.input_shape[0] << "x" << run.input_shape[1];
+  out << "\n"
       << "model " << c.model << " (" << run.model->parameter_count() << " parameters), " << c.optimizer
       << " lr " << c.lr << " " << run.scheduler->schedule().describe() << ", batch " << c.batch_size
       << ", " << c.epochs << " epochs of " << run.train_loader->batches_per_epoch() << " steps, "
@@ -100,7 +126,7 @@ std::string describe_run(const RunSetup& run) {
 nlohmann::json describe_model(const RunSetup& run) {
   return {{"config", nlohmann::json::parse(run.config.to_json())},
           {"classes", run.data.classes},
-          {"input_shape", run.data.image_shape},
+          {"input_shape", run.input_shape},
           {"normalization", {{"mean", run.normalization.mean}, {"std", run.normalization.stddev}}}};
 }
 

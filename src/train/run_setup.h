@@ -19,6 +19,7 @@ namespace cnn::train {
 struct RunSetup {
   TrainConfig config;
   TrainingData data;
+  Shape input_shape;  // [H, W, C] the model sees: the data's, or resized
   ChannelStats normalization;
   std::shared_ptr<nn::Module> model;
   std::unique_ptr<optim::Optimizer> optimizer;
@@ -29,6 +30,11 @@ struct RunSetup {
 // Opens the data, measures its normalization (unless given: a resumed run reuses the stored
 // one), builds the model from the seed, the optimizer, the schedule and both loaders.
 RunSetup setup_run(const TrainConfig& config, const std::optional<ChannelStats>& normalization);
+
+// What turns a data set's image into the model's input: resizing (when its size differs from
+// `input_shape`) and normalization.
+std::shared_ptr<const data::Transform> eval_transform(const Shape& image_shape, const Shape& input_shape,
+                                                      const ChannelStats& normalization);
 
 // Two lines for the console: data, model, optimizer and schedule.
 std::string describe_run(const RunSetup& run);

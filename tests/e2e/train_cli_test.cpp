@@ -140,6 +140,24 @@ TEST_F(TrainCli, NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint) {
   EXPECT_NO_THROW(train::load_checkpoint(checkpoint));
 }
 
+TEST_F(TrainCli, TrainsAZooModelOnResizedImages) {
+  // DenseNet-121 needs at least 29x29 pixels; Fashion-MNIST's 28x28 images are resized to 32.
+  const auto too_small = run_cnn("train --model densenet121 --train-limit 64 --test-limit 32 --epochs 1 "
+                                 "--out " + out("small"));
+  EXPECT_EQ(too_small.code, 1) << too_small.output;
+  EXPECT_NE(too_small.output.find("model densenet121 cannot take 28x28x1 images"), std::string::npos)
+      << too_small.output;
+  EXPECT_NE(too_small.output.find("--resize"), std::string::npos) << too_small.output;
+  EXPECT_FALSE(fs::exists(out("small"))) << "a failed start must not leave a run folder";
+  const auto r = run_cnn("train --model densenet121 --resize 32 --train-limit 64 --test-limit 32 --epochs 1 "
+                         "--batch-size 32 --out " + out("dense"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("resized to 32x32"), std::string::npos) << r.output;
+  const auto eval = run_cnn("eval " + out("dense") + " --limit 40");
+  EXPECT_EQ(eval.code, 0) << eval.output;
+  EXPECT_NE(eval.output.find("test images 40"), std::string::npos) << eval.output;
+}
+
 TEST_F(TrainCli, ResumeRefusesOtherOptions) {
   const auto r = run_cnn("train --resume " + out("none") + " --batch-size 32");
   EXPECT_EQ(r.code, 2) << r.output;

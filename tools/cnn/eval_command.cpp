@@ -7,6 +7,7 @@
 #include "cnn/train/evaluate.h"
 #include "cnn/train/trained_model.h"
 #include "commands.h"
+#include "train/run_setup.h"
 #include "options.h"
 
 namespace cnn::tool {
@@ -23,11 +24,10 @@ int run(const EvalArgs& args) {
   const train::TrainedModel t = train::load_trained_model(args.path);
   const std::string folder = args.data.empty() ? t.config.data : args.data;
   const train::TrainingData data = train::open_training_data(folder, 1, args.limit);
-  CNN_CHECK(data.classes.size() == t.classes.size() && data.image_shape == t.input_shape, folder,
+  CNN_CHECK(data.classes.size() == t.classes.size() && data.image_shape[2] == t.input_shape[2], folder,
             ": its images (", to_string(data.image_shape), ", ", data.classes.size(),
             " classes) do not fit the model (", to_string(t.input_shape), ", ", t.classes.size(), " classes)");
-  data::DataLoader loader(data.test,
-                          std::make_shared<data::Normalize>(t.normalization.mean, t.normalization.stddev),
+  data::DataLoader loader(data.test, train::eval_transform(data.image_shape, t.input_shape, t.normalization),
                           {.batch_size = args.batch_size});
   const train::Evaluation e = train::evaluate(*t.model, loader, static_cast<int64_t>(t.classes.size()));
 

@@ -88,6 +88,9 @@ Run add_train_command(CLI::App& app) {
       ->check(non_negative())->capture_default_str();
   cmd->add_option("--label-smoothing", c.label_smoothing, "label smoothing of the cross-entropy")
       ->check(in_range(0, 1))->capture_default_str();
+  cmd->add_option("--resize", c.resize,
+                  "resize images to N x N first, for models whose smallest input is larger (docs/MODELS.md); 0: off")
+      ->check(non_negative())->capture_default_str();
   cmd->add_option("--crop-padding", c.crop_padding, "random crop after zero padding by N pixels (0: off)")
       ->check(non_negative())->capture_default_str();
   cmd->add_flag("--flip,!--no-flip", c.flip, "random horizontal flips")->capture_default_str();

@@ -45,6 +45,17 @@ class Normalize final : public Transform {
   std::vector<float> mean_, stddev_;
 };
 
+// Resizes to `size` = (rows, cols) by bilinear interpolation (PyTorch's align_corners=False,
+// without antialiasing): lets a model with a larger minimum input train on small images.
+class Resize final : public Transform {
+ public:
+  explicit Resize(Size2 size);
+  void apply(Tensor& image, Generator& gen) const override;
+
+ private:
+  Size2 size_;
+};
+
 // Zero-pads the image by `padding`, then cuts a `size` window at a uniformly random position:
 // top in [0, Hp - size.h], then left in [0, Wp - size.w] (torchvision's RandomCrop with
 // padding_mode='constant', fill=0; no random draw when the padded image is exactly `size`).

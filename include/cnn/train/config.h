@@ -19,6 +19,7 @@ struct TrainConfig {
   std::string schedule = "onecycle";  // constant | step | cosine | onecycle
   int64_t warmup_epochs = 0;
   double label_smoothing = 0.0;
+  int64_t resize = 0;        // resize images to N x N pixels first (models with a larger minimum input); 0: off
   int64_t crop_padding = 2;  // random crop after zero padding by this much; 0: no crop
   bool flip = true;          // random horizontal flip
   double erasing = 0.0;      // probability of random erasing
@@ -29,7 +30,8 @@ struct TrainConfig {
   std::string out;           // the run folder
 
   std::string to_json() const;
-  // Raises cnn::Error naming the field that is missing or of the wrong type.
+  // Fields that are missing keep their defaults; raises cnn::Error naming a field of the wrong
+  // type or one this version does not know.
   static TrainConfig from_json(const std::string& text, const std::string& source);
   // Raises cnn::Error naming the first invalid field.
   void validate() const;

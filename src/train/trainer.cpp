@@ -228,7 +228,6 @@ struct Trainer::State {
   }
 
   void run_epochs() {
-    g_stop_requested = false;
     const int64_t steps = run.train_loader->batches_per_epoch();
     for (; epoch < config().epochs; ) {
       progress.start_epoch(epoch, config().epochs, steps, batch);
@@ -244,7 +243,7 @@ struct Trainer::State {
         partial.seconds = seconds_before + std::chrono::duration<double>(Clock::now() - start).count();
         progress.step(b.index, partial.loss_sum / static_cast<double>(partial.seen),
                       static_cast<double>(partial.seen) / partial.seconds);
-        if (g_stop_requested) {
+        if (g_stop_requested.exchange(false)) {
           save_checkpoint(latest_checkpoint_path(config().out), checkpoint());
           progress.line("stopped at epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(batch) +
                         "; checkpoint written. Continue with: cnn train --resume " + config().out);

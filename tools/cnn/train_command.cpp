@@ -1,4 +1,6 @@
 // `cnn train`: trains a model, writing a run folder; `--resume DIR` continues one.
+#include <unistd.h>
+
 #include <csignal>
 #include <ctime>
 #include <filesystem>
@@ -28,7 +30,20 @@ std::string default_run_folder(const std::string& model) {
   return folder;
 }
 
-extern "C" void on_interrupt(int) { train::Trainer::request_stop(); }
+// The first Ctrl-C asks the trainer to checkpoint and stop after the current step; a second
+// one ends the program at once (the default action), for when that step is long in coming.
+extern "C" void on_interrupt(int signal) {
+  static volatile std::sig_atomic_t seen = 0;
+  if (seen != 0) {
+    std::signal(signal, SIG_DFL);
+    std::raise(signal);
+    return;
+  }
+  seen = 1;
+  static const char kMessage[] = "\nstopping after the current step (Ctrl-C again to quit at once)\n";
+  [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+  train::Trainer::request_stop();
+}
 
 int run(TrainArgs& args, const CLI::App& cmd) {
   std::signal(SIGINT, on_interrupt);

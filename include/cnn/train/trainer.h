@@ -47,7 +47,8 @@ class Trainer {
   bool stopped_early() const;
   const TrainConfig& config() const;
 
-  // Asks the running trainer to stop after the current step (async-signal-safe).
+  // Asks the trainer to stop after its current (or next) step; the request is consumed when it
+  // stops. Async-signal-safe.
   static void request_stop();
 
  private:

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cnn/parallel.h"
+#include "kernels/ref/per_image.h"
 
 namespace cnn::kernels::ref {
 namespace {
@@ -54,20 +55,6 @@ OutputRange windows_spanning(int64_t i, int64_t stride, int64_t kernel, int64_t 
   const int64_t first = last - (kernel - 1) * dilation;  // o*stride >= first
   const int64_t begin = first <= 0 ? 0 : first / stride + (first % stride != 0);  // ceil
   return {begin, std::max(begin, std::min(out, last / stride + 1))};
-}
-
-// Runs fn(n, dx_image, dy_image) on each image, dx zeroed first: the scatter of a backward pass.
-template <class Fn>
-void scatter_per_image(const PoolGeometry& g, const float* dy, float* dx, Fn fn) {
-  const int64_t in_size = g.in_h * g.in_w * g.channels;
-  const int64_t out_size = g.out_h * g.out_w * g.channels;
-  parallel_for(g.batch, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t n = begin; n < end; ++n) {
-      float* dx_image = dx + n * in_size;
-      std::fill(dx_image, dx_image + in_size, 0.0f);
-      fn(n, dx_image, dy + n * out_size);
-    }
-  });
 }
 
 }  // namespace
@@ -187,7 +174,8 @@ void avg_pool2d_backward(const PoolGeometry& g, bool count_include_pad, const fl
                          float* dx) {
   const int64_t C = g.channels;
   std::vector<float> share_buffer(static_cast<size_t>(C * std::max<int64_t>(g.batch, 1)));
-  scatter_per_image(g, dy, dx, [&](int64_t n, float* dx_image, const float* dy_image) {
+  scatter_per_image(g.batch, g.in_h * g.in_w * g.channels, g.out_h * g.out_w * g.channels, dy, dx,
+                    [&](int64_t n, float* dx_image, const float* dy_image) {
     float* share = share_buffer.data() + n * C;  // dy / divisor for the current window
     for (int64_t oh = 0; oh < g.out_h; ++oh) {
       const AvgWindow rows =
@@ -241,7 +229,8 @@ void adaptive_avg_pool2d_forward(const PoolGeometry& g, const float* x, float* y
 void adaptive_avg_pool2d_backward(const PoolGeometry& g, const float* dy, float* dx) {
   const int64_t C = g.channels;
   std::vector<float> share_buffer(static_cast<size_t>(C * std::max<int64_t>(g.batch, 1)));
-  scatter_per_image(g, dy, dx, [&](int64_t n, float* dx_image, const float* dy_image) {
+  scatter_per_image(g.batch, g.in_h * g.in_w * g.channels, g.out_h * g.out_w * g.channels, dy, dx,
+                    [&](int64_t n, float* dx_image, const float* dy_image) {
     float* share = share_buffer.data() + n * C;  // dy / bin size for the current bin
     for (int64_t oh = 0; oh < g.out_h; ++oh) {
       const int64_t h0 = bin_begin(oh, g.in_h, g.out_h), h1 = bin_end(oh, g.in_h, g.out_h);

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "cnn/parallel.h"
+#include "kernels/ref/per_image.h"
 
 namespace cnn::kernels::ref {
 namespace {
@@ -11,20 +12,6 @@ namespace {
 // Rows per parallel_for chunk: enough inner-loop steps (about 16k) to pay for waking a thread.
 int64_t row_grain(int64_t steps_per_row) {
   return std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(1, steps_per_row));
-}
-
-// Runs fn(dx_image, dy_image) on each image, dx zeroed first: the scatter of a backward pass.
-template <class Fn>
-void scatter_per_image(const ResizeGeometry& g, const float* dy, float* dx, Fn fn) {
-  const int64_t in_size = g.in_h * g.in_w * g.channels;
-  const int64_t out_size = g.out_h * g.out_w * g.channels;
-  parallel_for(g.batch, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t n = begin; n < end; ++n) {
-      float* dx_image = dx + n * in_size;
-      std::fill(dx_image, dx_image + in_size, 0.0f);
-      fn(dx_image, dy + n * out_size);
-    }
-  });
 }
 
 }  // namespace
@@ -93,7 +80,8 @@ void upsample_nearest2d_backward(const ResizeGeometry& g, const float* dy, float
   const int64_t C = g.channels;
   const std::vector<int64_t> src_h = nearest_source_index(g.in_h, g.out_h);
   const std::vector<int64_t> src_w = nearest_source_index(g.in_w, g.out_w);
-  scatter_per_image(g, dy, dx, [&](float* dx_image, const float* dy_image) {
+  scatter_per_image(g.batch, g.in_h * g.in_w * g.channels, g.out_h * g.out_w * g.channels, dy, dx,
+                    [&](int64_t, float* dx_image, const float* dy_image) {
     for (int64_t oh = 0; oh < g.out_h; ++oh) {
       float* dx_row = dx_image + src_h[static_cast<size_t>(oh)] * g.in_w * C;
       for (int64_t ow = 0; ow < g.out_w; ++ow) {
@@ -138,7 +126,8 @@ void upsample_bilinear2d_backward(const ResizeGeometry& g, bool align_corners, c
   const int64_t C = g.channels;
   const LinearTaps th = linear_taps(g.in_h, g.out_h, align_corners);
   const LinearTaps tw = linear_taps(g.in_w, g.out_w, align_corners);
-  scatter_per_image(g, dy, dx, [&](float* dx_image, const float* dy_image) {
+  scatter_per_image(g.batch, g.in_h * g.in_w * g.channels, g.out_h * g.out_w * g.channels, dy, dx,
+                    [&](int64_t, float* dx_image, const float* dy_image) {
     for (int64_t oh = 0; oh < g.out_h; ++oh) {
       const auto kh = static_cast<size_t>(oh);
       const int64_t h[2] = {th.index0[kh], th.index1[kh]};

@@ -35,14 +35,11 @@ MODELS = {
 }
 
 # name -> (input side, batch, first conv weight, first batch norm, last linear weight) for the
-# forward cases
+# forward cases: the training-mode comparisons, and eval mode with torchvision's own random
+# initialization (every model's eval-mode comparison with saved weights is zoo_weights.py's)
 FORWARD = {
     "densenet121": (64, 2, "features.conv0.weight", "features.norm0", "classifier.weight"),
     "mobilenet_v2": (64, 2, "features.0.0.weight", "features.0.1", "classifier.1.weight"),
-    "shufflenet_v2_x1_0": (64, 2, "conv1.0.weight", "conv1.1", "fc.weight"),
-    "mnasnet0_5": (64, 2, "layers.0.weight", "layers.1", "classifier.1.weight"),
-    "googlenet": (64, 2, "conv1.conv.weight", "conv1.bn", "fc.weight"),
-    "inception_v3": (75, 2, "Conv2d_1a_3x3.conv.weight", "Conv2d_1a_3x3.bn", "fc.weight"),
 }
 TRAIN = ("densenet121", "mobilenet_v2")
 

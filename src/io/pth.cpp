@@ -57,7 +57,7 @@ TensorMap load_pth(const std::string& path) {
   return out;
 }
 
-void save_pth(const std::string& path, const TensorMap& tensors) {
+void save_pth(const std::string& path, const TensorMap& tensors, const ModuleVersions& versions) {
   std::vector<std::pair<std::string, Tensor>> dense;
   for (const auto& [name, t] : tensors) {
     CNN_CHECK(t.defined(), "save_pth: tensor '", name, "' is undefined");
@@ -69,7 +69,7 @@ void save_pth(const std::string& path, const TensorMap& tensors) {
   std::string stem = std::filesystem::path(path).stem().string();
   if (stem.empty() || stem.find_first_of("\\:.") != std::string::npos) stem = "archive";
   std::vector<std::pair<std::string, std::string>> entries;
-  entries.emplace_back(stem + "/data.pkl", pickle::write_state_dict(dense));
+  entries.emplace_back(stem + "/data.pkl", pickle::write_state_dict(dense, versions));
   for (size_t i = 0; i < dense.size(); ++i) {
     const Tensor& t = dense[i].second;
     const char* src = t.dtype() == DType::f32 ? reinterpret_cast<const char*>(t.data())

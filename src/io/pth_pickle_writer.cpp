@@ -26,7 +26,8 @@ void put_int(std::string& out, int64_t v) {
 
 }  // namespace
 
-std::string write_state_dict(const std::vector<std::pair<std::string, Tensor>>& tensors) {
+std::string write_state_dict(const std::vector<std::pair<std::string, Tensor>>& tensors,
+                             const std::vector<std::pair<std::string, int64_t>>& versions) {
   // OrderedDict() then MARK, (key, _rebuild_tensor_v2(storage, 0, size, stride, False,
   // OrderedDict())) per tensor, SETITEMS, STOP: what torch.save writes, without the memo.
   std::string out =
@@ -52,7 +53,23 @@ std::string write_state_dict(const std::vector<std::pair<std::string, Tensor>>& 
         "t\x89"
         "ccollections\nOrderedDict\n)RtR";
   }
-  out += "u.";
+  out += 'u';
+  if (!versions.empty()) {
+    // BUILD with the state {"_metadata": OrderedDict(path: {"version": v})}: the attribute
+    // torch's state_dict() sets, which load_state_dict passes to each module's loader.
+    out += "}(";
+    put_string(out, "_metadata");
+    out += "ccollections\nOrderedDict\n)R(";
+    for (const auto& [path, version] : versions) {
+      put_string(out, path);
+      out += "}(";
+      put_string(out, "version");
+      put_int(out, version);
+      out += 'u';
+    }
+    out += "uub";
+  }
+  out += '.';
   return out;
 }
 

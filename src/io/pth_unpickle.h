@@ -31,8 +31,10 @@ std::vector<std::pair<std::string, Tensor>> load_state_dict(std::string_view byt
                                                             const std::string& where);
 
 // The pickle torch.save writes for an OrderedDict state_dict (protocol 2) whose i-th tensor
-// is dense and stored whole in storage "i".
-std::string write_state_dict(const std::vector<std::pair<std::string, Tensor>>& tensors);
+// is dense and stored whole in storage "i", with `versions` ((module path, version) pairs) as
+// its _metadata attribute unless empty.
+std::string write_state_dict(const std::vector<std::pair<std::string, Tensor>>& tensors,
+                             const std::vector<std::pair<std::string, int64_t>>& versions);
 
 // Limits.
 inline constexpr size_t kMaxStack = 1u << 20;

@@ -145,9 +145,29 @@ void save_pytorch_state_dict(const std::string& path, const TensorMap& tensors) 
     fail(path, ": unknown weights format '", ext, "' (use .safetensors, .pth or .pt)");
 }
 
+namespace {
+
+void collect_versions(const nn::Module& module, const std::string& path, ModuleVersions& out) {
+  out.emplace_back(path, module.state_version());
+  for (const auto& [name, child] : module.named_children())
+    collect_versions(*child, path.empty() ? name : detail::concat(path, ".", name), out);
+}
+
+}  // namespace
+
+ModuleVersions module_versions(const nn::Module& module) {
+  ModuleVersions out;
+  collect_versions(module, "", out);
+  return out;
+}
+
 void save_weights(const nn::Module& module, const std::string& path,
                   const WeightsOptions& options) {
-  save_pytorch_state_dict(path, pytorch_state_dict(module, options));
+  const std::string ext = std::filesystem::path(path).extension().string();
+  if (ext == ".pth" || ext == ".pt")
+    save_pth(path, pytorch_state_dict(module, options), module_versions(module));
+  else
+    save_pytorch_state_dict(path, pytorch_state_dict(module, options));
 }
 
 }  // namespace cnn::io

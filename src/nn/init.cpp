@@ -9,6 +9,8 @@
 namespace cnn::nn {
 namespace {
 
+thread_local int skip_depth = 0;
+
 // The dense float32 elements the initializer `op` writes.
 float* writable(Tensor& t, const char* op) {
   CNN_CHECK(t.defined(), "nn::", op, ": the tensor is undefined");
@@ -21,12 +23,20 @@ float* writable(Tensor& t, const char* op) {
 
 Tensor fill_uniform(Tensor t, float lo, float hi, Generator& gen, const char* op) {
   float* p = writable(t, op);
+  if (initialization_skipped()) {
+    std::fill_n(p, t.numel(), 0.0f);
+    return t;
+  }
   for (int64_t i = 0; i < t.numel(); ++i) p[i] = gen.uniform(lo, hi);
   return t;
 }
 
 Tensor fill_normal(Tensor t, float mean, float stddev, Generator& gen, const char* op) {
   float* p = writable(t, op);
+  if (initialization_skipped()) {
+    std::fill_n(p, t.numel(), 0.0f);
+    return t;
+  }
   for (int64_t i = 0; i < t.numel(); ++i) p[i] = gen.normal(mean, stddev);
   return t;
 }
@@ -37,6 +47,10 @@ bool nothing_to_fill(const Tensor& t) {
 }
 
 }  // namespace
+
+SkipInitGuard::SkipInitGuard() { ++skip_depth; }
+SkipInitGuard::~SkipInitGuard() { --skip_depth; }
+bool initialization_skipped() { return skip_depth > 0; }
 
 Fans compute_fans(const Tensor& weight) {
   CNN_CHECK(weight.defined(), "nn::compute_fans: the tensor is undefined");

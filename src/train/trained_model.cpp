@@ -6,6 +6,7 @@
 #include "cnn/error.h"
 #include "cnn/generator.h"
 #include "cnn/models/registry.h"
+#include "cnn/nn/init.h"
 #include "cnn/train/checkpoint.h"
 #include "cnn/train/trainer.h"
 #include "train/run_setup.h"
@@ -34,6 +35,7 @@ TrainedModel load_trained_model(const std::string& path) {
   }
   CNN_CHECK(t.input_shape.size() == 3 && !t.classes.empty(), file, ": the checkpoint's input shape or classes are invalid");
   Generator gen(t.config.seed);
+  nn::SkipInitGuard skip;  // every weight comes from the checkpoint
   t.model = models::create(t.config.model,
                            {.classes = static_cast<int64_t>(t.classes.size()), .in_channels = t.input_shape[2]},
                            gen);

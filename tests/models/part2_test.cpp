@@ -87,8 +87,9 @@ TEST(ZooPart2, ParameterCountsAndStateDictsEqualTorchvision) {
 }
 
 TEST(ZooPart2, EvalLogitsEqualTorchvision) {
-  for (const std::string name : {"densenet121", "mobilenet_v2", "shufflenet_v2_x1_0",
-                                 "mnasnet0_5", "googlenet", "inception_v3"}) {
+  // with torchvision's own random initialization (every model with saved weights:
+  // torchvision_weights_test.cpp)
+  for (const std::string name : {"densenet121", "mobilenet_v2"}) {
     SCOPED_TRACE(name);
     auto model = with_torchvision_weights(name);
     ASSERT_NE(model, nullptr);

@@ -239,5 +239,27 @@ TEST(DefaultInit, SameSeedSameWeights) {
   EXPECT_FALSE(bit_identical(ca.weight(), next.weight()));
 }
 
+// Under the guard the random initializers draw nothing (the generator's stream is where it
+// was) and leave zeros; constants are still written; outside it everything is as before.
+TEST(Init, SkipInitGuardDrawsNothing) {
+  Generator gen(11), untouched(11);
+  Tensor w = Tensor::empty({3, 3, 4, 8});
+  {
+    nn::SkipInitGuard skip;
+    EXPECT_TRUE(nn::initialization_skipped());
+    nn::kaiming_normal(w, gen);
+    EXPECT_EQ(*std::max_element(w.data(), w.data() + w.numel()), 0.0f);
+    EXPECT_EQ(*std::min_element(w.data(), w.data() + w.numel()), 0.0f);
+    nn::Linear linear(4, 5, gen);
+    EXPECT_EQ(linear.weight().to_vector(), std::vector<float>(20, 0.0f));
+    nn::BatchNorm2d bn(4);
+    EXPECT_EQ(bn.running_var().to_vector(), std::vector<float>(4, 1.0f));
+  }
+  EXPECT_FALSE(nn::initialization_skipped());
+  EXPECT_EQ(gen.next_u64(), untouched.next_u64());
+  nn::uniform(w, -1.0f, 1.0f, gen);
+  EXPECT_GT(*std::max_element(w.data(), w.data() + w.numel()), 0.0f);
+}
+
 }  // namespace
 }  // namespace cnn

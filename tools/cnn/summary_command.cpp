@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cnn/models/registry.h"
+#include "cnn/nn/init.h"
 #include "cnn/train/summary.h"
 #include "commands.h"
 
@@ -70,7 +71,8 @@ int run_summary(const SummaryConfig& c) {
     return 0;
   }
   const Shape input = *parse_image_shape(c.input);  // validated by kImageShape
-  Generator gen;  // the weights play no part in shapes, counts or multiply-adds
+  Generator gen;
+  nn::SkipInitGuard skip;  // the weights play no part in shapes, counts or multiply-adds
   auto model = models::create(c.model, {.classes = c.classes, .in_channels = input[2]}, gen);
   train::ModelSummary summary = train::summarize(*model, input);
   summary.model = c.model;

@@ -10,6 +10,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "cnn/io/safetensors.h"
 
@@ -18,9 +20,15 @@ namespace cnn::io {
 // Every tensor of the state_dict, by name, dense.
 TensorMap load_pth(const std::string& path);
 
+// (module path, version) for every module of a model, root "" first: the `_metadata` PyTorch
+// attaches to a state_dict and hands to each module's loader (see nn::Module::state_version).
+using ModuleVersions = std::vector<std::pair<std::string, int64_t>>;
+
 // Writes a .pth that torch.load reads back as an OrderedDict of tensors (each tensor in its
-// own storage), atomically. Entries are stored uncompressed, data aligned to 64 bytes.
-void save_pth(const std::string& path, const TensorMap& tensors);
+// own storage) carrying `versions` as its _metadata (none when empty), atomically. Entries
+// are stored uncompressed, data aligned to 64 bytes.
+void save_pth(const std::string& path, const TensorMap& tensors,
+              const ModuleVersions& versions = {});
 
 // True when the file starts with a zip signature ("PK\3\4"): how load_weights and
 // `cnn convert` tell a .pth from a .safetensors file regardless of the name.

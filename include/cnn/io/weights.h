@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "cnn/io/pth.h"
 #include "cnn/io/safetensors.h"
 #include "cnn/nn/module.h"
 
@@ -49,8 +50,13 @@ void load_weights(nn::Module& module, const TensorMap& pytorch_state,
                   const WeightsOptions& options = {});
 void load_weights(nn::Module& module, const std::string& path, const WeightsOptions& options = {});
 
+// Every module's path and state_version(), root "" first, depth first: what PyTorch records in
+// a state_dict's _metadata.
+ModuleVersions module_versions(const nn::Module& module);
+
 // The module's state_dict in PyTorch's layout, and written to `path` as .safetensors or (by
-// the extension) .pth, which torch.load reads.
+// the extension) .pth, which torch.load reads (a .pth also carries module_versions(module), as
+// torch.save of a state_dict does).
 TensorMap pytorch_state_dict(const nn::Module& module, const WeightsOptions& options = {});
 void save_weights(const nn::Module& module, const std::string& path,
                   const WeightsOptions& options = {});

@@ -45,6 +45,8 @@ class MnasNet : public nn::Module {
   MnasNet(const MnasNetOptions& options, Generator& gen);
   // x [N, H, W, in_channels] -> logits [N, classes]
   Tensor forward(const Tensor& x) override;
+  // torchvision's MNASNet is at version 2 (version 1 had a different stem)
+  int64_t state_version() const override { return 2; }
 
  private:
   std::shared_ptr<nn::Sequential> layers_, classifier_;

@@ -62,4 +62,17 @@ Tensor constant(Tensor t, float value);
 Tensor zeros(Tensor t);
 Tensor ones(Tensor t);
 
+// While one is alive on this thread, the random initializers (those above and the models' own)
+// draw nothing and fill zeros: for building a model whose every weight is about to be loaded
+// from a file, where drawing VGG-16's 138 million initial weights would cost seconds for values
+// thrown away (PyTorch's torch.nn.utils.skip_init). Constant fills still happen.
+class SkipInitGuard {
+ public:
+  SkipInitGuard();
+  ~SkipInitGuard();
+  SkipInitGuard(const SkipInitGuard&) = delete;
+  SkipInitGuard& operator=(const SkipInitGuard&) = delete;
+};
+bool initialization_skipped();
+
 }  // namespace cnn::nn

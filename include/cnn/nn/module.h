@@ -80,6 +80,11 @@ class Module {
   // "Conv2d(3, 64, kernel=(3, 3), stride=(1, 1), padding=1)". Defaults to the type.
   virtual std::string name() const { return type_; }
   const std::string& type() const { return type_; }
+  // The version of the state_dict format of the PyTorch module this one mirrors (PyTorch's
+  // class attribute `_version`): 1 unless the class says otherwise (BatchNorm2d 2, MNASNet 2).
+  // io::save_weights writes it into a .pth's `_metadata`, where loaders that check it
+  // (torchvision's MNASNet refuses a state_dict without one) find it.
+  virtual int64_t state_version() const { return 1; }
 
   // ---- the module tree ----
   // Direct children, in registration order.

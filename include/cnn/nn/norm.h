@@ -29,6 +29,7 @@ class BatchNorm2d : public Module {
   // x [N, H, W, num_features] -> same shape
   Tensor forward(const Tensor& x) override;
   std::string name() const override;
+  int64_t state_version() const override { return 2; }  // with num_batches_tracked
 
   const Tensor& weight() const { return weight_; }  // undefined unless affine
   const Tensor& bias() const { return bias_; }

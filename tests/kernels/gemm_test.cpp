@@ -1,6 +1,10 @@
 // The fast GEMM against the reference triple loop, on shapes that hit every tile edge
-// (MR = 6, NR = 16) and block edge (MC = 120, KC = 256), with both microkernels.
+// (MR x NR = 6x16 for avx2 and scalar, 12x32 for avx512) and block edge (MC = 20 MR,
+// KC = 256, NC = 2048), with every microkernel the CPU runs; the epilogue and packed-A forms.
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <array>
 
 #include "kernels/cpu/gemm.h"
 #include "kernels/ref/gemm_ref.h"
@@ -31,12 +35,17 @@ void check(const GemmCase& c) {
 
 class GemmIsa : public ::testing::TestWithParam<std::string> {};
 
+bool supported(const std::string& isa) {
+  const auto isas = kernels::gemm_isas_supported();
+  return std::find(isas.begin(), isas.end(), isa) != isas.end();
+}
+
 TEST_P(GemmIsa, MatchesReferenceAtEveryEdge) {
   const std::string before = kernels::gemm_isa();
-  if (GetParam() == "avx2" && before != "avx2") GTEST_SKIP() << "CPU lacks AVX2";
+  if (!supported(GetParam())) GTEST_SKIP() << "CPU lacks " << GetParam();
   kernels::set_gemm_isa(GetParam());
-  for (int64_t m : {1, 5, 6, 7, 13, 121, 250})
-    for (int64_t n : {1, 15, 16, 17, 33})
+  for (int64_t m : {1, 5, 6, 7, 11, 12, 13, 121, 250})
+    for (int64_t n : {1, 15, 16, 17, 31, 32, 33, 65})
       for (int64_t k : {1, 7, 257})
         for (int t = 0; t < 4; ++t) check({m, n, k, (t & 1) != 0, (t & 2) != 0, t == 3 ? 1.0f : 0.0f});
   check({64, 2100, 40, false, false, 0.5f});  // crosses the NC panel edge
@@ -44,7 +53,37 @@ TEST_P(GemmIsa, MatchesReferenceAtEveryEdge) {
   kernels::set_gemm_isa(before);
 }
 
-INSTANTIATE_TEST_SUITE_P(Kernels, GemmIsa, ::testing::Values("scalar", "avx2"));
+// C = A * B + beta * C, then + bias[j] + residual[i, j], then ReLU; and A packed by a
+// function (as convolutions pack their receptive fields) instead of read from a matrix.
+TEST_P(GemmIsa, EpilogueAndPackedA) {
+  const std::string before = kernels::gemm_isa();
+  if (!supported(GetParam())) GTEST_SKIP() << "CPU lacks " << GetParam();
+  kernels::set_gemm_isa(GetParam());
+  for (const auto& [m, n, k] : {std::array<int64_t, 3>{7, 19, 5}, {250, 40, 300}, {30, 300, 64}}) {
+    const Tensor a = testing::randn({m * k}, 1), b = testing::randn({k * n}, 2);
+    const Tensor bias = testing::randn({n}, 3), residual = testing::randn({m * (n + 2)}, 4);
+    Tensor c_ref = testing::randn({m * n}, 5);
+    Tensor c_fast = c_ref.clone();
+    kernels::ref::gemm_f32(false, false, m, n, k, a.data(), k, b.data(), n, 0.5f, c_ref.data(), n);
+    float* r = c_ref.data();
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        r[i * n + j] = std::max(0.0f, r[i * n + j] + bias.data()[j] + residual.data()[i * (n + 2) + j]);
+    kernels::GemmA packed;
+    packed.pack = [&](int64_t i0, int64_t mc, int64_t p0, int64_t kc, int mr, float* out) {
+      for (int64_t s = 0; s < mc; s += mr, out += kc * mr)
+        for (int64_t p = 0; p < kc; ++p)
+          for (int64_t rr = 0; rr < mr; ++rr)
+            out[p * mr + rr] = s + rr < mc ? a.data()[(i0 + s + rr) * k + p0 + p] : 0.0f;
+    };
+    kernels::gemm_f32(packed, {b.data(), n, false}, m, n, k, 0.5f, c_fast.data(), n,
+                      {.bias = bias.data(), .residual = residual.data(), .ldr = n + 2, .relu = true});
+    EXPECT_LT(testing::relative_error(c_fast, c_ref), 1e-5) << m << "x" << n << "x" << k;
+  }
+  kernels::set_gemm_isa(before);
+}
+
+INSTANTIATE_TEST_SUITE_P(Kernels, GemmIsa, ::testing::Values("scalar", "avx2", "avx512"));
 
 TEST(Gemm, BitIdenticalRunToRun) {
   const Tensor a = testing::randn({200 * 300}, 4), b = testing::randn({300 * 100}, 5);

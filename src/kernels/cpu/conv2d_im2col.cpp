@@ -35,7 +35,8 @@ bool is_pointwise(const Conv2dGeometry& g) {
 // Output rows per chunk: as many as fit, a multiple of the GEMM's row tile when possible.
 int64_t chunk_rows(const Layout& l, int64_t scratch_floats) {
   int64_t rows = std::max<int64_t>(1, scratch_floats / l.k_total);
-  if (rows >= kGemmMR) rows -= rows % kGemmMR;
+  const int64_t mr = gemm_microkernel().mr;
+  if (rows >= mr) rows -= rows % mr;
   return std::min(rows, l.m);
 }
 

@@ -1,6 +1,8 @@
 // Cache-blocked GEMM (Goto/BLIS loop order): for each NC-wide panel of B and KC-deep slice of
 // K, B is packed into NR-wide strips that stay in L2/L3; for each MC-tall block of A, A is
-// packed into MR-tall strips that stay in L2; the microkernel then sweeps the tiles.
+// packed into MR-tall strips that stay in L2; the microkernel then sweeps the tiles, each
+// NR-wide strip of B staying in L1 while the strips of A pass. MR and NR are the register
+// tile of the microkernel chosen for the CPU (12x32 AVX-512, 6x16 AVX2, 6x16 portable).
 // Threads take disjoint row (or column) ranges of C, so every element of C is computed by
 // one thread in a fixed order: results do not depend on timing.
 #include "kernels/cpu/gemm.h"
@@ -8,6 +10,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
+#include <new>
 
 #include "cnn/error.h"
 #include "cnn/parallel.h"
@@ -15,22 +18,35 @@
 namespace cnn::kernels {
 namespace {
 
-constexpr int64_t kMC = 120;  // rows of A per packed block (a multiple of MR)
-constexpr int64_t kKC = 256;  // depth of a packed slice
-constexpr int64_t kNC = 2048; // columns of B per packed panel (a multiple of NR)
+constexpr int64_t kKC = 256;   // depth of a packed slice
+constexpr int64_t kNC = 2048;  // columns of B per packed panel (a multiple of every NR)
+constexpr int64_t kMCStrips = 20;  // rows of A per packed block, in MR-tall strips
 
-bool cpu_has_avx2() {
+const GemmMicrokernel kAvx512{"avx512", 12, 32, gemm_f32_12x32_avx512};
+const GemmMicrokernel kAvx2{"avx2", 6, 16, gemm_f32_6x16_avx2};
+const GemmMicrokernel kScalar{"scalar", 6, 16, gemm_f32_6x16_scalar};
+
+bool cpu_has(const std::string& isa) {
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (isa == "avx512") return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+  if (isa == "avx2") return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return isa == "scalar";
 }
 
-GemmMicrokernel choose_initial() {
+const GemmMicrokernel* widest_up_to(const std::string& cap) {
+  const bool allow512 = cap.empty() || cap == "avx512";
+  const bool allow2 = allow512 || cap == "avx2";
+  if (allow512 && cpu_has("avx512")) return &kAvx512;
+  if (allow2 && cpu_has("avx2")) return &kAvx2;
+  return &kScalar;
+}
+
+const GemmMicrokernel* choose_initial() {
   const char* env = std::getenv("CNN_ISA");
-  if (env != nullptr && std::string(env) == "scalar") return gemm_f32_6x16_scalar;
-  return cpu_has_avx2() ? gemm_f32_6x16_avx2 : gemm_f32_6x16_scalar;
+  return widest_up_to(env == nullptr ? "" : env);
 }
 
-GemmMicrokernel g_microkernel = choose_initial();
+const GemmMicrokernel* g_kernel = choose_initial();
 
 struct AlignedBuffer {
   float* data = nullptr;
@@ -47,73 +63,95 @@ struct AlignedBuffer {
   }
 };
 
-struct Operand {
-  const float* data;
-  int64_t ld;
-  bool trans;
-};
-
-// Packs rows [i0, i0+mc) x depth [p0, p0+kc) of op(A) into MR-tall strips, zero-filled:
-// strip s holds, for each depth p, the MR values A(i0+s+0..MR-1, p0+p) side by side.
-void pack_a(const Operand& a, int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* out) {
-  for (int64_t s = 0; s < mc; s += kGemmMR, out += kc * kGemmMR) {
-    const int64_t rows = std::min<int64_t>(kGemmMR, mc - s);
-    if (rows < kGemmMR) std::fill_n(out, kc * kGemmMR, 0.0f);
-    if (a.trans) {  // A(i, p) = data[p * ld + i]: each depth step reads MR contiguous values
+// The matrix packings of A (see GemmPackA for the layout).
+void pack_a_matrix(const GemmA& a, int64_t i0, int64_t mc, int64_t p0, int64_t kc, int mr,
+                   float* out) {
+  for (int64_t s = 0; s < mc; s += mr, out += kc * mr) {
+    const int64_t rows = std::min<int64_t>(mr, mc - s);
+    if (rows < mr) std::fill_n(out, kc * mr, 0.0f);
+    if (a.trans) {  // A(i, p) = data[p * ld + i]: each depth step reads mr contiguous values
       for (int64_t p = 0; p < kc; ++p) {
         const float* src = a.data + (p0 + p) * a.ld + i0 + s;
-        for (int64_t r = 0; r < rows; ++r) out[p * kGemmMR + r] = src[r];
+        for (int64_t r = 0; r < rows; ++r) out[p * mr + r] = src[r];
       }
     } else {  // A(i, p) = data[i * ld + p]: each row is read contiguously
       for (int64_t r = 0; r < rows; ++r) {
         const float* src = a.data + (i0 + s + r) * a.ld + p0;
-        for (int64_t p = 0; p < kc; ++p) out[p * kGemmMR + r] = src[p];
+        for (int64_t p = 0; p < kc; ++p) out[p * mr + r] = src[p];
       }
     }
   }
 }
 
-// Packs depth [p0, p0+kc) x columns [j0, j0+nc) of op(B) into NR-wide strips, zero-filled:
-// strip s holds, for each depth p, the NR values B(p0+p, j0+s+0..NR-1) side by side.
-void pack_b(const Operand& b, int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* out) {
-  for (int64_t s = 0; s < nc; s += kGemmNR, out += kc * kGemmNR) {
-    const int64_t cols = std::min<int64_t>(kGemmNR, nc - s);
-    if (cols < kGemmNR) std::fill_n(out, kc * kGemmNR, 0.0f);
+// Packs depth [p0, p0+kc) x columns [j0, j0+nc) of op(B) into nr-wide strips, zero-filled:
+// strip s holds, for each depth p, the nr values B(p0+p, j0+s+0..nr-1) side by side.
+void pack_b(const GemmB& b, int64_t p0, int64_t kc, int64_t j0, int64_t nc, int nr, float* out) {
+  for (int64_t s = 0; s < nc; s += nr, out += kc * nr) {
+    const int64_t cols = std::min<int64_t>(nr, nc - s);
+    if (cols < nr) std::fill_n(out, kc * nr, 0.0f);
     if (b.trans) {  // B(p, j) = data[j * ld + p]: each column is read contiguously
       for (int64_t c = 0; c < cols; ++c) {
         const float* src = b.data + (j0 + s + c) * b.ld + p0;
-        for (int64_t p = 0; p < kc; ++p) out[p * kGemmNR + c] = src[p];
+        for (int64_t p = 0; p < kc; ++p) out[p * nr + c] = src[p];
       }
-    } else {  // B(p, j) = data[p * ld + j]: each depth step copies NR contiguous values
+    } else {  // B(p, j) = data[p * ld + j]: each depth step copies nr contiguous values
       for (int64_t p = 0; p < kc; ++p)
-        std::copy_n(b.data + (p0 + p) * b.ld + j0 + s, cols, out + p * kGemmNR);
+        std::copy_n(b.data + (p0 + p) * b.ld + j0 + s, cols, out + p * nr);
     }
   }
 }
 
-void gemm_serial(const Operand& a, const Operand& b, int64_t M, int64_t N, int64_t K, float beta,
-                 float* C, int64_t ldc) {
+// The epilogue on the tile C[i0.., j0..] of rows x cols (indices relative to the call's C).
+void apply_epilogue(const GemmEpilogue& e, int64_t i0, int64_t j0, int64_t rows, int64_t cols,
+                    float* c, int64_t ldc) {
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = c + r * ldc;
+    if (e.bias != nullptr)
+      for (int64_t j = 0; j < cols; ++j) row[j] += e.bias[j0 + j];
+    if (e.residual != nullptr) {
+      const float* res = e.residual + (i0 + r) * e.ldr + j0;
+      for (int64_t j = 0; j < cols; ++j) row[j] += res[j];
+    }
+    if (e.relu)
+      for (int64_t j = 0; j < cols; ++j) row[j] = std::max(row[j], 0.0f);
+  }
+}
+
+// C rows [0, M) x columns [0, N), where A's rows start at row_offset and B's columns at
+// col_offset of the full problem (the packers index the full problem; C, bias and residual
+// are already offset).
+void gemm_serial(const GemmA& a, const GemmB& b, int64_t row_offset, int64_t col_offset,
+                 int64_t M, int64_t N, int64_t K, float beta, float* C, int64_t ldc,
+                 const GemmEpilogue& e) {
   thread_local AlignedBuffer a_buf, b_buf;
-  const GemmMicrokernel micro = g_microkernel;
+  const GemmMicrokernel& kernel = *g_kernel;
+  const int mr = kernel.mr, nr = kernel.nr;
+  const int64_t mc_max = kMCStrips * mr;
   for (int64_t jc = 0; jc < N; jc += kNC) {
     const int64_t nc = std::min(kNC, N - jc);
-    const int64_t nc_padded = (nc + kGemmNR - 1) / kGemmNR * kGemmNR;
+    const int64_t nc_padded = (nc + nr - 1) / nr * nr;
     for (int64_t pc = 0; pc < K; pc += kKC) {
       const int64_t kc = std::min(kKC, K - pc);
       const float beta_here = pc == 0 ? beta : 1.0f;
+      const bool last = pc + kc == K;
       float* bp = b_buf.get(static_cast<size_t>(kc * nc_padded));
-      pack_b(b, pc, kc, jc, nc, bp);
-      for (int64_t ic = 0; ic < M; ic += kMC) {
-        const int64_t mc = std::min(kMC, M - ic);
-        const int64_t mc_padded = (mc + kGemmMR - 1) / kGemmMR * kGemmMR;
+      pack_b(b, pc, kc, col_offset + jc, nc, nr, bp);
+      for (int64_t ic = 0; ic < M; ic += mc_max) {
+        const int64_t mc = std::min(mc_max, M - ic);
+        const int64_t mc_padded = (mc + mr - 1) / mr * mr;
         float* ap = a_buf.get(static_cast<size_t>(kc * mc_padded));
-        pack_a(a, ic, mc, pc, kc, ap);
-        for (int64_t jr = 0; jr < nc; jr += kGemmNR) {
-          const int nr = static_cast<int>(std::min<int64_t>(kGemmNR, nc - jr));
-          for (int64_t ir = 0; ir < mc; ir += kGemmMR) {
-            const int mr = static_cast<int>(std::min<int64_t>(kGemmMR, mc - ir));
-            micro(kc, ap + ir * kc, bp + jr * kc, C + (ic + ir) * ldc + jc + jr, ldc, beta_here,
-                  mr, nr);
+        if (a.pack) {
+          a.pack(row_offset + ic, mc, pc, kc, mr, ap);
+        } else {
+          pack_a_matrix(a, row_offset + ic, mc, pc, kc, mr, ap);
+        }
+        for (int64_t jr = 0; jr < nc; jr += nr) {
+          const int tile_n = static_cast<int>(std::min<int64_t>(nr, nc - jr));
+          for (int64_t ir = 0; ir < mc; ir += mr) {
+            const int tile_m = static_cast<int>(std::min<int64_t>(mr, mc - ir));
+            float* c = C + (ic + ir) * ldc + jc + jr;
+            kernel.fn(kc, ap + ir * kc, bp + jr * kc, c, ldc, beta_here, tile_m, tile_n);
+            if (last && !e.empty()) apply_epilogue(e, ic + ir, jc + jr, tile_m, tile_n, c, ldc);
           }
         }
       }
@@ -121,51 +159,63 @@ void gemm_serial(const Operand& a, const Operand& b, int64_t M, int64_t N, int64
   }
 }
 
-void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
-  for (int64_t i = 0; i < M; ++i)
-    for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
-}
-
 }  // namespace
 
-void gemm_f32(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
-              int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+void gemm_f32(const GemmA& a, const GemmB& b, int64_t M, int64_t N, int64_t K, float beta,
+              float* C, int64_t ldc, const GemmEpilogue& e) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
-    scale_c(M, N, beta, C, ldc);
+    for (int64_t i = 0; i < M; ++i) {
+      float* row = C + i * ldc;
+      for (int64_t j = 0; j < N; ++j) row[j] = beta == 0.0f ? 0.0f : beta * row[j];
+    }
+    if (!e.empty()) apply_epilogue(e, 0, 0, M, N, C, ldc);
     return;
   }
-  const Operand a{A, lda, trans_a}, b{B, ldb, trans_b};
   const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
   if (flops < 2.0 * 64 * 64 * 64 || num_threads() == 1) {
-    gemm_serial(a, b, M, N, K, beta, C, ldc);
+    gemm_serial(a, b, 0, 0, M, N, K, beta, C, ldc, e);
     return;
   }
   // Split the longer side of C between threads, in whole tiles.
+  const GemmMicrokernel& kernel = *g_kernel;
   if (M >= N) {
-    parallel_for(M, kGemmMR, [&](int64_t i0, int64_t i1) {
-      const Operand sub{trans_a ? A + i0 : A + i0 * lda, lda, trans_a};
-      gemm_serial(sub, b, i1 - i0, N, K, beta, C + i0 * ldc, ldc);
+    parallel_for(M, kernel.mr, [&](int64_t i0, int64_t i1) {
+      GemmEpilogue sub = e;
+      if (sub.residual != nullptr) sub.residual += i0 * sub.ldr;
+      gemm_serial(a, b, i0, 0, i1 - i0, N, K, beta, C + i0 * ldc, ldc, sub);
     });
   } else {
-    parallel_for(N, kGemmNR, [&](int64_t j0, int64_t j1) {
-      const Operand sub{trans_b ? B + j0 * ldb : B + j0, ldb, trans_b};
-      gemm_serial(a, sub, M, j1 - j0, K, beta, C + j0, ldc);
+    parallel_for(N, kernel.nr, [&](int64_t j0, int64_t j1) {
+      GemmEpilogue sub = e;
+      if (sub.bias != nullptr) sub.bias += j0;
+      if (sub.residual != nullptr) sub.residual += j0;
+      gemm_serial(a, b, 0, j0, M, j1 - j0, K, beta, C + j0, ldc, sub);
     });
   }
 }
 
-std::string gemm_isa() { return g_microkernel == gemm_f32_6x16_avx2 ? "avx2" : "scalar"; }
+void gemm_f32(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
+              int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  gemm_f32(GemmA{A, lda, trans_a, {}}, GemmB{B, ldb, trans_b}, M, N, K, beta, C, ldc);
+}
+
+const GemmMicrokernel& gemm_microkernel() { return *g_kernel; }
+
+std::string gemm_isa() { return g_kernel->isa; }
 
 void set_gemm_isa(const std::string& isa) {
-  if (isa == "scalar") {
-    g_microkernel = gemm_f32_6x16_scalar;
-  } else if (isa == "avx2") {
-    CNN_CHECK(cpu_has_avx2(), "set_gemm_isa: this CPU lacks AVX2+FMA");
-    g_microkernel = gemm_f32_6x16_avx2;
-  } else {
-    fail("set_gemm_isa: unknown instruction set '", isa, "' (expected avx2 or scalar)");
-  }
+  CNN_CHECK(isa == "avx512" || isa == "avx2" || isa == "scalar", "set_gemm_isa: unknown instruction set '", isa,
+            "' (expected avx512, avx2 or scalar)");
+  CNN_CHECK(cpu_has(isa), "set_gemm_isa: this CPU lacks ", isa == "avx512" ? "AVX-512F/VL" : "AVX2+FMA");
+  g_kernel = isa == "avx512" ? &kAvx512 : isa == "avx2" ? &kAvx2 : &kScalar;
+}
+
+std::vector<std::string> gemm_isas_supported() {
+  std::vector<std::string> out;
+  for (const char* isa : {"avx512", "avx2", "scalar"})
+    if (cpu_has(isa)) out.emplace_back(isa);
+  return out;
 }
 
 }  // namespace cnn::kernels

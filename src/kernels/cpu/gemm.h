@@ -1,33 +1,79 @@
 // Single-precision matrix multiply, row-major:
-//   C[M, N] = op(A)[M, K] * op(B)[K, N] + beta * C[M, N]
+//   C[M, N] = op(A)[M, K] * op(B)[K, N] + beta * C[M, N], then an optional epilogue
 // op(X) is X or its transpose; lda/ldb/ldc are row strides in elements, so sub-matrices
-// (one group's columns of a weight, say) are passed without copying.
+// (one group's columns of a weight, say) are passed without copying. A may instead be
+// produced by a packing function (GemmA::pack): a convolution packs its receptive fields
+// straight from the image (implicit im2col) without ever writing the column matrix.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 namespace cnn::kernels {
 
+// Applied to C once its sum is complete (after beta), column j of row i:
+//   c = c + bias[j] + residual[i * ldr + j], then max(c, 0) when relu.
+struct GemmEpilogue {
+  const float* bias = nullptr;      // [N], may be null
+  const float* residual = nullptr;  // [M, ldr], may be null
+  int64_t ldr = 0;
+  bool relu = false;
+  bool empty() const { return bias == nullptr && residual == nullptr && !relu; }
+};
+
+// Packs rows [i0, i0 + mc) x depth [p0, p0 + kc) of A into mr-tall strips, zero-padded to a
+// multiple of mr rows: strip s holds, for each depth p, the mr values A(i0 + s*mr + r, p0 + p)
+// side by side (out[(s * kc + p) * mr + r]).
+using GemmPackA = std::function<void(int64_t i0, int64_t mc, int64_t p0, int64_t kc, int mr,
+                                     float* out)>;
+
+struct GemmA {
+  const float* data = nullptr;  // A, or op(A) = A^T when trans
+  int64_t ld = 0;
+  bool trans = false;
+  GemmPackA pack;  // when set, replaces data/ld/trans
+};
+
+struct GemmB {
+  const float* data = nullptr;
+  int64_t ld = 0;
+  bool trans = false;
+};
+
+void gemm_f32(const GemmA& a, const GemmB& b, int64_t M, int64_t N, int64_t K, float beta,
+              float* C, int64_t ldc, const GemmEpilogue& epilogue = {});
+
+// The plain matrix form.
 void gemm_f32(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
               int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
-// The microkernel: C[mr, nr] = Ap * Bp (+ beta * C) over k steps of packed panels, where Ap
-// holds kMR values per step and Bp kNR values per step. mr <= kMR and nr <= kNR.
-inline constexpr int kGemmMR = 6;
-inline constexpr int kGemmNR = 16;
-using GemmMicrokernel = void (*)(int64_t k, const float* a_packed, const float* b_packed, float* c,
-                                 int64_t ldc, float beta, int mr, int nr);
+// A microkernel: C[mr, nr] = Ap * Bp (+ beta * C) over k steps of packed panels, where Ap
+// holds MR values per step and Bp NR values per step; mr <= MR and nr <= NR.
+using GemmMicrokernelFn = void (*)(int64_t k, const float* a_packed, const float* b_packed,
+                                   float* c, int64_t ldc, float beta, int mr, int nr);
+
+struct GemmMicrokernel {
+  const char* isa;  // "avx512", "avx2", "scalar"
+  int mr, nr;       // its register tile
+  GemmMicrokernelFn fn;
+};
 
 void gemm_f32_6x16_scalar(int64_t k, const float* a_packed, const float* b_packed, float* c,
                           int64_t ldc, float beta, int mr, int nr);
 void gemm_f32_6x16_avx2(int64_t k, const float* a_packed, const float* b_packed, float* c,
                         int64_t ldc, float beta, int mr, int nr);
+void gemm_f32_12x32_avx512(int64_t k, const float* a_packed, const float* b_packed, float* c,
+                           int64_t ldc, float beta, int mr, int nr);
 
-// Name of the microkernel in use ("avx2" or "scalar"), and a way to force one (tests and
-// benchmarks). Chosen once at start-up from the CPU's features; CNN_ISA=scalar forces the
-// portable kernel. Setting an ISA the CPU lacks raises cnn::Error.
+// The microkernel in use. Chosen once at start-up: the widest the CPU supports (avx512 =
+// AVX-512F+VL, avx2 = AVX2+FMA, else scalar); CNN_ISA=avx2 or CNN_ISA=scalar caps it (tests
+// and benchmarks). Setting an ISA the CPU lacks raises cnn::Error.
+const GemmMicrokernel& gemm_microkernel();
 std::string gemm_isa();
 void set_gemm_isa(const std::string& isa);
+// The ISAs this CPU can run, widest first ("avx512", "avx2", "scalar").
+std::vector<std::string> gemm_isas_supported();
 
 }  // namespace cnn::kernels

@@ -6,6 +6,11 @@
 
 namespace cnn::kernels {
 
+namespace {
+constexpr int kGemmMR = 6;
+constexpr int kGemmNR = 16;
+}  // namespace
+
 void gemm_f32_6x16_avx2(int64_t k, const float* a, const float* b, float* c, int64_t ldc,
                         float beta, int mr, int nr) {
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();

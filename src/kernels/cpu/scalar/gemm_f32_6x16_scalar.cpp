@@ -1,7 +1,12 @@
-// Portable microkernel: the same tile as the AVX2 one, written as plain loops.
+// Portable microkernel: the AVX2 tile (6x16), written as plain loops.
 #include "kernels/cpu/gemm.h"
 
 namespace cnn::kernels {
+
+namespace {
+constexpr int kGemmMR = 6;
+constexpr int kGemmNR = 16;
+}  // namespace
 
 void gemm_f32_6x16_scalar(int64_t k, const float* a, const float* b, float* c, int64_t ldc,
                           float beta, int mr, int nr) {

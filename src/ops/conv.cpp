@@ -4,14 +4,13 @@
 //   backward data    dx = the transposed convolution of dy by W  [N, H, W, C]
 //   backward weight  dW[ky, kx, i, o] = sum_{b, oy, ox} dy * Padd(x) at the tap
 //   backward bias    db[o] = sum_{b, oy, ox} dy[b, oy, ox, o]
-// Algorithm: depthwise (groups == C) runs the direct kernel, everything else im2col + GEMM,
-// which handles 1x1 stride-1 unpadded convolution as a plain GEMM on the input.
+// Algorithm: chosen by shape in kernels/cpu/conv2d.h (direct depthwise, direct blocked, or
+// implicit GEMM).
 #include "cnn/ops/conv.h"
 
 #include "cnn/autograd.h"
 #include "cnn/ops/reduce.h"
-#include "kernels/cpu/conv2d_depthwise.h"
-#include "kernels/cpu/conv2d_im2col.h"
+#include "kernels/cpu/conv2d.h"
 #include "ops/checks.h"
 
 namespace cnn {
@@ -74,41 +73,28 @@ Conv2dGeometry check_conv2d(const Tensor& x, const Tensor& weight, const Tensor&
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
               const Conv2dOptions& options) {
   const Conv2dGeometry g = check_conv2d(x, weight, bias, options);
-  const bool depthwise = kernels::conv2d_depthwise_applies(g);
   const Tensor xc = x.contiguous(), wc = weight.contiguous();
   const Tensor bc = bias.defined() ? bias.contiguous() : Tensor();
   const float* b = bc.defined() ? bc.data() : nullptr;
   Tensor y = Tensor::empty({g.batch, g.out_h, g.out_w, g.out_c});
-  if (depthwise) {
-    kernels::conv2d_forward_depthwise(g, xc.data(), wc.data(), b, y.data());
-  } else {
-    kernels::conv2d_forward_im2col(g, xc.data(), wc.data(), b, y.data());
-  }
+  kernels::conv2d_forward(g, xc.data(), wc.data(), b, y.data());
 
   const bool need_x = x.requires_grad(), need_w = weight.requires_grad();
   const bool need_b = bias.defined() && bias.requires_grad();
   // Each gradient needs the other operand: dx needs W, dW needs x.
   autograd::record(
       "conv2d", {x, weight, bias}, {y},
-      [g, depthwise, need_x, need_w, need_b, x_saved = need_w ? xc.detach() : Tensor(),
+      [g, need_x, need_w, need_b, x_saved = need_w ? xc.detach() : Tensor(),
        w_saved = need_x ? wc.detach() : Tensor()](const TensorList& grads) {
         const Tensor dy = grads[0].contiguous();
         Tensor dx, dw, db;
         if (need_x) {  // dx = conv_transpose(dy, W)
           dx = Tensor::empty({g.batch, g.in_h, g.in_w, g.in_c});
-          if (depthwise) {
-            kernels::conv2d_backward_data_depthwise(g, dy.data(), w_saved.data(), dx.data());
-          } else {
-            kernels::conv2d_backward_data_im2col(g, dy.data(), w_saved.data(), dx.data());
-          }
+          kernels::conv2d_backward_data(g, dy.data(), w_saved.data(), dx.data());
         }
         if (need_w) {  // dW = sum over output pixels of dy * Padd(x) at each tap
           dw = Tensor::empty({g.kernel_h, g.kernel_w, g.group_in(), g.out_c});
-          if (depthwise) {
-            kernels::conv2d_backward_weight_depthwise(g, x_saved.data(), dy.data(), dw.data());
-          } else {
-            kernels::conv2d_backward_weight_im2col(g, x_saved.data(), dy.data(), dw.data());
-          }
+          kernels::conv2d_backward_weight(g, x_saved.data(), dy.data(), dw.data());
         }
         if (need_b) db = sum(dy, {0, 1, 2});  // db[o] = sum_{b, oy, ox} dy[b, oy, ox, o]
         return TensorList{dx, dw, db};

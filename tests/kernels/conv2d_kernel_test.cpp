@@ -1,9 +1,9 @@
-// The fast conv2d kernels (im2col + GEMM, direct depthwise) against the reference loops, for
+// The fast conv2d kernels (implicit GEMM, direct depthwise) against the reference loops, for
 // forward, backward data and backward weight, over a grid of every option: kernel sizes
 // (square, rectangular, 1x1), strides, symmetric and asymmetric padding, dilation, groups,
 // batch 1 and 2, non-square images, output widths that are not multiples of the GEMM's
-// 16-column tile and pixel counts that are not multiples of its 6-row tile. The im2col path is
-// also run with a tiny scratch buffer so that it goes through many chunks of output rows.
+// column tile and pixel counts that are not multiples of its row tile. The strided backward
+// data is also run with a tiny scratch buffer so that it goes through many chunks of rows.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -15,7 +15,9 @@
 
 #include "cnn/parallel.h"
 #include "kernels/cpu/conv2d_depthwise.h"
-#include "kernels/cpu/conv2d_im2col.h"
+#include "kernels/cpu/conv2d_direct.h"
+#include "kernels/cpu/conv2d_gemm.h"
+#include "kernels/cpu/gemm.h"
 #include "kernels/ref/conv2d_ref.h"
 #include "support/tensor_testing.h"
 
@@ -24,7 +26,7 @@ namespace {
 
 using kernels::Conv2dGeometry;
 
-enum class Algo { im2col, im2col_small_chunks, depthwise };
+enum class Algo { gemm, gemm_small_chunks, depthwise, direct };
 
 struct ConvCase {
   Shape x, w;  // [N, H, W, C], [KH, KW, C/groups, O]
@@ -64,6 +66,14 @@ Results run(const Conv2dGeometry& g, Algo algo, bool reference, const Tensor& x,
     kernels::ref::conv2d_forward(g, x.data(), w.data(), b, r.y.data());
     kernels::ref::conv2d_backward_data(g, dy.data(), w.data(), r.dx.data());
     kernels::ref::conv2d_backward_weight(g, x.data(), dy.data(), r.dw.data());
+  } else if (algo == Algo::direct) {
+    kernels::conv2d_forward_direct(g, x.data(), w.data(), b, r.y.data());
+    if (kernels::conv2d_direct_backward_data_applies(g)) {
+      kernels::conv2d_backward_data_direct(g, dy.data(), w.data(), r.dx.data());
+    } else {  // what kernels::conv2d_backward_data runs for strided direct convolutions
+      kernels::conv2d_backward_data_gemm(g, dy.data(), w.data(), r.dx.data());
+    }
+    kernels::conv2d_backward_weight_direct(g, x.data(), dy.data(), r.dw.data());
   } else if (algo == Algo::depthwise) {
     kernels::conv2d_forward_depthwise(g, x.data(), w.data(), b, r.y.data());
     kernels::conv2d_backward_data_depthwise(g, dy.data(), w.data(), r.dx.data());
@@ -72,10 +82,10 @@ Results run(const Conv2dGeometry& g, Algo algo, bool reference, const Tensor& x,
     // A scratch buffer of 13 column rows: chunks of 12 rows (two GEMM row tiles), and a
     // shorter last chunk whenever N*OH*OW is not a multiple of 12.
     const int64_t k_total = g.kernel_h * g.kernel_w * g.in_c;
-    const int64_t scratch = algo == Algo::im2col ? kernels::kConv2dScratchFloats : 13 * k_total;
-    kernels::conv2d_forward_im2col(g, x.data(), w.data(), b, r.y.data(), scratch);
-    kernels::conv2d_backward_data_im2col(g, dy.data(), w.data(), r.dx.data(), scratch);
-    kernels::conv2d_backward_weight_im2col(g, x.data(), dy.data(), r.dw.data(), scratch);
+    const int64_t scratch = algo == Algo::gemm ? kernels::kConv2dScratchFloats : 13 * k_total;
+    kernels::conv2d_forward_gemm(g, x.data(), w.data(), b, r.y.data());
+    kernels::conv2d_backward_data_gemm(g, dy.data(), w.data(), r.dx.data(), scratch);
+    kernels::conv2d_backward_weight_gemm(g, x.data(), dy.data(), r.dw.data());
   }
   return r;
 }
@@ -94,6 +104,9 @@ void check(const ConvCase& c, Algo algo, bool with_bias, uint64_t seed) {
   ASSERT_GE(g.out_w, 1);
   if (algo == Algo::depthwise) {
     ASSERT_TRUE(kernels::conv2d_depthwise_applies(g));
+  }
+  if (algo == Algo::direct) {
+    ASSERT_TRUE(kernels::conv2d_direct_applies(g));
   }
   const Tensor x = testing::randn(c.x, seed), w = testing::randn(c.w, seed + 1);
   const Tensor bias = with_bias ? testing::randn({g.out_c}, seed + 2) : Tensor();
@@ -122,15 +135,89 @@ std::vector<ConvCase> option_grid(const std::vector<std::array<int64_t, 3>>& cha
   return cases;
 }
 
-TEST(Conv2dKernels, Im2colMatchesReferenceOverOptionGrid) {
-  // O = 17 and 20 leave partial 16-wide column tiles; groups 2 and 3 use strided sub-matrices.
+// With every GEMM microkernel the CPU runs (row tiles of 6 and 12, column tiles of 16 and 32).
+TEST(Conv2dKernels, GemmMatchesReferenceOverOptionGrid) {
+  // O = 17 and 20 leave partial column tiles; groups 2 and 3 use strided sub-matrices.
   const auto cases = option_grid({{{5, 1, 17}}, {{6, 2, 20}}, {{6, 3, 9}}});
-  uint64_t seed = 100;
-  for (const ConvCase& c : cases) {
-    for (Algo algo : {Algo::im2col, Algo::im2col_small_chunks}) {
-      seed += 4;  // alternates bias on and off
-      check(c, algo, seed % 8 == 0, seed);
+  const std::string before = kernels::gemm_isa();
+  for (const std::string& isa : kernels::gemm_isas_supported()) {
+    SCOPED_TRACE(isa);
+    kernels::set_gemm_isa(isa);
+    uint64_t seed = 100;
+    for (const ConvCase& c : cases) {
+      for (Algo algo : {Algo::gemm, Algo::gemm_small_chunks}) {
+        seed += 4;  // alternates bias on and off
+        check(c, algo, seed % 8 == 0, seed);
+      }
     }
+  }
+  kernels::set_gemm_isa(before);
+}
+
+// The inference epilogue: y = max(conv + bias + residual, 0), grouped and not.
+TEST(Conv2dKernels, FusedResidualAndReluMatchSeparateOps) {
+  for (const ConvCase& c : std::vector<ConvCase>{{{2, 9, 7, 12}, {3, 3, 12, 20}, 1, 1, 1, 1},
+                                                 {{2, 9, 7, 12}, {3, 3, 4, 21}, 3, 2, 1, 1},
+                                                 {{1, 5, 6, 16}, {1, 1, 16, 40}, 1, 1, 0, 1}}) {
+    SCOPED_TRACE(describe(c));
+    const Conv2dGeometry g = geometry(c);
+    const Tensor x = testing::randn(c.x, 1), w = testing::randn(c.w, 2),
+                 b = testing::randn({g.out_c}, 3);
+    const Tensor residual = testing::randn({g.batch, g.out_h, g.out_w, g.out_c}, 4);
+    Tensor expected = Tensor::empty(residual.shape()), fused = Tensor::empty(residual.shape());
+    kernels::ref::conv2d_forward(g, x.data(), w.data(), b.data(), expected.data());
+    float* e = expected.data();
+    for (int64_t i = 0; i < expected.numel(); ++i) e[i] = std::max(0.0f, e[i] + residual.data()[i]);
+    kernels::conv2d_forward_gemm(g, x.data(), w.data(), b.data(), fused.data(),
+                                 {.residual = residual.data(), .relu = true});
+    EXPECT_LT(testing::relative_error(fused, expected), 1e-5);
+  }
+}
+
+// The direct kernels (AVX-512, C and O multiples of 16): every tile width (28, 14, 7, 4, 2, 1
+// pixels, and 1, 2 or 4 blocks of output channels), strides 1 and 2, padding wider and
+// narrower than the kernel's reach, dilation, 1x1 to 5x5 kernels.
+TEST(Conv2dKernels, DirectMatchesReferenceOverOptionGrid) {
+  if (kernels::gemm_isa() != "avx512") GTEST_SKIP() << "the direct kernels need AVX-512";
+  std::vector<ConvCase> cases;
+  int index = 0;
+  for (int64_t width : {1, 3, 7, 13, 14, 29, 57})
+    for (const auto& [c, o] : std::vector<std::pair<int64_t, int64_t>>{{16, 16}, {32, 64}, {16, 32}})
+      for (Size2 stride : {Size2(1), Size2(2), Size2(2, 1)}) {
+        const int64_t k = 1 + 2 * (index % 3);  // 1, 3, 5
+        const Pad2d pad = index % 4 == 3 ? Pad2d(0, 2, 1, 0) : Pad2d(k / 2 + index % 2);
+        const Size2 dilation = index % 5 == 4 ? Size2(2, 1) : Size2(1);
+        ++index;
+        cases.push_back({{1 + index % 2, 5 + index % 3, width, c}, {k, k, c, o}, 1, stride, pad,
+                         dilation});
+      }
+  uint64_t seed = 3000;
+  for (const ConvCase& c : cases) {
+    const Conv2dGeometry g = geometry(c);
+    if (g.out_h < 1 || g.out_w < 1) continue;
+    seed += 4;
+    check(c, Algo::direct, seed % 8 == 0, seed);
+  }
+  // a ResNet-20 shape: whole 28-pixel rows, bias, batch 3
+  check({{3, 28, 28, 16}, {3, 3, 16, 16}, 1, 1, 1, 1}, Algo::direct, true, 7000);
+}
+
+// The inference epilogue of the direct kernel.
+TEST(Conv2dKernels, DirectFusesResidualAndRelu) {
+  if (kernels::gemm_isa() != "avx512") GTEST_SKIP() << "the direct kernels need AVX-512";
+  for (const ConvCase& c : std::vector<ConvCase>{{{2, 9, 30, 32}, {3, 3, 32, 32}, 1, 1, 1, 1},
+                                                 {{1, 7, 7, 16}, {3, 3, 16, 64}, 1, 2, 1, 1}}) {
+    const Conv2dGeometry g = geometry(c);
+    const Tensor x = testing::randn(c.x, 1), w = testing::randn(c.w, 2),
+                 b = testing::randn({g.out_c}, 3);
+    const Tensor residual = testing::randn({g.batch, g.out_h, g.out_w, g.out_c}, 4);
+    Tensor expected = Tensor::empty(residual.shape()), fused = Tensor::empty(residual.shape());
+    kernels::ref::conv2d_forward(g, x.data(), w.data(), b.data(), expected.data());
+    float* e = expected.data();
+    for (int64_t i = 0; i < expected.numel(); ++i) e[i] = std::max(0.0f, e[i] + residual.data()[i]);
+    kernels::conv2d_forward_direct(g, x.data(), w.data(), b.data(), fused.data(),
+                                   {.residual = residual.data(), .relu = true});
+    EXPECT_LT(testing::relative_error(fused, expected), 1e-5) << describe(c);
   }
 }
 
@@ -141,7 +228,7 @@ TEST(Conv2dKernels, DepthwiseMatchesReferenceOverOptionGrid) {
   for (const ConvCase& c : cases) {
     seed += 4;  // alternates bias on and off
     check(c, Algo::depthwise, seed % 8 == 0, seed);
-    check(c, Algo::im2col_small_chunks, seed % 8 == 0, seed + 2);  // the grouped GEMM path too
+    check(c, Algo::gemm_small_chunks, seed % 8 == 0, seed + 2);  // the grouped GEMM path too
   }
 }
 
@@ -157,7 +244,7 @@ TEST(Conv2dKernels, LargerShapesCrossGemmBlocksAndThreads) {
   };
   uint64_t seed = 5000;
   for (const ConvCase& c : cases) {
-    for (Algo algo : {Algo::im2col, Algo::im2col_small_chunks}) {
+    for (Algo algo : {Algo::gemm, Algo::gemm_small_chunks}) {
       seed += 4;
       check(c, algo, true, seed);
     }
@@ -172,11 +259,13 @@ TEST(Conv2dKernels, BitIdenticalRunToRun) {
     Algo algo;
   };
   for (const auto& [c, algo] : std::vector<Named>{
-           {{{3, 14, 13, 32}, {3, 3, 32, 48}, 1, 1, 1, 1}, Algo::im2col},
-           {{{3, 14, 13, 32}, {3, 3, 16, 48}, 2, 2, 1, 1}, Algo::im2col_small_chunks},
-           {{{3, 14, 13, 32}, {1, 1, 32, 48}, 1, 1, 0, 1}, Algo::im2col},
+           {{{3, 14, 13, 32}, {3, 3, 32, 48}, 1, 1, 1, 1}, Algo::gemm},
+           {{{3, 14, 13, 32}, {3, 3, 16, 48}, 2, 2, 1, 1}, Algo::gemm_small_chunks},
+           {{{3, 14, 13, 32}, {1, 1, 32, 48}, 1, 1, 0, 1}, Algo::gemm},
            {{{3, 14, 13, 32}, {3, 3, 1, 64}, 32, 1, 1, 1}, Algo::depthwise},
+           {{{3, 14, 13, 32}, {3, 3, 32, 48}, 1, 1, 1, 1}, Algo::direct},
        }) {
+    if (algo == Algo::direct && kernels::gemm_isa() != "avx512") continue;
     SCOPED_TRACE(describe(c));
     const Conv2dGeometry g = geometry(c);
     const Tensor x = testing::randn(c.x, 7), w = testing::randn(c.w, 8),

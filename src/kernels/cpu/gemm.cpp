@@ -2,7 +2,8 @@
 // K, B is packed into NR-wide strips that stay in L2/L3; for each MC-tall block of A, A is
 // packed into MR-tall strips that stay in L2; the microkernel then sweeps the tiles, each
 // NR-wide strip of B staying in L1 while the strips of A pass. MR and NR are the register
-// tile of the microkernel chosen for the CPU (12x32 AVX-512, 6x16 AVX2, 6x16 portable).
+// tile of the microkernel chosen for the CPU and the width N (AVX-512: 12x32, or 24x16 when
+// N <= 16; AVX2 and portable: 6x16).
 // Threads take disjoint row (or column) ranges of C, so every element of C is computed by
 // one thread in a fixed order: results do not depend on timing.
 #include "kernels/cpu/gemm.h"
@@ -22,9 +23,16 @@ constexpr int64_t kKC = 256;   // depth of a packed slice
 constexpr int64_t kNC = 2048;  // columns of B per packed panel (a multiple of every NR)
 constexpr int64_t kMCStrips = 20;  // rows of A per packed block, in MR-tall strips
 
-const GemmMicrokernel kAvx512{"avx512", 12, 32, gemm_f32_12x32_avx512};
-const GemmMicrokernel kAvx2{"avx2", 6, 16, gemm_f32_6x16_avx2};
-const GemmMicrokernel kScalar{"scalar", 6, 16, gemm_f32_6x16_scalar};
+// Per ISA: the kernel for most products, and one for N <= 16 where a 32-wide tile would
+// waste half its FMAs.
+struct IsaKernels {
+  GemmMicrokernel wide, narrow;
+};
+const IsaKernels kAvx512{{"avx512", 12, 32, gemm_f32_12x32_avx512},
+                         {"avx512", 24, 16, gemm_f32_24x16_avx512}};
+const IsaKernels kAvx2{{"avx2", 6, 16, gemm_f32_6x16_avx2}, {"avx2", 6, 16, gemm_f32_6x16_avx2}};
+const IsaKernels kScalar{{"scalar", 6, 16, gemm_f32_6x16_scalar},
+                         {"scalar", 6, 16, gemm_f32_6x16_scalar}};
 
 bool cpu_has(const std::string& isa) {
   __builtin_cpu_init();
@@ -33,7 +41,7 @@ bool cpu_has(const std::string& isa) {
   return isa == "scalar";
 }
 
-const GemmMicrokernel* widest_up_to(const std::string& cap) {
+const IsaKernels* widest_up_to(const std::string& cap) {
   const bool allow512 = cap.empty() || cap == "avx512";
   const bool allow2 = allow512 || cap == "avx2";
   if (allow512 && cpu_has("avx512")) return &kAvx512;
@@ -41,12 +49,12 @@ const GemmMicrokernel* widest_up_to(const std::string& cap) {
   return &kScalar;
 }
 
-const GemmMicrokernel* choose_initial() {
+const IsaKernels* choose_initial() {
   const char* env = std::getenv("CNN_ISA");
   return widest_up_to(env == nullptr ? "" : env);
 }
 
-const GemmMicrokernel* g_kernel = choose_initial();
+const IsaKernels* g_kernels = choose_initial();
 
 struct AlignedBuffer {
   float* data = nullptr;
@@ -120,11 +128,10 @@ void apply_epilogue(const GemmEpilogue& e, int64_t i0, int64_t j0, int64_t rows,
 // C rows [0, M) x columns [0, N), where A's rows start at row_offset and B's columns at
 // col_offset of the full problem (the packers index the full problem; C, bias and residual
 // are already offset).
-void gemm_serial(const GemmA& a, const GemmB& b, int64_t row_offset, int64_t col_offset,
-                 int64_t M, int64_t N, int64_t K, float beta, float* C, int64_t ldc,
-                 const GemmEpilogue& e) {
+void gemm_serial(const GemmMicrokernel& kernel, const GemmA& a, const GemmB& b,
+                 int64_t row_offset, int64_t col_offset, int64_t M, int64_t N, int64_t K,
+                 float beta, float* C, int64_t ldc, const GemmEpilogue& e) {
   thread_local AlignedBuffer a_buf, b_buf;
-  const GemmMicrokernel& kernel = *g_kernel;
   const int mr = kernel.mr, nr = kernel.nr;
   const int64_t mc_max = kMCStrips * mr;
   for (int64_t jc = 0; jc < N; jc += kNC) {
@@ -172,25 +179,25 @@ void gemm_f32(const GemmA& a, const GemmB& b, int64_t M, int64_t N, int64_t K, f
     if (!e.empty()) apply_epilogue(e, 0, 0, M, N, C, ldc);
     return;
   }
+  const GemmMicrokernel& kernel = gemm_microkernel_for(N);
   const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
   if (flops < 2.0 * 64 * 64 * 64 || num_threads() == 1) {
-    gemm_serial(a, b, 0, 0, M, N, K, beta, C, ldc, e);
+    gemm_serial(kernel, a, b, 0, 0, M, N, K, beta, C, ldc, e);
     return;
   }
   // Split the longer side of C between threads, in whole tiles.
-  const GemmMicrokernel& kernel = *g_kernel;
   if (M >= N) {
     parallel_for(M, kernel.mr, [&](int64_t i0, int64_t i1) {
       GemmEpilogue sub = e;
       if (sub.residual != nullptr) sub.residual += i0 * sub.ldr;
-      gemm_serial(a, b, i0, 0, i1 - i0, N, K, beta, C + i0 * ldc, ldc, sub);
+      gemm_serial(kernel, a, b, i0, 0, i1 - i0, N, K, beta, C + i0 * ldc, ldc, sub);
     });
   } else {
     parallel_for(N, kernel.nr, [&](int64_t j0, int64_t j1) {
       GemmEpilogue sub = e;
       if (sub.bias != nullptr) sub.bias += j0;
       if (sub.residual != nullptr) sub.residual += j0;
-      gemm_serial(a, b, 0, j0, M, j1 - j0, K, beta, C + j0, ldc, sub);
+      gemm_serial(kernel, a, b, 0, j0, M, j1 - j0, K, beta, C + j0, ldc, sub);
     });
   }
 }
@@ -200,15 +207,19 @@ void gemm_f32(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const
   gemm_f32(GemmA{A, lda, trans_a, {}}, GemmB{B, ldb, trans_b}, M, N, K, beta, C, ldc);
 }
 
-const GemmMicrokernel& gemm_microkernel() { return *g_kernel; }
+const GemmMicrokernel& gemm_microkernel() { return g_kernels->wide; }
 
-std::string gemm_isa() { return g_kernel->isa; }
+const GemmMicrokernel& gemm_microkernel_for(int64_t n) {
+  return n <= g_kernels->narrow.nr ? g_kernels->narrow : g_kernels->wide;
+}
+
+std::string gemm_isa() { return g_kernels->wide.isa; }
 
 void set_gemm_isa(const std::string& isa) {
   CNN_CHECK(isa == "avx512" || isa == "avx2" || isa == "scalar", "set_gemm_isa: unknown instruction set '", isa,
             "' (expected avx512, avx2 or scalar)");
   CNN_CHECK(cpu_has(isa), "set_gemm_isa: this CPU lacks ", isa == "avx512" ? "AVX-512F/VL" : "AVX2+FMA");
-  g_kernel = isa == "avx512" ? &kAvx512 : isa == "avx2" ? &kAvx2 : &kScalar;
+  g_kernels = isa == "avx512" ? &kAvx512 : isa == "avx2" ? &kAvx2 : &kScalar;
 }
 
 std::vector<std::string> gemm_isas_supported() {

@@ -66,11 +66,15 @@ void gemm_f32_6x16_avx2(int64_t k, const float* a_packed, const float* b_packed,
                         int64_t ldc, float beta, int mr, int nr);
 void gemm_f32_12x32_avx512(int64_t k, const float* a_packed, const float* b_packed, float* c,
                            int64_t ldc, float beta, int mr, int nr);
+void gemm_f32_24x16_avx512(int64_t k, const float* a_packed, const float* b_packed, float* c,
+                           int64_t ldc, float beta, int mr, int nr);
 
 // The microkernel in use. Chosen once at start-up: the widest the CPU supports (avx512 =
 // AVX-512F+VL, avx2 = AVX2+FMA, else scalar); CNN_ISA=avx2 or CNN_ISA=scalar caps it (tests
 // and benchmarks). Setting an ISA the CPU lacks raises cnn::Error.
 const GemmMicrokernel& gemm_microkernel();
+// The microkernel a product N columns wide runs on (a narrower tile for N <= 16 with AVX-512).
+const GemmMicrokernel& gemm_microkernel_for(int64_t n);
 std::string gemm_isa();
 void set_gemm_isa(const std::string& isa);
 // The ISAs this CPU can run, widest first ("avx512", "avx2", "scalar").

@@ -1,0 +1,235 @@
+// The AVX-512 bodies of the direct convolution (see kernels/cpu/conv2d_direct.h).
+// GCC 12 reports _mm512_undefined_ps() inside _mm512_max_ps as maybe-uninitialized (a known
+// false positive of its own header); silenced for this file only.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "cnn/parallel.h"
+#include "kernels/cpu/conv2d_direct.h"
+
+namespace cnn::kernels::avx512 {
+namespace {
+
+constexpr int64_t kBlock = 16;  // channels per block: one zmm
+constexpr int kMaxTile = 28;    // accumulators of a tile (of 32 zmm registers)
+
+// The zero-padded channel-blocked copy xb[b][C/16][Hp][Wp][16] of x [N, H, W, C], where
+// row r of xb is image row r - pad_top (likewise columns): Hp = (OH-1)*S + d*(KH-1) + 1
+// covers every row any output reads.
+struct Blocked {
+  int64_t hp = 0, wp = 0, blocks = 0;
+  int64_t row() const { return wp * kBlock; }
+  int64_t plane() const { return hp * wp * kBlock; }
+};
+
+Blocked blocked_shape(const Conv2dGeometry& g) {
+  Blocked b;
+  b.hp = (g.out_h - 1) * g.stride_h + g.dilation_h * (g.kernel_h - 1) + 1;
+  b.wp = (g.out_w - 1) * g.stride_w + g.dilation_w * (g.kernel_w - 1) + 1;
+  b.blocks = g.in_c / kBlock;
+  return b;
+}
+
+float* blocked_buffer(size_t floats) {
+  thread_local std::vector<float, std::allocator<float>> buffer;
+  if (buffer.size() < floats + 16) buffer.resize(floats + 16);
+  // 64-byte aligned start inside the vector
+  auto p = reinterpret_cast<uintptr_t>(buffer.data());
+  return reinterpret_cast<float*>((p + 63) & ~uintptr_t{63});
+}
+
+void to_blocked(const Conv2dGeometry& g, const Blocked& s, const float* x, float* xb) {
+  parallel_for(g.batch * s.blocks * s.hp, 1, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t b = r / (s.blocks * s.hp), cb = r / s.hp % s.blocks, row = r % s.hp;
+      float* dst = xb + ((b * s.blocks + cb) * s.hp + row) * s.row();
+      const int64_t iy = row - g.pad_top;
+      if (iy < 0 || iy >= g.in_h) {
+        std::fill_n(dst, s.row(), 0.0f);
+        continue;
+      }
+      const float* src = x + (b * g.in_h + iy) * g.in_w * g.in_c + cb * kBlock;
+      for (int64_t col = 0; col < s.wp; ++col) {
+        const int64_t ix = col - g.pad_left;
+        const __m512 v = ix >= 0 && ix < g.in_w ? _mm512_loadu_ps(src + ix * g.in_c)
+                                                : _mm512_setzero_ps();
+        _mm512_store_ps(dst + col * kBlock, v);
+      }
+    }
+  });
+}
+
+struct TileArgs {
+  const float* in;   // xb at (b, block 0, first row of the segment's fields, first column)
+  const float* w;    // the HWIO weight at output channel o0
+  float* y;          // the output at (b, oy, ox0, o0)
+  const float* bias; // at o0, or null
+  const float* residual;  // like y, or null
+  int64_t plane, row;     // xb strides
+  int64_t blocks, kh, kw, dil_h, dil_w, in_c, out_c;
+  bool relu;
+};
+
+// UR output pixels (consecutive columns of one row) x 16*OB output channels.
+template <int S, int UR, int OB>
+void tile(const TileArgs& t) {
+  __m512 acc[UR][OB];
+#pragma GCC unroll 28
+  for (int r = 0; r < UR; ++r)
+#pragma GCC unroll 4
+    for (int ob = 0; ob < OB; ++ob) acc[r][ob] = _mm512_setzero_ps();
+  for (int64_t cb = 0; cb < t.blocks; ++cb) {
+    for (int64_t ky = 0; ky < t.kh; ++ky) {
+      for (int64_t kx = 0; kx < t.kw; ++kx) {
+        const float* ip = t.in + cb * t.plane + ky * t.dil_h * t.row + kx * t.dil_w * kBlock;
+        const float* wp = t.w + ((ky * t.kw + kx) * t.in_c + cb * kBlock) * t.out_c;
+#pragma GCC unroll 16
+        for (int c = 0; c < kBlock; ++c) {
+          __m512 wv[OB];
+#pragma GCC unroll 4
+          for (int ob = 0; ob < OB; ++ob) wv[ob] = _mm512_loadu_ps(wp + c * t.out_c + ob * kBlock);
+#pragma GCC unroll 28
+          for (int r = 0; r < UR; ++r) {
+            const __m512 x = _mm512_set1_ps(ip[r * S * kBlock + c]);
+#pragma GCC unroll 4
+            for (int ob = 0; ob < OB; ++ob) acc[r][ob] = _mm512_fmadd_ps(x, wv[ob], acc[r][ob]);
+          }
+        }
+      }
+    }
+  }
+  const __m512 zero = _mm512_setzero_ps();
+#pragma GCC unroll 4
+  for (int ob = 0; ob < OB; ++ob) {
+    const __m512 b = t.bias != nullptr ? _mm512_loadu_ps(t.bias + ob * kBlock) : zero;
+#pragma GCC unroll 28
+    for (int r = 0; r < UR; ++r) {
+      __m512 v = _mm512_add_ps(acc[r][ob], b);
+      if (t.residual != nullptr)
+        v = _mm512_add_ps(v, _mm512_loadu_ps(t.residual + r * t.out_c + ob * kBlock));
+      if (t.relu) v = _mm512_max_ps(v, zero);
+      _mm512_storeu_ps(t.y + r * t.out_c + ob * kBlock, v);
+    }
+  }
+}
+
+using TileFn = void (*)(const TileArgs&);
+
+// Tiles of UR in {28, 14, 7, 4, 2, 1} / OB columns, for OB in {1, 2, 4}.
+template <int S, int OB>
+TileFn tile_for(int ur) {
+  switch (ur) {
+    case 28: if constexpr (28 * OB <= kMaxTile) return tile<S, 28, OB>; break;
+    case 14: if constexpr (14 * OB <= kMaxTile) return tile<S, 14, OB>; break;
+    case 7: return tile<S, 7, OB>;
+    case 4: return tile<S, 4, OB>;
+    case 2: return tile<S, 2, OB>;
+    case 1: return tile<S, 1, OB>;
+    default: break;
+  }
+  return nullptr;
+}
+
+template <int S>
+TileFn tile_for(int ur, int ob) {
+  return ob == 4 ? tile_for<S, 4>(ur) : ob == 2 ? tile_for<S, 2>(ur) : tile_for<S, 1>(ur);
+}
+
+// How a row of OW pixels is cut into tiles: the widest that fit, largest first.
+int next_tile(int64_t remaining, int max_ur) {
+  for (int ur : {28, 14, 7, 4, 2, 1})
+    if (ur <= max_ur && ur <= remaining) return ur;
+  return 1;
+}
+
+}  // namespace
+
+void conv2d_forward_direct(const Conv2dGeometry& g, const float* x, const float* w,
+                           const float* bias, float* y, const Conv2dEpilogue& e) {
+  const Blocked s = blocked_shape(g);
+  float* xb = blocked_buffer(static_cast<size_t>(g.batch * s.blocks * s.plane()));
+  to_blocked(g, s, x, xb);
+  const int64_t out_blocks = g.out_c / kBlock;
+  // Narrow rows take several output blocks per tile, so that a tile still holds >= 14 sums.
+  int ob = 1;
+  if (g.out_w <= 7 && out_blocks % 4 == 0) {
+    ob = 4;
+  } else if (g.out_w <= 14 && out_blocks % 2 == 0) {
+    ob = 2;
+  }
+  const int max_ur = kMaxTile / ob;
+  const int64_t groups_of_blocks = out_blocks / ob;
+  TileArgs base{};
+  base.plane = s.plane();
+  base.row = s.row();
+  base.blocks = s.blocks;
+  base.kh = g.kernel_h;
+  base.kw = g.kernel_w;
+  base.dil_h = g.dilation_h;
+  base.dil_w = g.dilation_w;
+  base.in_c = g.in_c;
+  base.out_c = g.out_c;
+  base.relu = e.relu;
+  // One unit of work: an output row x a group of output blocks.
+  parallel_for(g.batch * g.out_h * groups_of_blocks, 1, [&](int64_t u0, int64_t u1) {
+    for (int64_t u = u0; u < u1; ++u) {
+      const int64_t obg = u % groups_of_blocks, row = u / groups_of_blocks;
+      const int64_t b = row / g.out_h, oy = row % g.out_h;
+      const int64_t o0 = obg * ob * kBlock;
+      TileArgs t = base;
+      t.w = w + o0;
+      t.bias = bias != nullptr ? bias + o0 : nullptr;
+      for (int64_t ox = 0; ox < g.out_w;) {
+        const int ur = next_tile(g.out_w - ox, max_ur);
+        const int64_t pixel = (b * g.out_h + oy) * g.out_w + ox;
+        t.in = xb + (b * s.blocks * s.hp + oy * g.stride_h) * s.row() + ox * g.stride_w * kBlock;
+        t.y = y + pixel * g.out_c + o0;
+        t.residual = e.residual != nullptr ? e.residual + pixel * g.out_c + o0 : nullptr;
+        const TileFn fn = g.stride_w == 1 ? tile_for<1>(ur, ob) : tile_for<2>(ur, ob);
+        fn(t);
+        ox += ur;
+      }
+    }
+  });
+}
+
+void conv2d_backward_weight_direct(const Conv2dGeometry& g, const float* x, const float* grad_y,
+                                   float* grad_w) {
+  const Blocked s = blocked_shape(g);
+  float* xb = blocked_buffer(static_cast<size_t>(g.batch * s.blocks * s.plane()));
+  to_blocked(g, s, x, xb);
+  const int64_t out_blocks = g.out_c / kBlock;
+  const int64_t taps = g.kernel_h * g.kernel_w;
+  // One unit: a tap x an input block x an output block, a 16x16 block of dW summed over every
+  // output pixel in a fixed order.
+  parallel_for(taps * s.blocks * out_blocks, 1, [&](int64_t u0, int64_t u1) {
+    for (int64_t u = u0; u < u1; ++u) {
+      const int64_t obk = u % out_blocks, cb = u / out_blocks % s.blocks, tap = u / out_blocks / s.blocks;
+      const int64_t ky = tap / g.kernel_w, kx = tap % g.kernel_w;
+      __m512 acc[kBlock];
+#pragma GCC unroll 16
+      for (int c = 0; c < kBlock; ++c) acc[c] = _mm512_setzero_ps();
+      for (int64_t b = 0; b < g.batch; ++b) {
+        for (int64_t oy = 0; oy < g.out_h; ++oy) {
+          const float* ip = xb + ((b * s.blocks + cb) * s.hp + oy * g.stride_h + ky * g.dilation_h) * s.row() +
+                            kx * g.dilation_w * kBlock;
+          const float* dy = grad_y + (b * g.out_h + oy) * g.out_w * g.out_c + obk * kBlock;
+          const int64_t step = g.stride_w * kBlock;
+          for (int64_t ox = 0; ox < g.out_w; ++ox, ip += step, dy += g.out_c) {
+            const __m512 d = _mm512_loadu_ps(dy);
+#pragma GCC unroll 16
+            for (int c = 0; c < kBlock; ++c) acc[c] = _mm512_fmadd_ps(_mm512_set1_ps(ip[c]), d, acc[c]);
+          }
+        }
+      }
+      float* dst = grad_w + (tap * g.in_c + cb * kBlock) * g.out_c + obk * kBlock;
+#pragma GCC unroll 16
+      for (int c = 0; c < kBlock; ++c) _mm512_storeu_ps(dst + c * g.out_c, acc[c]);
+    }
+  });
+}
+
+}  // namespace cnn::kernels::avx512

@@ -1,0 +1,25 @@
+// The convolution algorithm chosen by shape, forward and both backward passes:
+//   depthwise (groups == C)                           direct depthwise loops (conv2d_depthwise.h)
+//   groups 1, C and O multiples of 16, AVX-512        direct blocked kernels (conv2d_direct.h)
+//   everything else (1x1 as a plain GEMM)             implicit GEMM (conv2d_gemm.h)
+// The backward data of the direct path goes through its forward kernel when the stride is 1,
+// otherwise through the implicit GEMM's scatter.
+#pragma once
+
+#include <string>
+
+#include "kernels/cpu/conv2d_gemm.h"
+
+namespace cnn::kernels {
+
+void conv2d_forward(const Conv2dGeometry& g, const float* x, const float* w, const float* bias,
+                    float* y, const Conv2dEpilogue& epilogue = {});
+void conv2d_backward_data(const Conv2dGeometry& g, const float* grad_y, const float* w,
+                          float* grad_x);
+void conv2d_backward_weight(const Conv2dGeometry& g, const float* x, const float* grad_y,
+                            float* grad_w);
+
+// "depthwise", "direct" or "gemm": what conv2d_forward runs for g.
+std::string conv2d_algorithm(const Conv2dGeometry& g);
+
+}  // namespace cnn::kernels

@@ -1,0 +1,40 @@
+// Which convolutions the direct kernels take, and the backward data through the forward one.
+// (This file is compiled for any x86-64; the AVX-512 bodies live in avx512/.)
+#include "kernels/cpu/conv2d_direct.h"
+
+#include <vector>
+
+#include "kernels/cpu/gemm.h"
+
+namespace cnn::kernels {
+
+bool conv2d_direct_applies(const Conv2dGeometry& g) {
+  return gemm_isa() == "avx512" && g.groups == 1 && g.in_c % 16 == 0 && g.out_c % 16 == 0 &&
+         g.stride_w >= 1 && g.stride_w <= 2 && g.stride_h >= 1 && g.batch * g.out_h * g.out_w > 0;
+}
+
+bool conv2d_direct_backward_data_applies(const Conv2dGeometry& g) {
+  return conv2d_direct_applies(g) && g.stride_h == 1 && g.stride_w == 1 &&
+         conv2d_direct_applies(conv2d_transposed_geometry(g));
+}
+
+void conv2d_forward_direct(const Conv2dGeometry& g, const float* x, const float* w,
+                           const float* bias, float* y, const Conv2dEpilogue& epilogue) {
+  avx512::conv2d_forward_direct(g, x, w, bias, y, epilogue);
+}
+
+void conv2d_backward_data_direct(const Conv2dGeometry& g, const float* grad_y, const float* w,
+                                 float* grad_x) {
+  thread_local std::vector<float> flipped;
+  flipped.resize(static_cast<size_t>(g.kernel_h * g.kernel_w * g.in_c * g.out_c));
+  conv2d_flip_weight(g, w, flipped.data());
+  avx512::conv2d_forward_direct(conv2d_transposed_geometry(g), grad_y, flipped.data(), nullptr,
+                                grad_x, {});
+}
+
+void conv2d_backward_weight_direct(const Conv2dGeometry& g, const float* x, const float* grad_y,
+                                   float* grad_w) {
+  avx512::conv2d_backward_weight_direct(g, x, grad_y, grad_w);
+}
+
+}  // namespace cnn::kernels

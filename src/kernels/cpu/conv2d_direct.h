@@ -1,0 +1,52 @@
+// Direct convolution for channel counts that are multiples of 16, on AVX-512 (the blocked
+// scheme of oneDNN's NHWC kernels, written with intrinsics and templates instead of a JIT).
+// The implicit GEMM (conv2d_gemm.h) must repack every receptive field into the GEMM's panels;
+// when the output has few channels (ResNet-20's 16, 32, 64) that repacking costs more than the
+// multiply-adds. Here nothing is packed:
+//
+//   - the input is copied once into a zero-padded, channel-blocked image
+//     xb[b][C/16][Hp][Wp][16], so that pixel r of a row segment sits at a fixed distance
+//     r*S*16 floats from the first, whatever C is;
+//   - a tile of up to 28 output pixels of one row x 16*OB output channels stays in zmm
+//     registers; for each (input block, ky, kx, channel c) one vector of the HWIO weight
+//     (16 output channels) is loaded and each pixel's input value is broadcast from memory
+//     into the FMA, at a displacement known at compile time;
+//   - bias, residual and ReLU are applied as the tile is stored (NHWC).
+//
+// Backward data with stride 1 is the forward convolution of dy by the flipped weight (as in
+// conv2d_gemm.h); backward weight keeps a 16x16 block of dW in registers and sweeps every
+// output pixel: dW[ky, kx, c, o] += x[pixel + tap, c] * dy[pixel, o].
+//
+// Every output element is computed by one thread in a fixed order: results are
+// bit-identical run to run.
+#pragma once
+
+#include "kernels/cpu/conv2d_gemm.h"
+
+namespace cnn::kernels {
+
+// groups 1, dilation 1, C and O multiples of 16, stride 1 or 2, and a CPU with AVX-512
+// (and the GEMM ISA not capped below it, so CNN_ISA=avx2 turns these kernels off).
+bool conv2d_direct_applies(const Conv2dGeometry& g);
+// The stride-1 backward data through the forward kernel, when it applies.
+bool conv2d_direct_backward_data_applies(const Conv2dGeometry& g);
+
+void conv2d_forward_direct(const Conv2dGeometry& g, const float* x, const float* w,
+                           const float* bias, float* y, const Conv2dEpilogue& epilogue = {});
+void conv2d_backward_data_direct(const Conv2dGeometry& g, const float* grad_y, const float* w,
+                                 float* grad_x);
+void conv2d_backward_weight_direct(const Conv2dGeometry& g, const float* x, const float* grad_y,
+                                   float* grad_w);
+
+}  // namespace cnn::kernels
+
+namespace cnn::kernels::avx512 {
+
+// The AVX-512 bodies (src/kernels/cpu/avx512/conv2d_direct_avx512.cpp); call only where
+// conv2d_direct_applies.
+void conv2d_forward_direct(const Conv2dGeometry& g, const float* x, const float* w,
+                           const float* bias, float* y, const Conv2dEpilogue& epilogue);
+void conv2d_backward_weight_direct(const Conv2dGeometry& g, const float* x, const float* grad_y,
+                                   float* grad_w);
+
+}  // namespace cnn::kernels::avx512

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cnn/autograd.h"
+#include "kernels/cpu/batch_norm.h"
 #include "kernels/ref/norm_ref.h"
 #include "ops/checks.h"
 
@@ -50,7 +51,7 @@ Normalizer batch_statistics(const Tensor& x, int64_t n, const Tensor& running_me
                             const Tensor& running_var, const BatchNormOptions& options) {
   const int64_t C = x.size(-1);
   std::vector<double> mean(C), var(C);
-  kernels::ref::batch_norm_stats(x.data(), n, C, mean.data(), var.data());
+  kernels::batch_norm_stats(x.data(), n, C, mean.data(), var.data());
   Normalizer norm{std::vector<float>(C), std::vector<float>(C)};
   for (int64_t c = 0; c < C; ++c) {
     norm.mean[c] = static_cast<float>(mean[c]);
@@ -81,7 +82,7 @@ Normalizer running_statistics(const Tensor& running_mean, const Tensor& running_
 
 // Forward: y = (x - mu) * inv_std * gamma + beta, inv_std = 1 / sqrt(var + eps), with (mu, var)
 // from batch_statistics (training) or running_statistics (evaluation). Backward: see
-// kernels::ref::batch_norm_backward.
+// kernels::ref::batch_norm_backward (the fast kernels of kernels/cpu/batch_norm.h compute it).
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                   const Tensor& gamma, const Tensor& beta, const BatchNormOptions& options) {
   detail::check_float(x, "batch_norm", "x");
@@ -113,7 +114,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   const Tensor gc = gamma.defined() ? gamma.contiguous() : Tensor();
   const Tensor bc = beta.defined() ? beta.contiguous() : Tensor();
   Tensor y = Tensor::empty(x.shape());
-  kernels::ref::batch_norm_forward(xc.data(), n, C, norm.mean.data(), norm.inv_std.data(),
+  kernels::batch_norm_forward(xc.data(), n, C, norm.mean.data(), norm.inv_std.data(),
                                    data_or_null(gc), data_or_null(bc), y.data());
 
   const bool need_x = x.requires_grad();
@@ -127,7 +128,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
         Tensor dx = need_x ? Tensor::empty(xd.shape()) : Tensor();
         Tensor dgamma = need_gamma ? Tensor::empty({C}) : Tensor();
         Tensor dbeta = need_beta ? Tensor::empty({C}) : Tensor();
-        kernels::ref::batch_norm_backward(
+        kernels::batch_norm_backward(
             dy.data(), xd.data(), n, C, norm.mean.data(), norm.inv_std.data(), data_or_null(gd),
             training, need_x ? dx.data() : nullptr, need_gamma ? dgamma.data() : nullptr,
             need_beta ? dbeta.data() : nullptr);

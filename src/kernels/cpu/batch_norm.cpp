@@ -1,0 +1,138 @@
+#include "kernels/cpu/batch_norm.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "cnn/parallel.h"
+
+namespace cnn::kernels {
+namespace {
+
+constexpr int64_t kSumBlock = 64;
+
+#define CNN_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+
+// s1[c] += sum (a[r, c] - k[c]), s2[c] += sum (a[r, c] - k[c]) * (b[r, c] - kb[c]) over rows
+// [r0, r1), in double (vectorized across channels; the passes are bound by memory, not by
+// arithmetic). With b = a and kb = k: sums of squares about k.
+CNN_CLONES void sums(const float* a, const float* b, const double* k, const double* kb,
+                     int64_t r0, int64_t r1, int64_t channels, double* __restrict s1,
+                     double* __restrict s2) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const float* __restrict ar = a + r * channels;
+    const float* __restrict br = b + r * channels;
+    for (int64_t c = 0; c < channels; ++c) {
+      const double u = static_cast<double>(ar[c]) - k[c];
+      s1[c] += u;
+      s2[c] += u * (static_cast<double>(br[c]) - kb[c]);
+    }
+  }
+}
+
+// out[r, c] = a[r, c] * p[c] + (b[r, c] - m[c]) * q[c] + o[c] (b may be null), in double
+CNN_CLONES void affine(const float* a, const float* b, const double* m, const double* p,
+                       const double* q, const double* o, int64_t r0, int64_t r1, int64_t channels,
+                       float* out) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const float* __restrict ar = a + r * channels;
+    float* __restrict yr = out + r * channels;
+    if (b == nullptr) {
+      for (int64_t c = 0; c < channels; ++c)
+        yr[c] = static_cast<float>(static_cast<double>(ar[c]) * p[c] + o[c]);
+    } else {
+      const float* __restrict br = b + r * channels;
+      for (int64_t c = 0; c < channels; ++c)
+        yr[c] = static_cast<float>(static_cast<double>(ar[c]) * p[c] +
+                                   (static_cast<double>(br[c]) - m[c]) * q[c] + o[c]);
+    }
+  }
+}
+
+// Sums over all rows, in blocks of kSumBlock rows whatever the thread count, added in block
+// order: the same bits for any number of threads.
+void block_sums(const float* a, const float* b, const double* k, const double* kb, int64_t rows,
+                int64_t channels, double* s1, double* s2) {
+  const int64_t blocks = (rows + kSumBlock - 1) / kSumBlock;
+  std::vector<double> partial(static_cast<size_t>(2 * blocks * channels), 0.0);
+  double* p = partial.data();
+  parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t blk = b0; blk < b1; ++blk)
+      sums(a, b, k, kb, blk * kSumBlock, std::min(rows, (blk + 1) * kSumBlock), channels,
+           p + 2 * blk * channels, p + (2 * blk + 1) * channels);
+  });
+  std::fill_n(s1, channels, 0.0);
+  std::fill_n(s2, channels, 0.0);
+  for (int64_t blk = 0; blk < blocks; ++blk)
+    for (int64_t c = 0; c < channels; ++c) {
+      s1[c] += p[2 * blk * channels + c];
+      s2[c] += p[(2 * blk + 1) * channels + c];
+    }
+}
+
+void parallel_affine(const float* a, const float* b, const double* m, const double* p,
+                     const double* q, const double* o, int64_t rows, int64_t channels, float* out) {
+  parallel_for(rows, std::max<int64_t>(1, 4096 / std::max<int64_t>(channels, 1)),
+               [&](int64_t r0, int64_t r1) { affine(a, b, m, p, q, o, r0, r1, channels, out); });
+}
+
+}  // namespace
+
+void batch_norm_stats(const float* x, int64_t rows, int64_t channels, double* mean, double* var) {
+  if (rows == 0) {
+    std::fill_n(mean, channels, 0.0);
+    std::fill_n(var, channels, 0.0);
+    return;
+  }
+  const std::vector<double> shift(x, x + channels);  // the first row
+  std::vector<double> s1(static_cast<size_t>(channels)), s2(static_cast<size_t>(channels));
+  block_sums(x, x, shift.data(), shift.data(), rows, channels, s1.data(), s2.data());
+  const double n = static_cast<double>(rows);
+  for (int64_t c = 0; c < channels; ++c) {
+    const double d = s1[c] / n;  // mean - shift
+    mean[c] = d + shift[c];
+    var[c] = std::max(0.0, s2[c] / n - d * d);
+  }
+}
+
+void batch_norm_forward(const float* x, int64_t rows, int64_t channels, const float* mean,
+                        const float* inv_std, const float* gamma, const float* beta, float* y) {
+  // y = (x - mean) * scale + beta, scale = inv_std * gamma
+  std::vector<double> m(static_cast<size_t>(channels)), scale(m.size()), offset(m.size());
+  for (int64_t c = 0; c < channels; ++c) {
+    m[c] = mean[c];
+    scale[c] = static_cast<double>(inv_std[c]) * (gamma != nullptr ? gamma[c] : 1.0f);
+    offset[c] = beta != nullptr ? beta[c] : 0.0f;
+  }
+  std::vector<double> zero(m.size(), 0.0);
+  parallel_affine(x, x, m.data(), zero.data(), scale.data(), offset.data(), rows, channels, y);
+}
+
+void batch_norm_backward(const float* dy, const float* x, int64_t rows, int64_t channels,
+                         const float* mean, const float* inv_std, const float* gamma,
+                         bool training, float* dx, float* dgamma, float* dbeta) {
+  const size_t cs = static_cast<size_t>(channels);
+  std::vector<double> zero(cs, 0.0), m(mean, mean + channels);
+  std::vector<double> sum_dy(cs, 0.0), sum_dy_xc(cs, 0.0);  // sum dy, sum dy * (x - mean)
+  const bool need_sums = dgamma != nullptr || dbeta != nullptr || (training && dx != nullptr);
+  if (need_sums) block_sums(dy, x, zero.data(), m.data(), rows, channels, sum_dy.data(), sum_dy_xc.data());
+  std::vector<double> p(cs), q(cs, 0.0), o(cs, 0.0);
+  const double n = static_cast<double>(rows);
+  for (int64_t c = 0; c < channels; ++c) {
+    const double g = gamma != nullptr ? gamma[c] : 1.0;
+    const double s = inv_std[c];
+    const double dg = sum_dy_xc[c] * s;  // sum dy * xhat
+    if (dgamma != nullptr) dgamma[c] = static_cast<float>(dg);
+    if (dbeta != nullptr) dbeta[c] = static_cast<float>(sum_dy[c]);
+    p[c] = g * s;
+    if (training) {
+      // dx = g s / n (n dy - dbeta - xhat dg) = g s dy - g s^2 dg / n (x - mean) - g s dbeta / n
+      q[c] = -g * s * s * dg / n;
+      o[c] = -g * s * sum_dy[c] / n;
+    }
+  }
+  if (dx == nullptr) return;
+  parallel_affine(dy, x, m.data(), p.data(), q.data(), o.data(), rows, channels, dx);
+}
+
+}  // namespace cnn::kernels

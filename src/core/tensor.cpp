@@ -7,20 +7,16 @@
 
 #include "cnn/autograd.h"
 #include "cnn/error.h"
+#include "core/allocator.h"
 
 namespace cnn {
 
 const char* dtype_name(DType dtype) { return dtype == DType::f32 ? "float32" : "int64"; }
 size_t dtype_size(DType dtype) { return dtype == DType::f32 ? 4 : 8; }
 
-Storage::Storage(size_t bytes) : bytes_(bytes) {
-  constexpr size_t kAlign = 64;
-  const size_t rounded = std::max<size_t>(kAlign, (bytes + kAlign - 1) / kAlign * kAlign);
-  data_ = std::aligned_alloc(kAlign, rounded);
-  if (data_ == nullptr) throw std::bad_alloc();
-}
+Storage::Storage(size_t bytes) : bytes_(bytes) { data_ = memory::allocate(bytes); }
 
-Storage::~Storage() { std::free(data_); }
+Storage::~Storage() { memory::release(data_, bytes_); }
 
 namespace {
 

@@ -198,13 +198,13 @@ void conv2d_forward_direct(const Conv2dGeometry& g, const float* x, const float*
 
 namespace {
 
-// dW[tap, cb*16 + c, ob*16 + o] += sum over the output pixels ox of row (b, oy) that read
-// inside the image at this tap, of x[b, iy, ix, cb*16 + c] * dy[b, oy, ox, ob*16 + o]; the 16x16
-// block of dW at `dst` (row stride O) is loaded, swept and stored back.
-void accumulate_row_tap(const Conv2dGeometry& g, const float* x, const float* grad_y, int64_t b,
-                        int64_t oy, int64_t ky, int64_t kx, int64_t cb, int64_t obk, float* dst) {
-  const int64_t iy = oy * g.stride_h + ky * g.dilation_h - g.pad_top;
-  if (iy < 0 || iy >= g.in_h) return;
+// dW[tap, cb*16 + c, ob*16 + o] += sum over the output rows [row0, row1) (row = b*OH + oy) and
+// their pixels ox that read inside the image at this tap, of x[b, iy, ix, cb*16 + c] *
+// dy[b, oy, ox, ob*16 + o]. The 16x16 block of dW at `dst` (row stride O) stays in registers
+// over the rows; a few rows of x and dy fit in L1, so the taps re-read them from there.
+void accumulate_rows_tap(const Conv2dGeometry& g, const float* x, const float* grad_y,
+                         int64_t row0, int64_t row1, int64_t ky, int64_t kx, int64_t cb,
+                         int64_t obk, float* dst) {
   // ox with 0 <= ox*S + kx*d - pad_left < W
   const int64_t shift = kx * g.dilation_w - g.pad_left;
   if (g.in_w - 1 - shift < 0) return;
@@ -214,13 +214,18 @@ void accumulate_row_tap(const Conv2dGeometry& g, const float* x, const float* gr
   __m512 acc[kBlock];
 #pragma GCC unroll 16
   for (int c = 0; c < kBlock; ++c) acc[c] = _mm512_loadu_ps(dst + c * g.out_c);
-  const float* ip = x + ((b * g.in_h + iy) * g.in_w + lo * g.stride_w + shift) * g.in_c + cb * kBlock;
-  const float* dy = grad_y + ((b * g.out_h + oy) * g.out_w + lo) * g.out_c + obk * kBlock;
   const int64_t step = g.stride_w * g.in_c;
-  for (int64_t ox = lo; ox < hi; ++ox, ip += step, dy += g.out_c) {
-    const __m512 d = _mm512_loadu_ps(dy);
+  for (int64_t row = row0; row < row1; ++row) {
+    const int64_t b = row / g.out_h, oy = row % g.out_h;
+    const int64_t iy = oy * g.stride_h + ky * g.dilation_h - g.pad_top;
+    if (iy < 0 || iy >= g.in_h) continue;
+    const float* ip = x + ((b * g.in_h + iy) * g.in_w + lo * g.stride_w + shift) * g.in_c + cb * kBlock;
+    const float* dy = grad_y + ((b * g.out_h + oy) * g.out_w + lo) * g.out_c + obk * kBlock;
+    for (int64_t ox = lo; ox < hi; ++ox, ip += step, dy += g.out_c) {
+      const __m512 d = _mm512_loadu_ps(dy);
 #pragma GCC unroll 16
-    for (int c = 0; c < kBlock; ++c) acc[c] = _mm512_fmadd_ps(_mm512_set1_ps(ip[c]), d, acc[c]);
+      for (int c = 0; c < kBlock; ++c) acc[c] = _mm512_fmadd_ps(_mm512_set1_ps(ip[c]), d, acc[c]);
+    }
   }
 #pragma GCC unroll 16
   for (int c = 0; c < kBlock; ++c) _mm512_storeu_ps(dst + c * g.out_c, acc[c]);
@@ -228,9 +233,9 @@ void accumulate_row_tap(const Conv2dGeometry& g, const float* x, const float* gr
 
 }  // namespace
 
-// The output rows are cut into one contiguous share per thread; each share sums, row by row
-// (so that a row's input and gradient stay in L1 across the taps), into its own partial dW,
-// and the partials are added in share order: bit-identical for a fixed thread count.
+// The output rows are cut into one contiguous share per thread; each share sums, a chunk of
+// rows at a time, into its own partial dW, and the partials are added in share order:
+// bit-identical for a fixed thread count.
 void conv2d_backward_weight_direct(const Conv2dGeometry& g, const float* x, const float* grad_y,
                                    float* grad_w) {
   const int64_t blocks = g.in_c / kBlock, out_blocks = g.out_c / kBlock;
@@ -238,6 +243,8 @@ void conv2d_backward_weight_direct(const Conv2dGeometry& g, const float* x, cons
   const int64_t size = taps * g.in_c * g.out_c;
   const int64_t rows = g.batch * g.out_h;
   const int64_t shares = std::min<int64_t>(num_threads(), rows);
+  // rows swept per tap: about 256 pixels, whose x and dy rows stay in L1 across the taps
+  const int64_t chunk = std::max<int64_t>(1, 256 / g.out_w);
   thread_local std::vector<float> partial_buffer;
   partial_buffer.assign(static_cast<size_t>((shares - 1) * size), 0.0f);
   float* partials = partial_buffer.data();  // the workers see their own thread_local, not this
@@ -245,13 +252,14 @@ void conv2d_backward_weight_direct(const Conv2dGeometry& g, const float* x, cons
   parallel_for(shares, 1, [&](int64_t s0, int64_t s1) {
     for (int64_t share = s0; share < s1; ++share) {
       float* dw = share == 0 ? grad_w : partials + (share - 1) * size;
-      for (int64_t row = rows * share / shares; row < rows * (share + 1) / shares; ++row) {
-        const int64_t b = row / g.out_h, oy = row % g.out_h;
+      const int64_t end = rows * (share + 1) / shares;
+      for (int64_t row = rows * share / shares; row < end; row += chunk) {
+        const int64_t row_end = std::min(end, row + chunk);
         for (int64_t tap = 0; tap < taps; ++tap)
           for (int64_t cb = 0; cb < blocks; ++cb)
             for (int64_t obk = 0; obk < out_blocks; ++obk)
-              accumulate_row_tap(g, x, grad_y, b, oy, tap / g.kernel_w, tap % g.kernel_w, cb, obk,
-                                 dw + (tap * g.in_c + cb * kBlock) * g.out_c + obk * kBlock);
+              accumulate_rows_tap(g, x, grad_y, row, row_end, tap / g.kernel_w, tap % g.kernel_w,
+                                  cb, obk, dw + (tap * g.in_c + cb * kBlock) * g.out_c + obk * kBlock);
       }
     }
   });

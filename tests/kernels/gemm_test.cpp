@@ -1,6 +1,6 @@
 // The fast GEMM against the reference triple loop, on shapes that hit every tile edge
-// (MR x NR = 6x16 for avx2 and scalar, 12x32 for avx512) and block edge (MC = 20 MR,
-// KC = 256, NC = 2048), with every microkernel the CPU runs; the epilogue and packed-A forms.
+// (MR x NR = 6x16 for avx2 and scalar, 12x32 and 24x16 for avx512) and block edge (MC = 8 MR,
+// KC = 128, NC = 2048), with every microkernel the CPU runs; the epilogue and packed-A forms.
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -19,9 +19,9 @@
 namespace cnn::kernels {
 namespace {
 
-constexpr int64_t kKC = 256;   // depth of a packed slice
+constexpr int64_t kKC = 128;  // depth of a packed slice: a 128x32 strip of B (16 KiB) and a 12x128 strip of A stay in L1
 constexpr int64_t kNC = 2048;  // columns of B per packed panel (a multiple of every NR)
-constexpr int64_t kMCStrips = 20;  // rows of A per packed block, in MR-tall strips
+constexpr int64_t kMCStrips = 8;  // rows of A per packed block, in MR-tall strips
 
 // Per ISA: the kernel for most products, and one for N <= 16 where a 32-wide tile would
 // waste half its FMAs.

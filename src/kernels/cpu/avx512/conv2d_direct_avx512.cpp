@@ -70,6 +70,7 @@ struct TileArgs {
   const float* residual;  // like y, or null
   int64_t plane, row;     // xb strides
   int64_t blocks, kh, kw, dil_h, dil_w, in_c, out_c;
+  int64_t in_rows = 0, out_rows = 0;  // tile_rows: from one output row to the next, in xb, in y
   bool relu;
 };
 
@@ -116,7 +117,66 @@ void tile(const TileArgs& t) {
   }
 }
 
+// RR whole output rows of UR pixels x 16 output channels: for narrow images (7 or 14 pixels)
+// and many channels, so that each weight vector loaded feeds RR*UR = 28 FMAs instead of UR.
+template <int S, int UR, int RR>
+void tile_rows(const TileArgs& t) {
+  __m512 acc[RR][UR];
+#pragma GCC unroll 4
+  for (int q = 0; q < RR; ++q)
+#pragma GCC unroll 28
+    for (int r = 0; r < UR; ++r) acc[q][r] = _mm512_setzero_ps();
+  for (int64_t cb = 0; cb < t.blocks; ++cb) {
+    for (int64_t ky = 0; ky < t.kh; ++ky) {
+      for (int64_t kx = 0; kx < t.kw; ++kx) {
+        const float* ip = t.in + cb * t.plane + ky * t.dil_h * t.row + kx * t.dil_w * kBlock;
+        const float* wp = t.w + ((ky * t.kw + kx) * t.in_c + cb * kBlock) * t.out_c;
+        const float* rows[RR];
+#pragma GCC unroll 4
+        for (int q = 0; q < RR; ++q) rows[q] = ip + q * t.in_rows;
+#pragma GCC unroll 16
+        for (int c = 0; c < kBlock; ++c) {
+          const __m512 wv = _mm512_loadu_ps(wp + c * t.out_c);
+#pragma GCC unroll 4
+          for (int q = 0; q < RR; ++q)
+#pragma GCC unroll 28
+            for (int r = 0; r < UR; ++r)
+              acc[q][r] = _mm512_fmadd_ps(_mm512_set1_ps(rows[q][r * S * kBlock + c]), wv, acc[q][r]);
+        }
+      }
+    }
+  }
+  const __m512 zero = _mm512_setzero_ps();
+  const __m512 b = t.bias != nullptr ? _mm512_loadu_ps(t.bias) : zero;
+#pragma GCC unroll 4
+  for (int q = 0; q < RR; ++q)
+#pragma GCC unroll 28
+    for (int r = 0; r < UR; ++r) {
+      const int64_t at = q * t.out_rows + r * t.out_c;
+      __m512 v = _mm512_add_ps(acc[q][r], b);
+      if (t.residual != nullptr) v = _mm512_add_ps(v, _mm512_loadu_ps(t.residual + at));
+      if (t.relu) v = _mm512_max_ps(v, zero);
+      _mm512_storeu_ps(t.y + at, v);
+    }
+}
+
 using TileFn = void (*)(const TileArgs&);
+
+// The tile of `rows` whole rows (at most 28 pixels) of an image `width` pixels wide, or null.
+template <int S>
+TileFn rows_tile_for(int64_t width, int64_t rows) {
+  if (width == 7) {
+    switch (rows) {
+      case 4: return tile_rows<S, 7, 4>;
+      case 3: return tile_rows<S, 7, 3>;
+      case 2: return tile_rows<S, 7, 2>;
+      case 1: return tile_rows<S, 7, 1>;
+      default: return nullptr;
+    }
+  }
+  if (width == 14) return rows == 2 ? tile_rows<S, 14, 2> : rows == 1 ? tile_rows<S, 14, 1> : nullptr;
+  return nullptr;
+}
 
 // Tiles of UR in {28, 14, 7, 4, 2, 1} / OB columns, for OB in {1, 2, 4}.
 template <int S, int OB>
@@ -173,6 +233,32 @@ void conv2d_forward_direct(const Conv2dGeometry& g, const float* x, const float*
   base.in_c = g.in_c;
   base.out_c = g.out_c;
   base.relu = e.relu;
+  // Narrow images with many channels: several whole rows per tile, one output block.
+  const int64_t rr = 28 / std::max<int64_t>(g.out_w, 1);
+  auto rows_fn = [&](int64_t rows) {
+    return g.stride_w == 1 ? rows_tile_for<1>(g.out_w, rows) : rows_tile_for<2>(g.out_w, rows);
+  };
+  if (rows_fn(rr) != nullptr && out_blocks >= 4) {
+    const int64_t groups = (g.out_h + rr - 1) / rr;  // per image; the last may be shorter
+    base.in_rows = g.stride_h * s.row();
+    base.out_rows = g.out_w * g.out_c;
+    parallel_for(g.batch * groups * out_blocks, 1, [&](int64_t u0, int64_t u1) {
+      for (int64_t u = u0; u < u1; ++u) {
+        const int64_t obk = u % out_blocks, b = u / out_blocks / groups;
+        const int64_t oy0 = u / out_blocks % groups * rr;
+        const int64_t o0 = obk * kBlock;
+        TileArgs t = base;
+        t.w = w + o0;
+        t.bias = bias != nullptr ? bias + o0 : nullptr;
+        const int64_t pixel = (b * g.out_h + oy0) * g.out_w;
+        t.in = xb + (b * s.blocks * s.hp + oy0 * g.stride_h) * s.row();
+        t.y = y + pixel * g.out_c + o0;
+        t.residual = e.residual != nullptr ? e.residual + pixel * g.out_c + o0 : nullptr;
+        rows_fn(std::min(rr, g.out_h - oy0))(t);
+      }
+    });
+    return;
+  }
   // One unit of work: an output row x a group of output blocks.
   parallel_for(g.batch * g.out_h * groups_of_blocks, 1, [&](int64_t u0, int64_t u1) {
     for (int64_t u = u0; u < u1; ++u) {

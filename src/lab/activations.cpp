@@ -208,7 +208,8 @@ ExperimentOutput run_activations(const LabOptions& o, const std::string& folder)
            "); |mean of z_l| is at most " + num(mean_ratio) +
            " of its deviation. The same gain under small weights: " +
            num(mean_gain(Activation::identity, Init::small)) +
-           ", under large ones: " + num(mean_gain(Activation::identity, Init::large)),
+           ", under large ones: " + num(mean_gain(Activation::identity, Init::large)) +
+           " [held: gain within 0.2 of 1, |mean| at most 0.25 deviations]",
        std::abs(gain - 1.0) <= 0.2 && mean_ratio <= 0.25});
   const auto [draw_lo, draw_hi] =
       std::minmax_element(lin_x.last_var_by_draw.begin(), lin_x.last_var_by_draw.end());
@@ -220,7 +221,8 @@ ExperimentOutput run_activations(const LabOptions& o, const std::string& folder)
                           "), where small weights collapse it (" +
                           range_text(find(runs, Activation::identity, Init::small).pre_var()) +
                           ") and large ones blow it up (" +
-                          range_text(find(runs, Activation::identity, Init::large).pre_var()) + ")",
+                          range_text(find(runs, Activation::identity, Init::large).pre_var()) +
+                          ")" + " [held: within a factor of 4 of layer 1 throughout]",
                       lo >= 0.25 * lin_var.front() && hi <= 4.0 * lin_var.front()});
   const Run& relu_x = find(runs, Activation::relu, Init::xavier);
   const Run& relu_k = find(runs, Activation::relu, Init::kaiming);
@@ -234,23 +236,23 @@ ExperimentOutput run_activations(const LabOptions& o, const std::string& folder)
       num(per_layer_factor(relu_k.pre_var(), relu_k.layers.size())) +
       ". The sigmoid's outputs have mean near 0.5, so under Xavier z's variance is near E[L^2] (" +
       num(find(runs, Activation::sigmoid, Init::xavier).layers.back().pre_var) + " at layer " +
-      std::to_string(depth) + "), not 1; tanh (zero-mean, but contracting) lets it decay to " +
+      std::to_string(depth) + "), not 1; with tanh (zero-mean, but |tanh z| < |z|) it ends at " +
       num(find(runs, Activation::tanh, Init::xavier).layers.back().pre_var) + ".");
   const std::vector<double> small_v = find(runs, Activation::relu, Init::small).pre_var();
   const double small_factor = per_layer_factor(small_v, small_v.size());
-  r.claims.push_back(
-      {"small_weights_vanish",
-       "ReLU, small: " + range_text(small_v) + ", a factor of " + num(small_factor) + " per layer",
-       small_factor < 0.1});
+  r.claims.push_back({"small_weights_vanish",
+                      "ReLU, small: " + range_text(small_v) + ", a factor of " + num(small_factor) +
+                          " per layer [held: below 0.1 per layer]",
+                      small_factor < 0.1});
   const std::vector<double> large_v = find(runs, Activation::relu, Init::large).pre_var();
   const double large_factor = per_layer_factor(large_v, large_v.size());
   const Run& sig_large = find(runs, Activation::sigmoid, Init::large);
-  r.claims.push_back(
-      {"large_weights_explode",
-       "ReLU, large: " + range_text(large_v) + ", a factor of " + num(large_factor) +
-           " per layer; the saturating sigmoid with the same weights stays bounded (" +
-           range_text(sig_large.pre_var()) + ")",
-       large_factor > 10.0 && std::isfinite(sig_large.layers.back().pre_var)});
+  r.claims.push_back({"large_weights_explode",
+                      "ReLU, large: " + range_text(large_v) + ", a factor of " + num(large_factor) +
+                          " per layer; the saturating sigmoid with the same weights: " +
+                          range_text(sig_large.pre_var()) +
+                          " [held: ReLU above 10 per layer, the sigmoid's finite]",
+                      large_factor > 10.0 && std::isfinite(sig_large.layers.back().pre_var)});
   double slope4 = 0, slope0 = 0;
   const auto [sig, dsig] = sigmoid_curves(slope4, slope0);
   const double sat_large = sig_large.layers.back().saturated;
@@ -262,7 +264,7 @@ ExperimentOutput run_activations(const LabOptions& o, const std::string& folder)
                           num(100 * sat_large) +
                           "% of the last layer's sigmoid "
                           "inputs have |z| > 4; with Xavier " +
-                          num(100 * sat_xavier) + "%",
+                          num(100 * sat_xavier) + "% [held: σ'(4) below a tenth of σ'(0)]",
                       slope4 < 0.1 * slope0});
 
   auto series = [&](Activation a, Init i) {

@@ -44,7 +44,7 @@ ExperimentOutput run_depth(const LabOptions& o, const std::string& folder) {
   base.epochs = pick(o.epochs, o.quick, 1, 8);
   base.train_limit = pick(o.train_limit, o.quick, 128, 5000);
   base.test_limit = pick(o.test_limit, o.quick, 100, 1000);
-  base.batch_size = o.quick ? 64 : 128;
+  base.batch_size = 64;
   // No augmentation: the training error then measures how well the network fits the images.
   base.crop_padding = 0;
   base.flip = false;

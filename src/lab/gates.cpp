@@ -178,7 +178,8 @@ ExperimentOutput run_gates(const LabOptions& o, const std::string& folder) {
     r.claims.push_back({ids[g],
                         w.name + ": " + std::to_string(w.rows_correct()) + " of " +
                             std::to_string(w.expected.size(0)) +
-                            " rows right, largest |output - truth| " + num(w.max_error()),
+                            " rows right, largest |output - truth| " + num(w.max_error()) +
+                            " [held: every row, error below 1e-3]",
                         w.rows_correct() == w.expected.size(0) && w.max_error() < 1e-3});
   }
   const Wired& x = wired[3];
@@ -187,9 +188,9 @@ ExperimentOutput run_gates(const LabOptions& o, const std::string& folder) {
                       "XOR (" + x.units + "): " + std::to_string(x.rows_correct()) +
                           " of 4 rows "
                           "right, largest error " +
-                          num(x.max_error()) + "; 2-bit adder (" + a.units +
-                          "): " + std::to_string(a.rows_correct()) +
-                          " of 16 rows right, largest error " + num(a.max_error()),
+                          num(x.max_error()) + "; 2-bit adder (" + a.units + "): " +
+                          std::to_string(a.rows_correct()) + " of 16 rows right, largest error " +
+                          num(a.max_error()) + " [held: every row right]",
                       x.rows_correct() == 4 && a.rows_correct() == 16});
   auto solved = [](const Learned& l) {
     return l.solved_at > 0 ? "every row right from step " + std::to_string(l.solved_at)
@@ -199,7 +200,8 @@ ExperimentOutput run_gates(const LabOptions& o, const std::string& folder) {
   r.claims.push_back({"universality",
                       "learned by SGD from the truth tables: XOR " + solved(lxor) +
                           " (final loss " + num(lxor.loss.back()) + "); 2-bit adder " +
-                          solved(ladd) + " (final loss " + num(ladd.loss.back()) + ")",
+                          solved(ladd) + " (final loss " + num(ladd.loss.back()) +
+                          ") [held: both solved]",
                       lxor.solved_at > 0 && ladd.solved_at > 0});
 
   auto curve = [](const Learned& l, bool accuracy) {

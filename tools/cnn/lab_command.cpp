@@ -48,24 +48,23 @@ Run add_lab_command(CLI::App& app) {
       "initialization, batch normalization, residual connections and threshold units; writes "
       "measurements, PNG pictures, verdict.txt and report.html");
   cmd->add_option("EXPERIMENT", args->experiment,
-                  "gradients | activations | depth | batchnorm | gates | all")
+                  "the experiment to run, or all of them in turn")
       ->required()
       ->check(one_of(choices));
   cmd->add_flag("--quick", o.quick, "a shortened run of seconds per experiment (for tests)");
+  // The defaults differ by experiment and by --quick: docs/LAB.md lists them.
   cmd->add_option("--epochs", o.epochs,
-                  "depth, batchnorm: passes over the training images (default: quick 1, depth 4, "
-                  "batchnorm 3)")
+                  "depth, batchnorm: passes over the training images (default: per experiment, "
+                  "docs/LAB.md)")
       ->check(positive());
   cmd->add_option("--train-limit", o.train_limit,
-                  "depth, batchnorm: training images used (default: quick 256/1024, depth 6000, "
-                  "batchnorm 10000)")
+                  "depth, batchnorm: use the first N training images (default: per experiment)")
       ->check(positive());
   cmd->add_option("--test-limit", o.test_limit,
-                  "depth, batchnorm: test images evaluated (default: quick 200, full 2000)")
+                  "depth, batchnorm: evaluate on the first N test images (default: per experiment)")
       ->check(positive());
-  cmd->add_option(
-         "--batch-size", o.batch_size,
-         "gradients, activations: images in the measured batch (default: quick 4, full 16)")
+  cmd->add_option("--batch-size", o.batch_size,
+                  "gradients, activations: images in the measured batch (default: per experiment)")
       ->check(positive());
   cmd->add_option("--seed", o.seed, "seed of initialization, data order and batches")
       ->capture_default_str();

@@ -128,10 +128,14 @@ DeepNet::Trace DeepNet::forward_trace(const Tensor& x) {
   return t;
 }
 
-const Tensor& DeepNet::conv_weight(int64_t l) const {
-  CNN_CHECK(l >= 1 && l <= options_.depth, "DeepNet::conv_weight: layer ", l, " is not in 1..",
+const DeepLayer& DeepNet::layer(int64_t l) const {
+  CNN_CHECK(l >= 1 && l <= options_.depth, "DeepNet::layer: layer ", l, " is not in 1..",
             options_.depth);
-  return layers_[static_cast<size_t>(l - 1)]->conv().weight();
+  return *layers_[static_cast<size_t>(l - 1)];
+}
+
+const Tensor& DeepNet::conv_weight(int64_t l) const {
+  return layer(l).conv().weight();
 }
 
 }  // namespace cnn::lab

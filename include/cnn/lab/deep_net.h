@@ -70,6 +70,8 @@ class DeepLayer : public nn::Module {
   Tensor forward(const Tensor& x) override { return forward_parts(x).output; }
 
   const nn::Conv2d& conv() const { return *conv_; }
+  // Null without batch normalization.
+  const nn::BatchNorm2d* bn() const { return bn_.get(); }
 
  private:
   Activation activation_;
@@ -99,6 +101,8 @@ class DeepNet : public nn::Module {
   const DeepNetOptions& options() const { return options_; }
   // The convolution weight of layer l, 1 <= l <= depth.
   const Tensor& conv_weight(int64_t l) const;
+  // Layer l, 1 <= l <= depth.
+  const DeepLayer& layer(int64_t l) const;
 
  private:
   DeepNetOptions options_;

@@ -119,6 +119,8 @@ DeepNet::Trace DeepNet::forward_trace(const Tensor& x) {
   t.stem_output = (*stem_)(x);
   Tensor h = t.stem_output;
   for (const auto& layer : layers_) {
+    // forward_parts, to keep the pre-activation: forward observers see the layer's conv and bn
+    // (called through operator()), not the layer itself.
     DeepLayer::Parts p = layer->forward_parts(h);
     t.pre_activations.push_back(p.pre_activation);
     t.outputs.push_back(p.output);

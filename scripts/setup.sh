@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what cnn needs on Debian 12, skipping what is already present (idempotent).
 #   scripts/setup.sh          build tools, libraries and the Fashion-MNIST data set
-#   scripts/setup.sh --test   the same, plus GoogleTest and PyTorch (the test oracle)
+#   scripts/setup.sh --test   the same, plus GoogleTest, PyTorch (the test oracle) and Chromium
 set -euo pipefail
 
 packages=(
@@ -18,6 +18,7 @@ if [[ "${1:-}" == "--test" ]]; then
   packages+=(
     libgtest-dev              # GoogleTest
     python3-torch python3-torchvision python3-numpy  # PyTorch, the oracle for golden tests
+    chromium                  # headless browser: the lab report test loads report.html
   )
 elif [[ $# -gt 0 ]]; then
   echo "usage: scripts/setup.sh [--test]" >&2

@@ -76,13 +76,18 @@ Ticks linear_ticks(Range r, int max_ticks, bool integer) {
   return t;
 }
 
+// A log axis spanning more decades than this gets ticks only at its labels.
+constexpr double kMaxDecadesWithMinorTicks = 12.0;
+
 // Ticks at 1, 2, 5 x 10^k over a short range, at powers of ten over a long one.
 Ticks log_ticks(Range r) {
   Ticks t;
   const bool fine = r.span() <= 3.0;
   const int stride = fine ? 1 : std::max(1, static_cast<int>(std::ceil(r.span() / 8)));
-  for (int e = static_cast<int>(std::floor(r.lo)); e <= static_cast<int>(std::ceil(r.hi));
-       e += stride)
+  t.step = stride;
+  // Exponents at multiples of the stride, where PLplot puts the ticks of a long axis.
+  const int first = stride * static_cast<int>(std::floor(std::floor(r.lo) / stride));
+  for (int e = first; e <= static_cast<int>(std::ceil(r.hi)); e += stride)
     for (const double m : fine ? std::vector<double>{1, 2, 5} : std::vector<double>{1}) {
       const double at = e + std::log10(m);
       if (at < r.lo - 1e-9 || at > r.hi + 1e-9) continue;
@@ -336,8 +341,11 @@ void plot_lines(const std::string& png_path, const std::string& title, const std
   const std::vector<bool> marked = draw_curves(canvas, curves, text_px);
 
   pls.col0(Color::kBlack);
-  pls.box("bcst", xt.step, xt.minor, options.log_y ? "bcstl" : "bcst",
-          options.log_y ? 0.0 : yt.step, 0);
+  // Over many decades PLplot's log ticks (one per decade, eight minor ones between) would
+  // merge into a black bar: tick only where the labels are.
+  const bool long_log = options.log_y && yr.span() > kMaxDecadesWithMinorTicks;
+  pls.box("bcst", xt.step, xt.minor, !options.log_y ? "bcst" : long_log ? "bct" : "bcstl",
+          !options.log_y ? yt.step : long_log ? yt.step : 0.0, 0);
   for (size_t k = 0; k < xt.at.size(); ++k)
     pls.mtex("b", 1.4, (xt.at[k] - xr.lo) / xr.span(), 0.5, xt.labels[k].c_str());
   for (size_t k = 0; k < yt.at.size(); ++k)

@@ -21,7 +21,7 @@ namespace {
 
 struct BenchArgs {
   bool json = false;
-  int threads = 0;  // set from cnn::num_threads() when the command is added
+  int threads = 0;  // 0: cnn::num_threads() (the hardware threads, or CNN_NUM_THREADS)
   bool quick = false;
   bool no_torch = false;
   std::vector<std::string> only;
@@ -46,7 +46,7 @@ bool selected(const std::vector<std::string>& only, const char* section) {
 }
 
 int run_bench(const BenchArgs& a) {
-  bench::BenchOptions options{.threads = a.threads,
+  bench::BenchOptions options{.threads = a.threads > 0 ? a.threads : num_threads(),
                               .quick = a.quick,
                               .gemm = selected(a.only, "gemm"),
                               .layers = selected(a.only, "layers"),
@@ -74,16 +74,16 @@ int run_bench(const BenchArgs& a) {
 
 Run add_bench_command(CLI::App& app) {
   auto args = std::make_shared<BenchArgs>();
-  args->threads = num_threads();
   CLI::App* cmd = app.add_subcommand(
       "bench",
       "Measure the FMA peak, the GEMM, ResNet/MobileNet convolution layers and whole models, "
       "each beside PyTorch's figure for the same work measured in the same run (a few minutes; "
       "--quick for a smoke test)");
   cmd->add_flag("--json", args->json, "print JSON with the same content instead of tables");
-  cmd->add_option("--threads", args->threads, "threads for our kernels and for PyTorch")
-      ->check(kPositiveWhole)
-      ->capture_default_str();
+  cmd->add_option("--threads", args->threads,
+                  "threads for our kernels and for PyTorch (default: the hardware threads, or "
+                  "CNN_NUM_THREADS when set)")
+      ->check(kPositiveWhole);
   cmd->add_flag("--quick", args->quick,
                 "one warm-up run and two timed runs per figure: seconds instead of minutes, "
                 "figures indicative only");

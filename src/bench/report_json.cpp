@@ -8,7 +8,7 @@
 namespace cnn::bench {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;  // keys in the order written: machine first
 
 json timing_json(const Timing& t) {
   return {{"median_seconds", t.median_seconds}, {"min_seconds", t.min_seconds}, {"reps", t.reps}};
@@ -108,10 +108,13 @@ json model_json(const ModelRow& row) {
 
 std::string format_json(const Report& r) {
   json j;
-  j["machine"] = {
-      {"cpu", r.machine.cpu},           {"hardware_threads", r.machine.hardware_threads},
-      {"threads", r.machine.threads},   {"date", r.machine.date},
-      {"gemm_isa", r.machine.gemm_isa}, {"load_average", r.machine.load_average}};
+  j["machine"] = {{"cpu", r.machine.cpu},
+                  {"hardware_threads", r.machine.hardware_threads},
+                  {"threads", r.machine.threads},
+                  {"date", r.machine.date},
+                  {"gemm_isa", r.machine.gemm_isa},
+                  {"load_average_start", r.machine.load_average_start},
+                  {"load_average_end", r.machine.load_average_end}};
   j["units"] = {{"flops", "floating-point operations; one multiply-add = 2 FLOP"},
                 {"gflops", "1e9 FLOP per second"},
                 {"conv_forward_flops", "2 * N * OH * OW * O * KH * KW * C / groups"},

@@ -23,7 +23,9 @@ void header(const Report& r, std::ostringstream& out) {
   const Machine& m = r.machine;
   out << "cnn bench: " << m.cpu << ", " << m.threads << " thread" << (m.threads == 1 ? "" : "s")
       << " (" << m.hardware_threads << " hardware threads), " << m.date;
-  if (m.load_average >= 0) out << ", load average " << fixed(m.load_average, 2) << " at the start";
+  if (m.load_average_start >= 0 && m.load_average_end >= 0)
+    out << ", load average " << fixed(m.load_average_start, 2) << " at the start and "
+        << fixed(m.load_average_end, 2) << " at the end";
   out << "\n";
   out << "Our GEMM microkernel: " << m.gemm_isa << ". ";
   if (r.torch.measured) {

@@ -60,7 +60,7 @@ Report run_benchmarks(const BenchOptions& options) {
                     .threads = options.threads,
                     .date = local_date_time(),
                     .gemm_isa = kernels::gemm_isa(),
-                    .load_average = load_average()};
+                    .load_average_start = load_average()};
   report.quick = options.quick;
   report.policies = options.quick ? BenchPolicies::quick() : BenchPolicies::standard();
   report.torch.requested = options.torch;
@@ -110,6 +110,7 @@ Report run_benchmarks(const BenchOptions& options) {
     if (auto torch = run.torch(spec, "models"))
       for (size_t i = 0; i < report.models.size(); ++i) report.models[i].torch = torch->models[i];
   }
+  report.machine.load_average_end = load_average();
   return report;
 }
 

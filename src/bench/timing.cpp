@@ -27,13 +27,25 @@ BenchPolicies BenchPolicies::standard() {
   // Sized so that the whole `cnn bench` (ours, then PyTorch's in both layouts) takes about
   // three minutes on the 2-core development machine: short layers get about 0.2 s of runs
   // each, long ones (a ResNet-50 layer at batch 16) a warm-up and three runs.
-  return {.peak = {.warmup_reps = 2, .warmup_seconds = 0.05, .min_reps = 5, .max_reps = 20,
+  return {.peak = {.warmup_reps = 2,
+                   .warmup_seconds = 0.05,
+                   .min_reps = 5,
+                   .max_reps = 20,
                    .budget_seconds = 0.2},
-          .gemm = {.warmup_reps = 2, .warmup_seconds = 0.1, .min_reps = 5, .max_reps = 20,
+          .gemm = {.warmup_reps = 2,
+                   .warmup_seconds = 0.1,
+                   .min_reps = 5,
+                   .max_reps = 20,
                    .budget_seconds = 0.5},
-          .layers = {.warmup_reps = 1, .warmup_seconds = 0.05, .min_reps = 3, .max_reps = 20,
+          .layers = {.warmup_reps = 1,
+                     .warmup_seconds = 0.05,
+                     .min_reps = 3,
+                     .max_reps = 20,
                      .budget_seconds = 0.2},
-          .models = {.warmup_reps = 2, .warmup_seconds = 0.2, .min_reps = 5, .max_reps = 20,
+          .models = {.warmup_reps = 2,
+                     .warmup_seconds = 0.2,
+                     .min_reps = 5,
+                     .max_reps = 20,
                      .budget_seconds = 1.0}};
 }
 

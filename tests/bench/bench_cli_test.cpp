@@ -52,6 +52,8 @@ TEST(BenchCli, QuickJsonWithoutTorchHasEveryFigure) {
   EXPECT_FALSE(j.at("machine").at("cpu").get<std::string>().empty());
   EXPECT_GE(j.at("machine").at("threads").get<int>(), 1);
   EXPECT_FALSE(j.at("machine").at("date").get<std::string>().empty());
+  EXPECT_TRUE(j.at("machine").at("load_average_start").is_number());
+  EXPECT_TRUE(j.at("machine").at("load_average_end").is_number());
   EXPECT_TRUE(j.at("quick").get<bool>());
   EXPECT_EQ(j.at("sections"), json({"gemm", "layers"}));
   EXPECT_FALSE(j.at("torch").at("requested").get<bool>());

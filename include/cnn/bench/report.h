@@ -27,10 +27,12 @@ struct BenchOptions {
 struct Machine {
   std::string cpu;  // "model name" of /proc/cpuinfo
   int hardware_threads = 0;
-  int threads = 0;           // used for our kernels and PyTorch's
-  std::string date;          // local time, "2026-11-20 14:03:07 +0100"
-  std::string gemm_isa;      // the GEMM microkernel in use
-  double load_average = -1;  // 1-minute load average when the run started (-1: unknown)
+  int threads = 0;       // used for our kernels and PyTorch's
+  std::string date;      // local time, "2026-11-20 14:03:07 +0100"
+  std::string gemm_isa;  // the GEMM microkernel in use
+  // 1-minute load averages when the run started and when it ended (-1: unknown): other
+  // processes competing for the cores make every figure, PyTorch's most, unreliable.
+  double load_average_start = -1, load_average_end = -1;
 };
 
 struct TorchStatus {

@@ -46,7 +46,8 @@ void header(const Report& r, std::ostringstream& out) {
 }
 
 void peak_table(const Report& r, std::ostringstream& out) {
-  out << "\nFMA peak: a register-resident " << r.peak_one_thread.isa << " multiply-add loop\n";
+  out << "\nFMA peak: a register-resident " << r.peak_one_thread.isa
+      << " multiply-add loop, its best run at the start or the end\n";
   TextTable t({{"threads"}, {"GFLOP/s"}});
   t.add_row({"1", fixed(r.peak_one_thread.gflops, 1)});
   if (r.machine.threads != 1)

@@ -19,7 +19,10 @@ struct FmaPeak {
 };
 
 // The peak of a register-resident FMA loop (src/kernels/cpu/*/fma_loop_f32_*.cpp) run on
-// `threads` threads at once: FLOP of all threads over the wall time.
+// `threads` threads at once: FLOP of all threads over the wall time of the fastest run. The
+// loop touches no memory, so other processes can only slow it down: its best run is the
+// machine's peak, where a median would measure the neighbours (on a 2-core machine, one busy
+// core halves the 2-thread median).
 FmaPeak measure_fma_peak(int threads, const TimingPolicy& policy);
 
 // Our GEMM (kernels::gemm_f32) on random matrices, on gemm.threads threads.

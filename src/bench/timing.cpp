@@ -24,9 +24,10 @@ double median(std::vector<double> samples) {
 }  // namespace
 
 BenchPolicies BenchPolicies::standard() {
-  // Sized so that the whole `cnn bench` (ours, then PyTorch's in both layouts) takes about
-  // three minutes on the 2-core development machine: short layers get about 0.2 s of runs
-  // each, long ones (a ResNet-50 layer at batch 16) a warm-up and three runs.
+  // Sized so that the whole `cnn bench` (ours, then PyTorch's in both layouts) stays under
+  // three minutes on the 2-core development machine (76 s idle, 2-2.5 min with a busy
+  // neighbour): short layers get about 0.2 s of runs each, long ones (a ResNet-50 layer at
+  // batch 16) a warm-up and three runs.
   return {.peak = {.warmup_reps = 2,
                    .warmup_seconds = 0.05,
                    .min_reps = 5,

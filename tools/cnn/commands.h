@@ -15,5 +15,6 @@ Run add_predict_command(CLI::App& app);  // predict_command.cpp
 Run add_summary_command(CLI::App& app);  // summary_command.cpp
 Run add_convert_command(CLI::App& app);  // convert_command.cpp
 Run add_lab_command(CLI::App& app);      // lab_command.cpp
+Run add_bench_command(CLI::App& app);    // bench_command.cpp
 
 }  // namespace cnn::tool

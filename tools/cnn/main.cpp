@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
       {"summary", cnn::tool::add_summary_command(app)},
       {"convert", cnn::tool::add_convert_command(app)},
       {"lab", cnn::tool::add_lab_command(app)},
+      {"bench", cnn::tool::add_bench_command(app)},
   };
   if (argc > 1 && argv[1][0] != '-') {
     const std::string command = argv[1];

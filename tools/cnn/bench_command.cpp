@@ -1,0 +1,103 @@
+// `cnn bench`: the FMA peak, our GEMM, convolution layers and models, each beside PyTorch's
+// figure for the same work measured in the same run (bench/torch_bench.py), as tables or JSON.
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cnn/bench/report.h"
+#include "cnn/parallel.h"
+#include "commands.h"
+#include "options.h"
+
+#ifndef CNN_BENCH_SCRIPT
+#error "CNN_BENCH_SCRIPT (the path of bench/torch_bench.py) is set by CMakeLists.txt"
+#endif
+
+namespace cnn::tool {
+namespace {
+
+struct BenchArgs {
+  bool json = false;
+  int threads = 0;  // 0: cnn::num_threads() (the hardware threads, or CNN_NUM_THREADS)
+  bool quick = false;
+  bool no_torch = false;
+  std::vector<std::string> only;
+  std::string python = "/usr/bin/python3";
+  std::string torch_script = CNN_BENCH_SCRIPT;
+};
+
+const CLI::Validator kPositiveWhole(
+    [](std::string& value) {
+      if (!value.empty() && value.size() <= 4 &&
+          value.find_first_not_of("0123456789") == std::string::npos && std::stoi(value) > 0)
+        return std::string();
+      return "must be a whole number from 1 to 9999, got '" + value + "'";
+    },
+    "N");
+
+bool selected(const std::vector<std::string>& only, const char* section) {
+  if (only.empty()) return true;
+  for (const std::string& s : only)
+    if (s == section) return true;
+  return false;
+}
+
+int run_bench(const BenchArgs& a) {
+  bench::BenchOptions options{.threads = a.threads > 0 ? a.threads : num_threads(),
+                              .quick = a.quick,
+                              .gemm = selected(a.only, "gemm"),
+                              .layers = selected(a.only, "layers"),
+                              .models = selected(a.only, "models"),
+                              .torch = !a.no_torch,
+                              .torch_runner = {.python = a.python, .script = a.torch_script},
+                              .progress = {}};
+  // Progress on a terminal only, on one line that the next step overwrites: a log or a pipe
+  // gets the report alone.
+  const bool live = ::isatty(STDERR_FILENO) != 0;
+  if (live) {
+    options.progress = [](const std::string& step) {
+      std::fprintf(stderr, "\r\033[Kcnn bench: measuring %s ...", step.c_str());
+      std::fflush(stderr);
+    };
+  }
+  const bench::Report report = bench::run_benchmarks(options);
+  if (live) std::fprintf(stderr, "\r\033[K");
+  const std::string text = a.json ? bench::format_json(report) : bench::format_text(report);
+  std::fputs(text.c_str(), stdout);
+  return 0;
+}
+
+}  // namespace
+
+Run add_bench_command(CLI::App& app) {
+  auto args = std::make_shared<BenchArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "bench",
+      "Measure the FMA peak, the GEMM, ResNet/MobileNet convolution layers and whole models, "
+      "each beside PyTorch's figure for the same work measured in the same run (a few minutes; "
+      "--quick for a smoke test)");
+  cmd->add_flag("--json", args->json, "print JSON with the same content instead of tables");
+  cmd->add_option("--threads", args->threads,
+                  "threads for our kernels and for PyTorch (default: the hardware threads, or "
+                  "CNN_NUM_THREADS when set)")
+      ->check(kPositiveWhole);
+  cmd->add_flag("--quick", args->quick,
+                "one warm-up run and two timed runs per figure: seconds instead of minutes, "
+                "figures indicative only");
+  cmd->add_flag("--no-torch", args->no_torch, "skip PyTorch: print our figures alone");
+  cmd->add_option("--only", args->only,
+                  "run only these sections: gemm, layers, models (repeat the option or give a "
+                  "comma list; the FMA peak is always measured)")
+      ->delimiter(',')
+      ->check(one_of({"gemm", "layers", "models"}));
+  cmd->add_option("--python", args->python, "the Python that has PyTorch (Debian's python3-torch)")
+      ->capture_default_str();
+  cmd->add_option("--torch-script", args->torch_script, "PyTorch's side of the benchmark")
+      ->capture_default_str();
+  return [args] { return run_bench(*args); };
+}
+
+}  // namespace cnn::tool

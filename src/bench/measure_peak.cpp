@@ -2,12 +2,14 @@
 // slowest decides, as it does for a parallel kernel.
 #include <algorithm>
 #include <chrono>
+#include <string>
 #include <vector>
 
 #include "bench/thread_count.h"
 #include "cnn/bench/measure.h"
 #include "cnn/parallel.h"
 #include "kernels/cpu/fma_loop.h"
+#include "kernels/cpu/gemm.h"
 
 namespace cnn::bench {
 namespace {
@@ -34,10 +36,17 @@ int64_t iterations_for(float (*loop)(int64_t), int64_t flops_per_iteration) {
 }  // namespace
 
 FmaPeak measure_fma_peak(int threads, const TimingPolicy& policy) {
-  const bool avx2 = cpu_has_avx2_fma();
-  float (*loop)(int64_t) = avx2 ? kernels::fma_loop_f32_avx2 : kernels::fma_loop_f32_scalar;
-  const int64_t flops_per_iteration =
-      avx2 ? kernels::kFmaLoopAvx2FlopsPerIteration : kernels::kFmaLoopScalarFlopsPerIteration;
+  // The peak of the instruction set our kernels run (kernels::gemm_isa(): the widest the CPU
+  // has, unless CNN_ISA caps it), so that "% of peak" compares like with like.
+  const std::string kernel_isa = kernels::gemm_isa();
+  const bool avx512 = kernel_isa == "avx512";
+  const bool avx2 = !avx512 && kernel_isa == "avx2" && cpu_has_avx2_fma();
+  float (*loop)(int64_t) = avx512 ? kernels::fma_loop_f32_avx512
+                           : avx2 ? kernels::fma_loop_f32_avx2
+                                  : kernels::fma_loop_f32_scalar;
+  const int64_t flops_per_iteration = avx512 ? kernels::kFmaLoopAvx512FlopsPerIteration
+                                      : avx2 ? kernels::kFmaLoopAvx2FlopsPerIteration
+                                             : kernels::kFmaLoopScalarFlopsPerIteration;
   const ThreadCountGuard guard(threads);
   const int64_t iterations = iterations_for(loop, flops_per_iteration);
   std::vector<float> sinks(static_cast<size_t>(threads));
@@ -53,7 +62,7 @@ FmaPeak measure_fma_peak(int threads, const TimingPolicy& policy) {
   for (float v : sinks) keep = keep + v;
   const double flops =
       static_cast<double>(threads) * static_cast<double>(iterations * flops_per_iteration);
-  return {.isa = avx2 ? "avx2+fma" : "scalar",
+  return {.isa = avx512 ? "avx512" : avx2 ? "avx2+fma" : "scalar",
           .threads = threads,
           .gflops = flops / t.min_seconds / 1e9,
           .timing = t};

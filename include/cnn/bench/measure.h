@@ -12,7 +12,7 @@
 namespace cnn::bench {
 
 struct FmaPeak {
-  std::string isa;  // "avx2+fma", or "scalar" on a CPU without AVX2 and FMA
+  std::string isa;  // the kernels' instruction set: "avx512", "avx2+fma" or "scalar"
   int threads = 1;
   double gflops = 0;  // 1e9 FLOP per second, a multiply-add counting 2
   Timing timing;

@@ -8,6 +8,8 @@
 
 namespace cnn::kernels {
 
+// 12 zmm accumulators x 16 lanes x 2 FLOP.
+inline constexpr int64_t kFmaLoopAvx512FlopsPerIteration = 12 * 16 * 2;
 // 12 ymm accumulators x 8 lanes x 2 FLOP.
 inline constexpr int64_t kFmaLoopAvx2FlopsPerIteration = 12 * 8 * 2;
 // 12 float accumulators x 2 FLOP (a multiply and an add; the compiler may vectorize them for
@@ -15,6 +17,7 @@ inline constexpr int64_t kFmaLoopAvx2FlopsPerIteration = 12 * 8 * 2;
 inline constexpr int64_t kFmaLoopScalarFlopsPerIteration = 12 * 2;
 
 // Both return a value that depends on every accumulator, so the loop cannot be removed.
+float fma_loop_f32_avx512(int64_t iterations);
 float fma_loop_f32_avx2(int64_t iterations);
 float fma_loop_f32_scalar(int64_t iterations);
 

@@ -25,8 +25,8 @@
 
 namespace cnn::kernels {
 
-// groups 1, C and O multiples of 16, stride 1 or 2 across, a weight of at most 1 MiB, and a
-// CPU with AVX-512 (and the GEMM ISA not capped below it: CNN_ISA=avx2 turns these off).
+// groups 1, C and O multiples of 16, stride 1 or 2 across, a weight of at most 1 MiB, not a
+// 1x1 stride-1 unpadded convolution (a plain GEMM on the input), and a CPU with AVX-512 (and the GEMM ISA not capped below it: CNN_ISA=avx2 turns these off).
 bool conv2d_direct_applies(const Conv2dGeometry& g);
 // The stride-1 backward data through the forward kernel, when it applies.
 bool conv2d_direct_backward_data_applies(const Conv2dGeometry& g);

@@ -113,9 +113,10 @@ void dropout_off(nn::Module& m) {
 // Training mode (batch statistics, dropout off) under a fixed upstream gradient. The logits, the
 // running statistics and the last layer's weight gradient must equal PyTorch's within 1e-4.
 // The first layer's weight gradient crosses dozens of ReLU kinks and batch norms over few
-// samples: there PyTorch's float32 result itself lies up to 1e-2 from its float64 result
-// (measured by the golden script), so ours is held to the float64 gradient, no farther from it
-// than twice PyTorch's float32 distance (and never required closer than 1e-4).
+// samples: rounding differences of 1e-7 flip pixels of the masks, and PyTorch's float32
+// result itself lies up to 1.5e-2 from its float64 result (measured by the golden script in
+// both memory layouts, the larger kept), so ours is held to the float64 gradient, no farther
+// from it than twice PyTorch's float32 distance (and never required closer than 1e-4).
 TEST(ZooPart2, TrainingForwardAndBackwardEqualTorchvision) {
   struct Case {
     std::string name, first_conv, first_bn, last_linear;

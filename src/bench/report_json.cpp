@@ -2,6 +2,7 @@
 // (1e9 FLOP per second, a multiply-add counting 2) or images per second.
 #include <nlohmann/json.hpp>
 
+#include "bench/case_json.h"
 #include "bench/figures.h"
 #include "cnn/bench/report.h"
 
@@ -12,14 +13,6 @@ using json = nlohmann::ordered_json;  // keys in the order written: machine firs
 
 json timing_json(const Timing& t) {
   return {{"median_seconds", t.median_seconds}, {"min_seconds", t.min_seconds}, {"reps", t.reps}};
-}
-
-json policy_json(const TimingPolicy& p) {
-  return {{"warmup_reps", p.warmup_reps},
-          {"warmup_seconds", p.warmup_seconds},
-          {"min_reps", p.min_reps},
-          {"max_reps", p.max_reps},
-          {"budget_seconds", p.budget_seconds}};
 }
 
 json peak_json(const FmaPeak& p) {
@@ -59,20 +52,10 @@ json flops_json(double flops, const Timing& ours, const TorchFigure* torch, doub
 
 json layer_json(const LayerRow& row, double peak) {
   const ConvCase& c = row.layer;
-  json j = {{"model", c.model},
-            {"layer", c.layer},
-            {"shape", c.shape_text()},
-            {"batch", c.batch},
-            {"height", c.height},
-            {"width", c.width},
-            {"in_channels", c.in_channels},
-            {"out_channels", c.out_channels},
-            {"kernel", c.kernel},
-            {"stride", c.stride},
-            {"padding", c.padding},
-            {"groups", c.groups},
-            {"out_height", c.out_height()},
-            {"out_width", c.out_width()}};
+  json j = {{"model", c.model}, {"layer", c.layer}, {"shape", c.shape_text()}};
+  add_conv_fields(c, j);
+  j["out_height"] = c.out_height();
+  j["out_width"] = c.out_width();
   j["forward"] = flops_json(c.forward_flops(), row.ours.forward,
                             row.torch ? &row.torch->forward : nullptr, peak);
   j["forward_backward"] = flops_json(c.forward_backward_flops(), row.ours.forward_backward,
@@ -124,10 +107,10 @@ std::string format_json(const Report& r) {
                  "ours / torch of the row's metric: GFLOP/s and images/s, higher is "
                  "better; latency_seconds, lower is better"}};
   j["quick"] = r.quick;
-  j["policies"] = {{"peak", policy_json(r.policies.peak)},
-                   {"gemm", policy_json(r.policies.gemm)},
-                   {"layers", policy_json(r.policies.layers)},
-                   {"models", policy_json(r.policies.models)}};
+  j["policies"] = {{"peak", policy_json<json>(r.policies.peak)},
+                   {"gemm", policy_json<json>(r.policies.gemm)},
+                   {"layers", policy_json<json>(r.policies.layers)},
+                   {"models", policy_json<json>(r.policies.models)}};
   j["torch"] = {{"requested", r.torch.requested}, {"measured", r.torch.measured},
                 {"version", r.torch.version},     {"python", r.torch.python},
                 {"threads", r.machine.threads},   {"notes", r.torch.notes}};

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "bench/case_json.h"
 #include "bench/subprocess.h"
 
 namespace cnn::bench {
@@ -14,34 +15,21 @@ using nlohmann::json;
 // The script's exit status when torch cannot be imported.
 constexpr int kTorchMissingExit = 3;
 
-json to_json(const TimingPolicy& p) {
-  return {{"warmup_reps", p.warmup_reps},
-          {"warmup_seconds", p.warmup_seconds},
-          {"min_reps", p.min_reps},
-          {"max_reps", p.max_reps},
-          {"budget_seconds", p.budget_seconds}};
-}
-
 json spec_json(const TorchSpec& spec) {
   json j;
   j["threads"] = spec.threads;
-  j["policies"] = {{"gemm", to_json(spec.policies.gemm)},
-                   {"layers", to_json(spec.policies.layers)},
-                   {"models", to_json(spec.policies.models)}};
+  j["policies"] = {{"gemm", policy_json<json>(spec.policies.gemm)},
+                   {"layers", policy_json<json>(spec.policies.layers)},
+                   {"models", policy_json<json>(spec.policies.models)}};
   j["gemm"] = json::array();
   for (const GemmCase& g : spec.gemm)
     j["gemm"].push_back({{"m", g.m}, {"n", g.n}, {"k", g.k}, {"threads", g.threads}});
   j["layers"] = json::array();
-  for (const ConvCase& c : spec.layers)
-    j["layers"].push_back({{"batch", c.batch},
-                           {"height", c.height},
-                           {"width", c.width},
-                           {"in_channels", c.in_channels},
-                           {"out_channels", c.out_channels},
-                           {"kernel", c.kernel},
-                           {"stride", c.stride},
-                           {"padding", c.padding},
-                           {"groups", c.groups}});
+  for (const ConvCase& c : spec.layers) {
+    json layer = json::object();
+    add_conv_fields(c, layer);
+    j["layers"].push_back(layer);
+  }
   j["models"] = json::array();
   for (const ModelCase& m : spec.models)
     j["models"].push_back({{"model", m.model},

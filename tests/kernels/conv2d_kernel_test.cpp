@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cnn/parallel.h"
+#include "kernels/cpu/conv2d.h"
 #include "kernels/cpu/conv2d_depthwise.h"
 #include "kernels/cpu/conv2d_direct.h"
 #include "kernels/cpu/conv2d_gemm.h"
@@ -154,24 +155,39 @@ TEST(Conv2dKernels, GemmMatchesReferenceOverOptionGrid) {
   kernels::set_gemm_isa(before);
 }
 
-// The inference epilogue: y = max(conv + bias + residual, 0), grouped and not.
+using ForwardFn = void (*)(const Conv2dGeometry&, const float*, const float*, const float*, float*,
+                          const kernels::Conv2dEpilogue&);
+
+// The inference epilogue, y = max(conv + bias + residual, 0), against the reference conv
+// followed by the add and the ReLU.
+void expect_fused_epilogue(const ConvCase& c, ForwardFn forward) {
+  SCOPED_TRACE(describe(c));
+  const Conv2dGeometry g = geometry(c);
+  const Tensor x = testing::randn(c.x, 1), w = testing::randn(c.w, 2),
+               b = testing::randn({g.out_c}, 3);
+  const Tensor residual = testing::randn({g.batch, g.out_h, g.out_w, g.out_c}, 4);
+  Tensor expected = Tensor::empty(residual.shape()), fused = Tensor::empty(residual.shape());
+  kernels::ref::conv2d_forward(g, x.data(), w.data(), b.data(), expected.data());
+  float* e = expected.data();
+  for (int64_t i = 0; i < expected.numel(); ++i) e[i] = std::max(0.0f, e[i] + residual.data()[i]);
+  forward(g, x.data(), w.data(), b.data(), fused.data(), {.residual = residual.data(), .relu = true});
+  EXPECT_LT(testing::relative_error(fused, expected), 1e-5);
+}
+
 TEST(Conv2dKernels, FusedResidualAndReluMatchSeparateOps) {
   for (const ConvCase& c : std::vector<ConvCase>{{{2, 9, 7, 12}, {3, 3, 12, 20}, 1, 1, 1, 1},
                                                  {{2, 9, 7, 12}, {3, 3, 4, 21}, 3, 2, 1, 1},
-                                                 {{1, 5, 6, 16}, {1, 1, 16, 40}, 1, 1, 0, 1}}) {
-    SCOPED_TRACE(describe(c));
-    const Conv2dGeometry g = geometry(c);
-    const Tensor x = testing::randn(c.x, 1), w = testing::randn(c.w, 2),
-                 b = testing::randn({g.out_c}, 3);
-    const Tensor residual = testing::randn({g.batch, g.out_h, g.out_w, g.out_c}, 4);
-    Tensor expected = Tensor::empty(residual.shape()), fused = Tensor::empty(residual.shape());
-    kernels::ref::conv2d_forward(g, x.data(), w.data(), b.data(), expected.data());
-    float* e = expected.data();
-    for (int64_t i = 0; i < expected.numel(); ++i) e[i] = std::max(0.0f, e[i] + residual.data()[i]);
-    kernels::conv2d_forward_gemm(g, x.data(), w.data(), b.data(), fused.data(),
-                                 {.residual = residual.data(), .relu = true});
-    EXPECT_LT(testing::relative_error(fused, expected), 1e-5);
-  }
+                                                 {{1, 5, 6, 16}, {1, 1, 16, 40}, 1, 1, 0, 1}})
+    expect_fused_epilogue(c, kernels::conv2d_forward_gemm);
+  // whatever kernels::conv2d_forward picks, depthwise included
+  expect_fused_epilogue({{2, 6, 5, 8}, {3, 3, 1, 8}, 8, 1, 1, 1}, kernels::conv2d_forward);
+  if (kernels::gemm_isa() != "avx512") return;
+  // the direct kernels: row segments, and whole-row tiles of 14- and 7-pixel images
+  for (const ConvCase& c : std::vector<ConvCase>{{{2, 9, 30, 32}, {3, 3, 32, 32}, 1, 1, 1, 1},
+                                                 {{1, 7, 7, 16}, {3, 3, 16, 64}, 1, 2, 1, 1},
+                                                 {{2, 5, 14, 16}, {3, 3, 16, 64}, 1, 1, 1, 1},
+                                                 {{1, 7, 7, 32}, {3, 3, 32, 64}, 1, 1, 1, 1}})
+    expect_fused_epilogue(c, kernels::conv2d_forward_direct);
 }
 
 // The direct kernels (AVX-512, C and O multiples of 16): every tile width (28, 14, 7, 4, 2, 1
@@ -203,25 +219,6 @@ TEST(Conv2dKernels, DirectMatchesReferenceOverOptionGrid) {
   EXPECT_GE(checked, 45);  // of 63 cases: the rest are 1x1 GEMMs or have no output
   // a ResNet-20 shape: whole 28-pixel rows, bias, batch 3
   check({{3, 28, 28, 16}, {3, 3, 16, 16}, 1, 1, 1, 1}, Algo::direct, true, 7000);
-}
-
-// The inference epilogue of the direct kernel.
-TEST(Conv2dKernels, DirectFusesResidualAndRelu) {
-  if (kernels::gemm_isa() != "avx512") GTEST_SKIP() << "the direct kernels need AVX-512";
-  for (const ConvCase& c : std::vector<ConvCase>{{{2, 9, 30, 32}, {3, 3, 32, 32}, 1, 1, 1, 1},
-                                                 {{1, 7, 7, 16}, {3, 3, 16, 64}, 1, 2, 1, 1}}) {
-    const Conv2dGeometry g = geometry(c);
-    const Tensor x = testing::randn(c.x, 1), w = testing::randn(c.w, 2),
-                 b = testing::randn({g.out_c}, 3);
-    const Tensor residual = testing::randn({g.batch, g.out_h, g.out_w, g.out_c}, 4);
-    Tensor expected = Tensor::empty(residual.shape()), fused = Tensor::empty(residual.shape());
-    kernels::ref::conv2d_forward(g, x.data(), w.data(), b.data(), expected.data());
-    float* e = expected.data();
-    for (int64_t i = 0; i < expected.numel(); ++i) e[i] = std::max(0.0f, e[i] + residual.data()[i]);
-    kernels::conv2d_forward_direct(g, x.data(), w.data(), b.data(), fused.data(),
-                                   {.residual = residual.data(), .relu = true});
-    EXPECT_LT(testing::relative_error(fused, expected), 1e-5) << describe(c);
-  }
 }
 
 TEST(Conv2dKernels, DepthwiseMatchesReferenceOverOptionGrid) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cnn/parallel.h"
+#include "cnn/tensor.h"
 #include "kernels/cpu/conv2d_direct.h"
 
 namespace cnn::kernels::avx512 {
@@ -31,14 +32,6 @@ Blocked blocked_shape(const Conv2dGeometry& g) {
   b.wp = (g.out_w - 1) * g.stride_w + g.dilation_w * (g.kernel_w - 1) + 1;
   b.blocks = g.in_c / kBlock;
   return b;
-}
-
-float* blocked_buffer(size_t floats) {
-  thread_local std::vector<float, std::allocator<float>> buffer;
-  if (buffer.size() < floats + 16) buffer.resize(floats + 16);
-  // 64-byte aligned start inside the vector
-  auto p = reinterpret_cast<uintptr_t>(buffer.data());
-  return reinterpret_cast<float*>((p + 63) & ~uintptr_t{63});
 }
 
 void to_blocked(const Conv2dGeometry& g, const Blocked& s, const float* x, float* xb) {
@@ -210,7 +203,9 @@ int next_tile(int64_t remaining, int max_ur) {
 void conv2d_forward_direct(const Conv2dGeometry& g, const float* x, const float* w,
                            const float* bias, float* y, const Conv2dEpilogue& e) {
   const Blocked s = blocked_shape(g);
-  float* xb = blocked_buffer(static_cast<size_t>(g.batch * s.blocks * s.plane()));
+  // from the storage cache (64-byte aligned): reused call after call, bounded in total
+  Tensor blocked = Tensor::empty({g.batch * s.blocks * s.plane()});
+  float* xb = blocked.data();
   to_blocked(g, s, x, xb);
   const int64_t out_blocks = g.out_c / kBlock;
   // Narrow rows take several output blocks per tile, so that a tile still holds >= 14 sums.

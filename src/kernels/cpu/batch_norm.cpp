@@ -5,18 +5,18 @@
 #include <vector>
 
 #include "cnn/parallel.h"
+#include "kernels/cpu/target_clones.h"
 
 namespace cnn::kernels {
 namespace {
 
 constexpr int64_t kSumBlock = 64;
 
-#define CNN_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 
 // s1[c] += sum (a[r, c] - k[c]), s2[c] += sum (a[r, c] - k[c]) * (b[r, c] - kb[c]) over rows
 // [r0, r1), in double (vectorized across channels; the passes are bound by memory, not by
 // arithmetic). With b = a and kb = k: sums of squares about k.
-CNN_CLONES void sums(const float* a, const float* b, const double* k, const double* kb,
+CNN_TARGET_CLONES void sums(const float* a, const float* b, const double* k, const double* kb,
                      int64_t r0, int64_t r1, int64_t channels, double* __restrict s1,
                      double* __restrict s2) {
   for (int64_t r = r0; r < r1; ++r) {
@@ -31,7 +31,7 @@ CNN_CLONES void sums(const float* a, const float* b, const double* k, const doub
 }
 
 // out[r, c] = a[r, c] * p[c] + (b[r, c] - m[c]) * q[c] + o[c] (b may be null), in double
-CNN_CLONES void affine(const float* a, const float* b, const double* m, const double* p,
+CNN_TARGET_CLONES void affine(const float* a, const float* b, const double* m, const double* p,
                        const double* q, const double* o, int64_t r0, int64_t r1, int64_t channels,
                        float* out) {
   for (int64_t r = r0; r < r1; ++r) {

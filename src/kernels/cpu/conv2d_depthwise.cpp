@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cnn/parallel.h"
+#include "kernels/cpu/target_clones.h"
 
 namespace cnn::kernels {
 namespace {
@@ -35,6 +36,84 @@ inline void multiply_add_reduce(int64_t channels, int64_t multiplier, const floa
   }
 }
 
+
+// The row loops (CNN_TARGET_CLONES: the channel loops of the helpers above vectorize for the
+// CPU at hand). Output rows [row0, row1) (row = b * OH + oy) of the forward pass.
+CNN_TARGET_CLONES void forward_rows(const Conv2dGeometry& g, const float* x, const float* w,
+                             const float* bias, float* y, int64_t row0, int64_t row1) {
+  const int64_t mult = g.group_out();
+  for (int64_t row = row0; row < row1; ++row) {
+    const int64_t b = row / g.out_h, oy = row % g.out_h;
+    for (int64_t ox = 0; ox < g.out_w; ++ox) {
+      float* out = y + (row * g.out_w + ox) * g.out_c;
+      if (bias != nullptr) {
+        std::copy_n(bias, g.out_c, out);
+      } else {
+        std::fill_n(out, g.out_c, 0.0f);
+      }
+      for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
+        const int64_t iy = g.in_row(oy, ky);
+        if (iy < 0 || iy >= g.in_h) continue;
+        for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
+          const int64_t ix = g.in_col(ox, kx);
+          if (ix < 0 || ix >= g.in_w) continue;
+          multiply_add_expand(g.in_c, mult, w + (ky * g.kernel_w + kx) * g.out_c,
+                              x + ((b * g.in_h + iy) * g.in_w + ix) * g.in_c, out);
+        }
+      }
+    }
+  }
+}
+
+// Input rows [row0, row1) (row = b * H + iy) of the backward data pass.
+CNN_TARGET_CLONES void backward_data_rows(const Conv2dGeometry& g, const float* grad_y, const float* w,
+                                   float* grad_x, int64_t row0, int64_t row1) {
+  const int64_t mult = g.group_out();
+  for (int64_t row = row0; row < row1; ++row) {
+    const int64_t b = row / g.in_h, iy = row % g.in_h;
+    for (int64_t ix = 0; ix < g.in_w; ++ix) {
+      float* out = grad_x + (row * g.in_w + ix) * g.in_c;
+      std::fill_n(out, g.in_c, 0.0f);
+      for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
+        // The output row oy with s*oy + d*ky - pad_top = iy, if there is one.
+        const int64_t ny = iy + g.pad_top - ky * g.dilation_h;
+        if (ny < 0 || ny % g.stride_h != 0 || ny / g.stride_h >= g.out_h) continue;
+        const int64_t oy = ny / g.stride_h;
+        for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
+          const int64_t nx = ix + g.pad_left - kx * g.dilation_w;
+          if (nx < 0 || nx % g.stride_w != 0 || nx / g.stride_w >= g.out_w) continue;
+          const int64_t ox = nx / g.stride_w;
+          multiply_add_reduce(g.in_c, mult, w + (ky * g.kernel_w + kx) * g.out_c,
+                              grad_y + ((b * g.out_h + oy) * g.out_w + ox) * g.out_c, out);
+        }
+      }
+    }
+  }
+}
+
+// The weight gradient of output rows [row0, row1), added into acc.
+CNN_TARGET_CLONES void backward_weight_rows(const Conv2dGeometry& g, const float* x,
+                                     const float* grad_y, float* acc, int64_t row0,
+                                     int64_t row1) {
+  const int64_t mult = g.group_out();
+  for (int64_t row = row0; row < row1; ++row) {
+    const int64_t b = row / g.out_h, oy = row % g.out_h;
+    for (int64_t ox = 0; ox < g.out_w; ++ox) {
+      const float* dy = grad_y + (row * g.out_w + ox) * g.out_c;
+      for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
+        const int64_t iy = g.in_row(oy, ky);
+        if (iy < 0 || iy >= g.in_h) continue;
+        for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
+          const int64_t ix = g.in_col(ox, kx);
+          if (ix < 0 || ix >= g.in_w) continue;
+          multiply_add_expand(g.in_c, mult, dy, x + ((b * g.in_h + iy) * g.in_w + ix) * g.in_c,
+                              acc + (ky * g.kernel_w + kx) * g.out_c);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 bool conv2d_depthwise_applies(const Conv2dGeometry& g) {
@@ -43,62 +122,20 @@ bool conv2d_depthwise_applies(const Conv2dGeometry& g) {
 
 void conv2d_forward_depthwise(const Conv2dGeometry& g, const float* x, const float* w,
                               const float* bias, float* y) {
-  const int64_t mult = g.group_out();
   parallel_for(g.batch * g.out_h, 1, [&](int64_t row0, int64_t row1) {
-    for (int64_t row = row0; row < row1; ++row) {
-      const int64_t b = row / g.out_h, oy = row % g.out_h;
-      for (int64_t ox = 0; ox < g.out_w; ++ox) {
-        float* out = y + (row * g.out_w + ox) * g.out_c;
-        if (bias != nullptr) {
-          std::copy_n(bias, g.out_c, out);
-        } else {
-          std::fill_n(out, g.out_c, 0.0f);
-        }
-        for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
-          const int64_t iy = g.in_row(oy, ky);
-          if (iy < 0 || iy >= g.in_h) continue;
-          for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
-            const int64_t ix = g.in_col(ox, kx);
-            if (ix < 0 || ix >= g.in_w) continue;
-            multiply_add_expand(g.in_c, mult, w + (ky * g.kernel_w + kx) * g.out_c,
-                                x + ((b * g.in_h + iy) * g.in_w + ix) * g.in_c, out);
-          }
-        }
-      }
-    }
+    forward_rows(g, x, w, bias, y, row0, row1);
   });
 }
 
 void conv2d_backward_data_depthwise(const Conv2dGeometry& g, const float* grad_y, const float* w,
                                     float* grad_x) {
-  const int64_t mult = g.group_out();
   parallel_for(g.batch * g.in_h, 1, [&](int64_t row0, int64_t row1) {
-    for (int64_t row = row0; row < row1; ++row) {
-      const int64_t b = row / g.in_h, iy = row % g.in_h;
-      for (int64_t ix = 0; ix < g.in_w; ++ix) {
-        float* out = grad_x + (row * g.in_w + ix) * g.in_c;
-        std::fill_n(out, g.in_c, 0.0f);
-        for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
-          // The output row oy with s*oy + d*ky - pad_top = iy, if there is one.
-          const int64_t ny = iy + g.pad_top - ky * g.dilation_h;
-          if (ny < 0 || ny % g.stride_h != 0 || ny / g.stride_h >= g.out_h) continue;
-          const int64_t oy = ny / g.stride_h;
-          for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
-            const int64_t nx = ix + g.pad_left - kx * g.dilation_w;
-            if (nx < 0 || nx % g.stride_w != 0 || nx / g.stride_w >= g.out_w) continue;
-            const int64_t ox = nx / g.stride_w;
-            multiply_add_reduce(g.in_c, mult, w + (ky * g.kernel_w + kx) * g.out_c,
-                                grad_y + ((b * g.out_h + oy) * g.out_w + ox) * g.out_c, out);
-          }
-        }
-      }
-    }
+    backward_data_rows(g, grad_y, w, grad_x, row0, row1);
   });
 }
 
 void conv2d_backward_weight_depthwise(const Conv2dGeometry& g, const float* x, const float* grad_y,
                                       float* grad_w) {
-  const int64_t mult = g.group_out();
   const int64_t w_size = g.kernel_h * g.kernel_w * g.out_c;
   const int64_t rows = g.batch * g.out_h;
   std::fill_n(grad_w, w_size, 0.0f);
@@ -108,22 +145,7 @@ void conv2d_backward_weight_depthwise(const Conv2dGeometry& g, const float* x, c
   parallel_for(blocks, 1, [&](int64_t blk0, int64_t blk1) {
     for (int64_t blk = blk0; blk < blk1; ++blk) {
       float* acc = partial.data() + blk * w_size;
-      for (int64_t row = blk * rows / blocks; row < (blk + 1) * rows / blocks; ++row) {
-        const int64_t b = row / g.out_h, oy = row % g.out_h;
-        for (int64_t ox = 0; ox < g.out_w; ++ox) {
-          const float* dy = grad_y + (row * g.out_w + ox) * g.out_c;
-          for (int64_t ky = 0; ky < g.kernel_h; ++ky) {
-            const int64_t iy = g.in_row(oy, ky);
-            if (iy < 0 || iy >= g.in_h) continue;
-            for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
-              const int64_t ix = g.in_col(ox, kx);
-              if (ix < 0 || ix >= g.in_w) continue;
-              multiply_add_expand(g.in_c, mult, dy, x + ((b * g.in_h + iy) * g.in_w + ix) * g.in_c,
-                                  acc + (ky * g.kernel_w + kx) * g.out_c);
-            }
-          }
-        }
-      }
+      backward_weight_rows(g, x, grad_y, acc, blk * rows / blocks, (blk + 1) * rows / blocks);
     }
   });
   for (int64_t blk = 0; blk < blocks; ++blk) {

@@ -5,7 +5,8 @@ torchvision model, its parameter count and state-dict keys with shapes in cnn's 
   <name>_train  (the state of <name>_eval) training mode (dropout off, since its random mask
                 cannot match): logits, under a fixed upstream gradient the gradients of the last
                 linear weight and of the first convolution's weight (also from a float64 copy of
-                the model, `grad64.`, with PyTorch's float32 error against it in the metadata),
+                the model, `grad64.`, with PyTorch's float32 errors against them in the
+                metadata, the larger of NCHW and channels_last),
                 and the first batch norm's running statistics after the forward
 Before saving, every batch norm gets random affine parameters and running statistics measured
 on 8 other random images (so that eval-mode activations neither vanish nor explode, whatever the
@@ -96,18 +97,25 @@ def forward_case(out, name, model, side, batch, first_conv, first_bn, last_linea
     # that rounding differences of 1e-7 flip whole pixels of the masks. Measured for both
     # memory layouts (other kernels, other rounding) and the larger kept: one float32 run can
     # land closer to float64 by luck (mobilenet_v2: 1e-4 in NCHW, ~1e-2 in channels_last).
-    def distance(w):
-        return ((w.double() - truth).abs().max() / truth.abs().max()).item()
-    torch_error = max(distance(weight), distance(dict(other.named_parameters())[first_conv].grad))
+    def distance(w, exact_w):
+        return ((w.double() - exact_w).abs().max() / exact_w.abs().max()).item()
+    other_params = dict(other.named_parameters())
+    torch_error = max(distance(weight, truth), distance(other_params[first_conv].grad, truth))
+    # the same for the last layer's gradient, which the ReLU6 flips reach too (mobilenet_v2)
+    last_truth = exact_params[last_linear].grad
+    torch_last_error = max(distance(params[last_linear].grad, last_truth),
+                           distance(other_params[last_linear].grad, last_truth))
     bn = dict(model.named_modules())[first_bn]
     write_safetensors(os.path.join(out, f"{name}_train.safetensors"),
                       {"input": nhwc(x), "output": y.detach(), "grad_output": g,
                        f"grad.{first_conv}": hwio(weight),
                        f"grad64.{first_conv}": hwio(truth.float()),
                        f"grad.{last_linear}": params[last_linear].grad,
+                       f"grad64.{last_linear}": last_truth.float(),
                        f"after.{first_bn}.running_mean": bn.running_mean.clone(),
                        f"after.{first_bn}.running_var": bn.running_var.clone()},
-                      {"model": name, "mode": "train", "torch_float32_error": repr(torch_error)})
+                      {"model": name, "mode": "train", "torch_float32_error": repr(torch_error),
+                       "torch_float32_error_last": repr(torch_last_error)})
 
 
 def generate(out_dir):

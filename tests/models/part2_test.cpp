@@ -110,8 +110,9 @@ void dropout_off(nn::Module& m) {
   for (const auto& child : m.children()) dropout_off(*child);
 }
 
-// Training mode (batch statistics, dropout off) under a fixed upstream gradient. The logits, the
-// running statistics and the last layer's weight gradient must equal PyTorch's within 1e-4.
+// Training mode (batch statistics, dropout off) under a fixed upstream gradient. The logits and
+// the running statistics must equal PyTorch's within 1e-4, and so must the last layer's weight
+// gradient unless PyTorch's own float32 noise there exceeds 5e-5 (see below).
 // The first layer's weight gradient crosses dozens of ReLU kinks and batch norms over few
 // samples: rounding differences of 1e-7 flip pixels of the masks, and PyTorch's float32
 // result itself lies up to 1.5e-2 from its float64 result (measured by the golden script in
@@ -146,12 +147,27 @@ TEST(ZooPart2, TrainingForwardAndBackwardEqualTorchvision) {
                                                  golden.at("after." + c.first_bn + ".running_mean"))},
         {"running_var", testing::relative_error(state.at(c.first_bn + ".running_var"),
                                                 golden.at("after." + c.first_bn + ".running_var"))},
-        {"gradient " + c.last_linear,
-         testing::relative_error(grads[c.last_linear], golden.at("grad." + c.last_linear))}};
+    };
     for (const auto& [what, err] : errors) {
       EXPECT_LE(err, 1e-4) << what;
       std::cout << "  " << c.name << " train " << what << ": relative error " << err << "\n";
     }
+    // The last layer's gradient: within 1e-4 of PyTorch's, or, where PyTorch's own float32
+    // result lies farther than 5e-5 from float64 (ReLU6 flips reach it in mobilenet_v2), no
+    // farther from the float64 gradient than twice PyTorch's distance.
+    const double torch_last = std::stod(meta.at("torch_float32_error_last"));
+    const double last_vs_torch =
+        testing::relative_error(grads[c.last_linear], golden.at("grad." + c.last_linear));
+    const double last_vs_exact =
+        testing::relative_error(grads[c.last_linear], golden.at("grad64." + c.last_linear));
+    if (torch_last <= 5e-5) {
+      EXPECT_LE(last_vs_torch, 1e-4) << "gradient " << c.last_linear;
+    } else {
+      EXPECT_LE(last_vs_exact, std::max(1e-4, 2.0 * torch_last)) << "gradient " << c.last_linear;
+    }
+    std::cout << "  " << c.name << " train gradient " << c.last_linear << ": relative error "
+              << last_vs_torch << " from PyTorch float32, " << last_vs_exact
+              << " from float64 (PyTorch float32: " << torch_last << ")\n";
     const double torch_error = std::stod(meta.at("torch_float32_error"));
     const double vs_torch = testing::relative_error(grads[c.first_conv], golden.at("grad." + c.first_conv));
     const double vs_exact = testing::relative_error(grads[c.first_conv], golden.at("grad64." + c.first_conv));

@@ -63,62 +63,24 @@ struct TileArgs {
   const float* residual;  // like y, or null
   int64_t plane, row;     // xb strides
   int64_t blocks, kh, kw, dil_h, dil_w, in_c, out_c;
-  int64_t in_rows = 0, out_rows = 0;  // tile_rows: from one output row to the next, in xb, in y
+  int64_t in_rows = 0, out_rows = 0;  // RR > 1: from one output row to the next, in xb, in y
   bool relu;
 };
 
-// UR output pixels (consecutive columns of one row) x 16*OB output channels.
-template <int S, int UR, int OB>
+// RR output rows (q = 0..RR-1, t.in_rows and t.out_rows apart) of UR consecutive pixels each,
+// x 16*OB output channels, RR*UR*OB <= 28 sums in registers. RR = 1 is a segment of one row;
+// RR > 1 (with OB = 1) takes whole rows of narrow images (7 or 14 pixels), so that each
+// weight vector loaded feeds RR*UR = 28 FMAs instead of UR.
+template <int S, int UR, int OB, int RR>
 void tile(const TileArgs& t) {
-  __m512 acc[UR][OB];
-#pragma GCC unroll 28
-  for (int r = 0; r < UR; ++r)
-#pragma GCC unroll 4
-    for (int ob = 0; ob < OB; ++ob) acc[r][ob] = _mm512_setzero_ps();
-  for (int64_t cb = 0; cb < t.blocks; ++cb) {
-    for (int64_t ky = 0; ky < t.kh; ++ky) {
-      for (int64_t kx = 0; kx < t.kw; ++kx) {
-        const float* ip = t.in + cb * t.plane + ky * t.dil_h * t.row + kx * t.dil_w * kBlock;
-        const float* wp = t.w + ((ky * t.kw + kx) * t.in_c + cb * kBlock) * t.out_c;
-#pragma GCC unroll 16
-        for (int c = 0; c < kBlock; ++c) {
-          __m512 wv[OB];
-#pragma GCC unroll 4
-          for (int ob = 0; ob < OB; ++ob) wv[ob] = _mm512_loadu_ps(wp + c * t.out_c + ob * kBlock);
-#pragma GCC unroll 28
-          for (int r = 0; r < UR; ++r) {
-            const __m512 x = _mm512_set1_ps(ip[r * S * kBlock + c]);
-#pragma GCC unroll 4
-            for (int ob = 0; ob < OB; ++ob) acc[r][ob] = _mm512_fmadd_ps(x, wv[ob], acc[r][ob]);
-          }
-        }
-      }
-    }
-  }
-  const __m512 zero = _mm512_setzero_ps();
-#pragma GCC unroll 4
-  for (int ob = 0; ob < OB; ++ob) {
-    const __m512 b = t.bias != nullptr ? _mm512_loadu_ps(t.bias + ob * kBlock) : zero;
-#pragma GCC unroll 28
-    for (int r = 0; r < UR; ++r) {
-      __m512 v = _mm512_add_ps(acc[r][ob], b);
-      if (t.residual != nullptr)
-        v = _mm512_add_ps(v, _mm512_loadu_ps(t.residual + r * t.out_c + ob * kBlock));
-      if (t.relu) v = _mm512_max_ps(v, zero);
-      _mm512_storeu_ps(t.y + r * t.out_c + ob * kBlock, v);
-    }
-  }
-}
-
-// RR whole output rows of UR pixels x 16 output channels: for narrow images (7 or 14 pixels)
-// and many channels, so that each weight vector loaded feeds RR*UR = 28 FMAs instead of UR.
-template <int S, int UR, int RR>
-void tile_rows(const TileArgs& t) {
-  __m512 acc[RR][UR];
+  static_assert(RR * UR * OB <= kMaxTile);
+  __m512 acc[RR][UR][OB];
 #pragma GCC unroll 4
   for (int q = 0; q < RR; ++q)
 #pragma GCC unroll 28
-    for (int r = 0; r < UR; ++r) acc[q][r] = _mm512_setzero_ps();
+    for (int r = 0; r < UR; ++r)
+#pragma GCC unroll 4
+      for (int ob = 0; ob < OB; ++ob) acc[q][r][ob] = _mm512_setzero_ps();
   for (int64_t cb = 0; cb < t.blocks; ++cb) {
     for (int64_t ky = 0; ky < t.kh; ++ky) {
       for (int64_t kx = 0; kx < t.kw; ++kx) {
@@ -129,28 +91,37 @@ void tile_rows(const TileArgs& t) {
         for (int q = 0; q < RR; ++q) rows[q] = ip + q * t.in_rows;
 #pragma GCC unroll 16
         for (int c = 0; c < kBlock; ++c) {
-          const __m512 wv = _mm512_loadu_ps(wp + c * t.out_c);
+          __m512 wv[OB];
+#pragma GCC unroll 4
+          for (int ob = 0; ob < OB; ++ob) wv[ob] = _mm512_loadu_ps(wp + c * t.out_c + ob * kBlock);
 #pragma GCC unroll 4
           for (int q = 0; q < RR; ++q)
 #pragma GCC unroll 28
-            for (int r = 0; r < UR; ++r)
-              acc[q][r] = _mm512_fmadd_ps(_mm512_set1_ps(rows[q][r * S * kBlock + c]), wv, acc[q][r]);
+            for (int r = 0; r < UR; ++r) {
+              const __m512 x = _mm512_set1_ps(rows[q][r * S * kBlock + c]);
+#pragma GCC unroll 4
+              for (int ob = 0; ob < OB; ++ob)
+                acc[q][r][ob] = _mm512_fmadd_ps(x, wv[ob], acc[q][r][ob]);
+            }
         }
       }
     }
   }
   const __m512 zero = _mm512_setzero_ps();
-  const __m512 b = t.bias != nullptr ? _mm512_loadu_ps(t.bias) : zero;
 #pragma GCC unroll 4
-  for (int q = 0; q < RR; ++q)
+  for (int ob = 0; ob < OB; ++ob) {
+    const __m512 b = t.bias != nullptr ? _mm512_loadu_ps(t.bias + ob * kBlock) : zero;
+#pragma GCC unroll 4
+    for (int q = 0; q < RR; ++q)
 #pragma GCC unroll 28
-    for (int r = 0; r < UR; ++r) {
-      const int64_t at = q * t.out_rows + r * t.out_c;
-      __m512 v = _mm512_add_ps(acc[q][r], b);
-      if (t.residual != nullptr) v = _mm512_add_ps(v, _mm512_loadu_ps(t.residual + at));
-      if (t.relu) v = _mm512_max_ps(v, zero);
-      _mm512_storeu_ps(t.y + at, v);
-    }
+      for (int r = 0; r < UR; ++r) {
+        const int64_t at = q * t.out_rows + r * t.out_c + ob * kBlock;
+        __m512 v = _mm512_add_ps(acc[q][r][ob], b);
+        if (t.residual != nullptr) v = _mm512_add_ps(v, _mm512_loadu_ps(t.residual + at));
+        if (t.relu) v = _mm512_max_ps(v, zero);
+        _mm512_storeu_ps(t.y + at, v);
+      }
+  }
 }
 
 using TileFn = void (*)(const TileArgs&);
@@ -160,14 +131,14 @@ template <int S>
 TileFn rows_tile_for(int64_t width, int64_t rows) {
   if (width == 7) {
     switch (rows) {
-      case 4: return tile_rows<S, 7, 4>;
-      case 3: return tile_rows<S, 7, 3>;
-      case 2: return tile_rows<S, 7, 2>;
-      case 1: return tile_rows<S, 7, 1>;
+      case 4: return tile<S, 7, 1, 4>;
+      case 3: return tile<S, 7, 1, 3>;
+      case 2: return tile<S, 7, 1, 2>;
+      case 1: return tile<S, 7, 1, 1>;
       default: return nullptr;
     }
   }
-  if (width == 14) return rows == 2 ? tile_rows<S, 14, 2> : rows == 1 ? tile_rows<S, 14, 1> : nullptr;
+  if (width == 14) return rows == 2 ? tile<S, 14, 1, 2> : rows == 1 ? tile<S, 14, 1, 1> : nullptr;
   return nullptr;
 }
 
@@ -175,12 +146,12 @@ TileFn rows_tile_for(int64_t width, int64_t rows) {
 template <int S, int OB>
 TileFn tile_for(int ur) {
   switch (ur) {
-    case 28: if constexpr (28 * OB <= kMaxTile) return tile<S, 28, OB>; break;
-    case 14: if constexpr (14 * OB <= kMaxTile) return tile<S, 14, OB>; break;
-    case 7: return tile<S, 7, OB>;
-    case 4: return tile<S, 4, OB>;
-    case 2: return tile<S, 2, OB>;
-    case 1: return tile<S, 1, OB>;
+    case 28: if constexpr (28 * OB <= kMaxTile) return tile<S, 28, OB, 1>; break;
+    case 14: if constexpr (14 * OB <= kMaxTile) return tile<S, 14, OB, 1>; break;
+    case 7: return tile<S, 7, OB, 1>;
+    case 4: return tile<S, 4, OB, 1>;
+    case 2: return tile<S, 2, OB, 1>;
+    case 1: return tile<S, 1, OB, 1>;
     default: break;
   }
   return nullptr;

@@ -8,26 +8,17 @@
 
 namespace cnn::kernels {
 
-// The direct kernels read the whole weight once per tile (a row segment of one image); the
-// GEMM packs it once per call. Weights beyond 1 MiB (half the L2 of this machine's core pair)
+// The direct kernels read the whole weight once per tile (a row segment, or a few whole rows,
+// of one image); the GEMM packs it once per call. Weights beyond 1 MiB (the L2 of one core)
 // stream from L3 for every tile, so those convolutions go to the GEMM (measured: 512 channels
 // at 7x7, batch 16, 62-105 GFLOP/s direct against 172 through the GEMM).
-namespace {
-
 constexpr int64_t kDirectMaxWeightBytes = int64_t{1} << 20;
 
-// A 1x1, stride-1, unpadded convolution is a GEMM on the input as it lies, with nothing to
-// copy or pack per pixel: the GEMM is faster there (measured: 64->64 at 56x56, 199-256 GFLOP/s
-// against 135-202 direct).
-bool is_pointwise(const Conv2dGeometry& g) {
-  return g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 &&
-         g.pad_top == 0 && g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
-}
-
-}  // namespace
-
 bool conv2d_direct_applies(const Conv2dGeometry& g) {
-  return gemm_isa() == "avx512" && !is_pointwise(g) && g.groups == 1 && g.in_c % 16 == 0 &&
+  // A 1x1, stride-1, unpadded convolution is a GEMM on the input as it lies, with nothing to
+  // copy or pack per pixel: the GEMM is faster there (measured: 64->64 at 56x56, 199-256
+  // GFLOP/s against 135-202 direct).
+  return gemm_isa() == "avx512" && !conv2d_is_pointwise(g) && g.groups == 1 && g.in_c % 16 == 0 &&
          g.out_c % 16 == 0 &&
          g.stride_w >= 1 && g.stride_w <= 2 && g.stride_h >= 1 && g.batch * g.out_h * g.out_w > 0 &&
          g.kernel_h * g.kernel_w * g.in_c * g.out_c * 4 <= kDirectMaxWeightBytes;

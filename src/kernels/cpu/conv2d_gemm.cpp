@@ -26,12 +26,6 @@ Layout layout_of(const Conv2dGeometry& g) {
   return l;
 }
 
-// 1x1, stride 1, no padding: field row m is input pixel m itself.
-bool is_pointwise(const Conv2dGeometry& g) {
-  return g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 &&
-         g.pad_top == 0 && g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
-}
-
 struct Pixel {
   int64_t b, oy, ox;
 };
@@ -130,6 +124,24 @@ void pack_fields_transposed(const Conv2dGeometry& g, const float* x, int64_t cha
   }
 }
 
+// Group grp's field matrix F_g (or F_g^T) as the GEMM's A: the input itself for a pointwise
+// convolution, otherwise packed from the image block by block.
+GemmA fields(const Conv2dGeometry& g, const float* x, int64_t grp, bool transposed) {
+  const int64_t channel0 = grp * g.group_in();
+  if (conv2d_is_pointwise(g)) return GemmA{x + channel0, g.in_c, transposed, {}};
+  GemmA a;
+  if (transposed) {
+    a.pack = [&g, x, channel0](int64_t i0, int64_t mc, int64_t p0, int64_t kc, int mr, float* out) {
+      pack_fields_transposed(g, x, channel0, i0, mc, p0, kc, mr, out);
+    };
+  } else {
+    a.pack = [&g, x, channel0](int64_t i0, int64_t mc, int64_t p0, int64_t kc, int mr, float* out) {
+      pack_fields(g, x, channel0, i0, mc, p0, kc, mr, out);
+    };
+  }
+  return a;
+}
+
 // Output rows per chunk of the strided backward data: as many as fit in the scratch.
 int64_t chunk_rows(const Layout& l, int64_t scratch_floats) {
   int64_t rows = std::max<int64_t>(1, scratch_floats / l.k_total);
@@ -175,6 +187,11 @@ void col2im_add(const Conv2dGeometry& g, const Layout& l, const float* dcol, int
 
 }  // namespace
 
+bool conv2d_is_pointwise(const Conv2dGeometry& g) {
+  return g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 &&
+         g.pad_top == 0 && g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
+}
+
 Conv2dGeometry conv2d_transposed_geometry(const Conv2dGeometry& g) {
   Conv2dGeometry t = g;
   t.in_h = g.out_h;
@@ -209,17 +226,8 @@ void conv2d_forward_gemm(const Conv2dGeometry& g, const float* x, const float* w
                          const float* bias, float* y, const Conv2dEpilogue& e) {
   const Layout l = layout_of(g);
   if (l.m == 0) return;
-  const bool pointwise = is_pointwise(g);
   for (int64_t grp = 0; grp < g.groups; ++grp) {
-    GemmA a;
-    if (pointwise) {
-      a = GemmA{x + grp * l.cg, g.in_c, false, {}};
-    } else {
-      a.pack = [&g, x, channel0 = grp * l.cg](int64_t i0, int64_t mc, int64_t p0, int64_t kc,
-                                              int mr, float* out) {
-        pack_fields(g, x, channel0, i0, mc, p0, kc, mr, out);
-      };
-    }
+    const GemmA a = fields(g, x, grp, /*transposed=*/false);
     GemmEpilogue epilogue;
     epilogue.bias = bias != nullptr ? bias + grp * l.og : nullptr;
     epilogue.residual = e.residual != nullptr ? e.residual + grp * l.og : nullptr;
@@ -239,7 +247,7 @@ void conv2d_backward_data_gemm(const Conv2dGeometry& g, const float* grad_y, con
       gemm_f32(false, true, rows, l.k_group, l.og, grad_y + m0 * g.out_c + grp * l.og, g.out_c,
                w + grp * l.og, g.out_c, 0.0f, dcol + grp * l.k_group, ldc);
   };
-  if (is_pointwise(g)) {  // dF is dx itself
+  if (conv2d_is_pointwise(g)) {  // dF is dx itself
     if (l.m > 0) multiply(0, l.m, grad_x, g.in_c);
     return;
   }
@@ -271,19 +279,9 @@ void conv2d_backward_weight_gemm(const Conv2dGeometry& g, const float* x, const 
     std::fill_n(grad_w, g.kernel_h * g.kernel_w * l.cg * g.out_c, 0.0f);
     return;
   }
-  const bool pointwise = is_pointwise(g);
   // dW_g [K_g, OG] (ld O) = F_g^T [K_g, M] * dY_g [M, OG].
   for (int64_t grp = 0; grp < g.groups; ++grp) {
-    GemmA a;
-    if (pointwise) {
-      a = GemmA{x + grp * l.cg, g.in_c, true, {}};
-    } else {
-      a.pack = [&g, x, channel0 = grp * l.cg](int64_t i0, int64_t mc, int64_t p0, int64_t kc,
-                                              int mr, float* out) {
-        pack_fields_transposed(g, x, channel0, i0, mc, p0, kc, mr, out);
-      };
-    }
-    gemm_f32(a, GemmB{grad_y + grp * l.og, g.out_c, false}, l.k_group, l.og, l.m, 0.0f,
+    gemm_f32(fields(g, x, grp, /*transposed=*/true), GemmB{grad_y + grp * l.og, g.out_c, false}, l.k_group, l.og, l.m, 0.0f,
              grad_w + grp * l.og, g.out_c);
   }
 }

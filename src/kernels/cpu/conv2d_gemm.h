@@ -38,6 +38,9 @@ void conv2d_forward_gemm(const Conv2dGeometry& g, const float* x, const float* w
 void conv2d_backward_data_gemm(const Conv2dGeometry& g, const float* grad_y, const float* w,
                                float* grad_x, int64_t scratch_floats = kConv2dScratchFloats);
 
+// 1x1, stride 1, no padding: field row m is input pixel m itself, the input the field matrix.
+bool conv2d_is_pointwise(const Conv2dGeometry& g);
+
 // The stride-1 backward data as a forward convolution of grad_y: its geometry (input dy
 // [N, OH, OW, O], output [N, H, W, C], padding d*(K-1) - pad, negative when the forward
 // padding exceeds the kernel's reach) and its weight W'[ky, kx, j, g*CG + i] =

@@ -16,10 +16,6 @@ struct Cache {
   std::mutex mutex;
   std::multimap<size_t, void*> blocks;
   size_t bytes = 0;
-
-  ~Cache() {
-    for (auto& [size, p] : blocks) std::free(p);
-  }
 };
 
 Cache& cache() {

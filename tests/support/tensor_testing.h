@@ -25,10 +25,11 @@ inline double relative_error(const Tensor& a, const Tensor& b) {
   if (va.size() != vb.size()) return INFINITY;
   double diff = 0.0, scale = 1e-12;
   for (size_t i = 0; i < va.size(); ++i) {
-    diff = std::max(diff, std::abs(static_cast<double>(va[i]) - vb[i]));
+    const double d = std::abs(static_cast<double>(va[i]) - vb[i]);
+    if (std::isnan(d)) return INFINITY;  // (std::max would drop a NaN that comes second)
+    diff = std::max(diff, d);
     scale = std::max(scale, std::abs(static_cast<double>(vb[i])));
   }
-  if (std::isnan(diff)) return INFINITY;
   return diff / scale;
 }
 

@@ -1,9 +1,11 @@
 // The convolution algorithm chosen by shape, forward and both backward passes:
 //   depthwise (groups == C)                           direct depthwise loops (conv2d_depthwise.h)
+//   3x3 stride 1, groups 1, where it wins             Winograd F(4x4, 3x3) (conv2d_winograd.h)
 //   groups 1, C and O multiples of 16, AVX-512        direct blocked kernels (conv2d_direct.h)
 //   everything else (1x1 as a plain GEMM)             implicit GEMM (conv2d_gemm.h)
-// The backward data of the direct path goes through its forward kernel when the stride is 1,
-// otherwise through the implicit GEMM's scatter.
+// With stride 1 the backward data is a forward convolution of dy by the flipped weight, and
+// goes through Winograd or the direct forward kernel where they apply; the strided backward
+// data goes through the implicit GEMM's scatter. The backward weight has no Winograd form here.
 #pragma once
 
 #include <string>
@@ -19,7 +21,7 @@ void conv2d_backward_data(const Conv2dGeometry& g, const float* grad_y, const fl
 void conv2d_backward_weight(const Conv2dGeometry& g, const float* x, const float* grad_y,
                             float* grad_w);
 
-// "depthwise", "direct" or "gemm": what conv2d_forward runs for g.
+// "depthwise", "winograd", "direct" or "gemm": what conv2d_forward runs for g.
 std::string conv2d_algorithm(const Conv2dGeometry& g);
 
 }  // namespace cnn::kernels

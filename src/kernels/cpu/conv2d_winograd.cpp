@@ -1,0 +1,370 @@
+// Winograd F(4x4, 3x3): the transforms, vectorized across 16 channels of NHWC data, and the
+// driver that runs them around kernels::gemm_f32 (see conv2d_winograd.h for the scheme).
+#include "kernels/cpu/conv2d_winograd.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <new>
+
+#include "cnn/parallel.h"
+#include "core/allocator.h"
+#include "kernels/cpu/gemm.h"
+#include "kernels/cpu/target_clones.h"
+
+namespace cnn::kernels {
+namespace {
+
+constexpr int64_t kTile = 4;    // output pixels per tile side (m)
+constexpr int64_t kPatch = 6;   // input pixels per patch side (m + r - 1)
+constexpr int64_t kXi = 36;     // positions of the transform domain
+constexpr int64_t kLanes = 16;  // channels transformed together (one AVX-512 vector)
+// Tiles transformed, multiplied and transformed back together: V and M of a stage take at most
+// this many floats (64 MiB), so a large batch runs in stages instead of one huge buffer.
+constexpr int64_t kStageFloats = int64_t{16} << 20;
+
+// Scratch memory from the storage cache, released on scope exit.
+class Scratch {
+ public:
+  explicit Scratch(int64_t floats)
+      : bytes_(static_cast<size_t>(floats) * sizeof(float)),
+        data_(static_cast<float*>(memory::allocate(bytes_))) {}
+  ~Scratch() { memory::release(data_, bytes_); }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  float* data() const { return data_; }
+
+ private:
+  size_t bytes_;
+  float* data_;
+};
+
+struct TileGrid {
+  int64_t rows, cols, per_image;  // tiles down, across, per image
+  explicit TileGrid(const Conv2dGeometry& g)
+      : rows((g.out_h + kTile - 1) / kTile),
+        cols((g.out_w + kTile - 1) / kTile),
+        per_image(rows * cols) {}
+};
+
+// G applied to three vectors of kLanes lanes (a row or a column of the kernel), in double:
+// G's rows are (1/4, 0, 0), -(1, 1, 1)/6, -(1, -1, 1)/6, (1/24, 1/12, 1/6), (1/24, -1/12, 1/6),
+// (0, 0, 1).
+inline void weight_1d(const double (*k)[kLanes], int64_t in_stride, double (*out)[kLanes],
+                      int64_t out_stride) {
+  for (int l = 0; l < kLanes; ++l) {
+    const double k0 = k[0][l], k1 = k[in_stride][l], k2 = k[2 * in_stride][l];
+    out[0][l] = k0 / 4;
+    out[out_stride][l] = -(k0 + k1 + k2) / 6;
+    out[2 * out_stride][l] = -(k0 - k1 + k2) / 6;
+    out[3 * out_stride][l] = k0 / 24 + k1 / 12 + k2 / 6;
+    out[4 * out_stride][l] = k0 / 24 - k1 / 12 + k2 / 6;
+    out[5 * out_stride][l] = k2;
+  }
+}
+
+// U[xi][c][o] = (G g G^T)[xi] for input channels [c0, c1), g the 3x3 kernel w[ky][kx][c][o]
+// (HWIO), computed in double and rounded once.
+CNN_TARGET_CLONES void transform_weight(const float* w, int64_t C, int64_t O, int64_t c0,
+                                        int64_t c1, float* U) {
+  alignas(64) double k[9][kLanes], t[18][kLanes], u[kXi][kLanes];  // g, G g (6x3), G g G^T
+  for (int64_t c = c0; c < c1; ++c) {
+    for (int64_t o0 = 0; o0 < O; o0 += kLanes) {
+      const int64_t lanes = std::min(kLanes, O - o0);
+      for (int tap = 0; tap < 9; ++tap) {
+        const float* src = w + (tap * C + c) * O + o0;
+        if (lanes == kLanes) {
+          for (int l = 0; l < kLanes; ++l) k[tap][l] = src[l];
+        } else {
+          for (int l = 0; l < kLanes; ++l) k[tap][l] = l < lanes ? src[l] : 0.0;
+        }
+      }
+      for (int kx = 0; kx < 3; ++kx) weight_1d(k + kx, 3, t + kx, 3);   // G g, column kx
+      for (int i = 0; i < 6; ++i) weight_1d(t + 3 * i, 1, u + 6 * i, 1);  // (G g) G^T, row i
+      for (int64_t xi = 0; xi < kXi; ++xi) {
+        float* dst = U + (xi * C + c) * O + o0;
+        if (lanes == kLanes) {
+          for (int l = 0; l < kLanes; ++l) dst[l] = static_cast<float>(u[xi][l]);
+        } else {
+          for (int64_t l = 0; l < lanes; ++l) dst[l] = static_cast<float>(u[xi][l]);
+        }
+      }
+    }
+  }
+}
+
+// B^T applied to six vectors of kLanes lanes (a column or a row of the patch), in place:
+//   (4 d0 - 5 d2 + d4, -4 d1 - 4 d2 + d3 + d4, 4 d1 - 4 d2 - d3 + d4,
+//    -2 d1 - d2 + 2 d3 + d4, 2 d1 - d2 - 2 d3 + d4, 4 d1 - 5 d3 + d5)
+inline void input_1d(float (*d)[kLanes], int64_t stride) {
+  for (int l = 0; l < kLanes; ++l) {
+    const float d0 = d[0][l], d1 = d[stride][l], d2 = d[2 * stride][l];
+    const float d3 = d[3 * stride][l], d4 = d[4 * stride][l], d5 = d[5 * stride][l];
+    d[0][l] = 4 * d0 - 5 * d2 + d4;
+    d[stride][l] = (d3 + d4) - 4 * (d1 + d2);
+    d[2 * stride][l] = (d4 - d3) + 4 * (d1 - d2);
+    d[3 * stride][l] = (d4 - d2) + 2 * (d3 - d1);
+    d[4 * stride][l] = (d4 - d2) + 2 * (d1 - d3);
+    d[5 * stride][l] = 4 * d1 - 5 * d3 + d5;
+  }
+}
+
+// Where the input transform writes V[xi][row][c]: row-major ([xi][row][c], what gemm_f32 reads
+// as A), or already packed as the microkernel reads A (for each xi, each depth slice of kc
+// channels, each strip of mr rows: [c % kc][row % mr]), which saves the GEMM's packing pass.
+struct VLayout {
+  int64_t xi_stride;     // floats per xi
+  int64_t C;             // channels (row-major row length)
+  int64_t mr = 0;        // 0: row-major; otherwise the microkernel's rows per strip
+  int64_t kc = 0;        // depth per slice
+  int64_t rows_padded = 0;  // rows per xi, a multiple of mr
+
+  // Offset of V[0][row][c] and the distance between channels c and c + 1 (within a slice).
+  int64_t base(int64_t row, int64_t c) const {
+    if (mr == 0) return row * C + c;
+    const int64_t slice = c / kc, depth = std::min(kc, C - slice * kc);
+    return slice * rows_padded * kc + row / mr * depth * mr + c % kc * mr + row % mr;
+  }
+  int64_t lane_stride() const { return mr == 0 ? 1 : mr; }
+};
+
+// V[xi][row] = (B^T d B)[xi] for tiles [t0, t1) of the grid (row = t - t0 + row0), d the 6x6
+// patch of the input channels (zero outside the image: the padding).
+CNN_TARGET_CLONES void transform_input(const Conv2dGeometry& g, const TileGrid& grid,
+                                       const float* x, int64_t t0, int64_t t1, int64_t row0,
+                                       const VLayout& layout, float* V) {
+  const int64_t C = g.in_c, step = layout.lane_stride();
+  alignas(64) float d[kPatch * kPatch][kLanes];
+  for (int64_t t = t0; t < t1; ++t) {
+    const int64_t n = t / grid.per_image, ty = t % grid.per_image / grid.cols,
+                  tx = t % grid.cols;
+    const int64_t iy0 = ty * kTile - g.pad_top, ix0 = tx * kTile - g.pad_left;
+    const float* image = x + n * g.in_h * g.in_w * C;
+    for (int64_t c0 = 0; c0 < C; c0 += kLanes) {
+      const int64_t lanes = std::min(kLanes, C - c0);
+      for (int64_t a = 0; a < kPatch; ++a) {
+        const int64_t iy = iy0 + a;
+        for (int64_t b = 0; b < kPatch; ++b) {
+          const int64_t ix = ix0 + b;
+          float* dst = d[a * kPatch + b];
+          if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) {
+            std::fill_n(dst, kLanes, 0.0f);
+            continue;
+          }
+          const float* src = image + (iy * g.in_w + ix) * C + c0;
+          if (lanes == kLanes) {
+            for (int l = 0; l < kLanes; ++l) dst[l] = src[l];
+          } else {
+            std::fill_n(dst, kLanes, 0.0f);
+            std::copy_n(src, lanes, dst);
+          }
+        }
+      }
+      for (int64_t b = 0; b < kPatch; ++b) input_1d(d + b, kPatch);  // B^T d (down columns)
+      for (int64_t a = 0; a < kPatch; ++a) input_1d(d + a * kPatch, 1);  // (B^T d) B (rows)
+      float* out = V + layout.base(t - t0 + row0, c0);
+      for (int64_t xi = 0; xi < kXi; ++xi) {
+        float* dst = out + xi * layout.xi_stride;
+        if (lanes == kLanes && step == 1) {
+          for (int l = 0; l < kLanes; ++l) dst[l] = d[xi][l];
+        } else {
+          for (int64_t l = 0; l < lanes; ++l) dst[l * step] = d[xi][l];
+        }
+      }
+    }
+  }
+}
+
+// A^T on six vectors into four: (m0 + m1 + m2 + m3 + m4, m1 - m2 + 2 (m3 - m4),
+// m1 + m2 + 4 (m3 + m4), m1 - m2 + 8 (m3 - m4) + m5).
+inline void output_1d(const float (*m)[kLanes], int64_t in_stride, float (*s)[kLanes],
+                      int64_t out_stride) {
+  for (int l = 0; l < kLanes; ++l) {
+    const float m0 = m[0][l], m1 = m[in_stride][l], m2 = m[2 * in_stride][l];
+    const float m3 = m[3 * in_stride][l], m4 = m[4 * in_stride][l], m5 = m[5 * in_stride][l];
+    const float sum12 = m1 + m2, dif12 = m1 - m2, sum34 = m3 + m4, dif34 = m3 - m4;
+    s[0][l] = m0 + sum12 + sum34;
+    s[out_stride][l] = dif12 + 2 * dif34;
+    s[2 * out_stride][l] = sum12 + 4 * sum34;
+    s[3 * out_stride][l] = dif12 + 8 * dif34 + m5;
+  }
+}
+
+// y tile = A^T M A + bias, then the epilogue, for tiles [t0, t1) (M[xi][row][o]); pixels past
+// the image's edge (the last tiles' overhang) are not written.
+CNN_TARGET_CLONES void transform_output(const Conv2dGeometry& g, const TileGrid& grid,
+                                        const float* M, int64_t xi_stride, int64_t t0, int64_t t1,
+                                        const float* bias, const Conv2dEpilogue& e, float* y) {
+  const int64_t O = g.out_c;
+  alignas(64) float m[kXi][kLanes];
+  alignas(64) float s[kTile * kPatch][kLanes];  // A^T M: 4 rows of 6
+  alignas(64) float r[kTile * kTile][kLanes];
+  alignas(64) float b[kLanes];
+  for (int64_t t = t0; t < t1; ++t) {
+    const int64_t n = t / grid.per_image, ty = t % grid.per_image / grid.cols,
+                  tx = t % grid.cols;
+    const int64_t oy0 = ty * kTile, ox0 = tx * kTile;
+    const int64_t rows = std::min(kTile, g.out_h - oy0), cols = std::min(kTile, g.out_w - ox0);
+    const float* in = M + (t - t0) * O;
+    for (int64_t o0 = 0; o0 < O; o0 += kLanes) {
+      const int64_t lanes = std::min(kLanes, O - o0);
+      for (int64_t xi = 0; xi < kXi; ++xi) {
+        const float* src = in + xi * xi_stride + o0;
+        if (lanes == kLanes) {
+          for (int l = 0; l < kLanes; ++l) m[xi][l] = src[l];
+        } else {
+          std::fill_n(m[xi], kLanes, 0.0f);
+          std::copy_n(src, lanes, m[xi]);
+        }
+      }
+      for (int64_t j = 0; j < kPatch; ++j) output_1d(m + j, kPatch, s + j, kPatch);  // A^T M
+      for (int64_t i = 0; i < kTile; ++i) output_1d(s + i * kPatch, 1, r + i * kTile, 1);
+      for (int l = 0; l < kLanes; ++l) b[l] = bias != nullptr && l < lanes ? bias[o0 + l] : 0.0f;
+      for (int64_t i = 0; i < rows; ++i) {
+        for (int64_t j = 0; j < cols; ++j) {
+          const int64_t pixel = (n * g.out_h + oy0 + i) * g.out_w + ox0 + j;
+          float* v = r[i * kTile + j];
+          for (int l = 0; l < kLanes; ++l) v[l] += b[l];
+          if (e.residual != nullptr) {
+            const float* res = e.residual + pixel * O + o0;
+            for (int64_t l = 0; l < lanes; ++l) v[l] += res[l];
+          }
+          if (e.relu)
+            for (int l = 0; l < kLanes; ++l) v[l] = std::max(v[l], 0.0f);
+          std::copy_n(v, lanes, y + pixel * O + o0);
+        }
+      }
+    }
+  }
+}
+
+// U [xi][c][o] packed as the microkernel reads B: for each xi, each depth slice of kc input
+// channels, each strip of nr output channels: [c % kc][o % nr], zero-padded to a multiple of nr.
+void pack_weight(const float* U, int64_t C, int64_t O, int64_t nr, int64_t kc, int64_t xi0,
+                 int64_t xi1, float* out) {
+  const int64_t o_padded = (O + nr - 1) / nr * nr;
+  for (int64_t xi = xi0; xi < xi1; ++xi) {
+    for (int64_t pc = 0; pc < C; pc += kc) {
+      const int64_t depth = std::min(kc, C - pc);
+      for (int64_t j = 0; j < o_padded; j += nr) {
+        float* strip = out + xi * C * o_padded + pc * o_padded + j * depth;
+        const int64_t cols = std::min(nr, O - j);
+        for (int64_t p = 0; p < depth; ++p) {
+          const float* src = U + (xi * C + pc + p) * O + j;
+          std::copy_n(src, cols, strip + p * nr);
+          std::fill(strip + p * nr + cols, strip + (p + 1) * nr, 0.0f);
+        }
+      }
+    }
+  }
+}
+
+// Depth of a slice of the products (the GEMM's kc: a 128 x 32 strip of B stays in L1).
+constexpr int64_t kDepthSlice = 128;
+// V and M of one block of tiles fit in half of a core's L2 (1 MiB on this machine's cores).
+constexpr int64_t kBlockBytes = int64_t{512} << 10;
+// Weights beyond this (transformed: 36 C O floats, 128 x 128 channels) are read from L3 for
+// every block; past it the blocks give way to one product per xi over all tiles.
+constexpr int64_t kFusedMaxWeightFloats = kXi * 128 * 128;
+
+struct Problem {
+  const Conv2dGeometry& g;
+  TileGrid grid;
+  const float* x;
+  const float* bias;
+  const Conv2dEpilogue& epilogue;
+  float* y;
+};
+
+// Tiles [t0, t0 + count) from input to output, V and M staying in this thread's L2: the
+// transform writes V packed, the microkernel multiplies it by the packed weight strip by strip.
+void run_block(const Problem& p, const GemmMicrokernel& kernel, const float* u_packed,
+               int64_t t0, int64_t count, float* v, float* m) {
+  const int64_t C = p.g.in_c, O = p.g.out_c, mr = kernel.mr, nr = kernel.nr;
+  const int64_t rows_padded = (count + mr - 1) / mr * mr;
+  const int64_t o_padded = (O + nr - 1) / nr * nr;
+  const VLayout layout{rows_padded * C, C, mr, kDepthSlice, rows_padded};
+  if (count < rows_padded) std::fill_n(v, kXi * rows_padded * C, 0.0f);  // padding rows
+  transform_input(p.g, p.grid, p.x, t0, t0 + count, 0, layout, v);
+  for (int64_t xi = 0; xi < kXi; ++xi) {
+    const float* a = v + xi * rows_padded * C;
+    const float* b = u_packed + xi * C * o_padded;
+    float* mx = m + xi * count * O;
+    for (int64_t j = 0; j < O; j += nr) {
+      const int tile_n = static_cast<int>(std::min(nr, O - j));
+      for (int64_t pc = 0; pc < C; pc += kDepthSlice) {
+        const int64_t depth = std::min(kDepthSlice, C - pc);
+        const float* b_strip = b + pc * o_padded + j * depth;
+        for (int64_t s = 0; s < count; s += mr)
+          kernel.fn(depth, a + pc * rows_padded + s * depth, b_strip, mx + s * O + j, O,
+                    pc == 0 ? 0.0f : 1.0f, static_cast<int>(std::min(mr, count - s)), tile_n);
+      }
+    }
+  }
+  transform_output(p.g, p.grid, m, count * O, t0, t0 + count, p.bias, p.epilogue, p.y);
+}
+
+// Tiles [t0, t0 + count) in three passes over all of them, each spread over the threads: the
+// input transform, 36 products by gemm_f32, the output transform. For weights too large to
+// be read again for every block.
+void run_stage(const Problem& p, const float* u, int64_t t0, int64_t count, float* v, float* m) {
+  const int64_t C = p.g.in_c, O = p.g.out_c;
+  const VLayout layout{count * C, C};
+  parallel_for(count, 1, [&](int64_t a, int64_t b) {
+    transform_input(p.g, p.grid, p.x, t0 + a, t0 + b, a, layout, v);
+  });
+  for (int64_t xi = 0; xi < kXi; ++xi)
+    gemm_f32(false, false, count, O, C, v + xi * count * C, C, u + xi * C * O, O, 0.0f,
+             m + xi * count * O, O);
+  parallel_for(count, 1, [&](int64_t a, int64_t b) {
+    transform_output(p.g, p.grid, m + a * O, count * O, t0 + a, t0 + b, p.bias, p.epilogue, p.y);
+  });
+}
+
+}  // namespace
+
+bool conv2d_winograd_possible(const Conv2dGeometry& g) {
+  return g.groups == 1 && g.kernel_h == 3 && g.kernel_w == 3 && g.stride_h == 1 &&
+         g.stride_w == 1 && g.dilation_h == 1 && g.dilation_w == 1 && g.out_h > 0 &&
+         g.out_w > 0 && g.batch > 0 && g.in_c > 0 && g.out_c > 0;
+}
+
+bool conv2d_winograd_applies(const Conv2dGeometry& g) {
+  if (!conv2d_winograd_possible(g)) return false;
+  const int64_t tiles = g.batch * TileGrid(g).per_image;
+  return g.in_c >= 32 && g.out_c >= 32 && tiles >= 32;
+}
+
+void conv2d_forward_winograd(const Conv2dGeometry& g, const float* x, const float* w,
+                             const float* bias, float* y, const Conv2dEpilogue& epilogue) {
+  const int64_t C = g.in_c, O = g.out_c;
+  const Problem p{g, TileGrid(g), x, bias, epilogue, y};
+  const int64_t tiles = g.batch * p.grid.per_image;
+
+  Scratch u(kXi * C * O);
+  parallel_for(C, 1, [&](int64_t c0, int64_t c1) { transform_weight(w, C, O, c0, c1, u.data()); });
+
+  const GemmMicrokernel& kernel = gemm_microkernel_for(O);
+  const int64_t mr = kernel.mr, nr = kernel.nr;
+  const int64_t block = std::max(mr, kBlockBytes / (kXi * (C + O) * 4) / mr * mr);
+  if (kXi * C * O <= kFusedMaxWeightFloats && tiles >= 2 * block) {
+    const int64_t o_padded = (O + nr - 1) / nr * nr;
+    Scratch packed(kXi * C * o_padded);
+    parallel_for(kXi, 1, [&](int64_t a, int64_t b) {
+      pack_weight(u.data(), C, O, nr, kDepthSlice, a, b, packed.data());
+    });
+    const int64_t blocks = (tiles + block - 1) / block;
+    parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
+      Scratch v(kXi * block * C), m(kXi * block * O);
+      for (int64_t b = b0; b < b1; ++b)
+        run_block(p, kernel, packed.data(), b * block, std::min(block, tiles - b * block),
+                  v.data(), m.data());
+    });
+    return;
+  }
+  const int64_t stage = std::clamp<int64_t>(kStageFloats / (kXi * (C + O)), 1, tiles);
+  Scratch v(kXi * stage * C), m(kXi * stage * O);
+  for (int64_t s0 = 0; s0 < tiles; s0 += stage)
+    run_stage(p, u.data(), s0, std::min(stage, tiles - s0), v.data(), m.data());
+}
+
+}  // namespace cnn::kernels

@@ -1,10 +1,12 @@
 // Activations (the lecture's sigma), softmax / log_softmax along a dimension, and dropout.
-// Each calls a kernel of kernels/ref/activation_ref.h, where the forward and backward
-// formulas sit side by side.
+// The pointwise activations call the fast kernels of kernels/cpu/activation.h, softmax and
+// dropout those of kernels/ref/activation_ref.h, where the forward and backward formulas sit
+// side by side.
 #include "cnn/ops/activation.h"
 
 #include "cnn/autograd.h"
 #include "cnn/ops/elementwise.h"
+#include "kernels/cpu/activation.h"
 #include "kernels/ref/activation_ref.h"
 #include "ops/checks.h"
 
@@ -23,15 +25,15 @@ Tensor pointwise(const Tensor& x, Activation kind, float slope, const char* name
   detail::check_float(x, name, "x");
   const Tensor xc = x.contiguous();
   Tensor y = Tensor::empty(x.shape());
-  kernels::ref::activation_forward(kind, slope, xc.data(), y.data(), y.numel());
+  kernels::activation_forward(kind, slope, xc.data(), y.data(), y.numel());
   const Tensor saved = backward_reads_x(kind) ? xc.detach() : y.detach();
   autograd::record(name, {x}, {y}, [kind, slope, saved](const TensorList& g) {
     const Tensor dy = g[0].contiguous();
     Tensor dx = Tensor::empty(saved.shape());
     const bool reads_x = backward_reads_x(kind);
-    kernels::ref::activation_backward(kind, slope, reads_x ? saved.data() : nullptr,
-                                      reads_x ? nullptr : saved.data(), dy.data(), dx.data(),
-                                      dx.numel());
+    kernels::activation_backward(kind, slope, reads_x ? saved.data() : nullptr,
+                                 reads_x ? nullptr : saved.data(), dy.data(), dx.data(),
+                                 dx.numel());
     return TensorList{dx};
   });
   return y;

@@ -1,5 +1,6 @@
-// Pooling ops: argument checks and output sizes (PyTorch's rules), the reference kernels in
-// kernels/ref/pool_ref.h, and the backward nodes.
+// Pooling ops: argument checks and output sizes (PyTorch's rules), the fast kernels of
+// kernels/cpu/pool.h (kernels/ref/pool_ref.h holds their contracts and stays the oracle), and
+// the backward nodes.
 #include "cnn/ops/pool.h"
 
 #include <algorithm>
@@ -10,7 +11,7 @@
 #include <vector>
 
 #include "cnn/autograd.h"
-#include "kernels/ref/pool_ref.h"
+#include "kernels/cpu/pool.h"
 #include "ops/checks.h"
 
 namespace cnn {
@@ -115,12 +116,12 @@ Tensor adaptive_avg_pool(const Tensor& x, Size2 output_size, const char* op) {
   g.out_h = output_size.h, g.out_w = output_size.w;
   const Tensor xc = x.contiguous();
   Tensor y = Tensor::empty(output_shape(g));
-  kernels::ref::adaptive_avg_pool2d_forward(g, xc.data(), y.data());
+  kernels::adaptive_avg_pool2d_forward(g, xc.data(), y.data());
   // dL/dx[n, ih, iw, c] = sum over bins b holding (ih, iw) of dL/dy[n, b, c] / |b|
   autograd::record(op, {x}, {y}, [g](const TensorList& grads) {
     const Tensor dy = grads[0].contiguous();
     Tensor dx = Tensor::empty(input_shape(g));
-    kernels::ref::adaptive_avg_pool2d_backward(g, dy.data(), dx.data());
+    kernels::adaptive_avg_pool2d_backward(g, dy.data(), dx.data());
     return TensorList{dx};
   });
   return y;
@@ -142,12 +143,12 @@ Tensor max_pool2d(const Tensor& x, const MaxPool2dOptions& options) {
   std::shared_ptr<std::vector<int32_t>> argmax;
   if (autograd::needs_grad({x}))
     argmax = std::make_shared<std::vector<int32_t>>(static_cast<size_t>(y.numel()));
-  kernels::ref::max_pool2d_forward(g, xc.data(), y.data(), argmax ? argmax->data() : nullptr);
+  kernels::max_pool2d_forward(g, xc.data(), y.data(), argmax ? argmax->data() : nullptr);
   // dL/dx[n, winner(n, oh, ow, c), c] += dL/dy[n, oh, ow, c]
   autograd::record("max_pool2d", {x}, {y}, [g, argmax](const TensorList& grads) {
     const Tensor dy = grads[0].contiguous();
     Tensor dx = Tensor::empty(input_shape(g));
-    kernels::ref::max_pool2d_backward(g, dy.data(), argmax->data(), dx.data());
+    kernels::max_pool2d_backward(g, dy.data(), argmax->data(), dx.data());
     return TensorList{dx};
   });
   return y;
@@ -162,12 +163,12 @@ Tensor avg_pool2d(const Tensor& x, const AvgPool2dOptions& options) {
   const bool include_pad = options.count_include_pad;
   const Tensor xc = x.contiguous();
   Tensor y = Tensor::empty(output_shape(g));
-  kernels::ref::avg_pool2d_forward(g, include_pad, xc.data(), y.data());
+  kernels::avg_pool2d_forward(g, include_pad, xc.data(), y.data());
   // dL/dx[n, ih, iw, c] = sum over windows w holding (ih, iw) of dL/dy[n, w, c] / divisor(w)
   autograd::record("avg_pool2d", {x}, {y}, [g, include_pad](const TensorList& grads) {
     const Tensor dy = grads[0].contiguous();
     Tensor dx = Tensor::empty(input_shape(g));
-    kernels::ref::avg_pool2d_backward(g, include_pad, dy.data(), dx.data());
+    kernels::avg_pool2d_backward(g, include_pad, dy.data(), dx.data());
     return TensorList{dx};
   });
   return y;

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "cnn/ops/elementwise.h"
+#include "cnn/nn/fused.h"
 #include "cnn/ops/pool.h"
 #include "models/common.h"
 
@@ -56,7 +56,8 @@ MnasBlock::MnasBlock(int64_t in_channels, int64_t out_channels, int64_t kernel, 
 }
 
 Tensor MnasBlock::forward(const Tensor& x) {
-  return residual_ ? add((*layers_)(x), x) : (*layers_)(x);
+  // conv, bn (and relu) runs fuse in inference, the residual into the last one (nn/fused.h)
+  return nn::sequential_conv_bn_act(*layers_, x, residual_ ? x : Tensor());
 }
 
 MnasNet::MnasNet(const MnasNetOptions& options, Generator& gen) : Module("MNASNet") {
@@ -93,7 +94,7 @@ MnasNet::MnasNet(const MnasNetOptions& options, Generator& gen) : Module("MNASNe
 }
 
 Tensor MnasNet::forward(const Tensor& x) {
-  return (*classifier_)(global_avg_pool2d((*layers_)(x)).flatten(1));
+  return (*classifier_)(global_avg_pool2d(nn::sequential_conv_bn_act(*layers_, x)).flatten(1));
 }
 
 }  // namespace cnn::models

@@ -1,6 +1,6 @@
 #include "cnn/models/mobilenet_v2.h"
 
-#include "cnn/ops/elementwise.h"
+#include "cnn/nn/fused.h"
 #include "cnn/ops/pool.h"
 
 namespace cnn::models {
@@ -44,7 +44,8 @@ MobileNetV2Block::MobileNetV2Block(int64_t in_channels, int64_t out_channels, in
 }
 
 Tensor MobileNetV2Block::forward(const Tensor& x) {
-  return residual_ ? add(x, (*conv_)(x)) : (*conv_)(x);
+  // conv, bn (and relu6) runs fuse in inference, the residual into the last one (nn/fused.h)
+  return nn::sequential_conv_bn_act(*conv_, x, residual_ ? x : Tensor());
 }
 
 MobileNetV2::MobileNetV2(const MobileNetV2Options& options, Generator& gen) : Module("MobileNetV2") {
@@ -76,7 +77,7 @@ MobileNetV2::MobileNetV2(const MobileNetV2Options& options, Generator& gen) : Mo
 
 Tensor MobileNetV2::forward(const Tensor& x) {
   // The pool leaves 1x1, so flattening NHWC equals flattening NCHW.
-  return (*classifier_)(global_avg_pool2d((*features_)(x)).flatten(1));
+  return (*classifier_)(global_avg_pool2d(nn::sequential_conv_bn_act(*features_, x)).flatten(1));
 }
 
 }  // namespace cnn::models

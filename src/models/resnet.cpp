@@ -1,6 +1,7 @@
 #include "cnn/models/resnet.h"
 
 #include "cnn/error.h"
+#include "cnn/nn/fused.h"
 #include "cnn/ops/activation.h"
 #include "cnn/ops/elementwise.h"
 #include "models/common.h"
@@ -23,6 +24,21 @@ std::shared_ptr<nn::BatchNorm2d> bn(int64_t channels) {
   return std::make_shared<nn::BatchNorm2d>(channels);
 }
 
+using nn::ConvActivation;
+
+// relu(bn(conv(h)) + shortcut(x)), the end of both blocks, shortcut the downsample or x. The
+// shortcut runs first so that the add and the ReLU fuse into conv's epilogue (nn/fused.h);
+// while a ForwardObserver watches, after conv and bn, in torchvision's order.
+Tensor add_shortcut_relu(nn::Conv2d& conv, nn::BatchNorm2d& bn, const Tensor& h,
+                         const std::shared_ptr<nn::Sequential>& downsample, const Tensor& x) {
+  if (nn::forwards_observed()) {
+    const Tensor r = bn(conv(h));
+    return relu(add(downsample ? (*downsample)(x) : x, r));
+  }
+  const Tensor shortcut = downsample ? nn::sequential_conv_bn_act(*downsample, x) : x;
+  return nn::conv_bn_act(conv, bn, h, ConvActivation::relu, shortcut);
+}
+
 }  // namespace
 
 BasicBlock::BasicBlock(int64_t in_planes, int64_t planes, int64_t stride,
@@ -36,8 +52,8 @@ BasicBlock::BasicBlock(int64_t in_planes, int64_t planes, int64_t stride,
 }
 
 Tensor BasicBlock::forward(const Tensor& x) {
-  Tensor r = (*bn2_)((*conv2_)(relu((*bn1_)((*conv1_)(x)))));
-  return relu(add(downsample_ ? (*downsample_)(x) : x, r));
+  const Tensor h = nn::conv_bn_act(*conv1_, *bn1_, x, ConvActivation::relu);
+  return add_shortcut_relu(*conv2_, *bn2_, h, downsample_, x);
 }
 
 Bottleneck::Bottleneck(int64_t in_planes, int64_t planes, int64_t stride,
@@ -56,10 +72,9 @@ Bottleneck::Bottleneck(int64_t in_planes, int64_t planes, int64_t stride,
 }
 
 Tensor Bottleneck::forward(const Tensor& x) {
-  Tensor u = relu((*bn1_)((*conv1_)(x)));
-  Tensor v = relu((*bn2_)((*conv2_)(u)));
-  Tensor r = (*bn3_)((*conv3_)(v));
-  return relu(add(downsample_ ? (*downsample_)(x) : x, r));
+  const Tensor u = nn::conv_bn_act(*conv1_, *bn1_, x, ConvActivation::relu);
+  const Tensor v = nn::conv_bn_act(*conv2_, *bn2_, u, ConvActivation::relu);
+  return add_shortcut_relu(*conv3_, *bn3_, v, downsample_, x);
 }
 
 ResNet::ResNet(const ModelOptions& o, const ResNetOptions& r, Generator& gen)
@@ -113,7 +128,7 @@ std::shared_ptr<nn::Sequential> ResNet::make_layer(int64_t planes, int64_t block
 }
 
 Tensor ResNet::forward(const Tensor& x) {
-  Tensor h = (*maxpool_)(relu((*bn1_)((*conv1_)(x))));
+  Tensor h = (*maxpool_)(nn::conv_bn_act(*conv1_, *bn1_, x, ConvActivation::relu));
   h = (*layer4_)((*layer3_)((*layer2_)((*layer1_)(h))));
   return (*fc_)((*avgpool_)(h).flatten(1));
 }

@@ -1,8 +1,7 @@
 #include "cnn/models/resnet_cifar.h"
 
+#include "cnn/nn/fused.h"
 #include "cnn/nn/init.h"
-#include "cnn/ops/activation.h"
-#include "cnn/ops/elementwise.h"
 #include "cnn/ops/pool.h"
 #include "cnn/ops/shape.h"
 
@@ -30,11 +29,13 @@ BasicBlockCifar::BasicBlockCifar(int64_t in_channels, int64_t out_channels, int6
 }
 
 Tensor BasicBlockCifar::forward(const Tensor& x) {
-  // Children are called through operator() so that forward observers (summaries) see them.
-  Tensor r = (*bn2_)((*conv2_)(relu((*bn1_)((*conv1_)(x)))));
-  if (!residual_) return relu(r);
+  // conv_bn_act fuses in inference and otherwise calls the children through operator(), so
+  // that forward observers (summaries) see them.
+  const Tensor h = nn::conv_bn_act(*conv1_, *bn1_, x, nn::ConvActivation::relu);
+  if (!residual_) return nn::conv_bn_act(*conv2_, *bn2_, h, nn::ConvActivation::relu);
   const bool same = stride_ == 1 && x.size(-1) == out_channels_;
-  return relu(add(same ? x : shortcut_identity(x, stride_, out_channels_), r));
+  const Tensor shortcut = same ? x : shortcut_identity(x, stride_, out_channels_);
+  return nn::conv_bn_act(*conv2_, *bn2_, h, nn::ConvActivation::relu, shortcut);
 }
 
 ResNetCifar::ResNetCifar(const ResNetCifarOptions& options, Generator& gen)
@@ -63,7 +64,7 @@ ResNetCifar::ResNetCifar(const ResNetCifarOptions& options, Generator& gen)
 }
 
 Tensor ResNetCifar::features(const Tensor& x) {
-  const Tensor h = relu((*bn1_)((*conv1_)(x)));
+  const Tensor h = nn::conv_bn_act(*conv1_, *bn1_, x, nn::ConvActivation::relu);
   return (*layer3_)((*layer2_)((*layer1_)(h)));
 }
 

@@ -75,6 +75,8 @@ ObserveForwards::ObserveForwards(ForwardObserver& observer) : previous_(forward_
 
 ObserveForwards::~ObserveForwards() { forward_observer = previous_; }
 
+bool forwards_observed() { return forward_observer != nullptr; }
+
 std::vector<std::shared_ptr<Module>> Module::children() const {
   std::vector<std::shared_ptr<Module>> out;
   out.reserve(children_.size());

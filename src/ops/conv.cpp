@@ -4,9 +4,14 @@
 //   backward data    dx = the transposed convolution of dy by W  [N, H, W, C]
 //   backward weight  dW[ky, kx, i, o] = sum_{b, oy, ox} dy * Padd(x) at the tap
 //   backward bias    db[o] = sum_{b, oy, ox} dy[b, oy, ox, o]
+// conv2d_bn_act: the inference fusion of conv2d, batch_norm, add and relu/relu6, through the
+// kernels' epilogue (kernels/cpu/conv2d_gemm.h, Conv2dEpilogue).
 // Algorithm: chosen by shape in kernels/cpu/conv2d.h (direct depthwise, direct blocked, or
 // implicit GEMM).
 #include "cnn/ops/conv.h"
+
+#include <cmath>
+#include <vector>
 
 #include "cnn/autograd.h"
 #include "cnn/ops/reduce.h"
@@ -68,7 +73,62 @@ Conv2dGeometry check_conv2d(const Tensor& x, const Tensor& weight, const Tensor&
   return g;
 }
 
+// A batch norm tensor: defined (unless optional), float32, [channels].
+void check_channel_vector(const Tensor& t, const char* name, int64_t channels, bool optional) {
+  if (optional && !t.defined()) return;
+  CNN_CHECK(t.defined(), "conv2d_bn_act: argument '", name, "' is required");
+  CNN_CHECK(t.dtype() == DType::f32 && t.dim() == 1 && t.size(0) == channels,
+            "conv2d_bn_act: argument '", name, "' must be a float32 tensor of shape [", channels,
+            "] (one per output channel), got shape ", to_string(t.shape()));
+}
+
 }  // namespace
+
+Tensor conv2d_bn_act(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                     const ConvBatchNorm& bn, const Tensor& residual, ConvActivation act,
+                     const Conv2dOptions& options) {
+  const Conv2dGeometry g = check_conv2d(x, weight, bias, options);
+  const int64_t channels = g.out_c;
+  check_channel_vector(bn.running_mean, "running_mean", channels, false);
+  check_channel_vector(bn.running_var, "running_var", channels, false);
+  check_channel_vector(bn.gamma, "gamma", channels, true);
+  check_channel_vector(bn.beta, "beta", channels, true);
+  CNN_CHECK(bn.eps >= 0.0f, "conv2d_bn_act: 'eps' must be >= 0, got ", bn.eps);
+  const Shape out_shape{g.batch, g.out_h, g.out_w, g.out_c};
+  if (residual.defined())
+    CNN_CHECK(residual.dtype() == DType::f32 && residual.shape() == out_shape,
+              "conv2d_bn_act: argument 'residual' must be float32 of the output's shape ",
+              to_string(out_shape), ", got ", to_string(residual.shape()));
+  if (autograd::grad_enabled()) {
+    for (const Tensor* t : {&x, &weight, &bias, &bn.gamma, &bn.beta, &residual})
+      CNN_CHECK(!t->defined() || !t->requires_grad(),
+                "conv2d_bn_act: inference only (it records no backward), but grad mode is on "
+                "and an argument requires grad; use conv2d and batch_norm, or a NoGradGuard");
+  }
+  // s = gamma / sqrt(var + eps), t = beta + (bias - mean) * s, in double, rounded once.
+  const Tensor mean = bn.running_mean.contiguous(), var = bn.running_var.contiguous();
+  const Tensor gamma = bn.gamma.defined() ? bn.gamma.contiguous() : Tensor();
+  const Tensor beta = bn.beta.defined() ? bn.beta.contiguous() : Tensor();
+  const Tensor conv_bias = bias.defined() ? bias.contiguous() : Tensor();
+  std::vector<float> scale(static_cast<size_t>(channels)), shift(scale.size());
+  for (int64_t o = 0; o < channels; ++o) {
+    const double s = (gamma.defined() ? gamma.data()[o] : 1.0) /
+                     std::sqrt(static_cast<double>(var.data()[o]) + bn.eps);
+    const double b = conv_bias.defined() ? conv_bias.data()[o] : 0.0;
+    scale[o] = static_cast<float>(s);
+    shift[o] = static_cast<float>((beta.defined() ? beta.data()[o] : 0.0) + (b - mean.data()[o]) * s);
+  }
+  const Tensor xc = x.contiguous(), wc = weight.contiguous();
+  const Tensor rc = residual.defined() ? residual.contiguous() : Tensor();
+  Tensor y = Tensor::empty(out_shape);
+  kernels::Conv2dEpilogue epilogue;
+  epilogue.scale = scale.data();
+  epilogue.residual = rc.defined() ? rc.data() : nullptr;
+  epilogue.relu = act != ConvActivation::none;
+  if (act == ConvActivation::relu6) epilogue.relu_max = 6.0f;
+  kernels::conv2d_forward(g, xc.data(), wc.data(), shift.data(), y.data(), epilogue);
+  return y;
+}
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
               const Conv2dOptions& options) {

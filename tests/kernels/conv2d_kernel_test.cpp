@@ -18,6 +18,7 @@
 #include "kernels/cpu/conv2d_depthwise.h"
 #include "kernels/cpu/conv2d_direct.h"
 #include "kernels/cpu/conv2d_gemm.h"
+#include "kernels/cpu/conv2d_winograd.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/ref/conv2d_ref.h"
 #include "support/tensor_testing.h"
@@ -158,36 +159,81 @@ TEST(Conv2dKernels, GemmMatchesReferenceOverOptionGrid) {
 using ForwardFn = void (*)(const Conv2dGeometry&, const float*, const float*, const float*, float*,
                           const kernels::Conv2dEpilogue&);
 
-// The inference epilogue, y = max(conv + bias + residual, 0), against the reference conv
-// followed by the add and the ReLU.
-void expect_fused_epilogue(const ConvCase& c, ForwardFn forward) {
-  SCOPED_TRACE(describe(c));
+// One epilogue configuration: scale on or off, the ReLU on or off and its top.
+struct EpilogueCase {
+  bool scale;
+  bool relu;
+  float relu_max;
+};
+
+// The inference epilogue, y = clamp(conv * scale + bias + residual) (conv + bias without
+// scale), against the reference conv followed by the separate steps. relu_max = 6 without
+// relu must not clamp. The error is relative to the largest value before the clamp: a ReLU6
+// caps the outputs at 6, not the convolution's rounding, which scales with its own values.
+void expect_fused_epilogue(const ConvCase& c, ForwardFn forward, const EpilogueCase& ec) {
+  SCOPED_TRACE(describe(c) + (ec.scale ? " with scale" : "") + (ec.relu ? " relu" : "") +
+               " relu_max " + std::to_string(ec.relu_max));
   const Conv2dGeometry g = geometry(c);
   const Tensor x = testing::randn(c.x, 1), w = testing::randn(c.w, 2),
-               b = testing::randn({g.out_c}, 3);
+               b = testing::randn({g.out_c}, 3), scale = testing::randn({g.out_c}, 5);
   const Tensor residual = testing::randn({g.batch, g.out_h, g.out_w, g.out_c}, 4);
-  Tensor expected = Tensor::empty(residual.shape()), fused = Tensor::empty(residual.shape());
-  kernels::ref::conv2d_forward(g, x.data(), w.data(), b.data(), expected.data());
+  Tensor expected = Tensor::empty(residual.shape()), fused = nan_filled(residual.shape());
+  kernels::ref::conv2d_forward(g, x.data(), w.data(), ec.scale ? nullptr : b.data(),
+                               expected.data());
   float* e = expected.data();
-  for (int64_t i = 0; i < expected.numel(); ++i) e[i] = std::max(0.0f, e[i] + residual.data()[i]);
-  forward(g, x.data(), w.data(), b.data(), fused.data(), {.residual = residual.data(), .relu = true});
-  EXPECT_LT(testing::relative_error(fused, expected), 1e-5);
+  double magnitude = 0.0;  // of the values before the clamp, which can only shrink an error
+  for (int64_t i = 0; i < expected.numel(); ++i) {
+    const int64_t o = i % g.out_c;
+    if (ec.scale) e[i] = e[i] * scale.data()[o] + b.data()[o];
+    e[i] += residual.data()[i];
+    magnitude = std::max(magnitude, std::abs(static_cast<double>(e[i])));
+    if (ec.relu) e[i] = std::min(std::max(e[i], 0.0f), ec.relu_max);
+  }
+  forward(g, x.data(), w.data(), b.data(), fused.data(),
+          {.scale = ec.scale ? scale.data() : nullptr, .residual = residual.data(),
+           .relu = ec.relu, .relu_max = ec.relu_max});
+  double error = 0.0;
+  for (int64_t i = 0; i < expected.numel(); ++i) {
+    const double d = std::abs(static_cast<double>(fused.data()[i]) - e[i]);
+    ASSERT_FALSE(std::isnan(d)) << "element " << i;
+    error = std::max(error, d);
+  }
+  EXPECT_LT(error / magnitude, 1e-5);
 }
 
-TEST(Conv2dKernels, FusedResidualAndReluMatchSeparateOps) {
-  for (const ConvCase& c : std::vector<ConvCase>{{{2, 9, 7, 12}, {3, 3, 12, 20}, 1, 1, 1, 1},
-                                                 {{2, 9, 7, 12}, {3, 3, 4, 21}, 3, 2, 1, 1},
-                                                 {{1, 5, 6, 16}, {1, 1, 16, 40}, 1, 1, 0, 1}})
-    expect_fused_epilogue(c, kernels::conv2d_forward_gemm);
-  // whatever kernels::conv2d_forward picks, depthwise included
-  expect_fused_epilogue({{2, 6, 5, 8}, {3, 3, 1, 8}, 8, 1, 1, 1}, kernels::conv2d_forward);
-  if (kernels::gemm_isa() != "avx512") return;
-  // the direct kernels: row segments, and whole-row tiles of 14- and 7-pixel images
-  for (const ConvCase& c : std::vector<ConvCase>{{{2, 9, 30, 32}, {3, 3, 32, 32}, 1, 1, 1, 1},
-                                                 {{1, 7, 7, 16}, {3, 3, 16, 64}, 1, 2, 1, 1},
-                                                 {{2, 5, 14, 16}, {3, 3, 16, 64}, 1, 1, 1, 1},
-                                                 {{1, 7, 7, 32}, {3, 3, 32, 64}, 1, 1, 1, 1}})
-    expect_fused_epilogue(c, kernels::conv2d_forward_direct);
+void expect_fused_epilogues(const ConvCase& c, ForwardFn forward) {
+  const float inf = std::numeric_limits<float>::infinity();
+  for (const EpilogueCase& ec : {EpilogueCase{false, true, inf}, EpilogueCase{true, true, 6.0f},
+                                 EpilogueCase{true, false, 6.0f}})
+    expect_fused_epilogue(c, forward, ec);
+}
+
+// Every forward path with every GEMM ISA the CPU runs (the direct kernels need AVX-512).
+TEST(Conv2dKernels, FusedEpilogueMatchesSeparateOps) {
+  const std::string before = kernels::gemm_isa();
+  for (const std::string& isa : kernels::gemm_isas_supported()) {
+    SCOPED_TRACE(isa);
+    kernels::set_gemm_isa(isa);
+    for (const ConvCase& c : std::vector<ConvCase>{{{2, 9, 7, 12}, {3, 3, 12, 20}, 1, 1, 1, 1},
+                                                   {{2, 9, 7, 12}, {3, 3, 4, 21}, 3, 2, 1, 1},
+                                                   {{1, 5, 6, 16}, {1, 1, 16, 40}, 1, 1, 0, 1}})
+      expect_fused_epilogues(c, kernels::conv2d_forward_gemm);
+    // whatever kernels::conv2d_forward picks: depthwise, and a channel multiplier of 2
+    expect_fused_epilogues({{2, 6, 5, 8}, {3, 3, 1, 8}, 8, 1, 1, 1}, kernels::conv2d_forward);
+    expect_fused_epilogues({{1, 7, 6, 8}, {3, 3, 1, 16}, 8, 2, 1, 1}, kernels::conv2d_forward);
+    // Winograd: one product per transform position over all tiles, and blocks of tiles
+    for (const ConvCase& c : std::vector<ConvCase>{{{1, 7, 6, 20}, {3, 3, 20, 24}, 1, 1, 1, 1},
+                                                   {{2, 28, 27, 32}, {3, 3, 32, 32}, 1, 1, 1, 1}})
+      expect_fused_epilogues(c, kernels::conv2d_forward_winograd);
+    if (isa != "avx512") continue;
+    // the direct kernels: row segments, and whole-row tiles of 14- and 7-pixel images
+    for (const ConvCase& c : std::vector<ConvCase>{{{2, 9, 30, 32}, {3, 3, 32, 32}, 1, 1, 1, 1},
+                                                   {{1, 7, 7, 16}, {3, 3, 16, 64}, 1, 2, 1, 1},
+                                                   {{2, 5, 14, 16}, {3, 3, 16, 64}, 1, 1, 1, 1},
+                                                   {{1, 7, 7, 32}, {3, 3, 32, 64}, 1, 1, 1, 1}})
+      expect_fused_epilogues(c, kernels::conv2d_forward_direct);
+  }
+  kernels::set_gemm_isa(before);
 }
 
 // The direct kernels (AVX-512, C and O multiples of 16): every tile width (28, 14, 7, 4, 2, 1

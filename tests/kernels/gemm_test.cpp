@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 
 #include "kernels/cpu/gemm.h"
 #include "kernels/ref/gemm_ref.h"
@@ -53,32 +54,44 @@ TEST_P(GemmIsa, MatchesReferenceAtEveryEdge) {
   kernels::set_gemm_isa(before);
 }
 
-// C = A * B + beta * C, then + bias[j] + residual[i, j], then ReLU; and A packed by a
-// function (as convolutions pack their receptive fields) instead of read from a matrix.
+// C = A * B + beta * C, then * scale[j] (when set) + bias[j] + residual[i, j], then ReLU
+// clamped at relu_max (6: ReLU6); and A packed by a function (as convolutions pack their
+// receptive fields) instead of read from a matrix.
 TEST_P(GemmIsa, EpilogueAndPackedA) {
   const std::string before = kernels::gemm_isa();
   if (!supported(GetParam())) GTEST_SKIP() << "CPU lacks " << GetParam();
   kernels::set_gemm_isa(GetParam());
   for (const auto& [m, n, k] : {std::array<int64_t, 3>{7, 19, 5}, {250, 40, 300}, {30, 300, 64}}) {
-    const Tensor a = testing::randn({m * k}, 1), b = testing::randn({k * n}, 2);
-    const Tensor bias = testing::randn({n}, 3), residual = testing::randn({m * (n + 2)}, 4);
-    Tensor c_ref = testing::randn({m * n}, 5);
-    Tensor c_fast = c_ref.clone();
-    kernels::ref::gemm_f32(false, false, m, n, k, a.data(), k, b.data(), n, 0.5f, c_ref.data(), n);
-    float* r = c_ref.data();
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j)
-        r[i * n + j] = std::max(0.0f, r[i * n + j] + bias.data()[j] + residual.data()[i * (n + 2) + j]);
-    kernels::GemmA packed;
-    packed.pack = [&](int64_t i0, int64_t mc, int64_t p0, int64_t kc, int mr, float* out) {
-      for (int64_t s = 0; s < mc; s += mr, out += kc * mr)
-        for (int64_t p = 0; p < kc; ++p)
-          for (int64_t rr = 0; rr < mr; ++rr)
-            out[p * mr + rr] = s + rr < mc ? a.data()[(i0 + s + rr) * k + p0 + p] : 0.0f;
-    };
-    kernels::gemm_f32(packed, {b.data(), n, false}, m, n, k, 0.5f, c_fast.data(), n,
-                      {.bias = bias.data(), .residual = residual.data(), .ldr = n + 2, .relu = true});
-    EXPECT_LT(testing::relative_error(c_fast, c_ref), 1e-5) << m << "x" << n << "x" << k;
+    for (const bool with_scale : {false, true}) {
+      const float relu_max = with_scale ? 6.0f : std::numeric_limits<float>::infinity();
+      const Tensor a = testing::randn({m * k}, 1), b = testing::randn({k * n}, 2);
+      const Tensor bias = testing::randn({n}, 3), residual = testing::randn({m * (n + 2)}, 4);
+      const Tensor scale = testing::randn({n}, 6);
+      Tensor c_ref = testing::randn({m * n}, 5);
+      Tensor c_fast = c_ref.clone();
+      kernels::ref::gemm_f32(false, false, m, n, k, a.data(), k, b.data(), n, 0.5f, c_ref.data(), n);
+      float* r = c_ref.data();
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+          float v = r[i * n + j];
+          if (with_scale) v *= scale.data()[j];
+          v += bias.data()[j] + residual.data()[i * (n + 2) + j];
+          r[i * n + j] = std::min(std::max(v, 0.0f), relu_max);
+        }
+      kernels::GemmA packed;
+      packed.pack = [&](int64_t i0, int64_t mc, int64_t p0, int64_t kc, int mr, float* out) {
+        for (int64_t s = 0; s < mc; s += mr, out += kc * mr)
+          for (int64_t p = 0; p < kc; ++p)
+            for (int64_t rr = 0; rr < mr; ++rr)
+              out[p * mr + rr] = s + rr < mc ? a.data()[(i0 + s + rr) * k + p0 + p] : 0.0f;
+      };
+      kernels::gemm_f32(packed, {b.data(), n, false}, m, n, k, 0.5f, c_fast.data(), n,
+                        {.scale = with_scale ? scale.data() : nullptr, .bias = bias.data(),
+                         .residual = residual.data(), .ldr = n + 2, .relu = true,
+                         .relu_max = relu_max});
+      EXPECT_LT(testing::relative_error(c_fast, c_ref), 1e-5)
+          << m << "x" << n << "x" << k << (with_scale ? " with scale, ReLU6" : "");
+    }
   }
   kernels::set_gemm_isa(before);
 }

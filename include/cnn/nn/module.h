@@ -178,6 +178,10 @@ class ObserveForwards {
   ForwardObserver* previous_;
 };
 
+// Whether a ForwardObserver is installed on this thread. Fused inference paths
+// (nn/fused.h) step aside while one is, so that observers still see every module called.
+bool forwards_observed();
+
 // The module tree in PyTorch's print style:
 //   Sequential(
 //     (0): Conv2d(3, 8, kernel=(3, 3), stride=(1, 1))

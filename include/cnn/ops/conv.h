@@ -26,4 +26,29 @@ struct Conv2dOptions {
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(),
               const Conv2dOptions& options = {});
 
+// The activation a fused convolution ends with.
+enum class ConvActivation { none, relu, relu6 };
+
+// An inference batch norm over the convolution's O channels, as batch_norm with training off:
+// (v - running_mean) / sqrt(running_var + eps) * gamma + beta.
+struct ConvBatchNorm {
+  Tensor running_mean, running_var;  // [O], required
+  Tensor gamma, beta;                // [O], or undefined (1 and 0: no affine)
+  float eps = 1e-5f;
+};
+
+// Inference only, one pass over the output:
+//   y = act(batch_norm(conv2d(x, weight, bias)) + residual)
+// with the batch norm applied per output channel as y = conv(x, weight) * s + t,
+//   s = gamma / sqrt(running_var + eps),  t = beta + (bias - running_mean) * s,
+// computed in double and rounded to float once; residual (like y, or undefined) and act
+// (relu: max(v, 0); relu6: min(max(v, 0), 6)) in the convolution kernel's epilogue. The
+// result differs from the separate ops by rounding only (the batch norm is not applied to a
+// rounded convolution output). Records no backward: raises cnn::Error when grad mode is on
+// and any argument requires grad, as well as conv2d's errors, and on a batch norm tensor not
+// of shape [O] or a residual not of the output's shape.
+Tensor conv2d_bn_act(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                     const ConvBatchNorm& bn, const Tensor& residual, ConvActivation act,
+                     const Conv2dOptions& options = {});
+
 }  // namespace cnn

@@ -3,11 +3,37 @@
 #include <algorithm>
 #include <vector>
 
+#include "cnn/parallel.h"
 #include "kernels/cpu/conv2d_depthwise.h"
 #include "kernels/cpu/conv2d_direct.h"
 #include "kernels/cpu/conv2d_winograd.h"
 
 namespace cnn::kernels {
+
+namespace {
+
+// Conv2dEpilogue over y [pixels, O] in place, bias included only where the kernel left it out.
+void depthwise_epilogue(const Conv2dGeometry& g, const float* bias, float* y,
+                        const Conv2dEpilogue& e) {
+  const int64_t channels = g.out_c;
+  parallel_for(g.batch * g.out_h * g.out_w, 64, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      float* row = y + p * channels;
+      if (e.scale != nullptr)
+        for (int64_t o = 0; o < channels; ++o) row[o] *= e.scale[o];
+      if (bias != nullptr)
+        for (int64_t o = 0; o < channels; ++o) row[o] += bias[o];
+      if (e.residual != nullptr) {
+        const float* res = e.residual + p * channels;
+        for (int64_t o = 0; o < channels; ++o) row[o] += res[o];
+      }
+      if (e.relu)
+        for (int64_t o = 0; o < channels; ++o) row[o] = std::min(std::max(row[o], 0.0f), e.relu_max);
+    }
+  });
+}
+
+}  // namespace
 
 std::string conv2d_algorithm(const Conv2dGeometry& g) {
   if (conv2d_depthwise_applies(g)) return "depthwise";
@@ -19,13 +45,10 @@ std::string conv2d_algorithm(const Conv2dGeometry& g) {
 void conv2d_forward(const Conv2dGeometry& g, const float* x, const float* w, const float* bias,
                     float* y, const Conv2dEpilogue& e) {
   if (conv2d_depthwise_applies(g)) {
-    conv2d_forward_depthwise(g, x, w, bias, y);
-    // the depthwise kernel has no epilogue of its own
-    const int64_t n = g.batch * g.out_h * g.out_w * g.out_c;
-    if (e.residual != nullptr)
-      for (int64_t i = 0; i < n; ++i) y[i] += e.residual[i];
-    if (e.relu)
-      for (int64_t i = 0; i < n; ++i) y[i] = std::max(y[i], 0.0f);
+    // the depthwise kernel has no epilogue of its own: the bias waits for the scale
+    conv2d_forward_depthwise(g, x, w, e.scale != nullptr ? nullptr : bias, y);
+    if (e.scale != nullptr || e.residual != nullptr || e.relu)
+      depthwise_epilogue(g, e.scale != nullptr ? bias : nullptr, y, e);
   } else if (conv2d_winograd_applies(g)) {
     conv2d_forward_winograd(g, x, w, bias, y, e);
   } else if (conv2d_direct_applies(g)) {

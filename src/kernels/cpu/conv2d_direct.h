@@ -11,7 +11,7 @@
 //     registers; for each (input block, ky, kx, channel c) one vector of the HWIO weight
 //     (16 output channels) is loaded and each pixel's input value is broadcast from memory
 //     into the FMA, at a displacement known at compile time;
-//   - bias, residual and ReLU are applied as the tile is stored (NHWC).
+//   - the epilogue (scale, bias, residual, clamped ReLU) is applied as the tile is stored.
 //
 // Backward data with stride 1 is the forward convolution of dy by the flipped weight (as in
 // conv2d_gemm.h); backward weight keeps a 16x16 block of dW in registers and sweeps every

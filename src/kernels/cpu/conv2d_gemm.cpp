@@ -229,10 +229,12 @@ void conv2d_forward_gemm(const Conv2dGeometry& g, const float* x, const float* w
   for (int64_t grp = 0; grp < g.groups; ++grp) {
     const GemmA a = fields(g, x, grp, /*transposed=*/false);
     GemmEpilogue epilogue;
+    epilogue.scale = e.scale != nullptr ? e.scale + grp * l.og : nullptr;
     epilogue.bias = bias != nullptr ? bias + grp * l.og : nullptr;
     epilogue.residual = e.residual != nullptr ? e.residual + grp * l.og : nullptr;
     epilogue.ldr = g.out_c;
     epilogue.relu = e.relu;
+    epilogue.relu_max = e.relu_max;
     gemm_f32(a, GemmB{w + grp * l.og, g.out_c, false}, l.m, l.og, l.k_group, 0.0f,
              y + grp * l.og, g.out_c, epilogue);
   }

@@ -18,19 +18,30 @@
 // fixed order.
 #pragma once
 
+#include <limits>
+
 #include "kernels/ref/conv2d_ref.h"
 
 namespace cnn::kernels {
 
 inline constexpr int64_t kConv2dScratchFloats = int64_t{1} << 20;  // 4 MiB
 
-// What inference fuses into the convolution's output: y = max(conv + bias + residual, 0).
+// What inference fuses into the convolution's output, for output element y[b, oy, ox, o]:
+//   y = conv(x, w)[b, oy, ox, o] * scale[o] + bias[o]    (bias: the forward's own argument;
+//                                                          each term only where it is set)
+//   y = y + residual[b, oy, ox, o]                        (where residual is set)
+//   y = min(max(y, 0), relu_max)                          (only when relu)
+// With scale = gamma / sqrt(var + eps) and bias = beta - mean * scale (+ conv bias * scale)
+// this is an inference batch norm; relu_max = +inf gives ReLU, 6 gives ReLU6. Every forward
+// algorithm (gemm, direct, depthwise) applies all of it.
 struct Conv2dEpilogue {
+  const float* scale = nullptr;     // [O], may be null (1)
   const float* residual = nullptr;  // [N, OH, OW, O], may be null
   bool relu = false;
+  float relu_max = std::numeric_limits<float>::infinity();  // the clamp's top, with relu only
 };
 
-// y [N, OH, OW, O] = conv(x, w) + bias (bias may be null), then the epilogue.
+// y [N, OH, OW, O] = conv(x, w) (* scale) + bias (bias may be null), then the epilogue.
 void conv2d_forward_gemm(const Conv2dGeometry& g, const float* x, const float* w,
                          const float* bias, float* y, const Conv2dEpilogue& epilogue = {});
 

@@ -189,7 +189,7 @@ inline void output_1d(const float (*m)[kLanes], int64_t in_stride, float (*s)[kL
   }
 }
 
-// y tile = A^T M A + bias, then the epilogue, for tiles [t0, t1) (M[xi][row][o]); pixels past
+// y tile = (A^T M A) * scale + bias, then the residual and the clamp (Conv2dEpilogue), for tiles [t0, t1) (M[xi][row][o]); pixels past
 // the image's edge (the last tiles' overhang) are not written.
 CNN_TARGET_CLONES void transform_output(const Conv2dGeometry& g, const TileGrid& grid,
                                         const float* M, int64_t xi_stride, int64_t t0, int64_t t1,
@@ -198,7 +198,7 @@ CNN_TARGET_CLONES void transform_output(const Conv2dGeometry& g, const TileGrid&
   alignas(64) float m[kXi][kLanes];
   alignas(64) float s[kTile * kPatch][kLanes];  // A^T M: 4 rows of 6
   alignas(64) float r[kTile * kTile][kLanes];
-  alignas(64) float b[kLanes];
+  alignas(64) float b[kLanes], sc[kLanes];  // bias and scale of these 16 output channels
   for (int64_t t = t0; t < t1; ++t) {
     const int64_t n = t / grid.per_image, ty = t % grid.per_image / grid.cols,
                   tx = t % grid.cols;
@@ -218,18 +218,23 @@ CNN_TARGET_CLONES void transform_output(const Conv2dGeometry& g, const TileGrid&
       }
       for (int64_t j = 0; j < kPatch; ++j) output_1d(m + j, kPatch, s + j, kPatch);  // A^T M
       for (int64_t i = 0; i < kTile; ++i) output_1d(s + i * kPatch, 1, r + i * kTile, 1);
-      for (int l = 0; l < kLanes; ++l) b[l] = bias != nullptr && l < lanes ? bias[o0 + l] : 0.0f;
+      for (int l = 0; l < kLanes; ++l) {
+        b[l] = bias != nullptr && l < lanes ? bias[o0 + l] : 0.0f;
+        sc[l] = e.scale != nullptr && l < lanes ? e.scale[o0 + l] : 1.0f;
+      }
       for (int64_t i = 0; i < rows; ++i) {
         for (int64_t j = 0; j < cols; ++j) {
           const int64_t pixel = (n * g.out_h + oy0 + i) * g.out_w + ox0 + j;
           float* v = r[i * kTile + j];
+          if (e.scale != nullptr)
+            for (int l = 0; l < kLanes; ++l) v[l] *= sc[l];
           for (int l = 0; l < kLanes; ++l) v[l] += b[l];
           if (e.residual != nullptr) {
             const float* res = e.residual + pixel * O + o0;
             for (int64_t l = 0; l < lanes; ++l) v[l] += res[l];
           }
           if (e.relu)
-            for (int l = 0; l < kLanes; ++l) v[l] = std::max(v[l], 0.0f);
+            for (int l = 0; l < kLanes; ++l) v[l] = std::min(std::max(v[l], 0.0f), e.relu_max);
           std::copy_n(v, lanes, y + pixel * O + o0);
         }
       }

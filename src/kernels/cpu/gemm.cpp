@@ -114,6 +114,8 @@ void apply_epilogue(const GemmEpilogue& e, int64_t i0, int64_t j0, int64_t rows,
                     float* c, int64_t ldc) {
   for (int64_t r = 0; r < rows; ++r) {
     float* row = c + r * ldc;
+    if (e.scale != nullptr)
+      for (int64_t j = 0; j < cols; ++j) row[j] *= e.scale[j0 + j];
     if (e.bias != nullptr)
       for (int64_t j = 0; j < cols; ++j) row[j] += e.bias[j0 + j];
     if (e.residual != nullptr) {
@@ -121,7 +123,7 @@ void apply_epilogue(const GemmEpilogue& e, int64_t i0, int64_t j0, int64_t rows,
       for (int64_t j = 0; j < cols; ++j) row[j] += res[j];
     }
     if (e.relu)
-      for (int64_t j = 0; j < cols; ++j) row[j] = std::max(row[j], 0.0f);
+      for (int64_t j = 0; j < cols; ++j) row[j] = std::min(std::max(row[j], 0.0f), e.relu_max);
   }
 }
 
@@ -195,6 +197,7 @@ void gemm_f32(const GemmA& a, const GemmB& b, int64_t M, int64_t N, int64_t K, f
   } else {
     parallel_for(N, kernel.nr, [&](int64_t j0, int64_t j1) {
       GemmEpilogue sub = e;
+      if (sub.scale != nullptr) sub.scale += j0;
       if (sub.bias != nullptr) sub.bias += j0;
       if (sub.residual != nullptr) sub.residual += j0;
       gemm_serial(kernel, a, b, 0, j0, M, j1 - j0, K, beta, C + j0, ldc, sub);

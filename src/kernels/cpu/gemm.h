@@ -8,19 +8,27 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
 namespace cnn::kernels {
 
-// Applied to C once its sum is complete (after beta), column j of row i:
-//   c = c + bias[j] + residual[i * ldr + j], then max(c, 0) when relu.
+// Applied to C once its sum is complete (after beta), column j of row i, in this order:
+//   c = c * scale[j] + bias[j]           (each term only where its pointer is set)
+//   c = c + residual[i * ldr + j]        (where residual is set)
+//   c = min(max(c, 0), relu_max)         (only when relu; relu_max = +inf is plain ReLU, 6 ReLU6)
+// scale and bias together are an inference batch norm folded into the product.
 struct GemmEpilogue {
+  const float* scale = nullptr;     // [N], may be null
   const float* bias = nullptr;      // [N], may be null
   const float* residual = nullptr;  // [M, ldr], may be null
   int64_t ldr = 0;
   bool relu = false;
-  bool empty() const { return bias == nullptr && residual == nullptr && !relu; }
+  float relu_max = std::numeric_limits<float>::infinity();
+  bool empty() const {
+    return scale == nullptr && bias == nullptr && residual == nullptr && !relu;
+  }
 };
 
 // Packs rows [i0, i0 + mc) x depth [p0, p0 + kc) of A into mr-tall strips, zero-padded to a

@@ -60,11 +60,13 @@ struct TileArgs {
   const float* w;    // the HWIO weight at output channel o0
   float* y;          // the output at (b, oy, ox0, o0)
   const float* bias; // at o0, or null
+  const float* scale;     // at o0, or null (the epilogue's, conv2d_gemm.h)
   const float* residual;  // like y, or null
   int64_t plane, row;     // xb strides
   int64_t blocks, kh, kw, dil_h, dil_w, in_c, out_c;
   int64_t in_rows = 0, out_rows = 0;  // RR > 1: from one output row to the next, in xb, in y
   bool relu;
+  float relu_max;  // the ReLU's top (+inf: none)
 };
 
 // RR output rows (q = 0..RR-1, t.in_rows and t.out_rows apart) of UR consecutive pixels each,
@@ -107,18 +109,21 @@ void tile(const TileArgs& t) {
       }
     }
   }
-  const __m512 zero = _mm512_setzero_ps();
+  // y = acc * scale + bias (+ residual), then clamped to [0, relu_max] when relu
+  const __m512 zero = _mm512_setzero_ps(), top = _mm512_set1_ps(t.relu_max);
 #pragma GCC unroll 4
   for (int ob = 0; ob < OB; ++ob) {
     const __m512 b = t.bias != nullptr ? _mm512_loadu_ps(t.bias + ob * kBlock) : zero;
+    const __m512 sc = t.scale != nullptr ? _mm512_loadu_ps(t.scale + ob * kBlock) : zero;
 #pragma GCC unroll 4
     for (int q = 0; q < RR; ++q)
 #pragma GCC unroll 28
       for (int r = 0; r < UR; ++r) {
         const int64_t at = q * t.out_rows + r * t.out_c + ob * kBlock;
-        __m512 v = _mm512_add_ps(acc[q][r][ob], b);
+        __m512 v = t.scale != nullptr ? _mm512_fmadd_ps(acc[q][r][ob], sc, b)
+                                      : _mm512_add_ps(acc[q][r][ob], b);
         if (t.residual != nullptr) v = _mm512_add_ps(v, _mm512_loadu_ps(t.residual + at));
-        if (t.relu) v = _mm512_max_ps(v, zero);
+        if (t.relu) v = _mm512_min_ps(_mm512_max_ps(v, zero), top);
         _mm512_storeu_ps(t.y + at, v);
       }
   }
@@ -199,6 +204,7 @@ void conv2d_forward_direct(const Conv2dGeometry& g, const float* x, const float*
   base.in_c = g.in_c;
   base.out_c = g.out_c;
   base.relu = e.relu;
+  base.relu_max = e.relu_max;
   // Narrow images with many channels: several whole rows per tile, one output block.
   const int64_t rr = 28 / std::max<int64_t>(g.out_w, 1);
   auto rows_fn = [&](int64_t rows) {
@@ -216,6 +222,7 @@ void conv2d_forward_direct(const Conv2dGeometry& g, const float* x, const float*
         TileArgs t = base;
         t.w = w + o0;
         t.bias = bias != nullptr ? bias + o0 : nullptr;
+        t.scale = e.scale != nullptr ? e.scale + o0 : nullptr;
         const int64_t pixel = (b * g.out_h + oy0) * g.out_w;
         t.in = xb + (b * s.blocks * s.hp + oy0 * g.stride_h) * s.row();
         t.y = y + pixel * g.out_c + o0;
@@ -234,6 +241,7 @@ void conv2d_forward_direct(const Conv2dGeometry& g, const float* x, const float*
       TileArgs t = base;
       t.w = w + o0;
       t.bias = bias != nullptr ? bias + o0 : nullptr;
+      t.scale = e.scale != nullptr ? e.scale + o0 : nullptr;
       for (int64_t ox = 0; ox < g.out_w;) {
         const int ur = next_tile(g.out_w - ox, max_ur);
         const int64_t pixel = (b * g.out_h + oy) * g.out_w + ox;

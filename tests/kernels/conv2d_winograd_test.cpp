@@ -132,14 +132,15 @@ TEST(Conv2dWinograd, BitIdenticalAcrossThreadCountsAndRuns) {
   set_num_threads(before);
 }
 
-// What the dispatcher does with a 3x3 convolution of 64 channels on two 14 x 14 images (32 tiles):
+// What the dispatcher does with a 3x3 convolution of 64 channels on eight 14 x 14 images (128
+// tiles):
 // the forward pass and the stride-1 backward data (a forward convolution of dy by the flipped
 // weight) run Winograd, and both agree with the reference.
 TEST(Conv2dWinograd, DispatcherRunsItForwardAndBackwardData) {
-  const Conv2dGeometry g = kernels::make_conv2d_geometry({2, 14, 14, 64}, {3, 3, 64, 64}, 1, 1, 1, 1);
+  const Conv2dGeometry g = kernels::make_conv2d_geometry({8, 14, 14, 64}, {3, 3, 64, 64}, 1, 1, 1, 1);
   ASSERT_EQ(kernels::conv2d_algorithm(g), "winograd");
-  const Tensor x = testing::randn({2, 14, 14, 64}, 7), w = testing::randn({3, 3, 64, 64}, 8);
-  const Tensor dy = testing::randn({2, 14, 14, 64}, 9);
+  const Tensor x = testing::randn({8, 14, 14, 64}, 7), w = testing::randn({3, 3, 64, 64}, 8);
+  const Tensor dy = testing::randn({8, 14, 14, 64}, 9);
   Tensor y = Tensor::empty(dy.shape()), y_ref = Tensor::empty(dy.shape());
   Tensor dx = Tensor::empty(x.shape()), dx_ref = Tensor::empty(x.shape());
   kernels::conv2d_forward(g, x.data(), w.data(), nullptr, y.data());
@@ -148,9 +149,12 @@ TEST(Conv2dWinograd, DispatcherRunsItForwardAndBackwardData) {
   kernels::ref::conv2d_backward_data(g, dy.data(), w.data(), dx_ref.data());
   EXPECT_LE(testing::relative_error(y, y_ref), kWinogradTolerance);
   EXPECT_LE(testing::relative_error(dx, dx_ref), kWinogradTolerance);
-  // a 1x1 image has one tile: the transforms cost more than they save there
+  // too few tiles to pay for the weight transform, too few channels to pay for the others
   EXPECT_NE(kernels::conv2d_algorithm(
-                kernels::make_conv2d_geometry({1, 1, 1, 64}, {3, 3, 64, 64}, 1, 1, 1, 1)),
+                kernels::make_conv2d_geometry({1, 14, 14, 256}, {3, 3, 256, 256}, 1, 1, 1, 1)),
+            "winograd");
+  EXPECT_NE(kernels::conv2d_algorithm(
+                kernels::make_conv2d_geometry({128, 14, 14, 32}, {3, 3, 32, 32}, 1, 1, 1, 1)),
             "winograd");
 }
 

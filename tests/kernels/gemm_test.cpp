@@ -1,6 +1,7 @@
 // The fast GEMM against the reference triple loop, on shapes that hit every tile edge
 // (MR x NR = 6x16 for avx2 and scalar, 12x32 and 24x16 for avx512) and block edge (MC = 8 MR,
-// KC = 128, NC = 2048), with every microkernel the CPU runs; the epilogue and packed-A forms.
+// KC = 128, NC = 2048), with every microkernel the CPU runs; the epilogue, packed-A and
+// in-place-A forms.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -97,6 +98,31 @@ TEST_P(GemmIsa, EpilogueAndPackedA) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Kernels, GemmIsa, ::testing::Values("scalar", "avx2", "avx512"));
+
+// A row-major A is read in place by the AVX-512 12x32 kernel and packed for the others; both
+// forms sum each element in the same order, so they must agree to the last bit (edges of the
+// 12-row tile included: rows past the matrix are never read).
+TEST_P(GemmIsa, RowMajorAInPlaceEqualsPackedBitForBit) {
+  const std::string before = kernels::gemm_isa();
+  if (!supported(GetParam())) GTEST_SKIP() << "CPU lacks " << GetParam();
+  kernels::set_gemm_isa(GetParam());
+  for (const auto& [m, n, k] : {std::array<int64_t, 3>{13, 70, 9}, {121, 33, 300}, {250, 64, 64}}) {
+    const int64_t lda = k + 3;
+    const Tensor a = testing::randn({m * lda}, 7), b = testing::randn({k * n}, 8);
+    Tensor in_place = Tensor::zeros({m * n}), packed = Tensor::zeros({m * n});
+    kernels::gemm_f32(false, false, m, n, k, a.data(), lda, b.data(), n, 0.0f, in_place.data(), n);
+    kernels::GemmA pack_a;
+    pack_a.pack = [&](int64_t i0, int64_t mc, int64_t p0, int64_t kc, int mr, float* out) {
+      for (int64_t s = 0; s < mc; s += mr, out += kc * mr)
+        for (int64_t p = 0; p < kc; ++p)
+          for (int64_t rr = 0; rr < mr; ++rr)
+            out[p * mr + rr] = s + rr < mc ? a.data()[(i0 + s + rr) * lda + p0 + p] : 0.0f;
+    };
+    kernels::gemm_f32(pack_a, {b.data(), n, false}, m, n, k, 0.0f, packed.data(), n);
+    EXPECT_TRUE(testing::bit_identical(in_place, packed)) << m << "x" << n << "x" << k;
+  }
+  kernels::set_gemm_isa(before);
+}
 
 TEST(Gemm, BitIdenticalRunToRun) {
   const Tensor a = testing::randn({200 * 300}, 4), b = testing::randn({300 * 100}, 5);

@@ -3,7 +3,8 @@
 // packed into MR-tall strips that stay in L2; the microkernel then sweeps the tiles, each
 // NR-wide strip of B staying in L1 while the strips of A pass. MR and NR are the register
 // tile of the microkernel chosen for the CPU and the width N (AVX-512: 12x32, or 24x16 when
-// N <= 16; AVX2 and portable: 6x16).
+// N <= 16; AVX2 and portable: 6x16). With AVX-512's 12x32 tile a row-major A is not packed at
+// all: the microkernel reads its rows in place (gemm_f32_12x32_rows_avx512.cpp).
 // Threads take disjoint row (or column) ranges of C, so every element of C is computed by
 // one thread in a fixed order: results do not depend on timing.
 #include "kernels/cpu/gemm.h"
@@ -28,7 +29,7 @@ constexpr int64_t kMCStrips = 8;  // rows of A per packed block, in MR-tall stri
 struct IsaKernels {
   GemmMicrokernel wide, narrow;
 };
-const IsaKernels kAvx512{{"avx512", 12, 32, gemm_f32_12x32_avx512},
+const IsaKernels kAvx512{{"avx512", 12, 32, gemm_f32_12x32_avx512, gemm_f32_12x32_rows_avx512},
                          {"avx512", 24, 16, gemm_f32_24x16_avx512}};
 const IsaKernels kAvx2{{"avx2", 6, 16, gemm_f32_6x16_avx2}, {"avx2", 6, 16, gemm_f32_6x16_avx2}};
 const IsaKernels kScalar{{"scalar", 6, 16, gemm_f32_6x16_scalar},
@@ -148,10 +149,12 @@ void gemm_serial(const GemmMicrokernel& kernel, const GemmA& a, const GemmB& b,
       for (int64_t ic = 0; ic < M; ic += mc_max) {
         const int64_t mc = std::min(mc_max, M - ic);
         const int64_t mc_padded = (mc + mr - 1) / mr * mr;
-        float* ap = a_buf.get(static_cast<size_t>(kc * mc_padded));
+        // a row-major A is read in place where the ISA has a kernel for it
+        const bool in_place = kernel.rows != nullptr && !a.pack && !a.trans;
+        float* ap = in_place ? nullptr : a_buf.get(static_cast<size_t>(kc * mc_padded));
         if (a.pack) {
           a.pack(row_offset + ic, mc, pc, kc, mr, ap);
-        } else {
+        } else if (!in_place) {
           pack_a_matrix(a, row_offset + ic, mc, pc, kc, mr, ap);
         }
         for (int64_t jr = 0; jr < nc; jr += nr) {
@@ -159,7 +162,12 @@ void gemm_serial(const GemmMicrokernel& kernel, const GemmA& a, const GemmB& b,
           for (int64_t ir = 0; ir < mc; ir += mr) {
             const int tile_m = static_cast<int>(std::min<int64_t>(mr, mc - ir));
             float* c = C + (ic + ir) * ldc + jc + jr;
-            kernel.fn(kc, ap + ir * kc, bp + jr * kc, c, ldc, beta_here, tile_m, tile_n);
+            if (in_place) {
+              kernel.rows(kc, a.data + (row_offset + ic + ir) * a.ld + pc, a.ld, bp + jr * kc, c,
+                          ldc, beta_here, tile_m, tile_n);
+            } else {
+              kernel.fn(kc, ap + ir * kc, bp + jr * kc, c, ldc, beta_here, tile_m, tile_n);
+            }
             if (last && !e.empty()) apply_epilogue(e, ic + ir, jc + jr, tile_m, tile_n, c, ldc);
           }
         }

@@ -62,10 +62,17 @@ void gemm_f32(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const
 using GemmMicrokernelFn = void (*)(int64_t k, const float* a_packed, const float* b_packed,
                                    float* c, int64_t ldc, float beta, int mr, int nr);
 
+// The same product with A read in place, rows lda apart (A(r, p) = a[r * lda + p]); rows past
+// mr are not read.
+using GemmRowsMicrokernelFn = void (*)(int64_t k, const float* a, int64_t lda,
+                                       const float* b_packed, float* c, int64_t ldc, float beta,
+                                       int mr, int nr);
+
 struct GemmMicrokernel {
   const char* isa;  // "avx512", "avx2", "scalar"
   int mr, nr;       // its register tile
   GemmMicrokernelFn fn;
+  GemmRowsMicrokernelFn rows = nullptr;  // where the ISA has one: a row-major A needs no packing
 };
 
 void gemm_f32_6x16_scalar(int64_t k, const float* a_packed, const float* b_packed, float* c,
@@ -74,6 +81,8 @@ void gemm_f32_6x16_avx2(int64_t k, const float* a_packed, const float* b_packed,
                         int64_t ldc, float beta, int mr, int nr);
 void gemm_f32_12x32_avx512(int64_t k, const float* a_packed, const float* b_packed, float* c,
                            int64_t ldc, float beta, int mr, int nr);
+void gemm_f32_12x32_rows_avx512(int64_t k, const float* a, int64_t lda, const float* b_packed,
+                                float* c, int64_t ldc, float beta, int mr, int nr);
 void gemm_f32_24x16_avx512(int64_t k, const float* a_packed, const float* b_packed, float* c,
                            int64_t ldc, float beta, int mr, int nr);
 

@@ -1,0 +1,57 @@
+// The 12x32 AVX-512 microkernel (gemm_f32_12x32_avx512.cpp) reading A where it lies, row by
+// row, instead of from a packed strip: for a row-major A the packing is a transpose of every
+// 12 x kc block, one scalar store per value, which the GEMM pays again for each block and which
+// is not repaid when C has few column strips to reuse it (a 1x1 convolution to 64 channels
+// reuses each packed block twice; measured: packing took 40 % of such a layer). Each k step
+// broadcasts A(r, p) from 12 row streams, which the L1 and the prefetchers serve as well as one
+// packed stream. Rows past mr are not read: their pointers repeat the last row.
+#include <immintrin.h>
+
+#include <algorithm>
+
+#include "kernels/cpu/gemm.h"
+
+namespace cnn::kernels {
+
+namespace {
+constexpr int kMR = 12;
+constexpr int kNR = 32;
+}  // namespace
+
+void gemm_f32_12x32_rows_avx512(int64_t k, const float* a, int64_t lda, const float* b,
+                                float* c, int64_t ldc, float beta, int mr, int nr) {
+  const float* row[kMR];
+#pragma GCC unroll 12
+  for (int r = 0; r < kMR; ++r) row[r] = a + std::min(r, mr - 1) * lda;
+  __m512 acc[kMR][2];
+#pragma GCC unroll 12
+  for (int r = 0; r < kMR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < k; ++p) {
+    const __m512 b0 = _mm512_load_ps(b);
+    const __m512 b1 = _mm512_load_ps(b + 16);
+#pragma GCC unroll 12
+    for (int r = 0; r < kMR; ++r) {
+      const __m512 ar = _mm512_set1_ps(row[r][p]);
+      acc[r][0] = _mm512_fmadd_ps(ar, b0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
+    }
+    b += kNR;
+  }
+  const __mmask16 m0 = nr >= 16 ? __mmask16(0xffff) : __mmask16((1u << nr) - 1);
+  const __mmask16 m1 = nr >= 32 ? __mmask16(0xffff) : nr <= 16 ? __mmask16(0) : __mmask16((1u << (nr - 16)) - 1);
+  const __m512 vbeta = _mm512_set1_ps(beta);
+#pragma GCC unroll 12
+  for (int r = 0; r < kMR; ++r) {
+    if (r >= mr) break;
+    float* out = c + r * ldc;
+    __m512 lo = acc[r][0], hi = acc[r][1];
+    if (beta != 0.0f) {
+      lo = _mm512_fmadd_ps(vbeta, _mm512_maskz_loadu_ps(m0, out), lo);
+      hi = _mm512_fmadd_ps(vbeta, _mm512_maskz_loadu_ps(m1, out + 16), hi);
+    }
+    _mm512_mask_storeu_ps(out, m0, lo);
+    _mm512_mask_storeu_ps(out + 16, m1, hi);
+  }
+}
+
+}  // namespace cnn::kernels

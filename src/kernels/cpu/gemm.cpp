@@ -16,6 +16,7 @@
 
 #include "cnn/error.h"
 #include "cnn/parallel.h"
+#include "kernels/cpu/target_clones.h"
 
 namespace cnn::kernels {
 namespace {
@@ -94,7 +95,7 @@ void pack_a_matrix(const GemmA& a, int64_t i0, int64_t mc, int64_t p0, int64_t k
 
 // Packs depth [p0, p0+kc) x columns [j0, j0+nc) of op(B) into nr-wide strips, zero-filled:
 // strip s holds, for each depth p, the nr values B(p0+p, j0+s+0..nr-1) side by side.
-void pack_b(const GemmB& b, int64_t p0, int64_t kc, int64_t j0, int64_t nc, int nr, float* out) {
+CNN_TARGET_CLONES void pack_b(const GemmB& b, int64_t p0, int64_t kc, int64_t j0, int64_t nc, int nr, float* out) {
   for (int64_t s = 0; s < nc; s += nr, out += kc * nr) {
     const int64_t cols = std::min<int64_t>(nr, nc - s);
     if (cols < nr) std::fill_n(out, kc * nr, 0.0f);
@@ -103,7 +104,14 @@ void pack_b(const GemmB& b, int64_t p0, int64_t kc, int64_t j0, int64_t nc, int 
         const float* src = b.data + (j0 + s + c) * b.ld + p0;
         for (int64_t p = 0; p < kc; ++p) out[p * nr + c] = src[p];
       }
-    } else {  // B(p, j) = data[p * ld + j]: each depth step copies nr contiguous values
+    } else if (cols == 32) {  // B(p, j) = data[p * ld + j]: nr contiguous values per depth step,
+      // a fixed count for the full strips of the AVX-512 tile, which the compiler turns into
+      // two vector moves instead of a call to memmove per 128 bytes
+      for (int64_t p = 0; p < kc; ++p) {
+        const float* src = b.data + (p0 + p) * b.ld + j0 + s;
+        for (int c = 0; c < 32; ++c) out[p * nr + c] = src[c];
+      }
+    } else {
       for (int64_t p = 0; p < kc; ++p)
         std::copy_n(b.data + (p0 + p) * b.ld + j0 + s, cols, out + p * nr);
     }
@@ -111,7 +119,7 @@ void pack_b(const GemmB& b, int64_t p0, int64_t kc, int64_t j0, int64_t nc, int 
 }
 
 // The epilogue on the tile C[i0.., j0..] of rows x cols (indices relative to the call's C).
-void apply_epilogue(const GemmEpilogue& e, int64_t i0, int64_t j0, int64_t rows, int64_t cols,
+CNN_TARGET_CLONES void apply_epilogue(const GemmEpilogue& e, int64_t i0, int64_t j0, int64_t rows, int64_t cols,
                     float* c, int64_t ldc) {
   for (int64_t r = 0; r < rows; ++r) {
     float* row = c + r * ldc;

@@ -124,6 +124,29 @@ TEST_P(GemmIsa, RowMajorAInPlaceEqualsPackedBitForBit) {
   kernels::set_gemm_isa(before);
 }
 
+// Up to 4 rows times a transposed B (a batch-1 Linear layer) run as dot products, with the
+// epilogue applied per column range; 5 rows go through the tiles again.
+TEST(Gemm, FewRowsTimesTransposedBWithEpilogue) {
+  for (const auto& [m, n, k] : {std::array<int64_t, 3>{1, 1000, 1280}, {3, 37, 17}, {4, 70, 5},
+                                {5, 33, 40}}) {
+    const Tensor a = testing::randn({m * k}, 1), b = testing::randn({n * (k + 2)}, 2);
+    const Tensor bias = testing::randn({n}, 3), scale = testing::randn({n}, 4);
+    const Tensor residual = testing::randn({m * n}, 5);
+    Tensor c_ref = Tensor::zeros({m * n}), c_fast = Tensor::zeros({m * n});
+    kernels::ref::gemm_f32(false, true, m, n, k, a.data(), k, b.data(), k + 2, 0.0f, c_ref.data(), n);
+    float* r = c_ref.data();
+    for (int64_t i = 0; i < m * n; ++i)
+      r[i] = std::min(std::max(r[i] * scale.data()[i % n] + bias.data()[i % n] + residual.data()[i],
+                               0.0f), 6.0f);
+    kernels::gemm_f32({a.data(), k, false, {}}, {b.data(), k + 2, true}, m, n, k, 0.0f,
+                      c_fast.data(), n,
+                      {.scale = scale.data(), .bias = bias.data(), .residual = residual.data(),
+                       .ldr = n, .relu = true, .relu_max = 6.0f});
+    EXPECT_LT(testing::relative_error(c_fast, c_ref), 2e-6 * std::sqrt(static_cast<double>(k)))
+        << m << "x" << n << "x" << k;
+  }
+}
+
 TEST(Gemm, BitIdenticalRunToRun) {
   const Tensor a = testing::randn({200 * 300}, 4), b = testing::randn({300 * 100}, 5);
   Tensor c1 = Tensor::zeros({200 * 100}), c2 = Tensor::zeros({200 * 100});

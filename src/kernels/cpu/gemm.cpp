@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
 #include <memory>
 #include <new>
 
@@ -24,6 +25,8 @@ namespace {
 constexpr int64_t kKC = 128;  // depth of a packed slice: a 128x32 strip of B (16 KiB) and a 12x128 strip of A stay in L1
 constexpr int64_t kNC = 2048;  // columns of B per packed panel (a multiple of every NR)
 constexpr int64_t kMCStrips = 8;  // rows of A per packed block, in MR-tall strips
+// Products of at most this many rows with a transposed B run as dot products (dot_rows_trans_b).
+constexpr int64_t kDotRowsMax = 4;
 
 // Per ISA: the kernel for most products, and one for N <= 16 where a 32-wide tile would
 // waste half its FMAs.
@@ -118,22 +121,48 @@ CNN_TARGET_CLONES void pack_b(const GemmB& b, int64_t p0, int64_t kc, int64_t j0
   }
 }
 
-// The epilogue on the tile C[i0.., j0..] of rows x cols (indices relative to the call's C).
-CNN_TARGET_CLONES void apply_epilogue(const GemmEpilogue& e, int64_t i0, int64_t j0, int64_t rows, int64_t cols,
-                    float* c, int64_t ldc) {
+// One pass over rows x cols of C: c = clamp(c * scale + bias + residual, bottom, top), each term
+// present or not at compile time so that the loop vectorizes without branches.
+template <bool kScale, bool kBias, bool kResidual>
+inline void epilogue_pass(const float* scale, const float* bias, const float* residual,
+                          int64_t ldr, float bottom, float top, int64_t rows, int64_t cols,
+                          float* c, int64_t ldc) {
   for (int64_t r = 0; r < rows; ++r) {
-    float* row = c + r * ldc;
-    if (e.scale != nullptr)
-      for (int64_t j = 0; j < cols; ++j) row[j] *= e.scale[j0 + j];
-    if (e.bias != nullptr)
-      for (int64_t j = 0; j < cols; ++j) row[j] += e.bias[j0 + j];
-    if (e.residual != nullptr) {
-      const float* res = e.residual + (i0 + r) * e.ldr + j0;
-      for (int64_t j = 0; j < cols; ++j) row[j] += res[j];
+    float* __restrict row = c + r * ldc;
+    const float* __restrict res = kResidual ? residual + r * ldr : nullptr;
+    for (int64_t j = 0; j < cols; ++j) {
+      float v = row[j];
+      if constexpr (kScale) v *= scale[j];
+      if constexpr (kBias) v += bias[j];
+      if constexpr (kResidual) v += res[j];
+      row[j] = std::min(std::max(v, bottom), top);  // (a NaN passes through both)
     }
-    if (e.relu)
-      for (int64_t j = 0; j < cols; ++j) row[j] = std::min(std::max(row[j], 0.0f), e.relu_max);
   }
+}
+
+// The epilogue on the tile C[i0.., j0..] of rows x cols (indices relative to the call's C).
+CNN_TARGET_CLONES void apply_epilogue(const GemmEpilogue& e, int64_t i0, int64_t j0, int64_t rows,
+                                      int64_t cols, float* c, int64_t ldc) {
+  const float top = e.relu ? e.relu_max : std::numeric_limits<float>::infinity();
+  const float bottom = e.relu ? 0.0f : -std::numeric_limits<float>::infinity();
+  const float* scale = e.scale != nullptr ? e.scale + j0 : nullptr;
+  const float* bias = e.bias != nullptr ? e.bias + j0 : nullptr;
+  const float* res = e.residual != nullptr ? e.residual + i0 * e.ldr + j0 : nullptr;
+  const int terms = (scale != nullptr ? 4 : 0) | (bias != nullptr ? 2 : 0) | (res != nullptr ? 1 : 0);
+#define CNN_EPILOGUE_CASE(n, s, b, r)                                                       \
+  case n:                                                                                   \
+    return epilogue_pass<s, b, r>(scale, bias, res, e.ldr, bottom, top, rows, cols, c, ldc);
+  switch (terms) {
+    CNN_EPILOGUE_CASE(0, false, false, false)
+    CNN_EPILOGUE_CASE(1, false, false, true)
+    CNN_EPILOGUE_CASE(2, false, true, false)
+    CNN_EPILOGUE_CASE(3, false, true, true)
+    CNN_EPILOGUE_CASE(4, true, false, false)
+    CNN_EPILOGUE_CASE(5, true, false, true)
+    CNN_EPILOGUE_CASE(6, true, true, false)
+    default: CNN_EPILOGUE_CASE(7, true, true, true)
+  }
+#undef CNN_EPILOGUE_CASE
 }
 
 // C rows [0, M) x columns [0, N), where A's rows start at row_offset and B's columns at
@@ -184,6 +213,32 @@ void gemm_serial(const GemmMicrokernel& kernel, const GemmA& a, const GemmB& b,
   }
 }
 
+// C[i, j] = A(i, :) . B(:, j) for a few rows of a plain A and a B stored transposed (B(p, j) =
+// data[j * ld + p], as a Linear layer's weight [out, in]): each output is a dot product of two
+// contiguous vectors, so nothing is packed. A batch-1 classifier is such a product, and there
+// packing B (a scalar transposition of the whole weight) cost more than the product itself.
+// Each dot product is summed in 16 lanes and then across them, in a fixed order.
+CNN_TARGET_CLONES void dot_rows_trans_b(const GemmA& a, const GemmB& b, int64_t M, int64_t j0,
+                                        int64_t j1, int64_t K, float beta, float* C,
+                                        int64_t ldc) {
+  constexpr int kLanes = 16;
+  for (int64_t j = j0; j < j1; ++j) {
+    const float* __restrict bj = b.data + j * b.ld;
+    for (int64_t i = 0; i < M; ++i) {
+      const float* __restrict ai = a.data + i * a.ld;
+      float lanes[kLanes] = {};
+      int64_t p = 0;
+      for (; p + kLanes <= K; p += kLanes)
+        for (int l = 0; l < kLanes; ++l) lanes[l] += ai[p + l] * bj[p + l];
+      for (int l = 0; p < K; ++p, ++l) lanes[l] += ai[p] * bj[p];
+      float sum = 0.0f;
+      for (int l = 0; l < kLanes; ++l) sum += lanes[l];
+      float& c = C[i * ldc + j];
+      c = beta == 0.0f ? sum : sum + beta * c;
+    }
+  }
+}
+
 }  // namespace
 
 void gemm_f32(const GemmA& a, const GemmB& b, int64_t M, int64_t N, int64_t K, float beta,
@@ -195,6 +250,19 @@ void gemm_f32(const GemmA& a, const GemmB& b, int64_t M, int64_t N, int64_t K, f
       for (int64_t j = 0; j < N; ++j) row[j] = beta == 0.0f ? 0.0f : beta * row[j];
     }
     if (!e.empty()) apply_epilogue(e, 0, 0, M, N, C, ldc);
+    return;
+  }
+  if (M <= kDotRowsMax && b.trans && !a.pack && !a.trans) {
+    parallel_for(N, 16, [&](int64_t j0, int64_t j1) {
+      dot_rows_trans_b(a, b, M, j0, j1, K, beta, C, ldc);
+      if (!e.empty()) {
+        GemmEpilogue sub = e;
+        if (sub.scale != nullptr) sub.scale += j0;
+        if (sub.bias != nullptr) sub.bias += j0;
+        if (sub.residual != nullptr) sub.residual += j0;
+        apply_epilogue(sub, 0, 0, M, j1 - j0, C + j0, ldc);
+      }
+    });
     return;
   }
   const GemmMicrokernel& kernel = gemm_microkernel_for(N);

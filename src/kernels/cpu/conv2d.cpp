@@ -7,29 +7,20 @@
 #include "kernels/cpu/conv2d_depthwise.h"
 #include "kernels/cpu/conv2d_direct.h"
 #include "kernels/cpu/conv2d_winograd.h"
+#include "kernels/cpu/gemm.h"
 
 namespace cnn::kernels {
 
 namespace {
 
-// Conv2dEpilogue over y [pixels, O] in place, bias included only where the kernel left it out.
+// Conv2dEpilogue over y [pixels, O] in place, bias included only where the kernel left it out:
+// the GEMM's epilogue over the output seen as a [pixels, O] matrix.
 void depthwise_epilogue(const Conv2dGeometry& g, const float* bias, float* y,
                         const Conv2dEpilogue& e) {
-  const int64_t channels = g.out_c;
+  const GemmEpilogue ge{.scale = e.scale, .bias = bias, .residual = e.residual, .ldr = g.out_c,
+                        .relu = e.relu, .relu_max = e.relu_max};
   parallel_for(g.batch * g.out_h * g.out_w, 64, [&](int64_t p0, int64_t p1) {
-    for (int64_t p = p0; p < p1; ++p) {
-      float* row = y + p * channels;
-      if (e.scale != nullptr)
-        for (int64_t o = 0; o < channels; ++o) row[o] *= e.scale[o];
-      if (bias != nullptr)
-        for (int64_t o = 0; o < channels; ++o) row[o] += bias[o];
-      if (e.residual != nullptr) {
-        const float* res = e.residual + p * channels;
-        for (int64_t o = 0; o < channels; ++o) row[o] += res[o];
-      }
-      if (e.relu)
-        for (int64_t o = 0; o < channels; ++o) row[o] = std::min(std::max(row[o], 0.0f), e.relu_max);
-    }
+    apply_epilogue(ge, p0, 0, p1 - p0, g.out_c, y + p0 * g.out_c, g.out_c);
   });
 }
 

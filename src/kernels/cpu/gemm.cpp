@@ -140,6 +140,8 @@ inline void epilogue_pass(const float* scale, const float* bias, const float* re
   }
 }
 
+}  // namespace
+
 // The epilogue on the tile C[i0.., j0..] of rows x cols (indices relative to the call's C).
 CNN_TARGET_CLONES void apply_epilogue(const GemmEpilogue& e, int64_t i0, int64_t j0, int64_t rows,
                                       int64_t cols, float* c, int64_t ldc) {
@@ -164,6 +166,8 @@ CNN_TARGET_CLONES void apply_epilogue(const GemmEpilogue& e, int64_t i0, int64_t
   }
 #undef CNN_EPILOGUE_CASE
 }
+
+namespace {
 
 // C rows [0, M) x columns [0, N), where A's rows start at row_offset and B's columns at
 // col_offset of the full problem (the packers index the full problem; C, bias and residual

@@ -31,6 +31,12 @@ struct GemmEpilogue {
   }
 };
 
+// Applies e to rows x cols of C, whose first element is C[i0, j0] of the product e was made for
+// (e's scale, bias and residual are indexed from there). For kernels that write a product
+// without one (depthwise convolution).
+void apply_epilogue(const GemmEpilogue& e, int64_t i0, int64_t j0, int64_t rows, int64_t cols,
+                    float* c, int64_t ldc);
+
 // Packs rows [i0, i0 + mc) x depth [p0, p0 + kc) of A into mr-tall strips, zero-padded to a
 // multiple of mr rows: strip s holds, for each depth p, the mr values A(i0 + s*mr + r, p0 + p)
 // side by side (out[(s * kc + p) * mr + r]).

@@ -278,6 +278,27 @@ TEST(Conv2dKernels, DepthwiseMatchesReferenceOverOptionGrid) {
   }
 }
 
+// The forward's register blocks: 8 pixels x 16 channels where every tap is inside the image
+// (images 9 to 30 pixels wide, so rows hold 0 to 3 whole blocks and a remainder), channel
+// counts with and without a tail past the last whole 16 (16, 40, 144), strides 1 and 2,
+// padding 0 to 2, dilation 2, 3x3 and 5x5 kernels.
+TEST(Conv2dKernels, DepthwiseBlocksMatchReference) {
+  uint64_t seed = 2600;
+  int index = 0;
+  for (int64_t width : {9, 16, 23, 30})
+    for (int64_t c : {16, 40, 144})
+      for (Size2 stride : {Size2(1), Size2(2)}) {
+        const int64_t k = index % 3 == 2 ? 5 : 3;
+        const Size2 dilation = index % 4 == 3 ? Size2(2) : Size2(1);
+        const Pad2d pad = index % 3 == 0 ? Pad2d(0) : index % 3 == 1 ? Pad2d(1) : Pad2d(2);
+        ++index;
+        const ConvCase cc{{1 + index % 2, 6, width, c}, {k, k, 1, c}, c, stride, pad, dilation};
+        if (geometry(cc).out_h < 1 || geometry(cc).out_w < 1) continue;
+        seed += 4;
+        check(cc, Algo::depthwise, seed % 8 == 0, seed);
+      }
+}
+
 TEST(Conv2dKernels, LargerShapesCrossGemmBlocksAndThreads) {
   const std::vector<ConvCase> cases = {
       // K = 3*3*64 = 576 spans three 256-deep GEMM slices; 33 outputs; threaded GEMMs.

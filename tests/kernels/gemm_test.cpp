@@ -92,6 +92,16 @@ TEST_P(GemmIsa, EpilogueAndPackedA) {
                          .relu_max = relu_max});
       EXPECT_LT(testing::relative_error(c_fast, c_ref), 1e-5)
           << m << "x" << n << "x" << k << (with_scale ? " with scale, ReLU6" : "");
+      // A as a plain matrix: read in place where the ISA can, the epilogue then applied in
+      // the microkernel's registers
+      Tensor c_plain = testing::randn({m * n}, 5);
+      kernels::gemm_f32({a.data(), k, false, {}}, {b.data(), n, false}, m, n, k, 0.5f,
+                        c_plain.data(), n,
+                        {.scale = with_scale ? scale.data() : nullptr, .bias = bias.data(),
+                         .residual = residual.data(), .ldr = n + 2, .relu = true,
+                         .relu_max = relu_max});
+      EXPECT_LT(testing::relative_error(c_plain, c_ref), 1e-5)
+          << m << "x" << n << "x" << k << (with_scale ? " with scale, ReLU6" : "") << " plain A";
     }
   }
   kernels::set_gemm_isa(before);

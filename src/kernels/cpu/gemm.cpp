@@ -169,6 +169,14 @@ CNN_TARGET_CLONES void apply_epilogue(const GemmEpilogue& e, int64_t i0, int64_t
 
 namespace {
 
+// e's terms at C[i, j] (indices relative to the call's C), for a microkernel.
+GemmTileEpilogue tile_epilogue(const GemmEpilogue& e, int64_t i, int64_t j) {
+  return {e.scale != nullptr ? e.scale + j : nullptr, e.bias != nullptr ? e.bias + j : nullptr,
+          e.residual != nullptr ? e.residual + i * e.ldr + j : nullptr, e.ldr,
+          e.relu ? 0.0f : -std::numeric_limits<float>::infinity(),
+          e.relu ? e.relu_max : std::numeric_limits<float>::infinity()};
+}
+
 // C rows [0, M) x columns [0, N), where A's rows start at row_offset and B's columns at
 // col_offset of the full problem (the packers index the full problem; C, bias and residual
 // are already offset).
@@ -203,12 +211,13 @@ void gemm_serial(const GemmMicrokernel& kernel, const GemmA& a, const GemmB& b,
           for (int64_t ir = 0; ir < mc; ir += mr) {
             const int tile_m = static_cast<int>(std::min<int64_t>(mr, mc - ir));
             float* c = C + (ic + ir) * ldc + jc + jr;
-            if (in_place) {
+            if (in_place) {  // the epilogue, if any, in the kernel's registers
+              const GemmTileEpilogue te = tile_epilogue(e, ic + ir, jc + jr);
               kernel.rows(kc, a.data + (row_offset + ic + ir) * a.ld + pc, a.ld, bp + jr * kc, c,
-                          ldc, beta_here, tile_m, tile_n);
-            } else {
-              kernel.fn(kc, ap + ir * kc, bp + jr * kc, c, ldc, beta_here, tile_m, tile_n);
+                          ldc, beta_here, tile_m, tile_n, last && !e.empty() ? &te : nullptr);
+              continue;
             }
+            kernel.fn(kc, ap + ir * kc, bp + jr * kc, c, ldc, beta_here, tile_m, tile_n);
             if (last && !e.empty()) apply_epilogue(e, ic + ir, jc + jr, tile_m, tile_n, c, ldc);
           }
         }

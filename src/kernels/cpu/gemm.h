@@ -68,11 +68,22 @@ void gemm_f32(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const
 using GemmMicrokernelFn = void (*)(int64_t k, const float* a_packed, const float* b_packed,
                                    float* c, int64_t ldc, float beta, int mr, int nr);
 
+// The epilogue of one tile, for a microkernel to apply to its sums before storing them:
+// c = min(max(c * scale[j] + bias[j] + residual[r * ldr + j], lo), hi), absent terms null
+// (lo = -inf, hi = +inf without a ReLU). Pointers are at the tile's first row and column.
+struct GemmTileEpilogue {
+  const float* scale;
+  const float* bias;
+  const float* residual;
+  int64_t ldr;
+  float lo, hi;
+};
+
 // The same product with A read in place, rows lda apart (A(r, p) = a[r * lda + p]); rows past
-// mr are not read.
+// mr are not read. With e, the tile's epilogue is applied in registers before the store.
 using GemmRowsMicrokernelFn = void (*)(int64_t k, const float* a, int64_t lda,
                                        const float* b_packed, float* c, int64_t ldc, float beta,
-                                       int mr, int nr);
+                                       int mr, int nr, const GemmTileEpilogue* e);
 
 struct GemmMicrokernel {
   const char* isa;  // "avx512", "avx2", "scalar"
@@ -88,7 +99,8 @@ void gemm_f32_6x16_avx2(int64_t k, const float* a_packed, const float* b_packed,
 void gemm_f32_12x32_avx512(int64_t k, const float* a_packed, const float* b_packed, float* c,
                            int64_t ldc, float beta, int mr, int nr);
 void gemm_f32_12x32_rows_avx512(int64_t k, const float* a, int64_t lda, const float* b_packed,
-                                float* c, int64_t ldc, float beta, int mr, int nr);
+                                float* c, int64_t ldc, float beta, int mr, int nr,
+                                const GemmTileEpilogue* e);
 void gemm_f32_24x16_avx512(int64_t k, const float* a_packed, const float* b_packed, float* c,
                            int64_t ldc, float beta, int mr, int nr);
 

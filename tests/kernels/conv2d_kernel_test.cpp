@@ -18,6 +18,7 @@
 #include "kernels/cpu/conv2d_depthwise.h"
 #include "kernels/cpu/conv2d_direct.h"
 #include "kernels/cpu/conv2d_gemm.h"
+#include "kernels/cpu/conv2d_strided.h"
 #include "kernels/cpu/conv2d_winograd.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/ref/conv2d_ref.h"
@@ -297,6 +298,34 @@ TEST(Conv2dKernels, DepthwiseBlocksMatchReference) {
         seed += 4;
         check(cc, Algo::depthwise, seed % 8 == 0, seed);
       }
+}
+
+// The strided backward data as stride_h x stride_w stride-1 forward convolutions: strides 2, 3
+// and (2, 1), kernels from 1x1 (phases without taps) to 5x5, padding 0 to 3 and asymmetric,
+// images whose size is not a multiple of the stride, channel counts that take the direct
+// kernels (16, 32) and ones that take the GEMM (5, 7).
+TEST(Conv2dKernels, StridedBackwardDataInPhasesMatchesReference) {
+  uint64_t seed = 4000;
+  int checked = 0;
+  for (Size2 stride : {Size2(2), Size2(3), Size2(2, 1)})
+    for (int64_t k : {1, 2, 3, 5})
+      for (const Pad2d& pad : {Pad2d(0), Pad2d(1), Pad2d(3), Pad2d(0, 2, 1, 0)})
+        for (const auto& [c, o] : std::vector<std::pair<int64_t, int64_t>>{{16, 32}, {7, 5}}) {
+          const ConvCase cc{{1 + checked % 2, 9 + checked % 3, 11, c}, {k, k, c, o}, 1, stride,
+                            pad, 1};
+          const Conv2dGeometry g = geometry(cc);
+          if (g.out_h < 1 || g.out_w < 1) continue;
+          ASSERT_TRUE(kernels::conv2d_backward_data_phases_apply(g));
+          SCOPED_TRACE(describe(cc));
+          const Tensor w = testing::randn(cc.w, seed++);
+          const Tensor dy = testing::randn({g.batch, g.out_h, g.out_w, g.out_c}, seed++);
+          Tensor fast = nan_filled(cc.x), ref = Tensor::empty(cc.x);
+          kernels::conv2d_backward_data_phases(g, dy.data(), w.data(), fast.data());
+          kernels::ref::conv2d_backward_data(g, dy.data(), w.data(), ref.data());
+          EXPECT_LE(testing::relative_error(fast, ref), tolerance(k * k * o));
+          ++checked;
+        }
+  EXPECT_GE(checked, 80);
 }
 
 TEST(Conv2dKernels, LargerShapesCrossGemmBlocksAndThreads) {

@@ -6,6 +6,7 @@
 #include "cnn/parallel.h"
 #include "kernels/cpu/conv2d_depthwise.h"
 #include "kernels/cpu/conv2d_direct.h"
+#include "kernels/cpu/conv2d_strided.h"
 #include "kernels/cpu/conv2d_winograd.h"
 #include "kernels/cpu/gemm.h"
 
@@ -62,6 +63,8 @@ void conv2d_backward_data(const Conv2dGeometry& g, const float* grad_y, const fl
     conv2d_forward_winograd(conv2d_transposed_geometry(g), grad_y, flipped.data(), nullptr, grad_x);
   } else if (conv2d_direct_backward_data_applies(g)) {
     conv2d_backward_data_direct(g, grad_y, w, grad_x);
+  } else if (conv2d_backward_data_phases_apply(g)) {
+    conv2d_backward_data_phases(g, grad_y, w, grad_x);
   } else {
     conv2d_backward_data_gemm(g, grad_y, w, grad_x);
   }

@@ -4,8 +4,10 @@
 //   groups 1, C and O multiples of 16, AVX-512        direct blocked kernels (conv2d_direct.h)
 //   everything else (1x1 as a plain GEMM)             implicit GEMM (conv2d_gemm.h)
 // With stride 1 the backward data is a forward convolution of dy by the flipped weight, and
-// goes through Winograd or the direct forward kernel where they apply; the strided backward
-// data goes through the implicit GEMM's scatter. The backward weight has no Winograd form here.
+// goes through Winograd or the direct forward kernel where they apply; with a larger stride it
+// is stride_h x stride_w such convolutions, one per phase of dx (conv2d_strided.h), and only
+// dilated or grouped strided convolutions use the implicit GEMM's scatter-add. The backward
+// weight has no Winograd form here.
 #pragma once
 
 #include <string>

@@ -1,6 +1,7 @@
 #include "cnn/models/alexnet.h"
 
 #include "cnn/error.h"
+#include "cnn/nn/fused.h"
 
 namespace cnn::models {
 namespace {
@@ -54,7 +55,8 @@ AlexNet::AlexNet(const ModelOptions& o, Generator& gen, float dropout) : Module(
 Tensor AlexNet::forward(const Tensor& x) {
   CNN_CHECK(x.dim() == 4 && x.size(1) >= 63 && x.size(2) >= 63,
             "AlexNet: expected input [N, H, W, C] with H, W >= 63, got ", to_string(x.shape()));
-  return (*classifier_)(flatten_as_nchw((*avgpool_)((*features_)(x))));
+  // each conv, relu pair of the features is one convolution in inference (nn/fused.h)
+  return (*classifier_)(flatten_as_nchw((*avgpool_)(nn::sequential_conv_bn_act(*features_, x))));
 }
 
 AlexNetLecture::AlexNetLecture(const ModelOptions& o, Generator& gen,
@@ -96,7 +98,7 @@ AlexNetLecture::AlexNetLecture(const ModelOptions& o, Generator& gen,
 }
 
 Tensor AlexNetLecture::forward(const Tensor& x) {
-  Tensor h = (*features_)(x);
+  Tensor h = nn::sequential_conv_bn_act(*features_, x);  // conv, relu fused as above
   CNN_CHECK(h.size(1) == 6 && h.size(2) == 6, "AlexNetLecture: the input ", to_string(x.shape()),
             " gives a ", h.size(1), "x", h.size(2),
             " feature grid; the listing's FC layer needs 6x6 (a 227x227 input)");

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
+#include "cnn/nn/fused.h"
 #include "cnn/nn/init.h"
-#include "cnn/ops/activation.h"
 #include "cnn/ops/shape.h"
 
 namespace cnn::models {
@@ -47,7 +47,10 @@ BasicConv2d::BasicConv2d(int64_t in_channels, int64_t out_channels,
                                   out_channels, nn::BatchNorm2dOptions{.eps = 0.001f}));
 }
 
-Tensor BasicConv2d::forward(const Tensor& x) { return relu((*bn_)((*conv_)(x))); }
+// one convolution in inference (nn/fused.h); Inception v3 is built of these too
+Tensor BasicConv2d::forward(const Tensor& x) {
+  return nn::conv_bn_act(*conv_, *bn_, x, nn::ConvActivation::relu);
+}
 
 namespace {
 

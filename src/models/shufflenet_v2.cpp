@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "cnn/nn/fused.h"
 #include "cnn/ops/pool.h"
 #include "cnn/ops/shape.h"
 #include "models/common.h"
@@ -34,13 +35,15 @@ ShuffleUnit::ShuffleUnit(int64_t in_channels, int64_t out_channels, int64_t stri
 }
 
 Tensor ShuffleUnit::forward(const Tensor& x) {
+  // each conv, bn (and relu) run of a branch is one convolution in inference (nn/fused.h)
   Tensor out;
   if (stride_ == 1) {
     const int64_t half = x.size(-1) / 2;
     auto halves = split(x, {half, half});
-    out = concat({halves[0], (*branch2_)(halves[1])});
+    out = concat({halves[0], nn::sequential_conv_bn_act(*branch2_, halves[1])});
   } else {
-    out = concat({(*branch1_)(x), (*branch2_)(x)});
+    out = concat({nn::sequential_conv_bn_act(*branch1_, x),
+                  nn::sequential_conv_bn_act(*branch2_, x)});
   }
   return channel_shuffle(out, 2);
 }
@@ -79,8 +82,8 @@ ShuffleNetV2::ShuffleNetV2(const ShuffleNetV2Options& options, Generator& gen)
 }
 
 Tensor ShuffleNetV2::forward(const Tensor& x) {
-  Tensor h = (*maxpool_)((*conv1_)(x));
-  h = (*conv5_)((*stage4_)((*stage3_)((*stage2_)(h))));
+  Tensor h = (*maxpool_)(nn::sequential_conv_bn_act(*conv1_, x));
+  h = nn::sequential_conv_bn_act(*conv5_, (*stage4_)((*stage3_)((*stage2_)(h))));
   return (*fc_)(global_avg_pool2d(h).flatten(1));
 }
 

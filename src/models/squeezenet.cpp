@@ -1,7 +1,7 @@
 #include "cnn/models/squeezenet.h"
 
 #include "cnn/error.h"
-#include "cnn/ops/activation.h"
+#include "cnn/nn/fused.h"
 #include "cnn/ops/shape.h"
 
 namespace cnn::models {
@@ -33,9 +33,11 @@ Fire::Fire(int64_t in_planes, int64_t squeeze_planes, int64_t expand1x1_planes,
   expand3x3_ = register_module("expand3x3", conv(squeeze_planes, expand3x3_planes, 3, 1, 1, gen));
 }
 
+// each convolution and its ReLU are one convolution in inference (nn/fused.h)
 Tensor Fire::forward(const Tensor& x) {
-  Tensor s = relu((*squeeze_)(x));
-  return concat({relu((*expand1x1_)(s)), relu((*expand3x3_)(s))});
+  constexpr auto relu = nn::ConvActivation::relu;
+  Tensor s = nn::conv_act(*squeeze_, x, relu);
+  return concat({nn::conv_act(*expand1x1_, s, relu), nn::conv_act(*expand3x3_, s, relu)});
 }
 
 SqueezeNet::SqueezeNet(const ModelOptions& o, const std::string& version, Generator& gen,
@@ -89,7 +91,9 @@ SqueezeNet::SqueezeNet(const ModelOptions& o, const std::string& version, Genera
 
 Tensor SqueezeNet::forward(const Tensor& x) {
   // [N, 1, 1, classes] -> [N, classes]: with a 1x1 grid NHWC and NCHW flatten alike.
-  return (*classifier_)((*features_)(x)).flatten(1);
+  // The conv, relu pairs in both Sequentials fuse in inference, as in Fire.
+  return nn::sequential_conv_bn_act(*classifier_, nn::sequential_conv_bn_act(*features_, x))
+      .flatten(1);
 }
 
 std::shared_ptr<nn::Module> squeezenet(const ModelOptions& options, const std::string& version,

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "cnn/error.h"
+#include "cnn/nn/fused.h"
 
 namespace cnn::models {
 namespace {
@@ -71,7 +72,8 @@ Tensor VGG::forward(const Tensor& x) {
             to_string(x.shape()));
   // torchvision flattens the NCHW map (index (c * 7 + h) * 7 + w); ours is NHWC. Permuting to
   // [N, C, H, W] first keeps classifier.0.weight exactly torchvision's.
-  Tensor pooled = (*avgpool_)((*features_)(x));
+  // Each conv (bn) relu of the features is one convolution in inference (nn/fused.h).
+  Tensor pooled = (*avgpool_)(nn::sequential_conv_bn_act(*features_, x));
   return (*classifier_)(pooled.permute({0, 3, 1, 2}).flatten(1));
 }
 

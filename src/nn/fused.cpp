@@ -12,13 +12,18 @@ namespace {
 
 bool needs_grad(const Tensor& t) { return t.defined() && t.requires_grad(); }
 
+// Whether conv_act may take the fused path (see fused.h).
+bool fusable(const Conv2d& conv, const Tensor& x) {
+  if (forwards_observed()) return false;
+  return !autograd::grad_enabled() ||
+         !(needs_grad(x) || needs_grad(conv.weight()) || needs_grad(conv.bias()));
+}
+
 // Whether conv_bn_act may take the fused path (see fused.h).
 bool fusable(const Conv2d& conv, const BatchNorm2d& bn, const Tensor& x, const Tensor& residual) {
-  if (bn.is_training() || !bn.running_mean().defined() || forwards_observed()) return false;
-  if (!autograd::grad_enabled()) return true;
-  for (const Tensor* t : {&x, &residual, &conv.weight(), &conv.bias(), &bn.weight(), &bn.bias()})
-    if (needs_grad(*t)) return false;
-  return true;
+  if (bn.is_training() || !bn.running_mean().defined() || !fusable(conv, x)) return false;
+  return !autograd::grad_enabled() ||
+         !(needs_grad(residual) || needs_grad(bn.weight()) || needs_grad(bn.bias()));
 }
 
 // The activation a module applies, or none when it is not a ReLU or ReLU6.
@@ -32,6 +37,16 @@ bool activation_of(const Module& m, ConvActivation& act) {
     return true;
   }
   return false;
+}
+
+// The unfused activation, as the ReLU and ReLU6 modules compute it.
+Tensor activate(const Tensor& y, ConvActivation act) {
+  switch (act) {
+    case ConvActivation::relu: return relu(y);
+    case ConvActivation::relu6: return relu6(y);
+    case ConvActivation::none: break;
+  }
+  return y;
 }
 
 }  // namespace
@@ -49,12 +64,17 @@ Tensor conv_bn_act(Conv2d& conv, BatchNorm2d& bn, const Tensor& x, ConvActivatio
   }
   Tensor y = bn(conv(x));
   if (residual.defined()) y = add(residual, y);
-  switch (act) {
-    case ConvActivation::relu: return relu(y);
-    case ConvActivation::relu6: return relu6(y);
-    case ConvActivation::none: break;
+  return activate(y, act);
+}
+
+Tensor conv_act(Conv2d& conv, const Tensor& x, ConvActivation act) {
+  if (act != ConvActivation::none && fusable(conv, x)) {
+    const Conv2dOptions& o = conv.options();
+    return conv2d_act(x, conv.weight(), conv.bias(), act,
+                      {.stride = o.stride, .padding = o.padding, .dilation = o.dilation,
+                       .groups = o.groups});
   }
-  return y;
+  return activate(conv(x), act);
 }
 
 Tensor sequential_conv_bn_act(Sequential& seq, const Tensor& x, const Tensor& residual) {
@@ -72,14 +92,17 @@ Tensor sequential_conv_bn_act(Sequential& seq, const Tensor& x, const Tensor& re
     Module* next = i + 1 < n ? children[i + 1].second.get() : nullptr;
     auto* bn = next != nullptr && typeid(*next) == typeid(BatchNorm2d)
                    ? static_cast<BatchNorm2d*>(next) : nullptr;
+    ConvActivation act = ConvActivation::none;
     if (conv != nullptr && bn != nullptr) {
-      ConvActivation act = ConvActivation::none;
       const size_t used = i + 2 < n && activation_of(*children[i + 2].second, act) ? 3 : 2;
       // the residual joins the last run's epilogue, before its activation as in the blocks
       const bool last = i + used == n && act == ConvActivation::none;
       y = conv_bn_act(*conv, *bn, y, act, last ? residual : Tensor());
       if (last) return y;
       i += used;
+    } else if (conv != nullptr && next != nullptr && activation_of(*next, act)) {
+      y = conv_act(*conv, y, act);
+      i += 2;
     } else if (typeid(m) == typeid(Sequential)) {
       y = sequential_conv_bn_act(static_cast<Sequential&>(m), y);
       ++i;

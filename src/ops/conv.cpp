@@ -4,13 +4,15 @@
 //   backward data    dx = the transposed convolution of dy by W  [N, H, W, C]
 //   backward weight  dW[ky, kx, i, o] = sum_{b, oy, ox} dy * Padd(x) at the tap
 //   backward bias    db[o] = sum_{b, oy, ox} dy[b, oy, ox, o]
-// conv2d_bn_act: the inference fusion of conv2d, batch_norm, add and relu/relu6, through the
-// kernels' epilogue (kernels/cpu/conv2d_gemm.h, Conv2dEpilogue).
+// conv2d_bn_act: the inference fusion of conv2d, batch_norm, add and relu/relu6, and conv2d_act,
+// of conv2d and relu/relu6, through the kernels' epilogue (kernels/cpu/conv2d_gemm.h,
+// Conv2dEpilogue).
 // Algorithm: chosen by shape in kernels/cpu/conv2d.h (direct depthwise, direct blocked, or
 // implicit GEMM).
 #include "cnn/ops/conv.h"
 
 #include <cmath>
+#include <initializer_list>
 #include <vector>
 
 #include "cnn/autograd.h"
@@ -82,6 +84,22 @@ void check_channel_vector(const Tensor& t, const char* name, int64_t channels, b
             "] (one per output channel), got shape ", to_string(t.shape()));
 }
 
+// The fused ops record no backward, so they refuse to run where a graph is being built.
+void check_no_graph(const char* op, const char* separate_ops,
+                    std::initializer_list<const Tensor*> args) {
+  if (!autograd::grad_enabled()) return;
+  for (const Tensor* t : args)
+    CNN_CHECK(!t->defined() || !t->requires_grad(), op,
+              ": inference only (it records no backward), but grad mode is on and an argument "
+              "requires grad; use ", separate_ops, ", or a NoGradGuard");
+}
+
+// ReLU: max(v, 0); ReLU6: min(max(v, 0), 6), in the kernel's epilogue.
+void set_activation(ConvActivation act, kernels::Conv2dEpilogue& epilogue) {
+  epilogue.relu = act != ConvActivation::none;
+  if (act == ConvActivation::relu6) epilogue.relu_max = 6.0f;
+}
+
 }  // namespace
 
 Tensor conv2d_bn_act(const Tensor& x, const Tensor& weight, const Tensor& bias,
@@ -99,12 +117,8 @@ Tensor conv2d_bn_act(const Tensor& x, const Tensor& weight, const Tensor& bias,
     CNN_CHECK(residual.dtype() == DType::f32 && residual.shape() == out_shape,
               "conv2d_bn_act: argument 'residual' must be float32 of the output's shape ",
               to_string(out_shape), ", got ", to_string(residual.shape()));
-  if (autograd::grad_enabled()) {
-    for (const Tensor* t : {&x, &weight, &bias, &bn.gamma, &bn.beta, &residual})
-      CNN_CHECK(!t->defined() || !t->requires_grad(),
-                "conv2d_bn_act: inference only (it records no backward), but grad mode is on "
-                "and an argument requires grad; use conv2d and batch_norm, or a NoGradGuard");
-  }
+  check_no_graph("conv2d_bn_act", "conv2d and batch_norm",
+                 {&x, &weight, &bias, &bn.gamma, &bn.beta, &residual});
   // s = gamma / sqrt(var + eps), t = beta + (bias - mean) * s, in double, rounded once.
   const Tensor mean = bn.running_mean.contiguous(), var = bn.running_var.contiguous();
   const Tensor gamma = bn.gamma.defined() ? bn.gamma.contiguous() : Tensor();
@@ -124,9 +138,23 @@ Tensor conv2d_bn_act(const Tensor& x, const Tensor& weight, const Tensor& bias,
   kernels::Conv2dEpilogue epilogue;
   epilogue.scale = scale.data();
   epilogue.residual = rc.defined() ? rc.data() : nullptr;
-  epilogue.relu = act != ConvActivation::none;
-  if (act == ConvActivation::relu6) epilogue.relu_max = 6.0f;
+  set_activation(act, epilogue);
   kernels::conv2d_forward(g, xc.data(), wc.data(), shift.data(), y.data(), epilogue);
+  return y;
+}
+
+Tensor conv2d_act(const Tensor& x, const Tensor& weight, const Tensor& bias, ConvActivation act,
+                  const Conv2dOptions& options) {
+  const Conv2dGeometry g = check_conv2d(x, weight, bias, options);
+  check_no_graph("conv2d_act", "conv2d and relu", {&x, &weight, &bias});
+  const Tensor xc = x.contiguous(), wc = weight.contiguous();
+  const Tensor bc = bias.defined() ? bias.contiguous() : Tensor();
+  Tensor y = Tensor::empty({g.batch, g.out_h, g.out_w, g.out_c});
+  // no scale: every kernel adds the bias to the sum as conv2d does, then clamps
+  kernels::Conv2dEpilogue epilogue;
+  set_activation(act, epilogue);
+  kernels::conv2d_forward(g, xc.data(), wc.data(), bc.defined() ? bc.data() : nullptr, y.data(),
+                          epilogue);
   return y;
 }
 

@@ -1,9 +1,10 @@
 // Inference fusion (nn/fused.h) in the models that use it: in evaluation mode under a
-// NoGradGuard each conv, batch norm, residual add and ReLU/ReLU6 runs as one fused convolution;
-// with grad mode on (the parameters require grad) the modules run one by one, as before. The
-// two outputs agree to rounding. The batch norms get random statistics and affine parameters,
-// so that they are far from the identity. The torchvision comparisons with saved weights
-// (torchvision_weights_test.cpp) run the fused path against PyTorch as well.
+// NoGradGuard each conv, batch norm, residual add and ReLU/ReLU6 runs as one fused convolution,
+// as does each conv and ReLU with no batch norm between; with grad mode on (the parameters
+// require grad) the modules run one by one, as before. The two outputs agree to rounding, or
+// exactly where no batch norm is fused. The batch norms get random statistics and affine
+// parameters, so that they are far from the identity. The torchvision comparisons with saved
+// weights (torchvision_weights_test.cpp) run the fused path against PyTorch as well.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -19,6 +20,10 @@ struct FusedModelCase {
   std::string name;
   Shape input;  // one batch, NHWC
 };
+
+std::string case_name(const ::testing::TestParamInfo<FusedModelCase>& p) {
+  return p.param.name;
+}
 
 // Random running statistics (var in [0.5, 1.5]) and affine parameters for every batch norm.
 void randomize_batch_norms(nn::Module& m, Generator& gen) {
@@ -61,17 +66,49 @@ INSTANTIATE_TEST_SUITE_P(Models, FusedInference,
                                            FusedModelCase{"resnet50", {1, 64, 64, 3}},
                                            FusedModelCase{"resnet20", {2, 16, 16, 3}},
                                            FusedModelCase{"mobilenet_v2", {2, 40, 32, 3}},
-                                           FusedModelCase{"mnasnet0_5", {1, 64, 64, 3}}),
-                         [](const ::testing::TestParamInfo<FusedModelCase>& p) { return p.param.name; });
+                                           FusedModelCase{"mnasnet0_5", {1, 64, 64, 3}},
+                                           FusedModelCase{"googlenet", {2, 32, 32, 3}},
+                                           FusedModelCase{"inception_v3", {1, 75, 75, 3}},
+                                           FusedModelCase{"shufflenet_v2_x0_5", {2, 32, 32, 3}},
+                                           FusedModelCase{"vgg11_bn", {1, 32, 32, 3}}),
+                         case_name);
 
-// Counts the calls of convolutions and batch norms that a ForwardObserver is told of.
+// Models whose convolutions fuse only with a ReLU (their own bias, no batch norm): the clamp
+// meets the same rounded sum as the ReLU module would, so the fused forward must give the
+// unfused one's values exactly (conv_act, cnn::conv2d_act; a difference would be a bug).
+class FusedConvReluInference : public ::testing::TestWithParam<FusedModelCase> {};
+
+TEST_P(FusedConvReluInference, EqualsTheUnfusedModulesExactly) {
+  const FusedModelCase& c = GetParam();
+  Generator gen(7);
+  auto model = create(c.name, {.classes = 10}, gen);
+  model->eval();
+  const Tensor x = testing::randn(c.input, 11);
+  Tensor fused;
+  {
+    autograd::NoGradGuard no_grad;
+    fused = (*model)(x);
+  }
+  const Tensor unfused = (*model)(x);
+  ASSERT_TRUE(unfused.requires_grad());
+  EXPECT_TRUE(testing::bit_identical(fused, unfused));
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, FusedConvReluInference,
+                         ::testing::Values(FusedModelCase{"alexnet", {1, 63, 63, 3}},
+                                           FusedModelCase{"squeezenet1_1", {2, 32, 32, 3}}),
+                         case_name);
+
+// Counts the calls of convolutions, batch norms and ReLU/ReLU6 modules that a ForwardObserver
+// is told of.
 class ConvBnCounter final : public nn::ForwardObserver {
  public:
   void after_forward(const nn::Module& m, const Tensor&, const Tensor&) override {
     if (dynamic_cast<const nn::Conv2d*>(&m) != nullptr) ++convs;
     if (dynamic_cast<const nn::BatchNorm2d*>(&m) != nullptr) ++bns;
+    if (m.type() == "ReLU" || m.type() == "ReLU6") ++activations;
   }
-  int convs = 0, bns = 0;
+  int convs = 0, bns = 0, activations = 0;
 };
 
 int count_modules(const nn::Module& m, const std::string& type) {
@@ -80,22 +117,30 @@ int count_modules(const nn::Module& m, const std::string& type) {
   return n;
 }
 
-// While observed (summaries, collect_activations), inference does not fuse: every conv and
-// batch norm is called through its module.
+// While observed (summaries, collect_activations), inference does not fuse: every conv, batch
+// norm and activation module is called through its module (each of these models calls each
+// such module once).
 TEST(FusedInference, ObserversStillSeeEveryConvAndBatchNorm) {
-  for (const std::string name : {"resnet18", "resnet20", "mobilenet_v2", "mnasnet0_5"}) {
-    SCOPED_TRACE(name);
+  const Shape small{1, 32, 32, 3};
+  const std::vector<FusedModelCase> cases = {
+      {"resnet18", small},           {"resnet20", small},  {"mobilenet_v2", small},
+      {"mnasnet0_5", small},         {"googlenet", small}, {"inception_v3", {1, 75, 75, 3}},
+      {"shufflenet_v2_x0_5", small}, {"vgg11_bn", small},  {"alexnet", {1, 63, 63, 3}},
+      {"squeezenet1_1", small}};
+  for (const FusedModelCase& c : cases) {
+    SCOPED_TRACE(c.name);
     Generator gen(3);
-    auto model = create(name, {}, gen);
+    auto model = create(c.name, {.classes = 10}, gen);
     model->eval();
     autograd::NoGradGuard no_grad;
     ConvBnCounter counter;
     {
       nn::ObserveForwards observe(counter);
-      (*model)(testing::randn({1, 32, 32, 3}, 1));
+      (*model)(testing::randn(c.input, 1));
     }
     EXPECT_EQ(counter.convs, count_modules(*model, "Conv2d"));
     EXPECT_EQ(counter.bns, count_modules(*model, "BatchNorm2d"));
+    EXPECT_EQ(counter.activations, count_modules(*model, "ReLU") + count_modules(*model, "ReLU6"));
     EXPECT_GT(counter.convs, 0);
   }
 }

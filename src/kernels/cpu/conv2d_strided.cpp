@@ -28,9 +28,15 @@ Axis axis(int64_t r, int64_t stride, int64_t kernel, int64_t pad, int64_t in) {
 
 }  // namespace
 
+// Measured against the GEMM and scatter-add (2 threads): 2.0x faster for ResNet-20's 3x3/2
+// 16->32 at batch 128, 1.1x for 12->24; slower where the phases' convolutions are thin or
+// empty: 2.7x slower for the 7x7/2 stem (3 input channels, so 3 output channels per phase),
+// 1.7x for a 1x1/2 shortcut (three of its four phases have no tap, and dx is then mostly a
+// copy). So: 16 channels or more, and a kernel at least as wide as the stride.
 bool conv2d_backward_data_phases_apply(const Conv2dGeometry& g) {
   return g.groups == 1 && g.dilation_h == 1 && g.dilation_w == 1 &&
-         (g.stride_h > 1 || g.stride_w > 1) && g.pad_top >= 0 && g.pad_left >= 0 &&
+         (g.stride_h > 1 || g.stride_w > 1) && g.kernel_h >= g.stride_h &&
+         g.kernel_w >= g.stride_w && g.in_c >= 16 && g.pad_top >= 0 && g.pad_left >= 0 &&
          g.batch * g.out_h * g.out_w > 0;
 }
 

@@ -18,10 +18,12 @@
 
 namespace cnn::kernels {
 
-// Groups 1, dilation 1, a stride above 1 on some axis.
+// Where the phases are used: groups 1, dilation 1, a stride above 1 on some axis, and where
+// they win (measured; see the .cpp).
 bool conv2d_backward_data_phases_apply(const Conv2dGeometry& g);
 
-// grad_x [N, H, W, C] (overwritten) from grad_y [N, OH, OW, O]; g must apply.
+// grad_x [N, H, W, C] (overwritten) from grad_y [N, OH, OW, O]: correct for any geometry with
+// groups 1, dilation 1 and padding >= 0, whether or not the phases apply.
 void conv2d_backward_data_phases(const Conv2dGeometry& g, const float* grad_y, const float* w,
                                  float* grad_x);
 

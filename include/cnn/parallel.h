@@ -13,6 +13,18 @@ namespace cnn {
 int num_threads();
 void set_num_threads(int n);
 
+// Sets the thread count for a scope and restores the previous one on leaving it.
+class ThreadCountGuard {
+ public:
+  explicit ThreadCountGuard(int threads) : previous_(num_threads()) { set_num_threads(threads); }
+  ~ThreadCountGuard() { set_num_threads(previous_); }
+  ThreadCountGuard(const ThreadCountGuard&) = delete;
+  ThreadCountGuard& operator=(const ThreadCountGuard&) = delete;
+
+ private:
+  int previous_;
+};
+
 // Calls fn(begin, end) on disjoint ranges covering [0, n), in parallel. Ranges are aligned to
 // `grain` elements (except the last). Nested calls from inside a worker run serially.
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);

@@ -2,10 +2,10 @@
 // kernel directly, convolutions through cnn::conv2d and its autograd node.
 #include <cmath>
 
-#include "bench/thread_count.h"
 #include "cnn/autograd.h"
 #include "cnn/bench/measure.h"
 #include "cnn/ops/conv.h"
+#include "cnn/parallel.h"
 #include "kernels/cpu/gemm.h"
 
 namespace cnn::bench {

@@ -5,7 +5,6 @@
 #include <string>
 #include <vector>
 
-#include "bench/thread_count.h"
 #include "cnn/bench/measure.h"
 #include "cnn/parallel.h"
 #include "kernels/cpu/fma_loop.h"

@@ -4,8 +4,8 @@
 #include <thread>
 
 #include "bench/machine.h"
-#include "bench/thread_count.h"
 #include "cnn/bench/report.h"
+#include "cnn/parallel.h"
 #include "kernels/cpu/gemm.h"
 
 namespace cnn::bench {

@@ -15,21 +15,10 @@
 namespace cnn {
 namespace {
 
-class ThreadCount {
- public:
-  explicit ThreadCount(int n) : before_(num_threads()) { set_num_threads(n); }
-  ~ThreadCount() { set_num_threads(before_); }
-  ThreadCount(const ThreadCount&) = delete;
-  ThreadCount& operator=(const ThreadCount&) = delete;
-
- private:
-  int before_;
-};
-
 TEST(ParallelFor, EveryIndexOnceInGrainAlignedRanges) {
   for (int threads : {1, 2, 3, 5}) {
     SCOPED_TRACE("threads " + std::to_string(threads));
-    const ThreadCount scope(threads);
+    const ThreadCountGuard scope(threads);
     for (int job = 0; job < 3000; ++job) {
       const int64_t n = 1 + job % 37, grain = 1 + job % 4;
       std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
@@ -48,7 +37,7 @@ TEST(ParallelFor, EveryIndexOnceInGrainAlignedRanges) {
 // Two parts on four threads, then four parts, alternating: the workers without a part in one
 // job must run their part of the next one exactly once.
 TEST(ParallelFor, JobsWithFewerPartsThanThreadsBackToBack) {
-  const ThreadCount scope(4);
+  const ThreadCountGuard scope(4);
   std::atomic<int64_t> sum{0};
   int64_t expected = 0;
   for (int job = 0; job < 20000; ++job) {
@@ -62,7 +51,7 @@ TEST(ParallelFor, JobsWithFewerPartsThanThreadsBackToBack) {
 }
 
 TEST(ParallelFor, ExceptionReachesCallerAndPoolStaysUsable) {
-  const ThreadCount scope(2);
+  const ThreadCountGuard scope(2);
   for (int64_t throwing_part_start : {0, 50}) {
     EXPECT_THROW(parallel_for(100, 50,
                               [&](int64_t b, int64_t) {
@@ -76,7 +65,7 @@ TEST(ParallelFor, ExceptionReachesCallerAndPoolStaysUsable) {
 }
 
 TEST(ParallelFor, NestedCallsRunSeriallyInsideTheCallingPart) {
-  const ThreadCount scope(2);
+  const ThreadCountGuard scope(2);
   std::atomic<int> inner_calls{0};
   parallel_for(2, 1, [&](int64_t, int64_t) {
     const auto id = std::this_thread::get_id();

@@ -155,8 +155,8 @@ class ThreadPool {
   std::mutex mutex_;
   std::condition_variable wake_, done_;
   const std::function<void(int)>* task_ = nullptr;
-  std::atomic<uint64_t> job_{0};   // generation << kPartBits | parts
-  std::atomic<int> pending_{0};    // parts of the current job still running on workers
+  std::atomic<uint64_t> job_{0};  // generation << kPartBits | parts
+  std::atomic<int> pending_{0};   // parts of the current job still running on workers
   std::atomic<bool> stopping_{false};
   std::chrono::microseconds spin_{0};  // how long to poll before sleeping (kSpin or none)
   std::exception_ptr error_;
@@ -171,7 +171,9 @@ ThreadPool& pool() {
 
 }  // namespace
 
-int num_threads() { return pool().size(); }
+int num_threads() {
+  return pool().size();
+}
 
 void set_num_threads(int n) {
   CNN_CHECK(n >= 1, "set_num_threads: thread count must be at least 1, got ", n);

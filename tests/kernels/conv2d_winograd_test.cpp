@@ -88,8 +88,8 @@ TEST(Conv2dWinograd, MatchesReferenceAtEveryTileOverhang) {
     for (int64_t h = 5; h <= 8; ++h)
       expect_matches_reference({{1 + h % 2, h, h + 4, 17}, 33, 1}, h % 2 == 0, seed += 4);
     // channels: a 16-lane tail (3, 40), one 24x16 tile (O 16), 32-wide tiles and their tails
-    for (const auto& [c, o] : std::vector<std::pair<int64_t, int64_t>>{
-             {3, 16}, {16, 7}, {40, 64}, {64, 40}, {32, 96}})
+    for (const auto& [c, o] :
+         std::vector<std::pair<int64_t, int64_t>>{{3, 16}, {16, 7}, {40, 64}, {64, 40}, {32, 96}})
       expect_matches_reference({{2, 9, 10, c}, o, 1}, false, seed += 4);
     // padding 0 and 2, asymmetric, and wider than the kernel's reach (output larger than input)
     for (const Pad2d& pad : {Pad2d(0), Pad2d(2), Pad2d(0, 2, 1, 0), Pad2d(3)})
@@ -137,7 +137,8 @@ TEST(Conv2dWinograd, BitIdenticalAcrossThreadCountsAndRuns) {
 // the forward pass and the stride-1 backward data (a forward convolution of dy by the flipped
 // weight) run Winograd, and both agree with the reference.
 TEST(Conv2dWinograd, DispatcherRunsItForwardAndBackwardData) {
-  const Conv2dGeometry g = kernels::make_conv2d_geometry({8, 14, 14, 64}, {3, 3, 64, 64}, 1, 1, 1, 1);
+  const Conv2dGeometry g =
+      kernels::make_conv2d_geometry({8, 14, 14, 64}, {3, 3, 64, 64}, 1, 1, 1, 1);
   ASSERT_EQ(kernels::conv2d_algorithm(g), "winograd");
   const Tensor x = testing::randn({8, 14, 14, 64}, 7), w = testing::randn({3, 3, 64, 64}, 8);
   const Tensor dy = testing::randn({8, 14, 14, 64}, 9);

@@ -18,8 +18,12 @@ namespace {
 // the GEMM's epilogue over the output seen as a [pixels, O] matrix.
 void depthwise_epilogue(const Conv2dGeometry& g, const float* bias, float* y,
                         const Conv2dEpilogue& e) {
-  const GemmEpilogue ge{.scale = e.scale, .bias = bias, .residual = e.residual, .ldr = g.out_c,
-                        .relu = e.relu, .relu_max = e.relu_max};
+  const GemmEpilogue ge{.scale = e.scale,
+                        .bias = bias,
+                        .residual = e.residual,
+                        .ldr = g.out_c,
+                        .relu = e.relu,
+                        .relu_max = e.relu_max};
   parallel_for(g.batch * g.out_h * g.out_w, 64, [&](int64_t p0, int64_t p1) {
     apply_epilogue(ge, p0, 0, p1 - p0, g.out_c, y + p0 * g.out_c, g.out_c);
   });

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstddef>
-#include <new>
 
 #include "cnn/parallel.h"
 #include "core/allocator.h"
@@ -49,8 +48,8 @@ struct TileGrid {
 // G applied to three vectors of kLanes lanes (a row or a column of the kernel), in double:
 // G's rows are (1/4, 0, 0), -(1, 1, 1)/6, -(1, -1, 1)/6, (1/24, 1/12, 1/6), (1/24, -1/12, 1/6),
 // (0, 0, 1).
-inline void weight_1d(const double (*k)[kLanes], int64_t in_stride, double (*out)[kLanes],
-                      int64_t out_stride) {
+[[gnu::always_inline]] inline void weight_1d(const double (*k)[kLanes], int64_t in_stride,
+                                             double (*out)[kLanes], int64_t out_stride) {
   // multiplications by the reciprocals (a division costs ~10 multiplications; in double the
   // difference is far below the float result's rounding)
   constexpr double sixth = 1.0 / 6, twelfth = 1.0 / 12, twentyfourth = 1.0 / 24;
@@ -82,7 +81,7 @@ CNN_TARGET_CLONES void transform_weight(const float* w, int64_t C, int64_t O, in
           for (int l = 0; l < kLanes; ++l) k[tap][l] = l < lanes ? src[l] : 0.0;
         }
       }
-      for (int kx = 0; kx < 3; ++kx) weight_1d(k + kx, 3, t + kx, 3);   // G g, column kx
+      for (int kx = 0; kx < 3; ++kx) weight_1d(k + kx, 3, t + kx, 3);     // G g, column kx
       for (int i = 0; i < 6; ++i) weight_1d(t + 3 * i, 1, u + 6 * i, 1);  // (G g) G^T, row i
       for (int64_t xi = 0; xi < kXi; ++xi) {
         float* dst = U + (xi * C + c) * O + o0;
@@ -99,7 +98,7 @@ CNN_TARGET_CLONES void transform_weight(const float* w, int64_t C, int64_t O, in
 // B^T applied to six vectors of kLanes lanes (a column or a row of the patch), in place:
 //   (4 d0 - 5 d2 + d4, -4 d1 - 4 d2 + d3 + d4, 4 d1 - 4 d2 - d3 + d4,
 //    -2 d1 - d2 + 2 d3 + d4, 2 d1 - d2 - 2 d3 + d4, 4 d1 - 5 d3 + d5)
-inline void input_1d(float (*d)[kLanes], int64_t stride) {
+[[gnu::always_inline]] inline void input_1d(float (*d)[kLanes], int64_t stride) {
   for (int l = 0; l < kLanes; ++l) {
     const float d0 = d[0][l], d1 = d[stride][l], d2 = d[2 * stride][l];
     const float d3 = d[3 * stride][l], d4 = d[4 * stride][l], d5 = d[5 * stride][l];
@@ -116,10 +115,10 @@ inline void input_1d(float (*d)[kLanes], int64_t stride) {
 // as A), or already packed as the microkernel reads A (for each xi, each depth slice of kc
 // channels, each strip of mr rows: [c % kc][row % mr]), which saves the GEMM's packing pass.
 struct VLayout {
-  int64_t xi_stride;     // floats per xi
-  int64_t C;             // channels (row-major row length)
-  int64_t mr = 0;        // 0: row-major; otherwise the microkernel's rows per strip
-  int64_t kc = 0;        // depth per slice
+  int64_t xi_stride;        // floats per xi
+  int64_t C;                // channels (row-major row length)
+  int64_t mr = 0;           // 0: row-major; otherwise the microkernel's rows per strip
+  int64_t kc = 0;           // depth per slice
   int64_t rows_padded = 0;  // rows per xi, a multiple of mr
 
   // Offset of V[0][row][c] and the distance between channels c and c + 1 (within a slice).
@@ -139,8 +138,7 @@ CNN_TARGET_CLONES void transform_input(const Conv2dGeometry& g, const TileGrid& 
   const int64_t C = g.in_c, step = layout.lane_stride();
   alignas(64) float d[kPatch * kPatch][kLanes];
   for (int64_t t = t0; t < t1; ++t) {
-    const int64_t n = t / grid.per_image, ty = t % grid.per_image / grid.cols,
-                  tx = t % grid.cols;
+    const int64_t n = t / grid.per_image, ty = t % grid.per_image / grid.cols, tx = t % grid.cols;
     const int64_t iy0 = ty * kTile - g.pad_top, ix0 = tx * kTile - g.pad_left;
     const float* image = x + n * g.in_h * g.in_w * C;
     for (int64_t c0 = 0; c0 < C; c0 += kLanes) {
@@ -163,7 +161,7 @@ CNN_TARGET_CLONES void transform_input(const Conv2dGeometry& g, const TileGrid& 
           }
         }
       }
-      for (int64_t b = 0; b < kPatch; ++b) input_1d(d + b, kPatch);  // B^T d (down columns)
+      for (int64_t b = 0; b < kPatch; ++b) input_1d(d + b, kPatch);      // B^T d (down columns)
       for (int64_t a = 0; a < kPatch; ++a) input_1d(d + a * kPatch, 1);  // (B^T d) B (rows)
       float* out = V + layout.base(t - t0 + row0, c0);
       for (int64_t xi = 0; xi < kXi; ++xi) {
@@ -180,8 +178,8 @@ CNN_TARGET_CLONES void transform_input(const Conv2dGeometry& g, const TileGrid& 
 
 // A^T on six vectors into four: (m0 + m1 + m2 + m3 + m4, m1 - m2 + 2 (m3 - m4),
 // m1 + m2 + 4 (m3 + m4), m1 - m2 + 8 (m3 - m4) + m5).
-inline void output_1d(const float (*m)[kLanes], int64_t in_stride, float (*s)[kLanes],
-                      int64_t out_stride) {
+[[gnu::always_inline]] inline void output_1d(const float (*m)[kLanes], int64_t in_stride,
+                                             float (*s)[kLanes], int64_t out_stride) {
   for (int l = 0; l < kLanes; ++l) {
     const float m0 = m[0][l], m1 = m[in_stride][l], m2 = m[2 * in_stride][l];
     const float m3 = m[3 * in_stride][l], m4 = m[4 * in_stride][l], m5 = m[5 * in_stride][l];
@@ -193,8 +191,9 @@ inline void output_1d(const float (*m)[kLanes], int64_t in_stride, float (*s)[kL
   }
 }
 
-// y tile = (A^T M A) * scale + bias, then the residual and the clamp (Conv2dEpilogue), for tiles [t0, t1) (M[xi][row][o]); pixels past
-// the image's edge (the last tiles' overhang) are not written.
+// y tile = (A^T M A) * scale + bias, then the residual and the clamp (Conv2dEpilogue), for tiles
+// [t0, t1) (M[xi][row][o]); pixels past the image's edge (the last tiles' overhang) are not
+// written.
 CNN_TARGET_CLONES void transform_output(const Conv2dGeometry& g, const TileGrid& grid,
                                         const float* M, int64_t xi_stride, int64_t t0, int64_t t1,
                                         const float* bias, const Conv2dEpilogue& e, float* y) {
@@ -204,8 +203,7 @@ CNN_TARGET_CLONES void transform_output(const Conv2dGeometry& g, const TileGrid&
   alignas(64) float r[kTile * kTile][kLanes];
   alignas(64) float b[kLanes], sc[kLanes];  // bias and scale of these 16 output channels
   for (int64_t t = t0; t < t1; ++t) {
-    const int64_t n = t / grid.per_image, ty = t % grid.per_image / grid.cols,
-                  tx = t % grid.cols;
+    const int64_t n = t / grid.per_image, ty = t % grid.per_image / grid.cols, tx = t % grid.cols;
     const int64_t oy0 = ty * kTile, ox0 = tx * kTile;
     const int64_t rows = std::min(kTile, g.out_h - oy0), cols = std::min(kTile, g.out_w - ox0);
     const float* in = M + (t - t0) * O;
@@ -286,8 +284,8 @@ struct Problem {
 
 // Tiles [t0, t0 + count) from input to output, V and M staying in this thread's L2: the
 // transform writes V packed, the microkernel multiplies it by the packed weight strip by strip.
-void run_block(const Problem& p, const GemmMicrokernel& kernel, const float* u_packed,
-               int64_t t0, int64_t count, float* v, float* m) {
+void run_block(const Problem& p, const GemmMicrokernel& kernel, const float* u_packed, int64_t t0,
+               int64_t count, float* v, float* m) {
   const int64_t C = p.g.in_c, O = p.g.out_c, mr = kernel.mr, nr = kernel.nr;
   const int64_t rows_padded = (count + mr - 1) / mr * mr;
   const int64_t o_padded = (O + nr - 1) / nr * nr;
@@ -333,8 +331,8 @@ void run_stage(const Problem& p, const float* u, int64_t t0, int64_t count, floa
 
 bool conv2d_winograd_possible(const Conv2dGeometry& g) {
   return g.groups == 1 && g.kernel_h == 3 && g.kernel_w == 3 && g.stride_h == 1 &&
-         g.stride_w == 1 && g.dilation_h == 1 && g.dilation_w == 1 && g.out_h > 0 &&
-         g.out_w > 0 && g.batch > 0 && g.in_c > 0 && g.out_c > 0;
+         g.stride_w == 1 && g.dilation_h == 1 && g.dilation_w == 1 && g.out_h > 0 && g.out_w > 0 &&
+         g.batch > 0 && g.in_c > 0 && g.out_c > 0;
 }
 
 // Measured on this machine's Zen 5 cores against the direct and GEMM kernels (2 threads):
@@ -374,8 +372,8 @@ void conv2d_forward_winograd(const Conv2dGeometry& g, const float* x, const floa
     parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
       Scratch v(kXi * block * C), m(kXi * block * O);
       for (int64_t b = b0; b < b1; ++b)
-        run_block(p, kernel, packed.data(), b * block, std::min(block, tiles - b * block),
-                  v.data(), m.data());
+        run_block(p, kernel, packed.data(), b * block, std::min(block, tiles - b * block), v.data(),
+                  m.data());
     });
     return;
   }

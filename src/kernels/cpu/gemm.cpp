@@ -22,7 +22,8 @@
 namespace cnn::kernels {
 namespace {
 
-constexpr int64_t kKC = 128;  // depth of a packed slice: a 128x32 strip of B (16 KiB) and a 12x128 strip of A stay in L1
+// Depth of a packed slice: a 128x32 strip of B (16 KiB) and a 12x128 strip of A stay in L1.
+constexpr int64_t kKC = 128;
 constexpr int64_t kNC = 2048;  // columns of B per packed panel (a multiple of every NR)
 constexpr int64_t kMCStrips = 8;  // rows of A per packed block, in MR-tall strips
 // Products of at most this many rows with a transposed B run as dot products (dot_rows_trans_b).
@@ -41,7 +42,8 @@ const IsaKernels kScalar{{"scalar", 6, 16, gemm_f32_6x16_scalar},
 
 bool cpu_has(const std::string& isa) {
   __builtin_cpu_init();
-  if (isa == "avx512") return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+  if (isa == "avx512")
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
   if (isa == "avx2") return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   return isa == "scalar";
 }
@@ -98,7 +100,8 @@ void pack_a_matrix(const GemmA& a, int64_t i0, int64_t mc, int64_t p0, int64_t k
 
 // Packs depth [p0, p0+kc) x columns [j0, j0+nc) of op(B) into nr-wide strips, zero-filled:
 // strip s holds, for each depth p, the nr values B(p0+p, j0+s+0..nr-1) side by side.
-CNN_TARGET_CLONES void pack_b(const GemmB& b, int64_t p0, int64_t kc, int64_t j0, int64_t nc, int nr, float* out) {
+CNN_TARGET_CLONES void pack_b(const GemmB& b, int64_t p0, int64_t kc, int64_t j0, int64_t nc,
+                              int nr, float* out) {
   for (int64_t s = 0; s < nc; s += nr, out += kc * nr) {
     const int64_t cols = std::min<int64_t>(nr, nc - s);
     if (cols < nr) std::fill_n(out, kc * nr, 0.0f);
@@ -124,9 +127,9 @@ CNN_TARGET_CLONES void pack_b(const GemmB& b, int64_t p0, int64_t kc, int64_t j0
 // One pass over rows x cols of C: c = clamp(c * scale + bias + residual, bottom, top), each term
 // present or not at compile time so that the loop vectorizes without branches.
 template <bool kScale, bool kBias, bool kResidual>
-inline void epilogue_pass(const float* scale, const float* bias, const float* residual,
-                          int64_t ldr, float bottom, float top, int64_t rows, int64_t cols,
-                          float* c, int64_t ldc) {
+inline void epilogue_pass(const float* scale, const float* bias, const float* residual, int64_t ldr,
+                          float bottom, float top, int64_t rows, int64_t cols, float* c,
+                          int64_t ldc) {
   for (int64_t r = 0; r < rows; ++r) {
     float* __restrict row = c + r * ldc;
     const float* __restrict res = kResidual ? residual + r * ldr : nullptr;
@@ -150,9 +153,10 @@ CNN_TARGET_CLONES void apply_epilogue(const GemmEpilogue& e, int64_t i0, int64_t
   const float* scale = e.scale != nullptr ? e.scale + j0 : nullptr;
   const float* bias = e.bias != nullptr ? e.bias + j0 : nullptr;
   const float* res = e.residual != nullptr ? e.residual + i0 * e.ldr + j0 : nullptr;
-  const int terms = (scale != nullptr ? 4 : 0) | (bias != nullptr ? 2 : 0) | (res != nullptr ? 1 : 0);
-#define CNN_EPILOGUE_CASE(n, s, b, r)                                                       \
-  case n:                                                                                   \
+  const int terms =
+      (scale != nullptr ? 4 : 0) | (bias != nullptr ? 2 : 0) | (res != nullptr ? 1 : 0);
+#define CNN_EPILOGUE_CASE(n, s, b, r) \
+  case n:                             \
     return epilogue_pass<s, b, r>(scale, bias, res, e.ldr, bottom, top, rows, cols, c, ldc);
   switch (terms) {
     CNN_EPILOGUE_CASE(0, false, false, false)
@@ -162,7 +166,8 @@ CNN_TARGET_CLONES void apply_epilogue(const GemmEpilogue& e, int64_t i0, int64_t
     CNN_EPILOGUE_CASE(4, true, false, false)
     CNN_EPILOGUE_CASE(5, true, false, true)
     CNN_EPILOGUE_CASE(6, true, true, false)
-    default: CNN_EPILOGUE_CASE(7, true, true, true)
+    default:
+      CNN_EPILOGUE_CASE(7, true, true, true)
   }
 #undef CNN_EPILOGUE_CASE
 }
@@ -171,8 +176,10 @@ namespace {
 
 // e's terms at C[i, j] (indices relative to the call's C), for a microkernel.
 GemmTileEpilogue tile_epilogue(const GemmEpilogue& e, int64_t i, int64_t j) {
-  return {e.scale != nullptr ? e.scale + j : nullptr, e.bias != nullptr ? e.bias + j : nullptr,
-          e.residual != nullptr ? e.residual + i * e.ldr + j : nullptr, e.ldr,
+  return {e.scale != nullptr ? e.scale + j : nullptr,
+          e.bias != nullptr ? e.bias + j : nullptr,
+          e.residual != nullptr ? e.residual + i * e.ldr + j : nullptr,
+          e.ldr,
           e.relu ? 0.0f : -std::numeric_limits<float>::infinity(),
           e.relu ? e.relu_max : std::numeric_limits<float>::infinity()};
 }
@@ -180,9 +187,9 @@ GemmTileEpilogue tile_epilogue(const GemmEpilogue& e, int64_t i, int64_t j) {
 // C rows [0, M) x columns [0, N), where A's rows start at row_offset and B's columns at
 // col_offset of the full problem (the packers index the full problem; C, bias and residual
 // are already offset).
-void gemm_serial(const GemmMicrokernel& kernel, const GemmA& a, const GemmB& b,
-                 int64_t row_offset, int64_t col_offset, int64_t M, int64_t N, int64_t K,
-                 float beta, float* C, int64_t ldc, const GemmEpilogue& e) {
+void gemm_serial(const GemmMicrokernel& kernel, const GemmA& a, const GemmB& b, int64_t row_offset,
+                 int64_t col_offset, int64_t M, int64_t N, int64_t K, float beta, float* C,
+                 int64_t ldc, const GemmEpilogue& e) {
   thread_local AlignedBuffer a_buf, b_buf;
   const int mr = kernel.mr, nr = kernel.nr;
   const int64_t mc_max = kMCStrips * mr;
@@ -232,8 +239,7 @@ void gemm_serial(const GemmMicrokernel& kernel, const GemmA& a, const GemmB& b,
 // packing B (a scalar transposition of the whole weight) cost more than the product itself.
 // Each dot product is summed in 16 lanes and then across them, in a fixed order.
 CNN_TARGET_CLONES void dot_rows_trans_b(const GemmA& a, const GemmB& b, int64_t M, int64_t j0,
-                                        int64_t j1, int64_t K, float beta, float* C,
-                                        int64_t ldc) {
+                                        int64_t j1, int64_t K, float beta, float* C, int64_t ldc) {
   constexpr int kLanes = 16;
   for (int64_t j = j0; j < j1; ++j) {
     const float* __restrict bj = b.data + j * b.ld;
@@ -254,8 +260,8 @@ CNN_TARGET_CLONES void dot_rows_trans_b(const GemmA& a, const GemmB& b, int64_t 
 
 }  // namespace
 
-void gemm_f32(const GemmA& a, const GemmB& b, int64_t M, int64_t N, int64_t K, float beta,
-              float* C, int64_t ldc, const GemmEpilogue& e) {
+void gemm_f32(const GemmA& a, const GemmB& b, int64_t M, int64_t N, int64_t K, float beta, float* C,
+              int64_t ldc, const GemmEpilogue& e) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
     for (int64_t i = 0; i < M; ++i) {
@@ -279,7 +285,8 @@ void gemm_f32(const GemmA& a, const GemmB& b, int64_t M, int64_t N, int64_t K, f
     return;
   }
   const GemmMicrokernel& kernel = gemm_microkernel_for(N);
-  const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
+  const double flops =
+      2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
   if (flops < 2.0 * 64 * 64 * 64 || num_threads() == 1) {
     gemm_serial(kernel, a, b, 0, 0, M, N, K, beta, C, ldc, e);
     return;
@@ -307,18 +314,23 @@ void gemm_f32(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const
   gemm_f32(GemmA{A, lda, trans_a, {}}, GemmB{B, ldb, trans_b}, M, N, K, beta, C, ldc);
 }
 
-const GemmMicrokernel& gemm_microkernel() { return g_kernels->wide; }
+const GemmMicrokernel& gemm_microkernel() {
+  return g_kernels->wide;
+}
 
 const GemmMicrokernel& gemm_microkernel_for(int64_t n) {
   return n <= g_kernels->narrow.nr ? g_kernels->narrow : g_kernels->wide;
 }
 
-std::string gemm_isa() { return g_kernels->wide.isa; }
+std::string gemm_isa() {
+  return g_kernels->wide.isa;
+}
 
 void set_gemm_isa(const std::string& isa) {
-  CNN_CHECK(isa == "avx512" || isa == "avx2" || isa == "scalar", "set_gemm_isa: unknown instruction set '", isa,
-            "' (expected avx512, avx2 or scalar)");
-  CNN_CHECK(cpu_has(isa), "set_gemm_isa: this CPU lacks ", isa == "avx512" ? "AVX-512F/VL" : "AVX2+FMA");
+  CNN_CHECK(isa == "avx512" || isa == "avx2" || isa == "scalar",
+            "set_gemm_isa: unknown instruction set '", isa, "' (expected avx512, avx2 or scalar)");
+  CNN_CHECK(cpu_has(isa), "set_gemm_isa: this CPU lacks ",
+            isa == "avx512" ? "AVX-512F/VL" : "AVX2+FMA");
   g_kernels = isa == "avx512" ? &kAvx512 : isa == "avx2" ? &kAvx2 : &kScalar;
 }
 

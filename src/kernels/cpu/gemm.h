@@ -26,9 +26,7 @@ struct GemmEpilogue {
   int64_t ldr = 0;
   bool relu = false;
   float relu_max = std::numeric_limits<float>::infinity();
-  bool empty() const {
-    return scale == nullptr && bias == nullptr && residual == nullptr && !relu;
-  }
+  bool empty() const { return scale == nullptr && bias == nullptr && residual == nullptr && !relu; }
 };
 
 // Applies e to rows x cols of C, whose first element is C[i0, j0] of the product e was made for
@@ -40,8 +38,8 @@ void apply_epilogue(const GemmEpilogue& e, int64_t i0, int64_t j0, int64_t rows,
 // Packs rows [i0, i0 + mc) x depth [p0, p0 + kc) of A into mr-tall strips, zero-padded to a
 // multiple of mr rows: strip s holds, for each depth p, the mr values A(i0 + s*mr + r, p0 + p)
 // side by side (out[(s * kc + p) * mr + r]).
-using GemmPackA = std::function<void(int64_t i0, int64_t mc, int64_t p0, int64_t kc, int mr,
-                                     float* out)>;
+using GemmPackA =
+    std::function<void(int64_t i0, int64_t mc, int64_t p0, int64_t kc, int mr, float* out)>;
 
 struct GemmA {
   const float* data = nullptr;  // A, or op(A) = A^T when trans
@@ -56,8 +54,8 @@ struct GemmB {
   bool trans = false;
 };
 
-void gemm_f32(const GemmA& a, const GemmB& b, int64_t M, int64_t N, int64_t K, float beta,
-              float* C, int64_t ldc, const GemmEpilogue& epilogue = {});
+void gemm_f32(const GemmA& a, const GemmB& b, int64_t M, int64_t N, int64_t K, float beta, float* C,
+              int64_t ldc, const GemmEpilogue& epilogue = {});
 
 // The plain matrix form.
 void gemm_f32(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,

@@ -23,8 +23,8 @@ constexpr int kMR = 12;
 constexpr int kNR = 32;
 }  // namespace
 
-void gemm_f32_12x32_rows_avx512(int64_t k, const float* a, int64_t lda, const float* b,
-                                float* c, int64_t ldc, float beta, int mr, int nr,
+void gemm_f32_12x32_rows_avx512(int64_t k, const float* a, int64_t lda, const float* b, float* c,
+                                int64_t ldc, float beta, int mr, int nr,
                                 const GemmTileEpilogue* e) {
   const float* row[kMR];
 #pragma GCC unroll 12
@@ -44,7 +44,9 @@ void gemm_f32_12x32_rows_avx512(int64_t k, const float* a, int64_t lda, const fl
     b += kNR;
   }
   const __mmask16 m0 = nr >= 16 ? __mmask16(0xffff) : __mmask16((1u << nr) - 1);
-  const __mmask16 m1 = nr >= 32 ? __mmask16(0xffff) : nr <= 16 ? __mmask16(0) : __mmask16((1u << (nr - 16)) - 1);
+  const __mmask16 m1 = nr >= 32   ? __mmask16(0xffff)
+                       : nr <= 16 ? __mmask16(0)
+                                  : __mmask16((1u << (nr - 16)) - 1);
   const __m512 vbeta = _mm512_set1_ps(beta);
   // the epilogue's per-column terms, loaded once (identity where absent)
   __m512 scale0 = _mm512_set1_ps(1.0f), scale1 = scale0;

@@ -24,7 +24,7 @@ namespace {
 
 // Depth of a packed slice: a 128x32 strip of B (16 KiB) and a 12x128 strip of A stay in L1.
 constexpr int64_t kKC = 128;
-constexpr int64_t kNC = 2048;  // columns of B per packed panel (a multiple of every NR)
+constexpr int64_t kNC = 2048;     // columns of B per packed panel (a multiple of every NR)
 constexpr int64_t kMCStrips = 8;  // rows of A per packed block, in MR-tall strips
 // Products of at most this many rows with a transposed B run as dot products (dot_rows_trans_b).
 constexpr int64_t kDotRowsMax = 4;

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,32 @@ Tensor away_from_kinks(const Shape& shape, uint64_t seed) {
     for (float kink : {0.0f, 6.0f})
       if (std::abs(e - kink) < 0.1f) e = kink + (e < kink ? -0.2f : 0.2f);
   return Tensor::from_data(shape, v);
+}
+
+// NaN and -0 as PyTorch 1.13 treats them (torch.relu, relu6, leaky_relu(0.1) on
+// [nan, -0, -1, 2, 7], then the gradient of their sum): a NaN passes through forward and
+// passes the gradient through backward (PyTorch's threshold tests x <= 0, x >= 6 are false for
+// it), and -0 stays -0 forward with gradient 0 (0.1 for leaky_relu).
+TEST(Activation, NaNAndNegativeZeroAsPyTorch) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const std::vector<float> x = {nan, -0.0f, -1.0f, 2.0f, 7.0f};
+  const Tensor t = Tensor::from_data({5}, x);
+  const auto expect_forward = [](const Tensor& y, const std::vector<float>& want,
+                                 const char* name) {
+    const std::vector<float> got = y.to_vector();
+    EXPECT_TRUE(std::isnan(got[0])) << name;
+    EXPECT_TRUE(got[1] == 0.0f && std::signbit(got[1])) << name << ": -0 stays -0";
+    for (size_t i = 2; i < want.size(); ++i) EXPECT_EQ(got[i], want[i]) << name << " " << i;
+  };
+  expect_forward(relu(t), {nan, -0.0f, 0.0f, 2.0f, 7.0f}, "relu");
+  expect_forward(relu6(t), {nan, -0.0f, 0.0f, 2.0f, 6.0f}, "relu6");
+  expect_forward(leaky_relu(t, 0.1f), {nan, -0.0f, -0.1f, 2.0f, 7.0f}, "leaky_relu");
+  EXPECT_EQ(grad_at([](const Tensor& v) { return relu(v); }, x),
+            (std::vector<float>{1, 0, 0, 1, 1}));
+  EXPECT_EQ(grad_at([](const Tensor& v) { return relu6(v); }, x),
+            (std::vector<float>{1, 0, 0, 1, 0}));
+  EXPECT_EQ(grad_at([](const Tensor& v) { return leaky_relu(v, 0.1f); }, x),
+            (std::vector<float>{0.1f, 0.1f, 0.1f, 1, 1}));
 }
 
 TEST(Activation, ForwardValues) {

@@ -2,6 +2,8 @@
 // run one after the other, on every convolution algorithm the dispatcher picks; and its errors.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <set>
 #include <string>
 #include <vector>
@@ -66,6 +68,24 @@ TEST(Conv2dAct, EqualsTheSeparateOpsOnEveryAlgorithm) {
     if (c.act != A::none) {
       EXPECT_FALSE(testing::bit_identical(fused, conv2d(x, w, b, c.options)));
     }
+    // a NaN in the input: the outputs it reaches are NaN both ways (relu keeps NaN, as
+    // PyTorch's does), the others equal to the last bit
+    std::vector<float> with_nan = x.to_vector();
+    with_nan[0] = std::numeric_limits<float>::quiet_NaN();
+    const Tensor xn = Tensor::from_data(c.x, with_nan);
+    const std::vector<float> got = conv2d_act(xn, w, b, c.act, c.options).to_vector();
+    const std::vector<float> want = separate(xn, w, b, c).to_vector();
+    int nans = 0;
+    for (size_t i = 0; i < got.size(); ++i) {
+      ASSERT_EQ(std::isnan(got[i]), std::isnan(want[i])) << "element " << i;
+      if (std::isnan(got[i])) {
+        ++nans;
+        continue;
+      }
+      ASSERT_EQ(got[i], want[i]) << "element " << i;
+      ASSERT_EQ(std::signbit(got[i]), std::signbit(want[i])) << "element " << i;
+    }
+    EXPECT_GT(nans, 0);
   }
   std::set<std::string> expected = {"gemm", "depthwise", "winograd"};
   if (kernels::gemm_isa() == "avx512") expected.insert("direct");

@@ -54,7 +54,7 @@ Tensor conv2d_bn_act(const Tensor& x, const Tensor& weight, const Tensor& bias,
 // Inference only, one pass over the output: y = act(conv2d(x, weight, bias)) with the clamp in
 // the convolution kernel's epilogue, for a convolution with no batch norm after it (AlexNet,
 // VGG, SqueezeNet). The clamp meets the same rounded sum conv2d returns, so the result equals
-// relu / relu6 of conv2d's output value for value (where that output is not NaN). With act
+// relu / relu6 of conv2d's output value for value (NaN and -0 included). With act
 // none it is conv2d's forward. Records no backward: raises cnn::Error when grad mode is on and
 // any argument requires grad, as well as conv2d's errors.
 Tensor conv2d_act(const Tensor& x, const Tensor& weight, const Tensor& bias, ConvActivation act,

@@ -19,7 +19,7 @@ CNN_TARGET_CLONES void forward_range(Activation kind, float slope, const float* 
                                      float* __restrict y, int64_t n) {
   switch (kind) {
     case Activation::relu:
-      for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+      for (int64_t i = 0; i < n; ++i) y[i] = std::max(x[i], 0.0f);
       return;
     case Activation::relu6:
       for (int64_t i = 0; i < n; ++i) y[i] = std::min(std::max(x[i], 0.0f), 6.0f);
@@ -33,15 +33,16 @@ CNN_TARGET_CLONES void forward_range(Activation kind, float slope, const float* 
   }
 }
 
-// relu' = [x > 0], relu6' = [0 < x < 6], leaky' = x > 0 ? 1 : slope, times dy.
+// relu' = [x > 0], relu6' = [0 < x < 6], leaky' = x > 0 ? 1 : slope, times dy (tested as
+// PyTorch does: x <= 0 and x >= 6 give 0, a NaN passes dy through).
 CNN_TARGET_CLONES void backward_range(Activation kind, float slope, const float* __restrict x,
                                       const float* __restrict dy, float* __restrict dx, int64_t n) {
   switch (kind) {
     case Activation::relu:
-      for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+      for (int64_t i = 0; i < n; ++i) dx[i] = x[i] <= 0.0f ? 0.0f : dy[i];
       return;
     case Activation::relu6:
-      for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f && x[i] < 6.0f ? dy[i] : 0.0f;
+      for (int64_t i = 0; i < n; ++i) dx[i] = x[i] <= 0.0f || x[i] >= 6.0f ? 0.0f : dy[i];
       return;
     case Activation::leaky_relu:
       for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : slope * dy[i];

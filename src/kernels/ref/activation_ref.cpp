@@ -31,7 +31,7 @@ void map2(const float* a, const float* b, float* out, int64_t n, F f) {
 void activation_forward(Activation kind, float slope, const float* x, float* y, int64_t n) {
   switch (kind) {
     case Activation::relu:
-      return map(x, y, n, [](float v) { return v > 0.0f ? v : 0.0f; });
+      return map(x, y, n, [](float v) { return std::max(v, 0.0f); });
     case Activation::relu6:
       return map(x, y, n, [](float v) { return std::min(std::max(v, 0.0f), 6.0f); });
     case Activation::leaky_relu:
@@ -48,9 +48,10 @@ void activation_backward(Activation kind, float slope, const float* x, const flo
                          const float* dy, float* dx, int64_t n) {
   switch (kind) {
     case Activation::relu:
-      return map2(x, dy, dx, n, [](float v, float g) { return v > 0.0f ? g : 0.0f; });
+      return map2(x, dy, dx, n, [](float v, float g) { return v <= 0.0f ? 0.0f : g; });
     case Activation::relu6:
-      return map2(x, dy, dx, n, [](float v, float g) { return v > 0.0f && v < 6.0f ? g : 0.0f; });
+      return map2(x, dy, dx, n,
+                  [](float v, float g) { return v <= 0.0f || v >= 6.0f ? 0.0f : g; });
     case Activation::leaky_relu:
       return map2(x, dy, dx, n, [slope](float v, float g) { return v > 0.0f ? g : slope * g; });
     case Activation::sigmoid:

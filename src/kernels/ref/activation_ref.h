@@ -12,10 +12,13 @@ enum class Activation { relu, relu6, leaky_relu, sigmoid, tanh };
 // y = f(x) over n values; `slope` is leaky_relu's negative slope (ignored by the others).
 //   relu: max(x, 0)    relu6: min(max(x, 0), 6)    leaky_relu: x > 0 ? x : slope * x
 //   sigmoid: 1 / (1 + e^-x)    tanh: tanh(x)
+// max and min as std::max(v, 0) and std::min(v, 6) compute them: a NaN passes through and -0
+// stays -0, as in PyTorch (torch.relu(nan) is nan).
 void activation_forward(Activation kind, float slope, const float* x, float* y, int64_t n);
 
 // dx = f'(x) * dy. The relu family reads x (PyTorch's subgradient: 0 at the kinks, i.e.
-// relu' = [x > 0], relu6' = [0 < x < 6], leaky' = x > 0 ? 1 : slope); sigmoid and tanh
+// relu' = [x > 0], relu6' = [0 < x < 6], leaky' = x > 0 ? 1 : slope; written as PyTorch's
+// threshold tests, x <= 0 and x >= 6 give 0, so a NaN passes dy through); sigmoid and tanh
 // read y: sigmoid' = y (1 - y), tanh' = 1 - y^2. The pointer a kind does not read may be null.
 void activation_backward(Activation kind, float slope, const float* x, const float* y,
                          const float* dy, float* dx, int64_t n);

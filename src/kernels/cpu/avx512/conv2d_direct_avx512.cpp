@@ -123,7 +123,8 @@ void tile(const TileArgs& t) {
         __m512 v = t.scale != nullptr ? _mm512_fmadd_ps(acc[q][r][ob], sc, b)
                                       : _mm512_add_ps(acc[q][r][ob], b);
         if (t.residual != nullptr) v = _mm512_add_ps(v, _mm512_loadu_ps(t.residual + at));
-        if (t.relu) v = _mm512_min_ps(_mm512_max_ps(v, zero), top);
+        // max(0, v), min(top, v): a NaN passes through, as std::max(v, 0) and torch.relu
+        if (t.relu) v = _mm512_min_ps(top, _mm512_max_ps(zero, v));
         _mm512_storeu_ps(t.y + at, v);
       }
   }

@@ -17,8 +17,8 @@
 // not in C * O) and of somewhat larger rounding errors (the transforms multiply by up to 8 and
 // divide by 24; the kernel tests bound the error against the reference). The transforms also
 // mix a whole 6x6 patch: a NaN or an infinity anywhere in it makes all 16 outputs of its tile
-// NaN, where the direct sum would limit it to the outputs that read it (cuDNN's and oneDNN's
-// Winograd behave the same; finite inputs are unaffected).
+// NaN, where the direct sum would limit it to the outputs that read it (a property of the
+// transform, 0 * NaN being NaN; finite inputs are unaffected).
 //
 // Tiles are processed in blocks small enough that V and M of a block stay in L2; blocks are
 // split between threads when there are enough of them, otherwise the GEMMs of one block are.

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -17,10 +16,13 @@
 #include "kernels/cpu/binary.h"
 #include "kernels/ref/activation_ref.h"
 #include "kernels/ref/binary_ref.h"
+#include "support/kernel_testing.h"
 
 namespace cnn {
 namespace {
 
+using testing::same_bits;
+using testing::unwritten;
 using kernels::ref::Activation;
 using kernels::ref::BinaryOp;
 
@@ -39,31 +41,7 @@ std::vector<float> values(int64_t n, uint64_t seed) {
   return v;
 }
 
-// Bitwise equality (NaN payloads and signed zeros included); reports the first difference.
-::testing::AssertionResult same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  if (a.size() != b.size()) return ::testing::AssertionFailure() << "sizes differ";
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::memcmp(&a[i], &b[i], sizeof(float)) != 0)
-      return ::testing::AssertionFailure() << "element " << i << ": " << a[i] << " vs " << b[i];
-  return ::testing::AssertionSuccess();
-}
-
-// Output buffers of the fast kernels start as NaN: an element left unwritten shows.
-std::vector<float> unwritten(int64_t n) {
-  return std::vector<float>(static_cast<size_t>(n), std::numeric_limits<float>::quiet_NaN());
-}
-
-class PointwiseKernelsAtThreads : public ::testing::TestWithParam<int> {
- protected:
-  void SetUp() override {
-    saved_ = num_threads();
-    set_num_threads(GetParam());
-  }
-  void TearDown() override { set_num_threads(saved_); }
-
- private:
-  int saved_ = 1;
-};
+class PointwiseKernelsAtThreads : public testing::AtThreads {};
 
 TEST_P(PointwiseKernelsAtThreads, ActivationsMatchTheReferenceBitForBit) {
   const std::vector<std::pair<Activation, float>> kinds = {

@@ -10,7 +10,6 @@
 
 #include <array>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -20,10 +19,13 @@
 #include "cnn/parallel.h"
 #include "kernels/cpu/pool.h"
 #include "kernels/ref/pool_ref.h"
+#include "support/kernel_testing.h"
 
 namespace cnn {
 namespace {
 
+using testing::same_bits;
+using testing::unwritten;
 using kernels::ref::PoolGeometry;
 
 const std::vector<int64_t> kChannels = {1, 3, 15, 16, 17, 33, 64};
@@ -101,20 +103,6 @@ std::vector<float> gradient(int64_t n, uint64_t seed) {
   return v;
 }
 
-template <class T>
-::testing::AssertionResult same_bits(const std::vector<T>& a, const std::vector<T>& b) {
-  if (a.size() != b.size()) return ::testing::AssertionFailure() << "sizes differ";
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::memcmp(&a[i], &b[i], sizeof(T)) != 0)
-      return ::testing::AssertionFailure() << "element " << i << ": " << a[i] << " vs " << b[i];
-  return ::testing::AssertionSuccess();
-}
-
-// Fast kernels write into NaN: an element left unwritten shows.
-std::vector<float> unwritten(int64_t n) {
-  return std::vector<float>(static_cast<size_t>(n), std::numeric_limits<float>::quiet_NaN());
-}
-
 int64_t input_size(const PoolGeometry& g) {
   return g.batch * g.in_h * g.in_w * g.channels;
 }
@@ -122,17 +110,7 @@ int64_t output_size(const PoolGeometry& g) {
   return g.batch * g.out_h * g.out_w * g.channels;
 }
 
-class PoolKernelsAtThreads : public ::testing::TestWithParam<int> {
- protected:
-  void SetUp() override {
-    saved_ = num_threads();
-    set_num_threads(GetParam());
-  }
-  void TearDown() override { set_num_threads(saved_); }
-
- private:
-  int saved_ = 1;
-};
+class PoolKernelsAtThreads : public testing::AtThreads {};
 
 TEST_P(PoolKernelsAtThreads, MaxPoolingMatchesTheReferenceBitForBit) {
   for (const Window& w : kWindows)

@@ -4,7 +4,7 @@
 // NR-wide strip of B staying in L1 while the strips of A pass. MR and NR are the register
 // tile of the microkernel chosen for the CPU and the width N (AVX-512: 12x32, or 24x16 when
 // N <= 16; AVX2 and portable: 6x16). With AVX-512's 12x32 tile a row-major A is not packed at
-// all: the microkernel reads its rows in place (gemm_f32_12x32_rows_avx512.cpp).
+// all: the microkernel reads its rows in place (avx512/gemm_f32_12x32_avx512.cpp).
 // Threads take disjoint row (or column) ranges of C, so every element of C is computed by
 // one thread in a fixed order: results do not depend on timing.
 #include "kernels/cpu/gemm.h"

@@ -1,4 +1,6 @@
-// The fast conv2d kernels (implicit GEMM, direct depthwise) against the reference loops, for
+// The fast conv2d kernels (implicit GEMM, depthwise, the AVX-512 direct kernels, the strided
+// backward data in phases, and every path's inference epilogue; Winograd has its own file)
+// against the reference loops, for
 // forward, backward data and backward weight, over a grid of every option: kernel sizes
 // (square, rectangular, 1x1), strides, symmetric and asymmetric padding, dilation, groups,
 // batch 1 and 2, non-square images, output widths that are not multiples of the GEMM's

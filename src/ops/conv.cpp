@@ -144,14 +144,21 @@ Tensor conv2d_bn_act(const Tensor& x, const Tensor& weight, const Tensor& bias,
 }
 
 Tensor conv2d_act(const Tensor& x, const Tensor& weight, const Tensor& bias, ConvActivation act,
-                  const Conv2dOptions& options) {
+                  const Conv2dOptions& options, const Tensor& residual) {
   const Conv2dGeometry g = check_conv2d(x, weight, bias, options);
-  check_no_graph("conv2d_act", "conv2d and relu", {&x, &weight, &bias});
+  const Shape out_shape{g.batch, g.out_h, g.out_w, g.out_c};
+  if (residual.defined())
+    CNN_CHECK(residual.dtype() == DType::f32 && residual.shape() == out_shape,
+              "conv2d_act: argument 'residual' must be float32 of the output's shape ",
+              to_string(out_shape), ", got ", to_string(residual.shape()));
+  check_no_graph("conv2d_act", "conv2d, add and relu", {&x, &weight, &bias, &residual});
   const Tensor xc = x.contiguous(), wc = weight.contiguous();
   const Tensor bc = bias.defined() ? bias.contiguous() : Tensor();
-  Tensor y = Tensor::empty({g.batch, g.out_h, g.out_w, g.out_c});
-  // no scale: every kernel adds the bias to the sum as conv2d does, then clamps
+  const Tensor rc = residual.defined() ? residual.contiguous() : Tensor();
+  Tensor y = Tensor::empty(out_shape);
+  // no scale: every kernel adds the bias to the sum as conv2d does, then the residual, then clamps
   kernels::Conv2dEpilogue epilogue;
+  epilogue.residual = rc.defined() ? rc.data() : nullptr;
   set_activation(act, epilogue);
   kernels::conv2d_forward(g, xc.data(), wc.data(), bc.defined() ? bc.data() : nullptr, y.data(),
                           epilogue);

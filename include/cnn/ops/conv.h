@@ -51,13 +51,15 @@ Tensor conv2d_bn_act(const Tensor& x, const Tensor& weight, const Tensor& bias,
                      const ConvBatchNorm& bn, const Tensor& residual, ConvActivation act,
                      const Conv2dOptions& options = {});
 
-// Inference only, one pass over the output: y = act(conv2d(x, weight, bias)) with the clamp in
-// the convolution kernel's epilogue, for a convolution with no batch norm after it (AlexNet,
-// VGG, SqueezeNet). The clamp meets the same rounded sum conv2d returns, so the result equals
-// relu / relu6 of conv2d's output value for value (NaN and -0 included). With act
-// none it is conv2d's forward. Records no backward: raises cnn::Error when grad mode is on and
-// any argument requires grad, as well as conv2d's errors.
+// Inference only, one pass over the output: y = act(conv2d(x, weight, bias) + residual) with
+// the add and the clamp in the convolution kernel's epilogue, for a convolution with no batch
+// norm after it (AlexNet, VGG, SqueezeNet; imported models whose exporter folded the batch
+// norm into the weights). The clamp meets the same rounded sum conv2d returns, so without a
+// residual the result equals relu / relu6 of conv2d's output value for value (NaN and -0
+// included). With act none and no residual it is conv2d's forward. residual (like y, or
+// undefined). Records no backward: raises cnn::Error when grad mode is on and any argument
+// requires grad, as well as conv2d's errors and on a residual not of the output's shape.
 Tensor conv2d_act(const Tensor& x, const Tensor& weight, const Tensor& bias, ConvActivation act,
-                  const Conv2dOptions& options = {});
+                  const Conv2dOptions& options = {}, const Tensor& residual = Tensor());
 
 }  // namespace cnn

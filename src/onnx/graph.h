@@ -1,0 +1,54 @@
+// The imported graph: value slots (graph inputs, constants, parameters, buffers and node
+// outputs) and nodes in execution order, as read from the file and then optimized at load
+// (onnx/optimize.h). Two plans share the slots: `nodes` keeps every op that training needs,
+// `inference` has Dropout removed and convolutions fused with what follows them.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cnn/onnx/onnx.h"
+#include "onnx/onnx_pb.h"
+#include "onnx/ops.h"
+
+namespace cnn::onnx {
+
+struct Slot {
+  enum class Kind { computed, input, constant, parameter, buffer };
+  std::string name;
+  Kind kind = Kind::computed;
+  Value value;         // constants, parameters and buffers
+  Shape known_shape;   // from the file's declarations and shape inference; -1: unknown
+  bool shape_known = false;
+};
+
+class Graph {
+ public:
+  // Builds from a checked model; `dir` resolves external data, `file` names messages.
+  static std::shared_ptr<Graph> build(const ::onnx::ModelProto& model, const std::string& dir,
+                                      const std::string& file, const LoadOptions& options);
+
+  // Runs the training or the inference plan on values in ONNX's logical layout (or any
+  // layout: Values carry theirs) and returns the graph outputs.
+  std::vector<Value> run(std::vector<Value> inputs, bool inference, RunContext& context) const;
+
+  std::vector<Slot> slots;
+  std::vector<Node> nodes;      // training plan
+  std::vector<Node> inference;  // inference plan
+  std::vector<int> inputs, outputs;
+  std::vector<ValueInfo> input_info, output_info;
+  int64_t opset = 0;
+  std::string file, producer;
+
+  // Recomputes each plan's last uses after a pass changed them.
+  void finish_plans();
+
+ private:
+  std::vector<Value> execute(const std::vector<Node>& plan, const std::vector<int>& last_use,
+                             std::vector<Value> inputs, RunContext& context) const;
+  std::vector<int> last_use_training_, last_use_inference_;
+};
+
+}  // namespace cnn::onnx

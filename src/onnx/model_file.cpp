@@ -1,0 +1,65 @@
+#include "onnx/model_file.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl.h>
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "cnn/error.h"
+#include "onnx/checker.h"
+#include "onnx/shape_inference/implementation.h"
+
+namespace cnn::onnx {
+
+int64_t default_opset(const ::onnx::ModelProto& model) {
+  for (const auto& op : model.opset_import())
+    if (op.domain().empty() || op.domain() == "ai.onnx") return op.version();
+  return -1;
+}
+
+::onnx::ModelProto read_model(const std::string& path, const ReadOptions& options) {
+  struct stat st {};
+  CNN_CHECK(::stat(path.c_str(), &st) == 0, "onnx: cannot open '", path, "': no such file");
+  CNN_CHECK(S_ISREG(st.st_mode), "onnx: '", path, "' is not a regular file");
+  CNN_CHECK(st.st_size > 0, "onnx: '", path, "' is empty");
+  CNN_CHECK(st.st_size <= options.max_file_bytes, "onnx: '", path, "' has ", st.st_size,
+            " bytes, more than the limit of ", options.max_file_bytes);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK);
+  CNN_CHECK(fd >= 0, "onnx: cannot open '", path, "'");
+  ::onnx::ModelProto model;
+  bool parsed = false;
+  {
+    google::protobuf::io::FileInputStream file(fd);
+    file.SetCloseOnDelete(true);
+    google::protobuf::io::CodedInputStream coded(&file);
+    // the whole file, and no more; nested messages at most 64 deep
+    coded.SetTotalBytesLimit(static_cast<int>(std::min<int64_t>(st.st_size, INT32_MAX)));
+    coded.SetRecursionLimit(64);
+    parsed = model.ParseFromCodedStream(&coded) && coded.ConsumedEntireMessage();
+  }
+  CNN_CHECK(parsed, "onnx: '", path,
+            "' is not a valid ONNX model (the protobuf ModelProto does not parse: truncated or "
+            "corrupt)");
+  CNN_CHECK(model.has_graph(), "onnx: '", path, "' holds no graph");
+  CNN_CHECK(model.ir_version() >= 3 && model.ir_version() <= 8, "onnx: '", path,
+            "' has IR version ", model.ir_version(), "; this importer reads IR versions 3 to 8");
+  const int64_t opset = default_opset(model);
+  // Ops whose meaning changed before opset 7 say so themselves (OpDef::min_opset).
+  CNN_CHECK(opset >= 1 && opset <= 17, "onnx: '", path, "' uses opset ", opset,
+            " of the default domain; this importer supports opsets up to 17");
+  if (options.check) {
+    try {
+      ::onnx::checker::check_model(path);
+      ::onnx::shape_inference::InferShapes(
+          model, ::onnx::OpSchemaRegistry::Instance(),
+          ::onnx::ShapeInferenceOptions(/*check_type=*/true, /*error_mode=*/1));
+    } catch (const std::exception& e) {
+      fail("onnx: '", path, "' fails the ONNX checker: ", e.what());
+    }
+  }
+  return model;
+}
+
+}  // namespace cnn::onnx

@@ -1,0 +1,71 @@
+#include "onnx/ops.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "cnn/error.h"
+
+namespace cnn::onnx {
+namespace {
+
+const std::vector<OpDef>& table() {
+  static const std::vector<OpDef> ops = [] {
+    std::vector<OpDef> t;
+    add_nn_ops(t);
+    add_math_ops(t);
+    add_shape_ops(t);
+    std::sort(t.begin(), t.end(),
+              [](const OpDef& a, const OpDef& b) { return std::string(a.name) < b.name; });
+    return t;
+  }();
+  return ops;
+}
+
+}  // namespace
+
+const OpDef* find_op(const std::string& op) {
+  for (const OpDef& d : table())
+    if (op == d.name) return &d;
+  return nullptr;
+}
+
+std::vector<std::string> op_names() {
+  std::vector<std::string> names;
+  for (const OpDef& d : table()) names.emplace_back(d.name);
+  return names;
+}
+
+Tensor input(const Node& node, const std::vector<Value>& in, size_t i, const Perm& perm) {
+  CNN_CHECK(present(in, i), node.where(), ": input ", i, " is required");
+  return stored_as(in[i], perm);
+}
+
+std::vector<int64_t> int_values(const Node& node, const std::vector<Value>& in, size_t i) {
+  CNN_CHECK(present(in, i), node.where(), ": input ", i, " is required");
+  const Tensor t = logical(in[i]);
+  CNN_CHECK(t.dim() <= 1, node.where(), ": input ", i, " must be a scalar or a 1-D list, got shape ",
+            to_string(t.shape()));
+  if (t.dtype() == DType::i64) return t.to_vector_i64();
+  std::vector<int64_t> out;
+  for (float v : t.to_vector()) {
+    CNN_CHECK(std::isfinite(v), node.where(), ": input ", i, " holds ", v, " where integers are expected");
+    out.push_back(static_cast<int64_t>(v));
+  }
+  return out;
+}
+
+float float_scalar(const Node& node, const std::vector<Value>& in, size_t i, float fallback) {
+  if (!present(in, i)) return fallback;
+  const Tensor t = in[i].data;
+  CNN_CHECK(t.numel() == 1, node.where(), ": input ", i, " must hold one value, got shape ",
+            to_string(t.shape()));
+  return t.dtype() == DType::f32 ? t.to_vector()[0] : static_cast<float>(t.to_vector_i64()[0]);
+}
+
+int64_t normalize_axis(const Node& node, int64_t axis, int64_t rank) {
+  CNN_CHECK(axis >= -rank && axis < std::max<int64_t>(rank, 1), node.where(), ": axis ", axis,
+            " is outside a tensor of rank ", rank);
+  return axis < 0 ? axis + rank : axis;
+}
+
+}  // namespace cnn::onnx

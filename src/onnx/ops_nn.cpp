@@ -1,0 +1,271 @@
+// Convolution, pooling and normalization nodes, on NHWC data. 1-D forms ([N, C, L]) run as
+// 2-D ones over a single row.
+#include <cmath>
+#include <limits>
+
+#include "cnn/autograd.h"
+#include "cnn/error.h"
+#include "cnn/ops/activation.h"
+#include "cnn/ops/conv.h"
+#include "cnn/ops/elementwise.h"
+#include "cnn/ops/norm.h"
+#include "cnn/ops/pool.h"
+#include "cnn/ops/reduce.h"
+#include "cnn/ops/shape.h"
+#include "onnx/ops.h"
+
+namespace cnn::onnx {
+namespace {
+
+const Perm kNHWC{0, 2, 3, 1};
+const Perm kHWIO{2, 3, 1, 0};
+
+// The spatial input as NHWC [N, H, W, C]: rank 4 as it is, rank 3 ([N, C, L]) as one row.
+Tensor spatial_input(const Node& n, const std::vector<Value>& in, size_t i) {
+  CNN_CHECK(present(in, i), n.where(), ": input ", i, " is required");
+  const int64_t rank = in[i].rank();
+  CNN_CHECK(rank == 3 || rank == 4, n.where(), ": input ", i, " must be [N, C, H, W] or [N, C, L], got shape ",
+            to_string(in[i].logical_shape()), " (3-D convolutions and pools are not supported)");
+  Tensor t = stored_as(in[i], channels_last_perm(rank));
+  if (rank == 3) t = t.reshape({t.size(0), 1, t.size(1), t.size(2)});
+  return t;
+}
+
+// The NHWC result back at the input's rank.
+Value spatial_output(Tensor y, int64_t rank) {
+  if (rank == 3) y = y.reshape({y.size(0), y.size(2), y.size(3)});
+  return value_of(std::move(y), channels_last_perm(rank));
+}
+
+struct Window {
+  Size2 kernel, stride{1}, dilation{1};
+  Pad2d pad;
+};
+
+// kernel_shape, strides, dilations, pads and auto_pad of a Conv or pool node over an input of
+// `h` x `w` (rank 3 inputs: h = 1 and the attributes have one entry).
+Window window(const Node& n, int64_t rank, int64_t h, int64_t w, Size2 kernel_from_weight) {
+  const size_t dims = static_cast<size_t>(rank - 2);
+  const auto pair = [&](const char* name, int64_t fallback) {
+    const std::vector<int64_t> v = n.attrs.ints(name, std::vector<int64_t>(dims, fallback));
+    CNN_CHECK(v.size() == dims, n.where(), ": attribute '", name, "' has ", v.size(),
+              " values for ", dims, " spatial dimension(s)");
+    for (int64_t e : v) CNN_CHECK(e >= 1, n.where(), ": attribute '", name, "' must be positive, got ", e);
+    return dims == 1 ? Size2(1, v[0]) : Size2(v[0], v[1]);
+  };
+  Window win;
+  win.kernel = n.attrs.has("kernel_shape") ? pair("kernel_shape", 1) : kernel_from_weight;
+  CNN_CHECK(win.kernel.h >= 1 && win.kernel.w >= 1, n.where(), ": attribute 'kernel_shape' is required");
+  win.stride = pair("strides", 1);
+  win.dilation = pair("dilations", 1);
+  const std::string auto_pad = n.attrs.s("auto_pad", "NOTSET");
+  if (auto_pad == "NOTSET") {
+    const std::vector<int64_t> p = n.attrs.ints("pads", std::vector<int64_t>(2 * dims, 0));
+    CNN_CHECK(p.size() == 2 * dims, n.where(), ": attribute 'pads' has ", p.size(), " values, expected ", 2 * dims);
+    for (int64_t e : p) CNN_CHECK(e >= 0, n.where(), ": attribute 'pads' must not be negative, got ", e);
+    win.pad = dims == 1 ? Pad2d(0, 0, p[0], p[1]) : Pad2d(p[0], p[2], p[1], p[3]);
+  } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+    // out = ceil(in / stride); the total padding that makes it so, the odd cell at the end
+    // (SAME_UPPER) or at the beginning (SAME_LOWER)
+    const auto same = [&](int64_t in, int64_t k, int64_t s, int64_t d, int64_t& before, int64_t& after) {
+      const int64_t out = (in + s - 1) / s;
+      const int64_t total = std::max<int64_t>(0, (out - 1) * s + (k - 1) * d + 1 - in);
+      before = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
+      after = total - before;
+    };
+    same(h, win.kernel.h, win.stride.h, win.dilation.h, win.pad.top, win.pad.bottom);
+    same(w, win.kernel.w, win.stride.w, win.dilation.w, win.pad.left, win.pad.right);
+  } else {
+    CNN_CHECK(auto_pad == "VALID", n.where(), ": unknown auto_pad '", auto_pad, "'");
+  }
+  return win;
+}
+
+ConvActivation activation_of(int kind) {
+  return kind == 1 ? ConvActivation::relu : kind == 2 ? ConvActivation::relu6 : ConvActivation::none;
+}
+
+std::vector<Value> conv(const Node& n, const std::vector<Value>& in, RunContext&) {
+  const int64_t rank = in[0].rank();
+  Tensor x = spatial_input(n, in, 0);
+  CNN_CHECK(present(in, 1) && in[1].rank() == rank, n.where(), ": weight must have rank ", rank,
+            ", got shape ", present(in, 1) ? to_string(in[1].logical_shape()) : "none");
+  Tensor w;  // HWIO
+  if (rank == 4) {
+    w = input(n, in, 1, kHWIO);
+  } else {
+    w = input(n, in, 1, {2, 1, 0});
+    w = w.reshape({1, w.size(0), w.size(1), w.size(2)});
+  }
+  const Tensor b = present(in, 2) ? input(n, in, 2) : Tensor();
+  const Window win = window(n, rank, x.size(1), x.size(2), Size2(w.size(0), w.size(1)));
+  CNN_CHECK(win.kernel == Size2(w.size(0), w.size(1)), n.where(), ": kernel_shape disagrees with the weight's shape ",
+            to_string(in[1].logical_shape()));
+  const Conv2dOptions options{.stride = win.stride, .padding = win.pad, .dilation = win.dilation,
+                              .groups = n.attrs.i("group", 1)};
+  const ConvFusion& f = n.fusion;
+  if (f.absorbed.empty()) return {spatial_output(conv2d(x, w, b, options), rank)};
+
+  // The inference fusion: act(bn(conv(x)) + residual) in the kernel's epilogue.
+  const auto extent = [](int64_t size, int64_t before, int64_t after, int64_t k, int64_t s, int64_t d) {
+    return (size + before + after - d * (k - 1) - 1) / s + 1;
+  };
+  const Shape out_shape{x.size(0),
+                        extent(x.size(1), win.pad.top, win.pad.bottom, w.size(0), win.stride.h, win.dilation.h),
+                        extent(x.size(2), win.pad.left, win.pad.right, w.size(1), win.stride.w, win.dilation.w),
+                        w.size(3)};
+  const Tensor residual = f.residual ? stored_as(in[7], kNHWC) : Tensor();
+  // a residual that needs broadcasting is added after the kernel
+  const bool fuse_residual = residual.defined() && residual.shape() == out_shape;
+  const ConvActivation act = activation_of(f.activation);
+  const ConvActivation fused_act = !f.residual || fuse_residual ? act : ConvActivation::none;
+  Tensor y;
+  if (f.batch_norm) {
+    const ConvBatchNorm bn{.running_mean = input(n, in, 5), .running_var = input(n, in, 6),
+                           .gamma = input(n, in, 3), .beta = input(n, in, 4), .eps = f.bn_eps};
+    y = conv2d_bn_act(x, w, b, bn, fuse_residual ? residual : Tensor(), fused_act, options);
+  } else {
+    y = conv2d_act(x, w, b, fused_act, options, fuse_residual ? residual : Tensor());
+  }
+  if (f.residual && !fuse_residual) {
+    y = add(y, residual);
+    if (act == ConvActivation::relu) y = relu(y);
+    if (act == ConvActivation::relu6) y = relu6(y);
+  }
+  return {spatial_output(y, rank)};
+}
+
+std::vector<Value> max_pool(const Node& n, const std::vector<Value>& in, RunContext&) {
+  const int64_t rank = in[0].rank();
+  Tensor x = spatial_input(n, in, 0);
+  const Window win = window(n, rank, x.size(1), x.size(2), Size2(0));
+  CNN_CHECK(n.attrs.i("storage_order", 0) == 0, n.where(), ": storage_order 1 is not supported");
+  CNN_CHECK(n.outputs.size() < 2 || n.outputs[1] < 0, n.where(),
+            ": the Indices output of MaxPool is not supported yet");
+  const bool ceil_mode = n.attrs.i("ceil_mode", 0) != 0;
+  Pad2d pad = win.pad;
+  // PyTorch's kernels take at most half the kernel of padding per side; pad wider explicitly
+  if (pad.top * 2 > win.kernel.h || pad.bottom * 2 > win.kernel.h || pad.left * 2 > win.kernel.w ||
+      pad.right * 2 > win.kernel.w) {
+    x = pad2d(x, pad, -std::numeric_limits<float>::infinity());
+    pad = Pad2d(0);
+  }
+  return {spatial_output(max_pool2d(x, {.kernel = win.kernel, .stride = win.stride, .padding = pad,
+                                        .dilation = win.dilation, .ceil_mode = ceil_mode}),
+                         rank)};
+}
+
+std::vector<Value> average_pool(const Node& n, const std::vector<Value>& in, RunContext&) {
+  const int64_t rank = in[0].rank();
+  Tensor x = spatial_input(n, in, 0);
+  const Window win = window(n, rank, x.size(1), x.size(2), Size2(0));
+  CNN_CHECK(win.dilation == Size2(1), n.where(), ": dilated average pooling is not supported");
+  const bool include_pad = n.attrs.i("count_include_pad", 0) != 0;
+  const bool ceil_mode = n.attrs.i("ceil_mode", 0) != 0;
+  Pad2d pad = win.pad;
+  if (pad.top * 2 > win.kernel.h || pad.bottom * 2 > win.kernel.h || pad.left * 2 > win.kernel.w ||
+      pad.right * 2 > win.kernel.w) {
+    // PyTorch's kernels take at most half the kernel of padding per side: pad explicitly, and
+    // without count_include_pad divide by the pooled count of real cells instead
+    const AvgPool2dOptions o{.kernel = win.kernel, .stride = win.stride, .ceil_mode = ceil_mode};
+    const Tensor sums = avg_pool2d(pad2d(x, pad, 0.0f), o);
+    if (include_pad) return {spatial_output(sums, rank)};
+    Tensor ones = Tensor::ones({1, x.size(1), x.size(2), 1});
+    const Tensor counts = avg_pool2d(pad2d(ones, pad, 0.0f), o);
+    return {spatial_output(div(sums, counts), rank)};
+  }
+  return {spatial_output(avg_pool2d(x, {.kernel = win.kernel, .stride = win.stride, .padding = pad,
+                                        .ceil_mode = ceil_mode, .count_include_pad = include_pad}),
+                         rank)};
+}
+
+// Mean over every dimension but batch and channels, kept as extents of 1.
+std::vector<Value> global_average_pool(const Node& n, const std::vector<Value>& in, RunContext&) {
+  const int64_t rank = in[0].rank();
+  CNN_CHECK(rank >= 3, n.where(), ": input must be [N, C, ...], got shape ", to_string(in[0].logical_shape()));
+  const Tensor x = input(n, in, 0, channels_last_perm(rank));
+  if (rank == 4) return {value_of(global_avg_pool2d(x), kNHWC)};
+  Shape dims;
+  for (int64_t d = 1; d < rank - 1; ++d) dims.push_back(d);
+  return {value_of(mean(x, dims, true), channels_last_perm(rank))};
+}
+
+std::vector<Value> batch_normalization(const Node& n, const std::vector<Value>& in, RunContext& ctx) {
+  const int64_t rank = in[0].rank();
+  CNN_CHECK(rank >= 2, n.where(), ": input must be [N, C, ...], got shape ", to_string(in[0].logical_shape()));
+  const Perm layout = channels_last_perm(rank);
+  const Tensor x = input(n, in, 0, layout);
+  const Tensor gamma = input(n, in, 1), beta = input(n, in, 2);
+  const Tensor mean_in = input(n, in, 3), var_in = input(n, in, 4);
+  const float eps = n.attrs.f("epsilon", 1e-5f);
+  const float momentum = n.attrs.f("momentum", 0.9f);
+  const bool training_attr = n.opset >= 14 && n.attrs.i("training_mode", 0) != 0;
+  if (training_attr) {
+    // ONNX's training mode: batch statistics, and the updated running statistics as outputs,
+    // running = running * momentum + batch * (1 - momentum) with the biased batch variance.
+    Tensor y = batch_norm(x, Tensor(), Tensor(), gamma, beta, {.training = true, .eps = eps});
+    std::vector<Value> out{value_of(y, layout)};
+    Shape dims;
+    for (int64_t d = 0; d < rank - 1; ++d) dims.push_back(d);
+    const Tensor m = mean(x, dims);
+    const Tensor v = mean(square(sub(x, m)), dims);
+    out.push_back(value_of(add(mean_in * momentum, m * (1.0f - momentum))));
+    out.push_back(value_of(add(var_in * momentum, v * (1.0f - momentum))));
+    return out;
+  }
+  // cnn's momentum weighs the batch statistic: 1 - ONNX's
+  const BatchNormOptions options{.training = ctx.training, .momentum = 1.0f - momentum, .eps = eps};
+  return {value_of(batch_norm(x, mean_in, var_in, gamma, beta, options), layout)};
+}
+
+std::vector<Value> lrn(const Node& n, const std::vector<Value>& in, RunContext&) {
+  const int64_t rank = in[0].rank();
+  const int64_t size = n.attrs.i("size");
+  CNN_CHECK(size >= 1 && size % 2 == 1, n.where(), ": LRN size ", size,
+            " is not supported (odd sizes only: ONNX and PyTorch place an even window differently)");
+  const Perm layout = channels_last_perm(rank);
+  const Tensor x = input(n, in, 0, layout);
+  return {value_of(local_response_norm(x, {.size = size, .alpha = n.attrs.f("alpha", 1e-4f),
+                                           .beta = n.attrs.f("beta", 0.75f), .k = n.attrs.f("bias", 1.0f)}),
+                   layout)};
+}
+
+// The output, and the mask (1 where kept) when asked for. In training the kept values are
+// scaled by 1 / (1 - ratio); in evaluation it is the identity.
+std::vector<Value> dropout(const Node& n, const std::vector<Value>& in, RunContext& ctx) {
+  const float ratio = n.opset >= 12 ? float_scalar(n, in, 1, 0.5f) : n.attrs.f("ratio", 0.5f);
+  bool training = ctx.training;
+  if (n.opset >= 12 && present(in, 2)) training = float_scalar(n, in, 2, 0.0f) != 0.0f;
+  CNN_CHECK(ratio >= 0.0f && ratio < 1.0f, n.where(), ": ratio must lie in [0, 1), got ", ratio);
+  const bool want_mask = n.outputs.size() > 1 && n.outputs[1] >= 0;
+  if (!training || ratio == 0.0f) {
+    std::vector<Value> out{in[0]};
+    if (want_mask)  // all kept (a bool tensor, held as int64)
+      out.push_back(value_of(Tensor::from_data_i64(in[0].data.shape(),
+                                                   std::vector<int64_t>(static_cast<size_t>(in[0].data.numel()), 1)),
+                             in[0].perm));
+    return out;
+  }
+  CNN_CHECK(ctx.generator != nullptr, n.where(), ": training dropout needs a generator");
+  if (!want_mask) return {value_of(cnn::dropout(in[0].data, ratio, true, *ctx.generator), in[0].perm)};
+  // scale = 1 / (1 - ratio) where kept, 0 where dropped; the mask is where scale is non-zero
+  const Tensor scale = cnn::dropout(Tensor::ones(in[0].data.shape()), ratio, true, *ctx.generator);
+  std::vector<int64_t> kept;
+  for (float v : scale.to_vector()) kept.push_back(v != 0.0f);
+  return {value_of(mul(in[0].data, scale), in[0].perm),
+          value_of(Tensor::from_data_i64(scale.shape(), kept), in[0].perm)};
+}
+
+}  // namespace
+
+void add_nn_ops(std::vector<OpDef>& t) {
+  t.push_back({"Conv", conv});
+  t.push_back({"MaxPool", max_pool});
+  t.push_back({"AveragePool", average_pool});
+  t.push_back({"GlobalAveragePool", global_average_pool});
+  t.push_back({"BatchNormalization", batch_normalization, 0, 0b11000, 7});
+  t.push_back({"LRN", lrn});
+  t.push_back({"Dropout", dropout, 0b110, 0, 7});
+}
+
+}  // namespace cnn::onnx

@@ -1,0 +1,249 @@
+#include "onnx/optimize.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "cnn/error.h"
+#include "onnx/graph.h"
+
+namespace cnn::onnx {
+namespace {
+
+using Kind = Slot::Kind;
+
+// Every use of slot `from` (node inputs and graph outputs) now reads slot `to`.
+void replace_uses(Graph& g, std::vector<Node>& plan, int from, int to) {
+  for (Node& n : plan)
+    for (int& id : n.inputs)
+      if (id == from) id = to;
+  for (int& id : g.outputs)
+    if (id == from) id = to;
+}
+
+bool is_output(const Graph& g, int id) {
+  return std::find(g.outputs.begin(), g.outputs.end(), id) != g.outputs.end();
+}
+
+// Drops nodes that only forward their first input: Identity (before the plans part), and
+// Dropout in the inference plan unless its output is a graph output (the plans share those).
+void remove_aliases(Graph& g, std::vector<Node>& plan, bool dropout) {
+  std::vector<Node> kept;
+  for (Node& n : plan) {
+    const bool alias = n.op == "Identity" ||
+                       (dropout && n.op == "Dropout" && (n.outputs.size() < 2 || n.outputs[1] < 0) &&
+                        !is_output(g, n.outputs[0]));
+    if (alias && !n.inputs.empty() && n.inputs[0] >= 0 && n.outputs[0] >= 0) {
+      replace_uses(g, plan, n.outputs[0], n.inputs[0]);
+      continue;
+    }
+    kept.push_back(std::move(n));
+  }
+  plan = std::move(kept);
+}
+
+bool all_inputs_constant(const Graph& g, const Node& n) {
+  for (int id : n.inputs)
+    if (id >= 0 && g.slots[static_cast<size_t>(id)].kind != Kind::constant) return false;
+  return true;
+}
+
+void fold_constants(Graph& g) {
+  RunContext context;  // evaluation mode
+  std::vector<Node> kept;
+  for (Node& n : g.nodes) {
+    bool fold = n.op != "Dropout" && all_inputs_constant(g, n);
+    if (n.op == "Shape" && !n.inputs.empty() && n.inputs[0] >= 0) {
+      const Slot& s = g.slots[static_cast<size_t>(n.inputs[0])];
+      fold = fold || (s.shape_known && std::all_of(s.known_shape.begin(), s.known_shape.end(),
+                                                   [](int64_t d) { return d >= 0; }));
+    }
+    if (!fold) {
+      kept.push_back(std::move(n));
+      continue;
+    }
+    std::vector<Value> results;
+    if (n.op == "Shape" && g.slots[static_cast<size_t>(n.inputs[0])].kind != Kind::constant) {
+      // the input is known only by its declared shape: take Shape's start/end (opset 15) here
+      const Shape& shape = g.slots[static_cast<size_t>(n.inputs[0])].known_shape;
+      const auto rank = static_cast<int64_t>(shape.size());
+      int64_t start = n.attrs.i("start", 0), end = n.attrs.i("end", rank);
+      if (start < 0) start += rank;
+      if (end < 0) end += rank;
+      start = std::clamp<int64_t>(start, 0, rank);
+      end = std::clamp<int64_t>(end, start, rank);
+      const Shape part(shape.begin() + start, shape.begin() + end);
+      results.push_back(value_of(Tensor::from_data_i64({static_cast<int64_t>(part.size())}, part)));
+    } else {
+      std::vector<Value> args;
+      for (int id : n.inputs) args.push_back(id >= 0 ? g.slots[static_cast<size_t>(id)].value : Value{});
+      results = n.def->run(n, args, context);
+    }
+    for (size_t k = 0; k < n.outputs.size() && k < results.size(); ++k) {
+      if (n.outputs[k] < 0) continue;
+      Slot& s = g.slots[static_cast<size_t>(n.outputs[k])];
+      s.kind = Kind::constant;
+      s.value = results[k];
+    }
+  }
+  g.nodes = std::move(kept);
+}
+
+void eliminate_dead(Graph& g, std::vector<Node>& plan) {
+  std::vector<bool> live(g.slots.size(), false);
+  for (int id : g.outputs) live[static_cast<size_t>(id)] = true;
+  std::vector<bool> keep(plan.size(), false);
+  for (size_t i = plan.size(); i-- > 0;) {
+    for (int id : plan[i].outputs)
+      if (id >= 0 && live[static_cast<size_t>(id)]) keep[i] = true;
+    if (!keep[i]) continue;
+    for (int id : plan[i].inputs)
+      if (id >= 0) live[static_cast<size_t>(id)] = true;
+  }
+  std::vector<Node> kept;
+  for (size_t i = 0; i < plan.size(); ++i)
+    if (keep[i]) kept.push_back(std::move(plan[i]));
+  plan = std::move(kept);
+}
+
+// ---- fusion ----
+
+// How many plan inputs and graph outputs read each slot.
+std::vector<int> use_counts(const Graph& g, const std::vector<Node>& plan) {
+  std::vector<int> uses(g.slots.size(), 0);
+  for (const Node& n : plan)
+    for (int id : n.inputs)
+      if (id >= 0) ++uses[static_cast<size_t>(id)];
+  for (int id : g.outputs) uses[static_cast<size_t>(id)] += 2;  // never fused away
+  return uses;
+}
+
+// The one node reading `slot` (at an index after `from`), or -1.
+int sole_consumer(const std::vector<Node>& plan, const std::vector<int>& uses, int slot,
+                  size_t from) {
+  if (slot < 0 || uses[static_cast<size_t>(slot)] != 1) return -1;
+  for (size_t i = from + 1; i < plan.size(); ++i)
+    for (int id : plan[i].inputs)
+      if (id == slot) return static_cast<int>(i);
+  return -1;
+}
+
+const Value* constant_of(const Graph& g, const Node& n, size_t i) {
+  if (i >= n.inputs.size() || n.inputs[i] < 0) return nullptr;
+  const Slot& s = g.slots[static_cast<size_t>(n.inputs[i])];
+  return s.kind == Kind::constant ? &s.value : nullptr;
+}
+
+// 1 for ReLU, 2 for ReLU6 (Clip to [0, 6]), 0 when the node is neither.
+int activation_kind(const Graph& g, const Node& n) {
+  if (n.op == "Relu") return 1;
+  if (n.op != "Clip") return 0;
+  float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
+  if (n.opset < 11) {
+    lo = n.attrs.f("min", lo);
+    hi = n.attrs.f("max", hi);
+  } else {
+    for (size_t i : {size_t{1}, size_t{2}}) {
+      if (i >= n.inputs.size() || n.inputs[i] < 0) continue;
+      const Value* v = constant_of(g, n, i);
+      if (v == nullptr || v->data.numel() != 1 || v->data.dtype() != DType::f32) return 0;
+      (i == 1 ? lo : hi) = v->data.to_vector()[0];
+    }
+  }
+  if (lo != 0.0f) return 0;
+  if (hi == 6.0f) return 2;
+  if (std::isinf(hi) && hi > 0) return 1;
+  return 0;
+}
+
+bool same_known_shape(const Graph& g, int a, int b) {
+  const Slot& sa = g.slots[static_cast<size_t>(a)];
+  const Slot& sb = g.slots[static_cast<size_t>(b)];
+  if (!sa.shape_known || !sb.shape_known || sa.known_shape.size() != 4) return false;
+  if (sa.known_shape != sb.known_shape) return false;
+  for (size_t d = 1; d < 4; ++d)
+    if (sa.known_shape[d] < 0) return false;
+  return true;
+}
+
+void fuse_convolutions(Graph& g, std::vector<Node>& plan) {
+  std::vector<bool> removed(plan.size(), false);
+  std::vector<int> uses = use_counts(g, plan);
+  for (size_t i = 0; i < plan.size(); ++i) {
+    Node& conv = plan[i];
+    if (conv.op != "Conv" || removed[i] || conv.outputs.empty()) continue;
+    // only 2-D convolutions take the fused kernels
+    if (conv.inputs.size() < 2 || conv.inputs[1] < 0) continue;
+    const Slot& w = g.slots[static_cast<size_t>(conv.inputs[1])];
+    const bool rank4 = w.value.defined() ? w.value.rank() == 4 : w.shape_known && w.known_shape.size() == 4;
+    if (!rank4) continue;
+    ConvFusion f;
+    std::vector<int> extra(5, -1);  // bn scale, bias, mean, var; residual
+    int out = conv.outputs[0];
+    size_t last = i;
+    int next = sole_consumer(plan, uses, out, last);
+    if (next >= 0 && plan[static_cast<size_t>(next)].op == "BatchNormalization" &&
+        plan[static_cast<size_t>(next)].inputs[0] == out &&
+        plan[static_cast<size_t>(next)].outputs.size() == 1) {
+      const Node& bn = plan[static_cast<size_t>(next)];
+      f.batch_norm = true;
+      f.bn_eps = bn.attrs.f("epsilon", 1e-5f);
+      for (size_t k = 0; k < 4; ++k) extra[k] = bn.inputs[k + 1];
+      f.absorbed.push_back("BatchNormalization");
+      removed[static_cast<size_t>(next)] = true;
+      last = static_cast<size_t>(next);
+      out = bn.outputs[0];
+      next = sole_consumer(plan, uses, out, last);
+    }
+    if (next >= 0 && plan[static_cast<size_t>(next)].op == "Add") {
+      const Node& add = plan[static_cast<size_t>(next)];
+      const int other = add.inputs[0] == out ? add.inputs[1] : add.inputs[0];
+      if (other >= 0 && other != out && same_known_shape(g, out, other)) {
+        f.residual = true;
+        extra[4] = other;
+        f.absorbed.push_back("Add");
+        removed[static_cast<size_t>(next)] = true;
+        last = static_cast<size_t>(next);
+        out = add.outputs[0];
+        next = sole_consumer(plan, uses, out, last);
+      }
+    }
+    if (next >= 0) {
+      const int act = activation_kind(g, plan[static_cast<size_t>(next)]);
+      if (act != 0) {
+        f.activation = act;
+        f.absorbed.push_back(plan[static_cast<size_t>(next)].op);
+        removed[static_cast<size_t>(next)] = true;
+        last = static_cast<size_t>(next);
+        out = plan[static_cast<size_t>(next)].outputs[0];
+      }
+    }
+    if (f.absorbed.empty()) continue;
+    Node fused = conv;
+    fused.inputs.resize(3, -1);
+    for (int id : extra) fused.inputs.push_back(id);
+    fused.outputs = {out};
+    fused.fusion = f;
+    removed[i] = true;
+    plan[last] = std::move(fused);
+    removed[last] = false;
+  }
+  std::vector<Node> kept;
+  for (size_t i = 0; i < plan.size(); ++i)
+    if (!removed[i]) kept.push_back(std::move(plan[i]));
+  plan = std::move(kept);
+}
+
+}  // namespace
+
+void optimize(Graph& g, const LoadOptions& options) {
+  if (options.remove_identities) remove_aliases(g, g.nodes, false);
+  if (options.fold_constants) fold_constants(g);
+  if (options.eliminate_dead_nodes) eliminate_dead(g, g.nodes);
+  g.inference = g.nodes;
+  if (options.remove_identities) remove_aliases(g, g.inference, true);
+  if (options.fuse) fuse_convolutions(g, g.inference);
+  if (options.eliminate_dead_nodes) eliminate_dead(g, g.inference);
+}
+
+}  // namespace cnn::onnx

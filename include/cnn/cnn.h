@@ -25,6 +25,7 @@
 #include "cnn/optim/sgd.h"
 #include "cnn/ops/activation.h"
 #include "cnn/ops/conv.h"
+#include "cnn/ops/conv_transpose.h"
 #include "cnn/ops/elementwise.h"
 #include "cnn/ops/linear.h"
 #include "cnn/ops/loss.h"

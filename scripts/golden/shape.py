@@ -1,4 +1,5 @@
-"""Golden cases for concat, split, channel_shuffle, pad2d and the option-A shortcut.
+"""Golden cases for concat, split, channel_shuffle, pad2d (constant, reflect and edge, the
+last two against F.pad's 'reflect' and 'replicate') and the option-A shortcut.
 
 PyTorch works in NCHW, so its dimension 1 (channels) is our last dimension (NHWC): every
 4-d input and output is converted with nhwc(), and the C++ side is told our dimension."""
@@ -82,6 +83,21 @@ def generate(out):
                  {"top": top, "bottom": bottom, "left": left, "right": right, "value": value},
                  {"x": r(*shape)},
                  lambda x, p=(left, right, top, bottom), v=value: F.pad(x, p, value=v),
+                 to_ours={"x": nhwc, "y": nhwc})
+
+    for name, shape, (top, bottom, left, right), mode in [
+        ("pad_reflect_asymmetric", (2, 3, 5, 6), (1, 2, 3, 0), "reflect"),
+        ("pad_reflect_extent_minus_one", (1, 2, 3, 4), (2, 2, 3, 3), "reflect"),
+        ("pad_reflect_and_crop", (2, 2, 5, 6), (-1, 3, 2, -2), "reflect"),
+        ("pad_edge_asymmetric", (2, 3, 4, 5), (0, 3, 2, 1), "edge"),
+        ("pad_edge_beyond_extent", (1, 2, 2, 3), (4, 1, 0, 5), "edge"),
+        ("pad_edge_and_crop", (2, 2, 5, 4), (2, -2, -1, 3), "edge"),
+    ]:
+        torch_mode = {"reflect": "reflect", "edge": "replicate"}[mode]
+        run_case(out, FAMILY, name, "pad2d_mode",
+                 {"top": top, "bottom": bottom, "left": left, "right": right, "mode": mode},
+                 {"x": r(*shape)},
+                 lambda x, p=(left, right, top, bottom), m=torch_mode: F.pad(x, p, mode=m),
                  to_ours={"x": nhwc, "y": nhwc})
 
     for name, shape, stride, out_channels in [

@@ -1,7 +1,8 @@
 // Channel and spatial rearrangements: concat, split, channel_shuffle, pad2d and the option-A
 // shortcut. Each is a pure copy (every output element is one input element or a constant),
 // so each backward is the adjoint copy: concat <-> split, shuffle(g) <-> shuffle(C / g),
-// pad(p) <-> pad(-p), shortcut's subsample-and-widen <-> scatter-and-drop.
+// pad(p) <-> pad(-p), shortcut's subsample-and-widen <-> scatter-and-drop, and reflect or edge
+// padding's gather <-> a scatter that sums the copies of each element.
 //
 // split returns copies, not views: the kernels read dense data, so a view split along the
 // channels (strided) would be copied by whichever op consumes it anyway; a copy costs the
@@ -11,6 +12,7 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "cnn/autograd.h"
 #include "kernels/ref/shape_ref.h"
@@ -196,6 +198,48 @@ Tensor pad2d(const Tensor& x, const Pad2d& padding, float value) {
   const Pad2d crop{-padding.top, -padding.bottom, -padding.left, -padding.right};
   autograd::record("pad2d", {x}, {out},
                    [crop](const TensorList& g) { return TensorList{pad_dense(g[0], crop, 0.0f)}; });
+  return out;
+}
+
+// ---- pad2d with a mode: reflect and edge read rows and columns through an index map ----
+// forward:  out[n, y, x', c] = x[n, rows[y], cols[x'], c]
+//           (rows[y] = reflect or clamp of y - top into [0, H), cols likewise)
+// backward: dx[n, i, j, c] = sum_{y: rows[y] = i} sum_{x': cols[x'] = j} dout[n, y, x', c]
+Tensor pad2d(const Tensor& x, const Pad2d& padding, const Pad2dOptions& options) {
+  if (options.mode == PadMode::constant) return pad2d(x, padding, options.value);
+  detail::check_rank(x, 4, "pad2d", "x", kNHWC);
+  check_padded_extent(x, x.size(1), padding.top, padding.bottom, padding, "rows");
+  check_padded_extent(x, x.size(2), padding.left, padding.right, padding, "cols");
+  const bool reflect = options.mode == PadMode::reflect;
+  const int64_t n = x.size(0), h = x.size(1), w = x.size(2), c = x.size(3);
+  const auto check_axis = [&](int64_t extent, int64_t before, int64_t after, const char* what) {
+    if (reflect)
+      CNN_CHECK((before <= 0 || before < extent) && (after <= 0 || after < extent),
+                "pad2d: reflect padding ", padding, " must be smaller than the ", extent, " ", what,
+                " of x of shape ", to_string(x.shape()),
+                " on each side (the mirror does not repeat the edge)");
+    else
+      CNN_CHECK(extent >= 1 || (before <= 0 && after <= 0), "pad2d: edge padding ", padding,
+                " has no edge to repeat: x of shape ", to_string(x.shape()), " has no ", what);
+  };
+  check_axis(h, padding.top, padding.bottom, "rows");
+  check_axis(w, padding.left, padding.right, "cols");
+  const std::vector<int64_t> rows =
+      kernels::ref::pad_source_indices(h, padding.top, padding.bottom, reflect);
+  const std::vector<int64_t> cols =
+      kernels::ref::pad_source_indices(w, padding.left, padding.right, reflect);
+  const Tensor xc = x.contiguous();
+  Tensor out =
+      Tensor::empty({n, static_cast<int64_t>(rows.size()), static_cast<int64_t>(cols.size()), c});
+  kernels::ref::pad2d_gather(xc.data(), n, h, w, c, rows, cols, out.data());
+  autograd::record(reflect ? "pad2d_reflect" : "pad2d_edge", {x}, {out},
+                   [shape = x.shape(), rows, cols](const TensorList& g) {
+                     const Tensor gc = g[0].contiguous();
+                     Tensor dx = Tensor::empty(shape);
+                     kernels::ref::pad2d_gather_backward(gc.data(), shape[0], shape[1], shape[2],
+                                                         shape[3], rows, cols, dx.data());
+                     return TensorList{dx};
+                   });
   return out;
 }
 

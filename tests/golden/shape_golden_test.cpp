@@ -9,7 +9,9 @@ namespace cnn {
 namespace {
 
 // These ops only move elements (or write the fill value, or zeros): no arithmetic is done
-// in either direction, so outputs and gradients must equal PyTorch's bit for bit.
+// in either direction, so outputs and gradients must equal PyTorch's bit for bit. The one sum,
+// the gradient of an element that reflect or edge padding copies several times, adds in the
+// output's row-major order starting from zero, as PyTorch's CPU kernels do, so it too is exact.
 constexpr double kExact = 0.0;
 
 // "x0", "y1", ...: the names scripts/golden/shape.py gives the tensors of a list. (Appending
@@ -40,6 +42,14 @@ golden::TensorMap run_shape_op(const golden::Case& c, const golden::TensorMap& i
                     p["right"].get<int64_t>()};
     return {{"y", pad2d(in.at("x"), pad, p["value"].get<float>())}};
   }
+  if (c.op == "pad2d_mode") {
+    const Pad2d pad{p["top"].get<int64_t>(), p["bottom"].get<int64_t>(), p["left"].get<int64_t>(),
+                    p["right"].get<int64_t>()};
+    const std::string mode = p["mode"].get<std::string>();
+    EXPECT_TRUE(mode == "reflect" || mode == "edge") << mode;
+    return {{"y", pad2d(in.at("x"), pad,
+                        {.mode = mode == "reflect" ? PadMode::reflect : PadMode::edge})}};
+  }
   if (c.op == "shortcut_identity")
     return {{"y", shortcut_identity(in.at("x"), p["stride"], p["out_channels"])}};
   ADD_FAILURE() << "unknown op " << c.op;
@@ -48,7 +58,9 @@ golden::TensorMap run_shape_op(const golden::Case& c, const golden::TensorMap& i
 
 TEST(GoldenShape, MatchesPyTorchExactly) {
   const int n = golden::check_family("shape", run_shape_op, kExact);
-  EXPECT_EQ(n, 23);  // 5 concat, 5 split, 4 channel_shuffle, 5 pad2d, 4 shortcut_identity
+  // 5 concat, 5 split, 4 channel_shuffle, 5 pad2d, 3 + 3 pad2d reflect + edge,
+  // 4 shortcut_identity
+  EXPECT_EQ(n, 29);
 }
 
 }  // namespace

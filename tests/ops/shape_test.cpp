@@ -249,6 +249,107 @@ TEST(Pad2d, Errors) {
             "[3, 4, 2]");
 }
 
+// ---- pad2d with a mode ----
+
+// The source index of padded position i - before along an axis of `extent`, by reflecting (or
+// clamping) until it lands inside: the definition rather than the kernel's closed form.
+int64_t source_of(int64_t i, int64_t extent, PadMode mode) {
+  if (mode == PadMode::edge) return i < 0 ? 0 : i >= extent ? extent - 1 : i;
+  while (i < 0 || i >= extent) i = i < 0 ? -i : 2 * (extent - 1) - i;
+  return i;
+}
+
+TEST(Pad2dMode, ReflectAndEdgeOnARow) {
+  const Tensor x = Tensor::from_data({1, 1, 3, 1}, {1, 2, 3});
+  EXPECT_EQ(pad2d(x, {0, 0, 2, 2}, {.mode = PadMode::reflect}).to_vector(),
+            (std::vector<float>{3, 2, 1, 2, 3, 2, 1}));
+  EXPECT_EQ(pad2d(x, {0, 0, 2, 1}, {.mode = PadMode::edge}).to_vector(),
+            (std::vector<float>{1, 1, 1, 2, 3, 3}));
+  EXPECT_EQ(pad2d(x, {0, 0, -1, 1}, {.mode = PadMode::reflect}).to_vector(),
+            (std::vector<float>{2, 3, 2}));
+  // Rows too: reflect mirrors the 2 x 2 image [[1, 2], [3, 4]] about its first row and column.
+  const Tensor sq = Tensor::from_data({1, 2, 2, 1}, {1, 2, 3, 4});
+  EXPECT_EQ(pad2d(sq, {1, 0, 1, 0}, {.mode = PadMode::reflect}).to_vector(),
+            (std::vector<float>{4, 3, 4, 2, 1, 2, 4, 3, 4}));
+}
+
+TEST(Pad2dMode, PadsAndCropsByTheFormula) {
+  const Tensor x = randn({2, 3, 4, 5}, 21);
+  for (const PadMode mode : {PadMode::reflect, PadMode::edge})
+    for (const Pad2d p : {Pad2d(1), Pad2d(2, 0, 3, 1), Pad2d(0, 2, 0, 3), Pad2d(-1, 2, 1, -2),
+                          Pad2d(2, -1, -3, 3)}) {
+      const Tensor y = pad2d(x, p, {.mode = mode, .value = 99.0f});
+      ASSERT_EQ(y.shape(), (Shape{2, 3 + p.top + p.bottom, 4 + p.left + p.right, 5})) << p;
+      for_each_index(y.shape(), [&](int64_t n, int64_t i, int64_t j, int64_t c) {
+        const int64_t si = source_of(i - p.top, 3, mode), sj = source_of(j - p.left, 4, mode);
+        ASSERT_EQ(y.at({n, i, j, c}), x.at({n, si, sj, c})) << p;
+      });
+    }
+  // The edge mode repeats far beyond the extent; a 1 x 1 image becomes a constant.
+  const Tensor one = Tensor::from_data({1, 1, 1, 2}, {5, -1});
+  const Tensor big = pad2d(one, {3, 2, 0, 4}, {.mode = PadMode::edge});
+  ASSERT_EQ(big.shape(), (Shape{1, 6, 5, 2}));
+  for_each_index(big.shape(), [&](int64_t n, int64_t i, int64_t j, int64_t c) {
+    ASSERT_EQ(big.at({n, i, j, c}), c == 0 ? 5.0f : -1.0f);
+  });
+  // The constant mode is pad2d with a value.
+  EXPECT_TRUE(
+      bit_identical(pad2d(x, {1, 0, 2, -1}, {.value = 2.5f}), pad2d(x, {1, 0, 2, -1}, 2.5f)));
+}
+
+TEST(Pad2dMode, GradientSumsTheCopiesOfEachElement) {
+  // Edge padding (0, 0, 2, 1) of [a, b, c] reads a three times and c twice.
+  Tensor x = Tensor::from_data({1, 1, 3, 1}, {1, 2, 3}).requires_grad_();
+  sum(pad2d(x, {0, 0, 2, 1}, {.mode = PadMode::edge})).backward();
+  EXPECT_EQ(x.grad().to_vector(), (std::vector<float>{3, 1, 2}));
+  // Reflect (0, 0, 2, 2) reads [c, b, a, b, c, b, a]: a twice, b three times, c twice.
+  Tensor x2 = Tensor::from_data({1, 1, 3, 1}, {1, 2, 3}).requires_grad_();
+  sum(pad2d(x2, {0, 0, 2, 2}, {.mode = PadMode::reflect})).backward();
+  EXPECT_EQ(x2.grad().to_vector(), (std::vector<float>{2, 3, 2}));
+}
+
+TEST(Pad2dMode, Gradients) {
+  const Tensor x = randn({2, 3, 4, 2}, 22).requires_grad_();
+  for (const PadMode mode : {PadMode::reflect, PadMode::edge})
+    for (const Pad2d p : {Pad2d(1), Pad2d(2, 0, 3, 1), Pad2d(-1, 2, 1, -2)})
+      expect_gradcheck(
+          [p, mode](const std::vector<Tensor>& in) {
+            return square(pad2d(in[0], p, {.mode = mode}));
+          },
+          {x});
+}
+
+TEST(Pad2dMode, Errors) {
+  const Tensor x = Tensor::zeros({1, 3, 4, 2});
+  EXPECT_EQ(error_of([&] {
+              pad2d(x, {3, 0, 0, 0}, {.mode = PadMode::reflect});
+            }),
+            "pad2d: reflect padding (top 3, bottom 0, left 0, right 0) must be smaller than the "
+            "3 rows of x of shape [1, 3, 4, 2] on each side (the mirror does not repeat the "
+            "edge)");
+  EXPECT_EQ(error_of([&] {
+              pad2d(x, {0, 0, 1, 4}, {.mode = PadMode::reflect});
+            }),
+            "pad2d: reflect padding (top 0, bottom 0, left 1, right 4) must be smaller than the "
+            "4 cols of x of shape [1, 3, 4, 2] on each side (the mirror does not repeat the "
+            "edge)");
+  EXPECT_EQ(error_of([] {
+              pad2d(Tensor::zeros({1, 0, 4, 2}), {1, 0, 0, 0}, {.mode = PadMode::edge});
+            }),
+            "pad2d: edge padding (top 1, bottom 0, left 0, right 0) has no edge to repeat: x of "
+            "shape [1, 0, 4, 2] has no rows");
+  EXPECT_EQ(error_of([&] {
+              pad2d(x, {0, 0, -5, 0}, {.mode = PadMode::edge});
+            }),
+            "pad2d: padding (top 0, bottom 0, left -5, right 0) leaves -1 cols of x of shape "
+            "[1, 3, 4, 2]");
+  EXPECT_EQ(error_of([] {
+              pad2d(Tensor::zeros({3, 4, 2}), 1, {.mode = PadMode::reflect});
+            }),
+            "pad2d: argument 'x' must have rank 4 [batch, rows, cols, channels], got shape "
+            "[3, 4, 2]");
+}
+
 // ---- shortcut_identity ----
 
 TEST(ShortcutIdentity, SubsamplesAndAddsZeroChannels) {

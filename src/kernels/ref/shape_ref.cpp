@@ -66,6 +66,46 @@ void pad2d(const float* x, int64_t n, int64_t h, int64_t w, int64_t c, int64_t t
   }
 }
 
+std::vector<int64_t> pad_source_indices(int64_t extent, int64_t before, int64_t after,
+                                        bool reflect) {
+  std::vector<int64_t> source(static_cast<size_t>(extent + before + after));
+  for (int64_t o = 0; o < static_cast<int64_t>(source.size()); ++o) {
+    const int64_t i = o - before;
+    if (reflect)
+      source[static_cast<size_t>(o)] = i < 0 ? -i : i >= extent ? 2 * (extent - 1) - i : i;
+    else
+      source[static_cast<size_t>(o)] = std::clamp<int64_t>(i, 0, extent - 1);
+  }
+  return source;
+}
+
+void pad2d_gather(const float* x, int64_t n, int64_t h, int64_t w, int64_t c,
+                  const std::vector<int64_t>& rows, const std::vector<int64_t>& cols, float* out) {
+  for (int64_t b = 0; b < n; ++b)
+    for (const int64_t iy : rows) {
+      const float* src = x + (b * h + iy) * w * c;
+      for (const int64_t ix : cols) {
+        std::copy_n(src + ix * c, c, out);
+        out += c;
+      }
+    }
+}
+
+void pad2d_gather_backward(const float* grad_out, int64_t n, int64_t h, int64_t w, int64_t c,
+                           const std::vector<int64_t>& rows, const std::vector<int64_t>& cols,
+                           float* grad_x) {
+  std::fill_n(grad_x, n * h * w * c, 0.0f);
+  for (int64_t b = 0; b < n; ++b)
+    for (const int64_t iy : rows) {
+      float* dst = grad_x + (b * h + iy) * w * c;
+      for (const int64_t ix : cols) {
+        float* d = dst + ix * c;
+        for (int64_t k = 0; k < c; ++k) d[k] += grad_out[k];
+        grad_out += c;
+      }
+    }
+}
+
 void shortcut_identity_forward(const float* x, int64_t n, int64_t h, int64_t w, int64_t c,
                                int64_t stride, int64_t out_c, float* out) {
   const int64_t ho = (h + stride - 1) / stride, wo = (w + stride - 1) / stride;

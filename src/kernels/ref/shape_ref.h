@@ -1,8 +1,9 @@
 // Copy kernels for the channel and spatial rearrangements of src/ops/shape.cpp, on dense
 // row-major float buffers. Every output element is an exact copy of one input element or a
-// fill value, so these kernels are their own oracle: each inner loop moves one contiguous run
-// (std::copy_n / std::fill_n) and the index formulas live in the run offsets. The tests
-// check them element by element against the lecture's formulas.
+// fill value (or, in the backward of reflect and edge padding, a sum of the gradients of the
+// copies of one element), so these kernels are their own oracle: each inner loop moves one
+// contiguous run (std::copy_n / std::fill_n) and the index formulas live in the run offsets. The
+// tests check them element by element against the lecture's formulas.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +35,25 @@ void channel_shuffle(const float* x, int64_t pixels, int64_t groups, int64_t per
 // of a contiguous run of input pixels, and one fill.
 void pad2d(const float* x, int64_t n, int64_t h, int64_t w, int64_t c, int64_t top, int64_t bottom,
            int64_t left, int64_t right, float value, float* out);
+
+// Reflect and edge padding (or cropping, for negative amounts) along one axis of `extent`
+// positions: the source position of each of the extent + before + after output positions
+// o, with i = o - before,
+//   reflect (mirror, edge not repeated):  i < 0 -> -i,  i >= extent -> 2 (extent - 1) - i
+//   edge (repeat the edge):               clamp(i, 0, extent - 1)
+// Needs before, after < extent for reflect, extent >= 1 for edge where they are positive.
+std::vector<int64_t> pad_source_indices(int64_t extent, int64_t before, int64_t after,
+                                        bool reflect);
+
+// out[n, oy, ox, c] = x[n, rows[oy], cols[ox], c] for x [N, H, W, C] and out
+// [N, rows.size(), cols.size(), C]: each output pixel is one copy of C contiguous floats.
+void pad2d_gather(const float* x, int64_t n, int64_t h, int64_t w, int64_t c,
+                  const std::vector<int64_t>& rows, const std::vector<int64_t>& cols, float* out);
+// Its adjoint: grad_x[n, iy, ix, c] = sum of grad_out[n, oy, ox, c] over rows[oy] = iy and
+// cols[ox] = ix, summed in the output's row-major order (as PyTorch's CPU kernels do).
+void pad2d_gather_backward(const float* grad_out, int64_t n, int64_t h, int64_t w, int64_t c,
+                           const std::vector<int64_t>& rows, const std::vector<int64_t>& cols,
+                           float* grad_x);
 
 // The option-A shortcut, x [N, H, W, C] -> out [N, ceil(H/s), ceil(W/s), out_c]:
 //   out[n, y, x', j] = x[n, s*y, s*x', j] for j < C, 0 for C <= j < out_c

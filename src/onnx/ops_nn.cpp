@@ -7,6 +7,7 @@
 #include "cnn/error.h"
 #include "cnn/ops/activation.h"
 #include "cnn/ops/conv.h"
+#include "cnn/ops/conv_transpose.h"
 #include "cnn/ops/elementwise.h"
 #include "cnn/ops/norm.h"
 #include "cnn/ops/pool.h"
@@ -135,6 +136,60 @@ std::vector<Value> conv(const Node& n, const std::vector<Value>& in, RunContext&
   return {spatial_output(y, rank)};
 }
 
+// ConvTranspose: the weight (C, O/group, kH, kW) read as HWIO [kH, kW, O/group, C]; the
+// padding from `pads`, or from `output_shape` / auto_pad as the spec's total padding
+//   total = stride * (in - 1) + output_padding + (k - 1) * dilation + 1 - out
+// split with the odd cell at the end for SAME_UPPER and explicit output shapes.
+std::vector<Value> conv_transpose(const Node& n, const std::vector<Value>& in, RunContext&) {
+  const int64_t rank = in[0].rank();
+  Tensor x = spatial_input(n, in, 0);
+  CNN_CHECK(present(in, 1) && in[1].rank() == rank, n.where(), ": weight must have rank ", rank);
+  Tensor w;
+  if (rank == 4) {
+    w = input(n, in, 1, kHWIO);
+  } else {
+    w = input(n, in, 1, {2, 1, 0});
+    w = w.reshape({1, w.size(0), w.size(1), w.size(2)});
+  }
+  const Tensor b = present(in, 2) ? input(n, in, 2) : Tensor();
+  const size_t dims = static_cast<size_t>(rank - 2);
+  const auto pair = [&](const char* name, int64_t fallback) {
+    const std::vector<int64_t> v = n.attrs.ints(name, std::vector<int64_t>(dims, fallback));
+    CNN_CHECK(v.size() == dims, n.where(), ": attribute '", name, "' has ", v.size(), " values for ", dims,
+              " spatial dimension(s)");
+    return dims == 1 ? Size2(0, v[0]) : Size2(v[0], v[1]);
+  };
+  Size2 stride = pair("strides", 1), dilation = pair("dilations", 1), out_pad = pair("output_padding", 0);
+  if (dims == 1) stride.h = dilation.h = 1;
+  const Size2 kernel(w.size(0), w.size(1));
+  Pad2d pad;
+  const std::string auto_pad = n.attrs.s("auto_pad", "NOTSET");
+  const std::vector<int64_t> output_shape = n.attrs.ints("output_shape");
+  if (!output_shape.empty() || auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+    Size2 out(x.size(1) * stride.h, x.size(2) * stride.w);
+    if (!output_shape.empty()) {
+      CNN_CHECK(output_shape.size() == dims, n.where(), ": output_shape has ", output_shape.size(), " values");
+      out = dims == 1 ? Size2(1, output_shape[0]) : Size2(output_shape[0], output_shape[1]);
+    }
+    const auto split = [&](int64_t size, int64_t o, int64_t k, int64_t s, int64_t d, int64_t op,
+                           int64_t& before, int64_t& after) {
+      const int64_t total = s * (size - 1) + op + (k - 1) * d + 1 - o;
+      CNN_CHECK(total >= 0, n.where(), ": output_shape ", o, " is larger than the transposed convolution makes");
+      before = auto_pad == "SAME_LOWER" ? total - total / 2 : total / 2;
+      after = total - before;
+    };
+    split(x.size(1), out.h, kernel.h, stride.h, dilation.h, out_pad.h, pad.top, pad.bottom);
+    split(x.size(2), out.w, kernel.w, stride.w, dilation.w, out_pad.w, pad.left, pad.right);
+  } else if (auto_pad == "NOTSET") {
+    const std::vector<int64_t> p = n.attrs.ints("pads", std::vector<int64_t>(2 * dims, 0));
+    CNN_CHECK(p.size() == 2 * dims, n.where(), ": attribute 'pads' has ", p.size(), " values");
+    pad = dims == 1 ? Pad2d(0, 0, p[0], p[1]) : Pad2d(p[0], p[2], p[1], p[3]);
+  }
+  const Tensor y = conv_transpose2d(x, w, b, {.stride = stride, .padding = pad, .output_padding = out_pad,
+                                              .dilation = dilation, .groups = n.attrs.i("group", 1)});
+  return {spatial_output(y, rank)};
+}
+
 std::vector<Value> max_pool(const Node& n, const std::vector<Value>& in, RunContext&) {
   const int64_t rank = in[0].rank();
   Tensor x = spatial_input(n, in, 0);
@@ -260,6 +315,7 @@ std::vector<Value> dropout(const Node& n, const std::vector<Value>& in, RunConte
 
 void add_nn_ops(std::vector<OpDef>& t) {
   t.push_back({"Conv", conv});
+  t.push_back({"ConvTranspose", conv_transpose});
   t.push_back({"MaxPool", max_pool});
   t.push_back({"AveragePool", average_pool});
   t.push_back({"GlobalAveragePool", global_average_pool});

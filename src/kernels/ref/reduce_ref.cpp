@@ -7,11 +7,11 @@
 namespace cnn::kernels::ref {
 namespace {
 
-// Walks x in memory order as runs of its last dimension: fn(i, o, stride) for the run of
-// `inner` elements starting at flat index i, whose element k belongs to output o + k * stride
-// (stride 0 when the last dimension is reduced, 1 when kept). Returns the output count.
+// Walks x in memory order as runs of its last dimension: fn(i, o, stride, inner) for the run
+// of `inner` elements starting at flat index i, whose element k belongs to output
+// o + k * stride (stride 0 when the last dimension is reduced, 1 when kept).
 template <class Fn>
-int64_t for_each_run(const Shape& shape, const std::vector<bool>& reduced, Fn fn) {
+void for_each_run(const Shape& shape, const std::vector<bool>& reduced, Fn fn) {
   const size_t rank = shape.size();
   // Output stride per input dimension: 0 where the dimension is reduced.
   Shape out_strides(rank, 0);
@@ -23,10 +23,10 @@ int64_t for_each_run(const Shape& shape, const std::vector<bool>& reduced, Fn fn
       out_numel *= shape[d];
     }
   }
-  if (n == 0) return out_numel;
+  if (n == 0) return;
   if (rank == 0) {
     fn(int64_t{0}, int64_t{0}, int64_t{0}, int64_t{1});
-    return out_numel;
+    return;
   }
   const int64_t inner = shape[rank - 1];
   const int64_t inner_stride = out_strides[rank - 1];
@@ -43,7 +43,6 @@ int64_t for_each_run(const Shape& shape, const std::vector<bool>& reduced, Fn fn
       index[d] = 0;
     }
   }
-  return out_numel;
 }
 
 int64_t kept_numel(const Shape& shape, const std::vector<bool>& reduced) {

@@ -118,6 +118,31 @@ std::vector<Value> sum_op(const Node& n, const std::vector<Value>& in, RunContex
   return {value_of(y, perm)};
 }
 
+std::vector<Value> prelu_op(const Node& n, const std::vector<Value>& in, RunContext&) {
+  Perm perm;
+  const std::vector<Tensor> t = aligned(n, in, perm);
+  return {value_of(prelu(t[0], t[1]), perm)};
+}
+
+// Clip: bounds from attributes before opset 11, from optional inputs after.
+std::vector<Value> clip(const Node& n, const std::vector<Value>& in, RunContext&) {
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  float lo = -kInf, hi = kInf;
+  if (n.opset < 11) {
+    lo = n.attrs.f("min", -kInf);
+    hi = n.attrs.f("max", kInf);
+  } else {
+    lo = float_scalar(n, in, 1, -kInf);
+    hi = float_scalar(n, in, 2, kInf);
+  }
+  CNN_CHECK(in[0].data.dtype() == DType::f32, n.where(), ": only float tensors can be clipped");
+  return {value_of(clamp(in[0].data, lo, hi), in[0].perm)};
+}
+
+std::vector<Value> hard_sigmoid(const Node& n, const std::vector<Value>& in, RunContext&) {
+  return {value_of(hardsigmoid(in[0].data, n.attrs.f("alpha", 0.2f), n.attrs.f("beta", 0.5f)), in[0].perm)};
+}
+
 // ---- matrix products ----
 
 // Y = alpha * A' B' + beta * C with A' = transA ? A^T : A, B' likewise; C broadcasts to [M, N].
@@ -258,6 +283,13 @@ std::vector<Value> reduce_mean(const Node& n, const std::vector<Value>& in, RunC
   return {value_of(mean(in[0].data, dims, keep), perm)};
 }
 
+std::vector<Value> reduce_max(const Node& n, const std::vector<Value>& in, RunContext&) {
+  const bool keep = n.attrs.i("keepdims", 1) != 0;
+  Perm perm;
+  const Shape dims = reduce_axes(n, in[0], keep, perm);
+  return {value_of(amax(in[0].data, dims, keep), perm)};
+}
+
 // ---- Cast ----
 
 std::vector<Value> cast(const Node& n, const std::vector<Value>& in, RunContext&) {
@@ -297,6 +329,11 @@ void add_math_ops(std::vector<OpDef>& t) {
   t.push_back({"Log", unary<cnn::log>});
   t.push_back({"Neg", unary<neg>});
   t.push_back({"LeakyRelu", leaky_relu_op});
+  t.push_back({"PRelu", prelu_op});
+  t.push_back({"Clip", clip, 0b110, 0, 6});
+  t.push_back({"HardSigmoid", hard_sigmoid});
+  t.push_back({"HardSwish", unary<hardswish>});
+  t.push_back({"ReduceMax", reduce_max});
   t.push_back({"Add", binary, 0, 0, 7});
   t.push_back({"Sub", binary, 0, 0, 7});
   t.push_back({"Mul", binary, 0, 0, 7});

@@ -171,12 +171,13 @@ std::vector<Value> conv_transpose(const Node& n, const std::vector<Value>& in, R
       CNN_CHECK(output_shape.size() == dims, n.where(), ": output_shape has ", output_shape.size(), " values");
       out = dims == 1 ? Size2(1, output_shape[0]) : Size2(output_shape[0], output_shape[1]);
     }
-    const auto split = [&](int64_t size, int64_t o, int64_t k, int64_t s, int64_t d, int64_t op,
+    // a negative total (an output larger than the scatter reaches) is extra output padding
+    const auto split = [&](int64_t size, int64_t o, int64_t k, int64_t s, int64_t d, int64_t& op,
                            int64_t& before, int64_t& after) {
       const int64_t total = s * (size - 1) + op + (k - 1) * d + 1 - o;
-      CNN_CHECK(total >= 0, n.where(), ": output_shape ", o, " is larger than the transposed convolution makes");
-      before = auto_pad == "SAME_LOWER" ? total - total / 2 : total / 2;
-      after = total - before;
+      if (total < 0) op -= total;
+      before = total < 0 ? 0 : auto_pad == "SAME_LOWER" ? total - total / 2 : total / 2;
+      after = total < 0 ? 0 : total - before;
     };
     split(x.size(1), out.h, kernel.h, stride.h, dilation.h, out_pad.h, pad.top, pad.bottom);
     split(x.size(2), out.w, kernel.w, stride.w, dilation.w, out_pad.w, pad.left, pad.right);
@@ -190,24 +191,41 @@ std::vector<Value> conv_transpose(const Node& n, const std::vector<Value>& in, R
   return {spatial_output(y, rank)};
 }
 
+// MaxPool, with the optional Indices output: flat positions in the [N, C, H, W] input,
+// ((n * C + c) * H + h) * W + w, or with storage_order 1 (column major) (n * C + c) * H * W +
+// w * H + h.
 std::vector<Value> max_pool(const Node& n, const std::vector<Value>& in, RunContext&) {
   const int64_t rank = in[0].rank();
   Tensor x = spatial_input(n, in, 0);
   const Window win = window(n, rank, x.size(1), x.size(2), Size2(0));
-  CNN_CHECK(n.attrs.i("storage_order", 0) == 0, n.where(), ": storage_order 1 is not supported");
-  CNN_CHECK(n.outputs.size() < 2 || n.outputs[1] < 0, n.where(),
-            ": the Indices output of MaxPool is not supported yet");
+  const int64_t order = n.attrs.i("storage_order", 0);
+  CNN_CHECK(order == 0 || order == 1, n.where(), ": storage_order must be 0 or 1, got ", order);
+  const bool want_indices = n.outputs.size() > 1 && n.outputs[1] >= 0;
   const bool ceil_mode = n.attrs.i("ceil_mode", 0) != 0;
   Pad2d pad = win.pad;
   // PyTorch's kernels take at most half the kernel of padding per side; pad wider explicitly
   if (pad.top * 2 > win.kernel.h || pad.bottom * 2 > win.kernel.h || pad.left * 2 > win.kernel.w ||
       pad.right * 2 > win.kernel.w) {
+    CNN_CHECK(!want_indices, n.where(), ": the Indices output with padding wider than half the kernel is not supported");
     x = pad2d(x, pad, -std::numeric_limits<float>::infinity());
     pad = Pad2d(0);
   }
-  return {spatial_output(max_pool2d(x, {.kernel = win.kernel, .stride = win.stride, .padding = pad,
-                                        .dilation = win.dilation, .ceil_mode = ceil_mode}),
-                         rank)};
+  const MaxPool2dOptions options{.kernel = win.kernel, .stride = win.stride, .padding = pad,
+                                 .dilation = win.dilation, .ceil_mode = ceil_mode};
+  if (!want_indices) return {spatial_output(max_pool2d(x, options), rank)};
+  const MaxPool2dWithIndices r = max_pool2d_with_indices(x, options);
+  const int64_t h = x.size(1), w = x.size(2), c = x.size(3);
+  std::vector<int64_t> idx = r.indices.contiguous().to_vector_i64();
+  const int64_t per_image = idx.empty() ? 0 : static_cast<int64_t>(idx.size()) / x.size(0);
+  for (size_t i = 0; i < idx.size(); ++i) {
+    if (idx[i] < 0) continue;
+    const int64_t image = static_cast<int64_t>(i) / per_image, channel = static_cast<int64_t>(i) % c;
+    const int64_t row = idx[i] / w, col = idx[i] % w;
+    idx[i] = (image * c + channel) * h * w + (order == 0 ? row * w + col : col * h + row);
+  }
+  Tensor indices = Tensor::from_data_i64(r.indices.shape(), idx);
+  if (rank == 3) indices = Tensor::from_data_i64({indices.size(0), indices.size(2), indices.size(3)}, idx);
+  return {spatial_output(r.y, rank), value_of(indices, channels_last_perm(rank))};
 }
 
 std::vector<Value> average_pool(const Node& n, const std::vector<Value>& in, RunContext&) {
@@ -243,6 +261,16 @@ std::vector<Value> global_average_pool(const Node& n, const std::vector<Value>& 
   Shape dims;
   for (int64_t d = 1; d < rank - 1; ++d) dims.push_back(d);
   return {value_of(mean(x, dims, true), channels_last_perm(rank))};
+}
+
+std::vector<Value> global_max_pool(const Node& n, const std::vector<Value>& in, RunContext&) {
+  const int64_t rank = in[0].rank();
+  CNN_CHECK(rank >= 3, n.where(), ": input must be [N, C, ...], got shape ", to_string(in[0].logical_shape()));
+  const Tensor x = input(n, in, 0, channels_last_perm(rank));
+  if (rank == 4) return {value_of(global_max_pool2d(x), kNHWC)};
+  Shape dims;
+  for (int64_t d = 1; d < rank - 1; ++d) dims.push_back(d);
+  return {value_of(amax(x, dims, true), channels_last_perm(rank))};
 }
 
 std::vector<Value> batch_normalization(const Node& n, const std::vector<Value>& in, RunContext& ctx) {
@@ -319,6 +347,7 @@ void add_nn_ops(std::vector<OpDef>& t) {
   t.push_back({"MaxPool", max_pool});
   t.push_back({"AveragePool", average_pool});
   t.push_back({"GlobalAveragePool", global_average_pool});
+  t.push_back({"GlobalMaxPool", global_max_pool});
   t.push_back({"BatchNormalization", batch_normalization, 0, 0b11000, 7});
   t.push_back({"LRN", lrn});
   t.push_back({"Dropout", dropout, 0b110, 0, 7});

@@ -248,9 +248,9 @@ std::vector<Value> log_softmax_op(const Node& n, const std::vector<Value>& in, R
 // ---- reductions ----
 
 // The stored dimensions to reduce and the layout of the result.
-Shape reduce_axes(const Node& n, const Value& v, bool keepdims, Perm& out_perm) {
+Shape reduce_axes(const Node& n, const Value& v, bool keepdims, Perm& out_perm,
+                  std::vector<int64_t> axes) {
   const int64_t rank = v.rank();
-  std::vector<int64_t> axes = n.attrs.ints("axes");
   if (axes.empty())
     for (int64_t d = 0; d < rank; ++d) axes.push_back(d);
   std::vector<bool> reduced(static_cast<size_t>(rank), false);
@@ -279,15 +279,27 @@ Shape reduce_axes(const Node& n, const Value& v, bool keepdims, Perm& out_perm) 
 std::vector<Value> reduce_mean(const Node& n, const std::vector<Value>& in, RunContext&) {
   const bool keep = n.attrs.i("keepdims", 1) != 0;
   Perm perm;
-  const Shape dims = reduce_axes(n, in[0], keep, perm);
+  const Shape dims = reduce_axes(n, in[0], keep, perm, n.attrs.ints("axes"));
   return {value_of(mean(in[0].data, dims, keep), perm)};
 }
 
 std::vector<Value> reduce_max(const Node& n, const std::vector<Value>& in, RunContext&) {
   const bool keep = n.attrs.i("keepdims", 1) != 0;
   Perm perm;
-  const Shape dims = reduce_axes(n, in[0], keep, perm);
+  const Shape dims = reduce_axes(n, in[0], keep, perm, n.attrs.ints("axes"));
   return {value_of(amax(in[0].data, dims, keep), perm)};
+}
+
+// ReduceSum takes its axes as an input from opset 13; with none given it reduces everything,
+// or nothing with noop_with_empty_axes.
+std::vector<Value> reduce_sum(const Node& n, const std::vector<Value>& in, RunContext&) {
+  const bool keep = n.attrs.i("keepdims", 1) != 0;
+  std::vector<int64_t> axes = n.opset >= 13 ? (present(in, 1) ? int_values(n, in, 1) : std::vector<int64_t>{})
+                                            : n.attrs.ints("axes");
+  if (axes.empty() && n.attrs.i("noop_with_empty_axes", 0) != 0) return {in[0]};
+  Perm perm;
+  const Shape dims = reduce_axes(n, in[0], keep, perm, axes);
+  return {value_of(sum(in[0].data, dims, keep), perm)};
 }
 
 // ---- Cast ----
@@ -334,6 +346,7 @@ void add_math_ops(std::vector<OpDef>& t) {
   t.push_back({"HardSigmoid", hard_sigmoid});
   t.push_back({"HardSwish", unary<hardswish>});
   t.push_back({"ReduceMax", reduce_max});
+  t.push_back({"ReduceSum", reduce_sum, 0b10});
   t.push_back({"Add", binary, 0, 0, 7});
   t.push_back({"Sub", binary, 0, 0, 7});
   t.push_back({"Mul", binary, 0, 0, 7});

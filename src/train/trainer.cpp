@@ -22,6 +22,7 @@
 #include "cnn/train/trained_model.h"
 #include "io/atomic_file.h"
 #include "train/progress.h"
+#include "train/model_factory.h"
 #include "train/run_setup.h"
 
 namespace cnn::train {
@@ -269,6 +270,11 @@ Trainer::Trainer(const TrainConfig& config) {
   auto state = std::make_unique<State>();
   state->run = setup_run(config, std::nullopt);  // before creating the folder: bad data leaves none
   fs::create_directories(folder);
+  if (is_onnx_model(config.model) && !fs::exists(folder / "model.onnx")) {
+    // the run keeps its own copy of the graph: checkpoints hold the weights, this the ops
+    fs::copy_file(config.model, folder / "model.onnx.tmp", fs::copy_options::overwrite_existing);
+    fs::rename(folder / "model.onnx.tmp", folder / "model.onnx");
+  }
   io::write_file_atomically((folder / "config.json").string(), config.to_json() + "\n");
   state_ = std::move(state);
   state_->progress.line(describe_run(state_->run));

@@ -20,6 +20,7 @@ namespace cnn::tool {
 namespace {
 
 struct PredictArgs {
+  train::ModelFileOptions file;
   std::string checkpoint;
   std::vector<std::string> images;
   int64_t top = 3;
@@ -61,7 +62,7 @@ std::vector<std::pair<std::string, Tensor>> load_inputs(const std::string& path,
 }
 
 int run(const PredictArgs& args) {
-  const train::TrainedModel t = train::load_trained_model(args.checkpoint);
+  const train::TrainedModel t = train::load_trained_model(args.checkpoint, args.file);
   const data::Normalize normalize(t.normalization.mean, t.normalization.stddev);
   const int64_t top = std::min<int64_t>(args.top, static_cast<int64_t>(t.classes.size()));
   NoGradGuard no_grad;
@@ -92,8 +93,12 @@ Run add_predict_command(CLI::App& app) {
   auto args = std::make_shared<PredictArgs>();
   CLI::App* cmd = app.add_subcommand(
       "predict", "Print the most likely classes of images (PNG, JPEG, or IDX files of images)");
-  cmd->add_option("checkpoint", args->checkpoint, "run folder (its best checkpoint) or checkpoint file")
+  cmd->add_option("checkpoint", args->checkpoint, "run folder (its best checkpoint), checkpoint file, or ONNX file")
       ->required();
+  cmd->add_option("--labels", args->file.labels, "ONNX files: a text file of class names, one per line");
+  cmd->add_option("--normalize", args->file.normalize,
+                  "ONNX files: imagenet (torchvision's mean and std) or none; default: the file's own (cnn export), else none")
+      ->check(one_of({"imagenet", "none"}));
   cmd->add_option("images", args->images, "image files")->required();
   cmd->add_option("--top", args->top, "how many classes to show per image")->check(positive())
       ->capture_default_str();

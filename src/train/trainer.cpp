@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -66,13 +67,16 @@ json history_to_json(const std::vector<EpochRecord>& history) {
 }
 
 std::vector<EpochRecord> history_from_json(const json& rows) {
+  // JSON has no NaN: a non-finite metric (a test loss that overflowed) was written as null
+  const auto number = [](const json& v) {
+    return v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>();
+  };
   std::vector<EpochRecord> out;
   for (const json& row : rows) {
     EpochRecord r;
-    r.metrics = {row.at(0).get<int>(),    row.at(1).get<double>(), row.at(2).get<double>(),
-                 row.at(3).get<double>(), row.at(4).get<double>(), row.at(5).get<double>(),
-                 row.at(6).get<double>()};
-    r.lr = row.at(7).get<double>();
+    r.metrics = {row.at(0).get<int>(),   number(row.at(1)), number(row.at(2)), number(row.at(3)),
+                 number(row.at(4)),      number(row.at(5)), number(row.at(6))};
+    r.lr = number(row.at(7));
     out.push_back(r);
   }
   return out;

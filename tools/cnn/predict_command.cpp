@@ -43,12 +43,16 @@ std::vector<std::pair<std::string, Tensor>> load_inputs(const std::string& path,
   if (is_idx(path)) {
     const data::IdxArray idx = data::read_idx(path);
     const Tensor images = data::idx_images_to_tensor(idx, path);
-    CNN_CHECK(images.size(1) == shape[0] && images.size(2) == shape[1] && shape[2] == 1, path,
-              ": IDX images of ", images.size(1), "x", images.size(2),
-              " do not fit the model's input ", to_string(shape));
+    CNN_CHECK(shape[2] == 1, path, ": IDX images have one channel, the model takes ", shape[2]);
     const int64_t n = limit > 0 ? std::min(limit, images.size(0)) : images.size(0);
-    for (int64_t i = 0; i < n; ++i)
-      out.emplace_back(path + "[" + std::to_string(i) + "]", images.slice(0, i, i + 1).contiguous());
+    for (int64_t i = 0; i < n; ++i) {
+      Tensor image = images.slice(0, i, i + 1).contiguous();
+      if (image.size(1) != shape[0] || image.size(2) != shape[1]) {  // as training resized them
+        NoGradGuard no_grad;
+        image = upsample_bilinear2d(image, {shape[0], shape[1]});
+      }
+      out.emplace_back(path + "[" + std::to_string(i) + "]", image);
+    }
     return out;
   }
   const Tensor decoded = data::decode_image(path, {.channels = static_cast<int>(shape[2])});

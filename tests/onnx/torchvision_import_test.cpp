@@ -71,6 +71,18 @@ TEST(OnnxTorchvision, ExportsMatchPyTorch) {
   }
 }
 
+// Tensors in an external data file (how models over 2 GiB are stored) load as inline ones do.
+TEST(OnnxTorchvision, ExternalDataLoads) {
+  const std::string file = std::string(CNN_ONNX_DATA) + "/external/resnet18.onnx";
+  ASSERT_TRUE(fs::exists(std::string(CNN_ONNX_DATA) + "/external/resnet18.weights"));
+  EXPECT_LT(fs::file_size(file), 100000u);  // the graph alone: the weights are outside
+  auto model = load(file);
+  model->eval();
+  NoGradGuard no_grad;
+  const io::TensorMap ref = io::load_safetensors(kZoo + "/resnet18.reference.safetensors");
+  EXPECT_LT(relative_error((*model)(nhwc(ref.at("input.b3"))), ref.at("output.b3")), kTolerance);
+}
+
 // A static export refuses another batch size or resolution with a message naming both.
 TEST(OnnxTorchvision, StaticExportChecksTheInputShape) {
   const std::string file = kZoo + "/resnet18-opset17-static.onnx";

@@ -1,7 +1,8 @@
 // `cnn bench --onnx FILE`: an imported ONNX model timed beside cnn's own builder of the same
 // architecture (so that every speed-up of the engine is seen to reach imported models) and
 // beside ONNX Runtime on the same file (bench/ort/ort_run.js, graph optimizations on, the same
-// thread count), measured in the same run, batch by batch.
+// thread count), measured in the same run, batch by batch. The imported model and the builder
+// are timed in three alternating rounds and each keeps its best median.
 #pragma once
 
 #include <cstdint>

@@ -6,6 +6,7 @@
 
 #include "cnn/autograd.h"
 #include "cnn/ops/elementwise.h"
+#include "cnn/trace.h"
 #include "kernels/cpu/activation.h"
 #include "kernels/ref/activation_ref.h"
 #include "ops/checks.h"
@@ -36,6 +37,7 @@ Tensor pointwise(const Tensor& x, Activation kind, float slope, const char* name
                                  dx.numel());
     return TensorList{dx};
   });
+  CNN_TRACE(name, {x}, {y}, {{"negative_slope", slope}});
   return y;
 }
 
@@ -58,6 +60,7 @@ Tensor softmax_impl(const Tensor& x, int64_t dim, bool log, const char* name) {
         kernels::ref::softmax_backward(yd.data(), dy.data(), outer, extent, inner, log, dx.data());
         return TensorList{dx};
       });
+  CNN_TRACE(name, {x}, {y}, {{"dim", d}});
   return y;
 }
 
@@ -97,6 +100,7 @@ Tensor dropout(const Tensor& x, float p, bool training, Generator& gen) {
   kernels::ref::dropout_forward(xc.data(), p, gen, mask.data(), y.data(), y.numel());
   autograd::record("dropout", {x}, {y},
                    [mask](const TensorList& g) { return TensorList{mul(g[0], mask)}; });
+  CNN_TRACE("dropout", {x}, {y}, {{"p", p}});
   return y;
 }
 

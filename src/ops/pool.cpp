@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cnn/autograd.h"
+#include "cnn/trace.h"
 #include "kernels/cpu/pool.h"
 #include "ops/checks.h"
 
@@ -124,6 +125,7 @@ Tensor adaptive_avg_pool(const Tensor& x, Size2 output_size, const char* op) {
     kernels::adaptive_avg_pool2d_backward(g, dy.data(), dx.data());
     return TensorList{dx};
   });
+  CNN_TRACE(op, {x}, {y}, {{"output_size", output_size}});
   return y;
 }
 
@@ -151,6 +153,12 @@ Tensor max_pool2d(const Tensor& x, const MaxPool2dOptions& options) {
     kernels::max_pool2d_backward(g, dy.data(), argmax->data(), dx.data());
     return TensorList{dx};
   });
+  CNN_TRACE("max_pool2d", {x}, {y},
+            {{"kernel", options.kernel},
+             {"stride", Size2(g.stride_h, g.stride_w)},
+             {"padding", options.padding},
+             {"dilation", options.dilation},
+             {"ceil_mode", options.ceil_mode}});
   return y;
 }
 
@@ -171,6 +179,12 @@ Tensor avg_pool2d(const Tensor& x, const AvgPool2dOptions& options) {
     kernels::avg_pool2d_backward(g, include_pad, dy.data(), dx.data());
     return TensorList{dx};
   });
+  CNN_TRACE("avg_pool2d", {x}, {y},
+            {{"kernel", options.kernel},
+             {"stride", Size2(g.stride_h, g.stride_w)},
+             {"padding", options.padding},
+             {"ceil_mode", options.ceil_mode},
+             {"count_include_pad", include_pad}});
   return y;
 }
 

@@ -169,6 +169,12 @@ bool same_known_shape(const Graph& g, int a, int b) {
 void fuse_convolutions(Graph& g, std::vector<Node>& plan) {
   std::vector<bool> removed(plan.size(), false);
   std::vector<int> uses = use_counts(g, plan);
+  // A node already absorbed into an earlier fusion is no longer there to absorb (an Add
+  // whose two inputs are both convolution chains joins the first one only).
+  const auto consumer = [&](int slot, size_t from) {
+    const int n = sole_consumer(plan, uses, slot, from);
+    return n >= 0 && removed[static_cast<size_t>(n)] ? -1 : n;
+  };
   for (size_t i = 0; i < plan.size(); ++i) {
     Node& conv = plan[i];
     if (conv.op != "Conv" || removed[i] || conv.outputs.empty()) continue;
@@ -181,7 +187,7 @@ void fuse_convolutions(Graph& g, std::vector<Node>& plan) {
     std::vector<int> extra(5, -1);  // bn scale, bias, mean, var; residual
     int out = conv.outputs[0];
     size_t last = i;
-    int next = sole_consumer(plan, uses, out, last);
+    int next = consumer(out, last);
     if (next >= 0 && plan[static_cast<size_t>(next)].op == "BatchNormalization" &&
         plan[static_cast<size_t>(next)].inputs[0] == out &&
         plan[static_cast<size_t>(next)].outputs.size() == 1) {
@@ -193,7 +199,7 @@ void fuse_convolutions(Graph& g, std::vector<Node>& plan) {
       removed[static_cast<size_t>(next)] = true;
       last = static_cast<size_t>(next);
       out = bn.outputs[0];
-      next = sole_consumer(plan, uses, out, last);
+      next = consumer(out, last);
     }
     if (next >= 0 && plan[static_cast<size_t>(next)].op == "Add") {
       const Node& add = plan[static_cast<size_t>(next)];
@@ -205,7 +211,7 @@ void fuse_convolutions(Graph& g, std::vector<Node>& plan) {
         removed[static_cast<size_t>(next)] = true;
         last = static_cast<size_t>(next);
         out = add.outputs[0];
-        next = sole_consumer(plan, uses, out, last);
+        next = consumer(out, last);
       }
     }
     if (next >= 0) {

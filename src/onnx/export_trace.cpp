@@ -190,6 +190,10 @@ Trace trace_forward(nn::Module& module, const Tensor& input) {
   }
   CNN_CHECK(t.output.defined(), "onnx export: the module returned an undefined tensor");
   classify(module, t);
+  CNN_CHECK(
+      !t.is_const(t.output), "onnx export: the output of ", module.type(),
+      " does not depend on its input: every op that leads to it reads only parameters and "
+      "constants (or the input reached it through code the tracer does not see, cnn/trace.h)");
   find_live(t);
   return t;
 }

@@ -621,6 +621,12 @@ TEST(OnnxExport, ErrorsNameTheOpAndTheModule) {
   EXPECT_NE(e.find("'my_double'"), std::string::npos) << e;
   EXPECT_NE(e.find("op 'relu'"), std::string::npos) << e;
 
+  // an output the input does not reach
+  auto constant = std::make_shared<Net>([](Net& n, const Tensor&) { return relu(n["w"]); });
+  constant->param("w", {2, 3});
+  e = error_of([&] { save(*constant, {1, 4, 4, 2}, file); });
+  EXPECT_NE(e.find("does not depend on its input"), std::string::npos) << e;
+
   // local response norm of an even size
   auto lrn = std::make_shared<Net>([](Net& n, const Tensor& x) { return n("norm")(x); });
   lrn->child("norm", std::make_shared<nn::LocalResponseNorm>(LocalResponseNormOptions{.size = 4}));

@@ -1,4 +1,4 @@
-"""Golden cases for broadcast arithmetic and reductions."""
+"""Golden cases for broadcast arithmetic, reductions (sum, mean, amax) and views."""
 import torch
 
 from common import run_case, seeded
@@ -27,6 +27,18 @@ def generate(out):
         fn = torch.sum if op == "sum" else torch.mean
         forward = (lambda x, fn=fn: fn(x)) if not dims else (lambda x, fn=fn, d=dims, k=keep: fn(x, d, keepdim=k))
         run_case(out, FAMILY, name, op, {"dims": dims, "keepdim": keep}, {"x": r(2, 3, 5, 4)}, forward)
+    # amax (ONNX's ReduceMax): the gradient splits among tied maxima, which the small
+    # integers of the last case make common.
+    ties = lambda high: torch.randint(0, high, (2, 3, 5, 4)).float().requires_grad_()
+    for name, dims, keep, x in [
+        ("amax_all", [], False, r(2, 3, 5, 4)),
+        ("amax_spatial_keepdim", [1, 2], True, r(2, 3, 5, 4)),
+        ("amax_last", [-1], False, r(2, 3, 5, 4)),
+        ("amax_ties_batch_spatial", [0, 1, 2], False, ties(3)),
+        ("amax_ties_all_keepdim", [0, 1, 2, 3], True, ties(2)),
+    ]:
+        run_case(out, FAMILY, name, "amax", {"dims": dims, "keepdim": keep}, {"x": x},
+                 lambda x, d=dims, k=keep: torch.amax(x, d, keepdim=k))
     # Views: flatten (the lecture's reshape of L[b, x, y, i] to L[b, i']), reshape, permute, slice.
     for name, op, params, forward in [
         ("flatten_nhwc", "flatten", {"start": 1}, lambda x: torch.flatten(x, 1)),

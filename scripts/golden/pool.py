@@ -1,4 +1,5 @@
-"""Golden cases for max_pool2d, avg_pool2d, adaptive_avg_pool2d and global_avg_pool2d.
+"""Golden cases for max_pool2d (with and without indices), avg_pool2d, adaptive_avg_pool2d,
+global_avg_pool2d and global_max_pool2d.
 
 PyTorch pads symmetrically only; our asymmetric Pad2d{top, bottom, left, right} is checked
 against an explicit F.pad (with -inf for max pooling, so padding never wins; with zeros and a
@@ -62,6 +63,44 @@ def max_cases(out):
              lambda x: F.max_pool2d(F.pad(x, (0, 1, 1, 0), value=float("-inf")), 3, 2), LAYOUT)
 
 
+def max_indices_cases(out):
+    """max_pool2d(return_indices=True): the indices are flat within each (n, c) plane, the
+    same numbers in NCHW and NHWC, so they only move with their output cell."""
+    layout = {"x": nhwc, "y": nhwc, "indices": nhwc}
+    for name, shape, k, s, p, d, ceil in [
+        ("max_indices_k2", (2, 3, 8, 8), 2, 0, 0, 1, False),
+        ("max_indices_k3s2p1_ceil", (1, 4, 7, 9), 3, 2, 1, 1, True),
+        ("max_indices_dilation", (2, 3, 9, 7), (3, 2), (2, 1), (1, 0), (2, 3), False),
+    ]:
+        stride = pair(k) if s == 0 else s
+
+        def forward(x, k=k, st=stride, p=p, d=d, c=ceil):
+            y, indices = F.max_pool2d(x, k, st, p, d, c, return_indices=True)
+            return {"y": y, "indices": indices}
+
+        run_case(out, FAMILY, name, "max_pool2d_with_indices", max_params(k, s, p, d, ceil),
+                 {"x": x_of(*shape)}, forward, layout)
+    ties = torch.randint(0, 3, (2, 2, 6, 7)).float().requires_grad_()
+
+    def forward(x):
+        y, indices = F.max_pool2d(x, 3, 1, 1, return_indices=True)
+        return {"y": y, "indices": indices}
+
+    run_case(out, FAMILY, "max_indices_ties_overlapping", "max_pool2d_with_indices",
+             max_params(3, 1, 1, 1, False), {"x": ties}, forward, layout)
+
+
+def global_max_cases(out):
+    """global_max_pool2d as adaptive_max_pool2d(x, 1); ties go to the first maximum."""
+    for name, x in [
+        ("global_max_7x3_batch2", x_of(2, 5, 7, 3)),
+        ("global_max_ties", torch.randint(0, 3, (2, 3, 4, 5)).float().requires_grad_()),
+        ("global_max_1x1", x_of(2, 3, 1, 1)),
+    ]:
+        run_case(out, FAMILY, name, "global_max_pool2d", {}, {"x": x},
+                 lambda x: F.adaptive_max_pool2d(x, 1), LAYOUT)
+
+
 def avg_cases(out):
     for name, shape, k, s, p, ceil in [
         ("avg_k2", (2, 3, 8, 8), 2, 0, 0, False),
@@ -114,3 +153,5 @@ def generate(out):
     max_cases(out)
     avg_cases(out)
     adaptive_cases(out)
+    max_indices_cases(out)
+    global_max_cases(out)

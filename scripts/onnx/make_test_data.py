@@ -4,6 +4,8 @@ python3-torch (/usr/bin/python3):
   OUT/node/    ONNX's own backend node tests for the supported ops (make_node_tests.py)
   OUT/zoo/     torchvision models exported by torch.onnx at opsets 11, 13 and 17, with a static
                and a dynamic batch, and PyTorch's outputs at batch 1 and 3 (export_torchvision.py)
+  OUT/external/resnet18.onnx (+ resnet18.weights)  the opset 17 dynamic ResNet-18 with its
+               tensors in an external data file, as onnx.save_model writes models over 2 GiB
 The zoo part exports the models named in ZOO at small, non-square sizes, so that the whole
 suite stays within minutes; scripts/onnx/check_zoo.sh runs every zoo model at 224x224.
 """
@@ -53,6 +55,13 @@ def main():
                         "--opsets", "11,13,17", "--batches", "1,3", "--size", size,
                         "--bn-stats", "calibrated"])
             print(f"onnx zoo {model} at {size}: {took:.1f}s")
+        external = os.path.join(args.out, "external")
+        shutil.rmtree(external, ignore_errors=True)
+        os.makedirs(external)
+        import onnx  # Debian's python3-onnx
+        model = onnx.load(os.path.join(zoo, "resnet18-opset17-dynamic.onnx"))
+        onnx.save_model(model, os.path.join(external, "resnet18.onnx"), save_as_external_data=True,
+                        all_tensors_to_one_file=True, location="resnet18.weights", size_threshold=1024)
 
 
 if __name__ == "__main__":

@@ -316,7 +316,8 @@ void GraphBuilder::declare_output() {
   ::onnx::ValueInfoProto& out = *graph_.add_output();
   out.set_name(options_.output_name);
   auto* type = out.mutable_type()->mutable_tensor_type();
-  type->set_elem_type(::onnx::TensorProto::FLOAT);
+  type->set_elem_type(y.dtype() == DType::i64 ? ::onnx::TensorProto::INT64
+                                              : ::onnx::TensorProto::FLOAT);
   const Perm inverse = inverse_perm(perm);
   for (size_t j = 0; j < perm.size(); ++j) {
     auto* dim = type->mutable_shape()->add_dim();

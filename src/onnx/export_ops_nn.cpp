@@ -156,6 +156,35 @@ void square(GraphBuilder& b, const OpCall& c) {
   const Val& v = b.val(c.inputs[0]);
   pointwise(b, c, "Mul", {}, {b.in_layout(c.inputs[0], v.perm)});
 }
+// Clip with the bounds that are finite (an infinite one is left out).
+void clamp(GraphBuilder& b, const OpCall& c) {
+  const double lo = c.float_attr("lo"), hi = c.float_attr("hi");
+  pointwise(b, c, "Clip", {},
+            {std::isinf(lo) ? std::string() : b.scalar(static_cast<float>(lo)),
+             std::isinf(hi) ? std::string() : b.scalar(static_cast<float>(hi))});
+}
+void hardsigmoid(GraphBuilder& b, const OpCall& c) {
+  pointwise(b, c, "HardSigmoid",
+            {attr_float("alpha", static_cast<float>(c.float_attr("alpha"))),
+             attr_float("beta", static_cast<float>(c.float_attr("beta")))});
+}
+// HardSwish from opset 14; before, x * HardSigmoid(x, 1/6, 1/2).
+void hardswish(GraphBuilder& b, const OpCall& c) {
+  if (b.opset() >= 14) return pointwise(b, c, "HardSwish");
+  const Val v = b.val(c.inputs[0]);
+  const std::string gate = b.node1("HardSigmoid", {v.name},
+                                   {attr_float("alpha", 1.0f / 6.0f), attr_float("beta", 0.5f)});
+  b.bind(c.outputs[0], Val{b.node1("Mul", {v.name, gate}), v.perm, v.batch, {}});
+}
+// PRelu: the slope broadcast (unidirectionally) in x's layout, [C] as [C, 1, 1] under NCHW.
+void prelu(GraphBuilder& b, const OpCall& c) {
+  const Val v = b.val(c.inputs[0]);
+  const std::string y = b.node1(
+      "PRelu",
+      {b.in_layout(c.inputs[0], v.perm), b.in_layout_rank(c.inputs[1], v.perm, c.inputs[0].dim())});
+  b.bind(c.outputs[0], Val{y, v.perm, v.batch, {}});
+}
+
 // Dropout in training mode is reported only when a module forces it; ONNX inference drops it.
 void identity(GraphBuilder& b, const OpCall& c) {
   b.alias(c.outputs[0], c.inputs[0]);
@@ -268,39 +297,60 @@ void local_response_norm(GraphBuilder& b, const OpCall& c) {
   b.bind(c.outputs[0], Val{y, perm, batch_of(b, x), {}});
 }
 
-// ONNX's pooled size, floor or (ceil_mode) ceil of (in + pads - window) / stride, plus one;
-// PyTorch's ceil mode also drops a last window that would start in the padding, which ONNX
-// does not, so the exporter checks the sizes agree.
+// ONNX's pooled size, floor or (ceil_mode) ceil of (in + pads - window) / stride, plus one.
+// PyTorch's ceil mode also drops a last window that would start in the padding, which gives
+// the floor size, so ceil_mode is chosen from the traced output's size rather than copied.
 int64_t onnx_pool_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad_sum,
                        int64_t dilation, bool ceil) {
   const int64_t span = in + pad_sum - (dilation * (kernel - 1) + 1);
   return (ceil ? (span + stride - 1) / stride : span / stride) + 1;
 }
 
+// MaxPool or AveragePool; global_max_pool2d (one window over the image) as GlobalMaxPool;
+// max_pool2d_with_indices with ONNX's Indices, which count over the whole NCHW tensor
+// ((n * C + c) * H + h) * W + w, taken modulo H * W to give cnn's h * W + w.
 void pool(GraphBuilder& b, const OpCall& c, bool max) {
   const Tensor &x = c.inputs[0], &y = c.outputs[0];
+  const std::string in = b.in_layout(x, kNCHW);
+  if (c.op == "global_max_pool2d") {
+    b.bind(y, Val{b.node1("GlobalMaxPool", {in}), kNCHW, batch_of(b, x), {}});
+    return;
+  }
   const std::vector<int64_t> kernel = c.ints_attr("kernel"), stride = c.ints_attr("stride"),
                              pad = c.ints_attr("padding");
   const std::vector<int64_t> dilation = max ? c.ints_attr("dilation") : std::vector<int64_t>{1, 1};
-  const bool ceil = c.int_attr("ceil_mode") != 0;
-  for (int a = 0; a < 2; ++a) {
-    const int64_t onnx = onnx_pool_size(x.size(1 + a), kernel[a], stride[a],
-                                        pad[2 * a] + pad[2 * a + 1], dilation[a], ceil);
-    if (onnx != y.size(1 + a))
-      b.fail("ONNX's ", max ? "MaxPool" : "AveragePool", " would give ", onnx,
-             a == 0 ? " rows" : " columns", " where ceil_mode gives ", y.size(1 + a), " for input ",
-             to_string(x.shape()),
-             " (the last window would start in the padding, which PyTorch drops)");
-  }
+  const auto sizes_match = [&](bool ceil) {
+    for (int a = 0; a < 2; ++a)
+      if (onnx_pool_size(x.size(1 + a), kernel[a], stride[a], pad[2 * a] + pad[2 * a + 1],
+                         dilation[a], ceil) != y.size(1 + a))
+        return false;
+    return true;
+  };
+  const bool ceil = !sizes_match(false);
+  if (ceil && !sizes_match(true))
+    b.fail("no ONNX ceil_mode gives the output ", to_string(y.shape()), " for input ",
+           to_string(x.shape()), " (PyTorch's ceil mode dropped a last window on one axis only)");
   std::vector<NodeAttr> attrs = {attr_ints("kernel_shape", kernel), attr_ints("strides", stride),
                                  attr_ints("pads", onnx_pads(pad)),
                                  attr_int("ceil_mode", ceil ? 1 : 0)};
-  if (max)
+  if (max) {
     attrs.push_back(attr_ints("dilations", dilation));
-  else
-    attrs.push_back(attr_int("count_include_pad", c.int_attr("count_include_pad")));
-  const std::string out = b.node1(max ? "MaxPool" : "AveragePool", {b.in_layout(x, kNCHW)}, attrs);
-  b.bind(y, Val{out, kNCHW, batch_of(b, x), {}});
+  } else {
+    // without padding, counting it or not is the same; saying so spares runtimes the question
+    // of windows that ceil_mode lets reach beyond the padded input
+    const bool no_pad = pad[0] == 0 && pad[1] == 0 && pad[2] == 0 && pad[3] == 0;
+    attrs.push_back(attr_int("count_include_pad", no_pad ? 0 : c.int_attr("count_include_pad")));
+  }
+  const bool indices = c.outputs.size() > 1 && !b.trace().uses_of(c.outputs[1]).empty();
+  const std::vector<std::string> outs =
+      b.node(max ? "MaxPool" : "AveragePool", {in}, attrs, indices ? 2 : 1);
+  b.bind(y, Val{outs[0], kNCHW, batch_of(b, x), {}});
+  if (indices) {
+    const std::string plane = b.node1("Mod", {outs[1], b.ints({x.size(1) * x.size(2)})});
+    b.bind(c.outputs[1], Val{plane, kNCHW, batch_of(b, x), {}});
+  } else if (c.outputs.size() > 1) {
+    b.bind(c.outputs[1], Val{outs[0], kNCHW, -1, {}});  // unused
+  }
 }
 void max_pool2d(GraphBuilder& b, const OpCall& c) {
   pool(b, c, true);
@@ -404,7 +454,13 @@ void add_nn_translations(std::map<std::string, Translate>& t) {
   t["affine"] = affine;
   t["batch_norm"] = batch_norm;
   t["local_response_norm"] = local_response_norm;
+  t["clamp"] = clamp;
+  t["hardsigmoid"] = hardsigmoid;
+  t["hardswish"] = hardswish;
+  t["prelu"] = prelu;
   t["max_pool2d"] = max_pool2d;
+  t["max_pool2d_with_indices"] = max_pool2d;
+  t["global_max_pool2d"] = max_pool2d;
   t["avg_pool2d"] = avg_pool2d;
   t["adaptive_avg_pool2d"] = adaptive_avg_pool2d;
   t["global_avg_pool2d"] = adaptive_avg_pool2d;

@@ -218,7 +218,7 @@ void slice(GraphBuilder& b, const OpCall& c) {
   b.bind(c.outputs[0], Val{y, v.perm, v.batch == d ? -1 : v.batch, {}});
 }
 
-// ReduceMean / ReduceSum over our dimensions `dims` (all when empty).
+// ReduceMean / ReduceSum / ReduceMax over our dimensions `dims` (all when empty).
 void reduce(GraphBuilder& b, const OpCall& c, const char* op_type) {
   const Tensor& x = c.inputs[0];
   const Val v = b.val(x);
@@ -257,6 +257,9 @@ void sum(GraphBuilder& b, const OpCall& c) {
 void mean(GraphBuilder& b, const OpCall& c) {
   reduce(b, c, "ReduceMean");
 }
+void amax(GraphBuilder& b, const OpCall& c) {
+  reduce(b, c, "ReduceMax");
+}
 
 void index_select(GraphBuilder& b, const OpCall& c) {
   const Tensor& x = c.inputs[0];
@@ -282,6 +285,7 @@ void add_shape_translations(std::map<std::string, Translate>& t) {
   t["shortcut_identity"] = shortcut_identity;
   t["sum"] = sum;
   t["mean"] = mean;
+  t["amax"] = amax;
   t["index_select"] = index_select;
 }
 

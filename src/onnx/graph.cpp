@@ -73,6 +73,7 @@ std::shared_ptr<Graph> Graph::build(const ::onnx::ModelProto& model, const std::
     if (op.domain().empty() || op.domain() == "ai.onnx") g->opset = op.version();
   const auto& graph = model.graph();
   const std::string where = "onnx: '" + file + "'";
+  for (const auto& entry : model.metadata_props()) g->metadata[entry.key()] = entry.value();
 
   std::unordered_map<std::string, int> ids;
   const auto add_slot = [&](const std::string& name, Kind kind, const std::string& what) {
@@ -195,15 +196,17 @@ void Graph::finish_plans() {
   last_use_inference_ = last_uses(inference);
 }
 
-std::vector<Value> Graph::run(std::vector<Value> in, bool use_inference, RunContext& context) const {
+std::vector<Value> Graph::run(std::vector<Value> in, bool use_inference, RunContext& context,
+                              const NodeObserver& observe) const {
   CNN_CHECK(in.size() == inputs.size(), "onnx: the model takes ", inputs.size(),
             " input(s), got ", in.size());
-  return use_inference ? execute(inference, last_use_inference_, std::move(in), context)
-                       : execute(nodes, last_use_training_, std::move(in), context);
+  return use_inference ? execute(inference, last_use_inference_, std::move(in), context, observe)
+                       : execute(nodes, last_use_training_, std::move(in), context, observe);
 }
 
 std::vector<Value> Graph::execute(const std::vector<Node>& plan, const std::vector<int>& last_use,
-                                  std::vector<Value> in, RunContext& context) const {
+                                  std::vector<Value> in, RunContext& context,
+                                  const NodeObserver& observe) const {
   std::vector<Value> env(slots.size());
   for (size_t id = 0; id < slots.size(); ++id)
     if (slots[id].kind != Slot::Kind::computed && slots[id].kind != Slot::Kind::input)
@@ -224,6 +227,7 @@ std::vector<Value> Graph::execute(const std::vector<Node>& plan, const std::vect
       if (what.rfind("onnx", 0) == 0) throw;
       fail(n.where(), ": ", what);
     }
+    if (observe) observe(n, results);
     for (size_t k = 0; k < n.outputs.size() && k < results.size(); ++k)
       if (n.outputs[k] >= 0) env[static_cast<size_t>(n.outputs[k])] = std::move(results[k]);
     for (int id : n.inputs)

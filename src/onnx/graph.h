@@ -4,6 +4,7 @@
 // `inference` has Dropout removed and convolutions fused with what follows them.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -32,7 +33,10 @@ class Graph {
 
   // Runs the training or the inference plan on values in ONNX's logical layout (or any
   // layout: Values carry theirs) and returns the graph outputs.
-  std::vector<Value> run(std::vector<Value> inputs, bool inference, RunContext& context) const;
+  // `observe`, when set, sees each node and its outputs as it runs.
+  using NodeObserver = std::function<void(const Node&, const std::vector<Value>&)>;
+  std::vector<Value> run(std::vector<Value> inputs, bool inference, RunContext& context,
+                         const NodeObserver& observe = nullptr) const;
 
   std::vector<Slot> slots;
   std::vector<Node> nodes;      // training plan
@@ -41,13 +45,15 @@ class Graph {
   std::vector<ValueInfo> input_info, output_info;
   int64_t opset = 0;
   std::string file, producer;
+  std::map<std::string, std::string> metadata;  // the model's metadata_props
 
   // Recomputes each plan's last uses after a pass changed them.
   void finish_plans();
 
  private:
   std::vector<Value> execute(const std::vector<Node>& plan, const std::vector<int>& last_use,
-                             std::vector<Value> inputs, RunContext& context) const;
+                             std::vector<Value> inputs, RunContext& context,
+                             const NodeObserver& observe) const;
   std::vector<int> last_use_training_, last_use_inference_;
 };
 

@@ -101,6 +101,7 @@ void Model::register_state() {
 const std::vector<ValueInfo>& Model::inputs() const { return graph_->input_info; }
 const std::vector<ValueInfo>& Model::outputs() const { return graph_->output_info; }
 int64_t Model::opset() const { return graph_->opset; }
+const std::map<std::string, std::string>& Model::metadata() const { return graph_->metadata; }
 
 std::string Model::name() const {
   std::string file = graph_->file;
@@ -118,6 +119,51 @@ std::vector<std::string> Model::plan(bool inference) const {
     lines.push_back(op + " " + n.name);
   }
   return lines;
+}
+
+std::vector<Model::NodeRun> Model::run_nodes(const std::vector<Tensor>& inputs) {
+  const bool was_training = is_training();
+  eval();
+  NoGradGuard no_grad;
+  std::vector<NodeRun> runs;
+  std::vector<bool> counted(graph_->slots.size(), false);
+  observer_ = [&](const Node& n, const std::vector<Value>& out) {
+    NodeRun r;
+    r.op = n.op;
+    for (const auto& a : n.fusion.absorbed) r.op.append("+").append(a);
+    r.name = n.name;
+    for (const Value& v : out) r.output_shapes.push_back(v.defined() ? v.logical_shape() : Shape{});
+    for (int id : n.inputs) {
+      if (id < 0 || graph_->slots[static_cast<size_t>(id)].kind != Slot::Kind::parameter) continue;
+      if (!counted[static_cast<size_t>(id)]) r.parameters += graph_->slots[static_cast<size_t>(id)].value.data.numel();
+      counted[static_cast<size_t>(id)] = true;
+    }
+    // per item of the batch: weight uses
+    const Slot* w = n.inputs.size() > 1 && n.inputs[1] >= 0 ? &graph_->slots[static_cast<size_t>(n.inputs[1])] : nullptr;
+    if (!out.empty() && out[0].defined() && out[0].rank() >= 1 && w != nullptr && w->value.defined()) {
+      const Shape ys = out[0].logical_shape();
+      const int64_t batch = std::max<int64_t>(ys[0], 1);
+      if (n.op == "Conv" || n.op == "ConvTranspose") {
+        int64_t spatial = 1;
+        for (size_t d = 2; d < ys.size(); ++d) spatial *= ys[d];
+        r.macs = n.op == "Conv" ? spatial * w->value.data.numel()
+                                : w->value.data.numel() * (checked_numel(ys) / batch) / std::max<int64_t>(ys[1], 1);
+      } else if (n.op == "Gemm" || n.op == "MatMul") {
+        r.macs = w->value.data.numel() * (checked_numel(ys) / batch) / std::max<int64_t>(ys.back(), 1);
+      }
+    }
+    runs.push_back(std::move(r));
+  };
+  try {
+    run(inputs);
+  } catch (...) {
+    observer_ = nullptr;
+    train(was_training);
+    throw;
+  }
+  observer_ = nullptr;
+  train(was_training);
+  return runs;
 }
 
 std::vector<Tensor> Model::run(const std::vector<Tensor>& inputs) {
@@ -149,8 +195,9 @@ std::vector<Tensor> Model::run(const std::vector<Tensor>& inputs) {
     values.push_back(nhwc ? value_of(x, {0, 2, 3, 1}) : value_of(x));
   }
   RunContext context{.training = is_training(), .generator = &generator_};
-  const bool inference = !is_training() && !autograd::grad_enabled();
-  const std::vector<Value> out = g.run(std::move(values), inference, context);
+  // fused only where nothing records a graph, and not while a summary watches every node
+  const bool inference = !is_training() && !autograd::grad_enabled() && !observer_;
+  const std::vector<Value> out = g.run(std::move(values), inference, context, observer_);
   std::vector<Tensor> result;
   for (const Value& v : out)
     result.push_back(options_.nhwc_interface && v.rank() == 4 ? stored_as(v, {0, 2, 3, 1}) : logical(v));
@@ -183,37 +230,6 @@ Tensor read_tensor_file(const std::string& path) {
   ::onnx::TensorProto proto;
   CNN_CHECK(in && proto.ParseFromIstream(&in), "onnx: '", path, "' is not a serialized TensorProto");
   return tensor_from_proto(proto, "", "onnx: '" + path + "'");
-}
-
-std::shared_ptr<Model> with_classes(const Model& model, int64_t classes, Generator& gen) {
-  CNN_CHECK(classes >= 1, "onnx: the class count must be positive, got ", classes);
-  auto graph = std::make_shared<Graph>(model.graph());
-  Graph& g = *graph;
-  // the last Gemm or MatMul whose weight is a parameter
-  for (size_t i = g.nodes.size(); i-- > 0;) {
-    const Node& n = g.nodes[i];
-    if ((n.op != "Gemm" && n.op != "MatMul") || n.inputs.size() < 2 || n.inputs[1] < 0) continue;
-    Slot& w = g.slots[static_cast<size_t>(n.inputs[1])];
-    if (w.kind != Slot::Kind::parameter || w.value.rank() != 2) continue;
-    // Gemm weights are stored [N, K] whatever transB says; a MatMul's is [K, N]
-    const bool rows_are_classes = n.op == "Gemm" || !w.value.perm.empty();
-    const Shape old = w.value.data.shape();
-    const int64_t k = rows_are_classes ? old[1] : old[0];
-    const float bound = 1.0f / std::sqrt(static_cast<float>(k));
-    w.value.data = Tensor::uniform(rows_are_classes ? Shape{classes, k} : Shape{k, classes}, -bound, bound, gen);
-    if (n.op == "Gemm" && n.inputs.size() > 2 && n.inputs[2] >= 0) {
-      Slot& b = g.slots[static_cast<size_t>(n.inputs[2])];
-      if (b.kind == Slot::Kind::parameter && b.value.rank() == 1)
-        b.value.data = Tensor::uniform({classes}, -bound, bound, gen);
-    }
-    for (Slot& s : g.slots)  // shapes downstream of the classifier are no longer known
-      if (s.kind == Slot::Kind::computed) s.shape_known = false;
-    for (ValueInfo& o : g.output_info)
-      if (o.shape.size() == 2) o.shape[1] = classes;
-    // the inference plan reads the same slots
-    return std::make_shared<Model>(graph, model.options());
-  }
-  fail("onnx: ", model.name(), " has no Gemm or MatMul classifier with a trainable weight to replace");
 }
 
 }  // namespace cnn::onnx

@@ -14,6 +14,7 @@ const std::vector<OpDef>& table() {
     add_nn_ops(t);
     add_math_ops(t);
     add_shape_ops(t);
+    add_resize_ops(t);
     std::sort(t.begin(), t.end(),
               [](const OpDef& a, const OpDef& b) { return std::string(a.name) < b.name; });
     return t;

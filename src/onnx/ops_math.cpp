@@ -118,6 +118,31 @@ std::vector<Value> sum_op(const Node& n, const std::vector<Value>& in, RunContex
   return {value_of(y, perm)};
 }
 
+std::vector<Value> prelu_op(const Node& n, const std::vector<Value>& in, RunContext&) {
+  Perm perm;
+  const std::vector<Tensor> t = aligned(n, in, perm);
+  return {value_of(prelu(t[0], t[1]), perm)};
+}
+
+// Clip: bounds from attributes before opset 11, from optional inputs after.
+std::vector<Value> clip(const Node& n, const std::vector<Value>& in, RunContext&) {
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  float lo = -kInf, hi = kInf;
+  if (n.opset < 11) {
+    lo = n.attrs.f("min", -kInf);
+    hi = n.attrs.f("max", kInf);
+  } else {
+    lo = float_scalar(n, in, 1, -kInf);
+    hi = float_scalar(n, in, 2, kInf);
+  }
+  CNN_CHECK(in[0].data.dtype() == DType::f32, n.where(), ": only float tensors can be clipped");
+  return {value_of(clamp(in[0].data, lo, hi), in[0].perm)};
+}
+
+std::vector<Value> hard_sigmoid(const Node& n, const std::vector<Value>& in, RunContext&) {
+  return {value_of(hardsigmoid(in[0].data, n.attrs.f("alpha", 0.2f), n.attrs.f("beta", 0.5f)), in[0].perm)};
+}
+
 // ---- matrix products ----
 
 // Y = alpha * A' B' + beta * C with A' = transA ? A^T : A, B' likewise; C broadcasts to [M, N].
@@ -223,9 +248,9 @@ std::vector<Value> log_softmax_op(const Node& n, const std::vector<Value>& in, R
 // ---- reductions ----
 
 // The stored dimensions to reduce and the layout of the result.
-Shape reduce_axes(const Node& n, const Value& v, bool keepdims, Perm& out_perm) {
+Shape reduce_axes(const Node& n, const Value& v, bool keepdims, Perm& out_perm,
+                  std::vector<int64_t> axes) {
   const int64_t rank = v.rank();
-  std::vector<int64_t> axes = n.attrs.ints("axes");
   if (axes.empty())
     for (int64_t d = 0; d < rank; ++d) axes.push_back(d);
   std::vector<bool> reduced(static_cast<size_t>(rank), false);
@@ -254,8 +279,27 @@ Shape reduce_axes(const Node& n, const Value& v, bool keepdims, Perm& out_perm) 
 std::vector<Value> reduce_mean(const Node& n, const std::vector<Value>& in, RunContext&) {
   const bool keep = n.attrs.i("keepdims", 1) != 0;
   Perm perm;
-  const Shape dims = reduce_axes(n, in[0], keep, perm);
+  const Shape dims = reduce_axes(n, in[0], keep, perm, n.attrs.ints("axes"));
   return {value_of(mean(in[0].data, dims, keep), perm)};
+}
+
+std::vector<Value> reduce_max(const Node& n, const std::vector<Value>& in, RunContext&) {
+  const bool keep = n.attrs.i("keepdims", 1) != 0;
+  Perm perm;
+  const Shape dims = reduce_axes(n, in[0], keep, perm, n.attrs.ints("axes"));
+  return {value_of(amax(in[0].data, dims, keep), perm)};
+}
+
+// ReduceSum takes its axes as an input from opset 13; with none given it reduces everything,
+// or nothing with noop_with_empty_axes.
+std::vector<Value> reduce_sum(const Node& n, const std::vector<Value>& in, RunContext&) {
+  const bool keep = n.attrs.i("keepdims", 1) != 0;
+  std::vector<int64_t> axes = n.opset >= 13 ? (present(in, 1) ? int_values(n, in, 1) : std::vector<int64_t>{})
+                                            : n.attrs.ints("axes");
+  if (axes.empty() && n.attrs.i("noop_with_empty_axes", 0) != 0) return {in[0]};
+  Perm perm;
+  const Shape dims = reduce_axes(n, in[0], keep, perm, axes);
+  return {value_of(sum(in[0].data, dims, keep), perm)};
 }
 
 // ---- Cast ----
@@ -297,6 +341,12 @@ void add_math_ops(std::vector<OpDef>& t) {
   t.push_back({"Log", unary<cnn::log>});
   t.push_back({"Neg", unary<neg>});
   t.push_back({"LeakyRelu", leaky_relu_op});
+  t.push_back({"PRelu", prelu_op});
+  t.push_back({"Clip", clip, 0b110, 0, 6});
+  t.push_back({"HardSigmoid", hard_sigmoid});
+  t.push_back({"HardSwish", unary<hardswish>});
+  t.push_back({"ReduceMax", reduce_max});
+  t.push_back({"ReduceSum", reduce_sum, 0b10});
   t.push_back({"Add", binary, 0, 0, 7});
   t.push_back({"Sub", binary, 0, 0, 7});
   t.push_back({"Mul", binary, 0, 0, 7});

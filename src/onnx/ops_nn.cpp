@@ -7,6 +7,7 @@
 #include "cnn/error.h"
 #include "cnn/ops/activation.h"
 #include "cnn/ops/conv.h"
+#include "cnn/ops/conv_transpose.h"
 #include "cnn/ops/elementwise.h"
 #include "cnn/ops/norm.h"
 #include "cnn/ops/pool.h"
@@ -135,24 +136,96 @@ std::vector<Value> conv(const Node& n, const std::vector<Value>& in, RunContext&
   return {spatial_output(y, rank)};
 }
 
+// ConvTranspose: the weight (C, O/group, kH, kW) read as HWIO [kH, kW, O/group, C]; the
+// padding from `pads`, or from `output_shape` / auto_pad as the spec's total padding
+//   total = stride * (in - 1) + output_padding + (k - 1) * dilation + 1 - out
+// split with the odd cell at the end for SAME_UPPER and explicit output shapes.
+std::vector<Value> conv_transpose(const Node& n, const std::vector<Value>& in, RunContext&) {
+  const int64_t rank = in[0].rank();
+  Tensor x = spatial_input(n, in, 0);
+  CNN_CHECK(present(in, 1) && in[1].rank() == rank, n.where(), ": weight must have rank ", rank);
+  Tensor w;
+  if (rank == 4) {
+    w = input(n, in, 1, kHWIO);
+  } else {
+    w = input(n, in, 1, {2, 1, 0});
+    w = w.reshape({1, w.size(0), w.size(1), w.size(2)});
+  }
+  const Tensor b = present(in, 2) ? input(n, in, 2) : Tensor();
+  const size_t dims = static_cast<size_t>(rank - 2);
+  const auto pair = [&](const char* name, int64_t fallback) {
+    const std::vector<int64_t> v = n.attrs.ints(name, std::vector<int64_t>(dims, fallback));
+    CNN_CHECK(v.size() == dims, n.where(), ": attribute '", name, "' has ", v.size(), " values for ", dims,
+              " spatial dimension(s)");
+    return dims == 1 ? Size2(0, v[0]) : Size2(v[0], v[1]);
+  };
+  Size2 stride = pair("strides", 1), dilation = pair("dilations", 1), out_pad = pair("output_padding", 0);
+  if (dims == 1) stride.h = dilation.h = 1;
+  const Size2 kernel(w.size(0), w.size(1));
+  Pad2d pad;
+  const std::string auto_pad = n.attrs.s("auto_pad", "NOTSET");
+  const std::vector<int64_t> output_shape = n.attrs.ints("output_shape");
+  if (!output_shape.empty() || auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+    Size2 out(x.size(1) * stride.h, x.size(2) * stride.w);
+    if (!output_shape.empty()) {
+      CNN_CHECK(output_shape.size() == dims, n.where(), ": output_shape has ", output_shape.size(), " values");
+      out = dims == 1 ? Size2(1, output_shape[0]) : Size2(output_shape[0], output_shape[1]);
+    }
+    // a negative total (an output larger than the scatter reaches) is extra output padding
+    const auto split = [&](int64_t size, int64_t o, int64_t k, int64_t s, int64_t d, int64_t& op,
+                           int64_t& before, int64_t& after) {
+      const int64_t total = s * (size - 1) + op + (k - 1) * d + 1 - o;
+      if (total < 0) op -= total;
+      before = total < 0 ? 0 : auto_pad == "SAME_LOWER" ? total - total / 2 : total / 2;
+      after = total < 0 ? 0 : total - before;
+    };
+    split(x.size(1), out.h, kernel.h, stride.h, dilation.h, out_pad.h, pad.top, pad.bottom);
+    split(x.size(2), out.w, kernel.w, stride.w, dilation.w, out_pad.w, pad.left, pad.right);
+  } else if (auto_pad == "NOTSET") {
+    const std::vector<int64_t> p = n.attrs.ints("pads", std::vector<int64_t>(2 * dims, 0));
+    CNN_CHECK(p.size() == 2 * dims, n.where(), ": attribute 'pads' has ", p.size(), " values");
+    pad = dims == 1 ? Pad2d(0, 0, p[0], p[1]) : Pad2d(p[0], p[2], p[1], p[3]);
+  }
+  const Tensor y = conv_transpose2d(x, w, b, {.stride = stride, .padding = pad, .output_padding = out_pad,
+                                              .dilation = dilation, .groups = n.attrs.i("group", 1)});
+  return {spatial_output(y, rank)};
+}
+
+// MaxPool, with the optional Indices output: flat positions in the [N, C, H, W] input,
+// ((n * C + c) * H + h) * W + w, or with storage_order 1 (column major) (n * C + c) * H * W +
+// w * H + h.
 std::vector<Value> max_pool(const Node& n, const std::vector<Value>& in, RunContext&) {
   const int64_t rank = in[0].rank();
   Tensor x = spatial_input(n, in, 0);
   const Window win = window(n, rank, x.size(1), x.size(2), Size2(0));
-  CNN_CHECK(n.attrs.i("storage_order", 0) == 0, n.where(), ": storage_order 1 is not supported");
-  CNN_CHECK(n.outputs.size() < 2 || n.outputs[1] < 0, n.where(),
-            ": the Indices output of MaxPool is not supported yet");
+  const int64_t order = n.attrs.i("storage_order", 0);
+  CNN_CHECK(order == 0 || order == 1, n.where(), ": storage_order must be 0 or 1, got ", order);
+  const bool want_indices = n.outputs.size() > 1 && n.outputs[1] >= 0;
   const bool ceil_mode = n.attrs.i("ceil_mode", 0) != 0;
   Pad2d pad = win.pad;
   // PyTorch's kernels take at most half the kernel of padding per side; pad wider explicitly
   if (pad.top * 2 > win.kernel.h || pad.bottom * 2 > win.kernel.h || pad.left * 2 > win.kernel.w ||
       pad.right * 2 > win.kernel.w) {
+    CNN_CHECK(!want_indices, n.where(), ": the Indices output with padding wider than half the kernel is not supported");
     x = pad2d(x, pad, -std::numeric_limits<float>::infinity());
     pad = Pad2d(0);
   }
-  return {spatial_output(max_pool2d(x, {.kernel = win.kernel, .stride = win.stride, .padding = pad,
-                                        .dilation = win.dilation, .ceil_mode = ceil_mode}),
-                         rank)};
+  const MaxPool2dOptions options{.kernel = win.kernel, .stride = win.stride, .padding = pad,
+                                 .dilation = win.dilation, .ceil_mode = ceil_mode};
+  if (!want_indices) return {spatial_output(max_pool2d(x, options), rank)};
+  const MaxPool2dWithIndices r = max_pool2d_with_indices(x, options);
+  const int64_t h = x.size(1), w = x.size(2), c = x.size(3);
+  std::vector<int64_t> idx = r.indices.contiguous().to_vector_i64();
+  const int64_t per_image = idx.empty() ? 0 : static_cast<int64_t>(idx.size()) / x.size(0);
+  for (size_t i = 0; i < idx.size(); ++i) {
+    if (idx[i] < 0) continue;
+    const int64_t image = static_cast<int64_t>(i) / per_image, channel = static_cast<int64_t>(i) % c;
+    const int64_t row = idx[i] / w, col = idx[i] % w;
+    idx[i] = (image * c + channel) * h * w + (order == 0 ? row * w + col : col * h + row);
+  }
+  Tensor indices = Tensor::from_data_i64(r.indices.shape(), idx);
+  if (rank == 3) indices = Tensor::from_data_i64({indices.size(0), indices.size(2), indices.size(3)}, idx);
+  return {spatial_output(r.y, rank), value_of(indices, channels_last_perm(rank))};
 }
 
 std::vector<Value> average_pool(const Node& n, const std::vector<Value>& in, RunContext&) {
@@ -188,6 +261,16 @@ std::vector<Value> global_average_pool(const Node& n, const std::vector<Value>& 
   Shape dims;
   for (int64_t d = 1; d < rank - 1; ++d) dims.push_back(d);
   return {value_of(mean(x, dims, true), channels_last_perm(rank))};
+}
+
+std::vector<Value> global_max_pool(const Node& n, const std::vector<Value>& in, RunContext&) {
+  const int64_t rank = in[0].rank();
+  CNN_CHECK(rank >= 3, n.where(), ": input must be [N, C, ...], got shape ", to_string(in[0].logical_shape()));
+  const Tensor x = input(n, in, 0, channels_last_perm(rank));
+  if (rank == 4) return {value_of(global_max_pool2d(x), kNHWC)};
+  Shape dims;
+  for (int64_t d = 1; d < rank - 1; ++d) dims.push_back(d);
+  return {value_of(amax(x, dims, true), channels_last_perm(rank))};
 }
 
 std::vector<Value> batch_normalization(const Node& n, const std::vector<Value>& in, RunContext& ctx) {
@@ -260,9 +343,11 @@ std::vector<Value> dropout(const Node& n, const std::vector<Value>& in, RunConte
 
 void add_nn_ops(std::vector<OpDef>& t) {
   t.push_back({"Conv", conv});
+  t.push_back({"ConvTranspose", conv_transpose});
   t.push_back({"MaxPool", max_pool});
   t.push_back({"AveragePool", average_pool});
   t.push_back({"GlobalAveragePool", global_average_pool});
+  t.push_back({"GlobalMaxPool", global_max_pool});
   t.push_back({"BatchNormalization", batch_normalization, 0, 0b11000, 7});
   t.push_back({"LRN", lrn});
   t.push_back({"Dropout", dropout, 0b110, 0, 7});

@@ -391,8 +391,19 @@ std::vector<Value> pad(const Node& n, const std::vector<Value>& in, RunContext&)
   const float value = n.opset >= 11 ? float_scalar(n, in, 2, 0.0f) : n.attrs.f("value", 0.0f);
   CNN_CHECK(static_cast<int64_t>(pads.size()) == 2 * rank, n.where(), ": ", pads.size(),
             " pads for a tensor of rank ", rank);
-  CNN_CHECK(mode == "constant", n.where(), ": Pad mode '", mode, "' is not supported yet");
+  CNN_CHECK(mode == "constant" || mode == "reflect" || mode == "edge", n.where(), ": unknown Pad mode '", mode, "'");
   CNN_CHECK(v.data.dtype() == DType::f32, n.where(), ": only float tensors can be padded");
+  if (mode != "constant") {
+    // reflect and edge on the two spatial dimensions of an [N, C, H, W] tensor, in NHWC
+    bool spatial = rank == 4;
+    for (int64_t a : {0, 1, 4, 5}) spatial = spatial && pads[static_cast<size_t>(a)] == 0;
+    CNN_CHECK(spatial, n.where(), ": Pad mode '", mode,
+              "' is supported on the last two dimensions of a 4-D tensor only, got pads ", to_string(pads));
+    const Tensor x = stored_as(v, {0, 2, 3, 1});
+    const Tensor y = pad2d(x, Pad2d(pads[2], pads[6], pads[3], pads[7]),
+                           {.mode = mode == "reflect" ? PadMode::reflect : PadMode::edge});
+    return {value_of(y, {0, 2, 3, 1})};
+  }
   // Each dimension in turn, on the stored tensor: a constant block before and after, or a
   // slice where the padding is negative.
   Tensor t = v.data;

@@ -118,13 +118,13 @@ std::vector<int> use_counts(const Graph& g, const std::vector<Node>& plan) {
   return uses;
 }
 
-// The one node reading `slot` (at an index after `from`), or -1.
-int sole_consumer(const std::vector<Node>& plan, const std::vector<int>& uses, int slot,
-                  size_t from) {
+// The one node reading `slot` (at an index after `from`) that no fusion has taken yet, or -1.
+int sole_consumer(const std::vector<Node>& plan, const std::vector<bool>& removed,
+                  const std::vector<int>& uses, int slot, size_t from) {
   if (slot < 0 || uses[static_cast<size_t>(slot)] != 1) return -1;
   for (size_t i = from + 1; i < plan.size(); ++i)
     for (int id : plan[i].inputs)
-      if (id == slot) return static_cast<int>(i);
+      if (id == slot) return removed[i] ? -1 : static_cast<int>(i);
   return -1;
 }
 
@@ -169,12 +169,6 @@ bool same_known_shape(const Graph& g, int a, int b) {
 void fuse_convolutions(Graph& g, std::vector<Node>& plan) {
   std::vector<bool> removed(plan.size(), false);
   std::vector<int> uses = use_counts(g, plan);
-  // A node already absorbed into an earlier fusion is no longer there to absorb (an Add
-  // whose two inputs are both convolution chains joins the first one only).
-  const auto consumer = [&](int slot, size_t from) {
-    const int n = sole_consumer(plan, uses, slot, from);
-    return n >= 0 && removed[static_cast<size_t>(n)] ? -1 : n;
-  };
   for (size_t i = 0; i < plan.size(); ++i) {
     Node& conv = plan[i];
     if (conv.op != "Conv" || removed[i] || conv.outputs.empty()) continue;
@@ -187,7 +181,7 @@ void fuse_convolutions(Graph& g, std::vector<Node>& plan) {
     std::vector<int> extra(5, -1);  // bn scale, bias, mean, var; residual
     int out = conv.outputs[0];
     size_t last = i;
-    int next = consumer(out, last);
+    int next = sole_consumer(plan, removed, uses, out, last);
     if (next >= 0 && plan[static_cast<size_t>(next)].op == "BatchNormalization" &&
         plan[static_cast<size_t>(next)].inputs[0] == out &&
         plan[static_cast<size_t>(next)].outputs.size() == 1) {
@@ -199,7 +193,7 @@ void fuse_convolutions(Graph& g, std::vector<Node>& plan) {
       removed[static_cast<size_t>(next)] = true;
       last = static_cast<size_t>(next);
       out = bn.outputs[0];
-      next = consumer(out, last);
+      next = sole_consumer(plan, removed, uses, out, last);
     }
     if (next >= 0 && plan[static_cast<size_t>(next)].op == "Add") {
       const Node& add = plan[static_cast<size_t>(next)];
@@ -211,7 +205,7 @@ void fuse_convolutions(Graph& g, std::vector<Node>& plan) {
         removed[static_cast<size_t>(next)] = true;
         last = static_cast<size_t>(next);
         out = add.outputs[0];
-        next = consumer(out, last);
+        next = sole_consumer(plan, removed, uses, out, last);
       }
     }
     if (next >= 0) {

@@ -1,8 +1,10 @@
 // Activations (the lecture's sigma), softmax / log_softmax along a dimension, and dropout.
-// The pointwise activations call the fast kernels of kernels/cpu/activation.h, softmax and
-// dropout those of kernels/ref/activation_ref.h, where the forward and backward formulas sit
-// side by side.
+// The relu family, sigmoid and tanh call the fast kernels of kernels/cpu/activation.h; clamp,
+// prelu, the hard sigmoid and swish, softmax and dropout those of kernels/ref/activation_ref.h,
+// where the forward and backward formulas sit side by side.
 #include "cnn/ops/activation.h"
+
+#include <cmath>
 
 #include "cnn/autograd.h"
 #include "cnn/ops/elementwise.h"
@@ -38,6 +40,23 @@ Tensor pointwise(const Tensor& x, Activation kind, float slope, const char* name
     return TensorList{dx};
   });
   CNN_TRACE(name, {x}, {y}, {{"negative_slope", slope}});
+  return y;
+}
+
+// A pointwise op whose backward reads x: forward(x, y, n) and backward(x, dy, dx, n) are
+// reference kernels with their parameters bound.
+template <class Forward, class Backward>
+Tensor pointwise_ref(const Tensor& x, const char* name, Forward forward, Backward backward) {
+  detail::check_float(x, name, "x");
+  const Tensor xc = x.contiguous();
+  Tensor y = Tensor::empty(x.shape());
+  forward(xc.data(), y.data(), y.numel());
+  autograd::record(name, {x}, {y}, [xd = xc.detach(), backward](const TensorList& g) {
+    const Tensor dy = g[0].contiguous();
+    Tensor dx = Tensor::empty(xd.shape());
+    backward(xd.data(), dy.data(), dx.data(), dx.numel());
+    return TensorList{dx};
+  });
   return y;
 }
 
@@ -80,6 +99,78 @@ Tensor sigmoid(const Tensor& x) {
 }
 Tensor tanh(const Tensor& x) {
   return pointwise(x, Activation::tanh, 0.0f, "tanh");
+}
+
+Tensor clamp(const Tensor& x, float lo, float hi) {
+  detail::check_float(x, "clamp", "x");
+  CNN_CHECK(!std::isnan(lo) && !std::isnan(hi), "clamp: bounds must not be NaN, got lo ", lo,
+            " and hi ", hi, " for x of shape ", to_string(x.shape()));
+  Tensor y = pointwise_ref(
+      x, "clamp",
+      [lo, hi](const float* in, float* out, int64_t n) {
+        kernels::ref::clamp_forward(lo, hi, in, out, n);
+      },
+      [lo, hi](const float* in, const float* dy, float* dx, int64_t n) {
+        kernels::ref::clamp_backward(lo, hi, in, dy, dx, n);
+      });
+  CNN_TRACE("clamp", {x}, {y}, {{"lo", lo}, {"hi", hi}});
+  return y;
+}
+
+// y = x > 0 ? x : slope * x; dx = x > 0 ? dy : slope * dy;
+// dslope = sum over the broadcast dimensions of (x > 0 ? 0 : x * dy).
+Tensor prelu(const Tensor& x, const Tensor& slope) {
+  detail::check_float(x, "prelu", "x");
+  detail::check_float(slope, "prelu", "slope");
+  const Shape& xs = x.shape();
+  const Shape& ss = slope.shape();
+  bool fits = ss.size() <= xs.size();
+  for (size_t i = 0; fits && i < ss.size(); ++i) {
+    const int64_t e = ss[ss.size() - 1 - i];
+    fits = e == 1 || e == xs[xs.size() - 1 - i];
+  }
+  CNN_CHECK(fits, "prelu: argument 'slope' of shape ", to_string(ss),
+            " does not broadcast to x of shape ", to_string(xs),
+            " (for NHWC x: one slope per channel [C], or one for all [1])");
+  const Tensor xc = x.contiguous(), sc = slope.contiguous();
+  Tensor y = Tensor::empty(xs);
+  kernels::ref::prelu_forward(xc.data(), xs, sc.data(), ss, y.data());
+  const bool gx = x.requires_grad(), gs = slope.requires_grad();
+  autograd::record(
+      "prelu", {x, slope}, {y}, [xd = xc.detach(), sd = sc.detach(), gx, gs](const TensorList& g) {
+        const Tensor dy = g[0].contiguous();
+        Tensor dx = gx ? Tensor::empty(xd.shape()) : Tensor();
+        Tensor ds = gs ? Tensor::empty(sd.shape()) : Tensor();
+        kernels::ref::prelu_backward(xd.data(), xd.shape(), sd.data(), sd.shape(), dy.data(),
+                                     gx ? dx.data() : nullptr, gs ? ds.data() : nullptr);
+        return TensorList{dx, ds};
+      });
+  CNN_TRACE("prelu", {x, slope}, {y});
+  return y;
+}
+
+Tensor hardsigmoid(const Tensor& x, float alpha, float beta) {
+  detail::check_float(x, "hardsigmoid", "x");
+  CNN_CHECK(std::isfinite(alpha) && std::isfinite(beta),
+            "hardsigmoid: alpha and beta must be finite, got alpha ", alpha, " and beta ", beta,
+            " for x of shape ", to_string(x.shape()));
+  Tensor y = pointwise_ref(
+      x, "hardsigmoid",
+      [alpha, beta](const float* in, float* out, int64_t n) {
+        kernels::ref::hardsigmoid_forward(alpha, beta, in, out, n);
+      },
+      [alpha, beta](const float* in, const float* dy, float* dx, int64_t n) {
+        kernels::ref::hardsigmoid_backward(alpha, beta, in, dy, dx, n);
+      });
+  CNN_TRACE("hardsigmoid", {x}, {y}, {{"alpha", alpha}, {"beta", beta}});
+  return y;
+}
+
+Tensor hardswish(const Tensor& x) {
+  Tensor y = pointwise_ref(x, "hardswish", kernels::ref::hardswish_forward,
+                           kernels::ref::hardswish_backward);
+  CNN_TRACE("hardswish", {x}, {y});
+  return y;
 }
 
 Tensor softmax(const Tensor& x, int64_t dim) {

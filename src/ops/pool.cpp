@@ -129,37 +129,76 @@ Tensor adaptive_avg_pool(const Tensor& x, Size2 output_size, const char* op) {
   return y;
 }
 
-}  // namespace
+// What a max pooling reports to the tracer: its window geometry.
+trace::Attrs pool_attrs(const PoolGeometry& g) {
+  return {{"kernel", Size2(g.kernel_h, g.kernel_w)},
+          {"stride", Size2(g.stride_h, g.stride_w)},
+          {"padding", Pad2d(g.pad_top, g.pad_bottom, g.pad_left, g.pad_right)},
+          {"dilation", Size2(g.dilation_h, g.dilation_w)}};
+}
 
-// y[n, oh, ow, c] = max_{kh, kw} x[n, oh*s - pad + kh*d, ow*s - pad + kw*d, c], padding excluded.
-Tensor max_pool2d(const Tensor& x, const MaxPool2dOptions& options) {
-  const PoolGeometry g = plan(
-      x, {options.kernel, options.stride, options.padding, options.dilation, options.ceil_mode},
-      "max_pool2d");
-  CNN_CHECK(g.in_h * g.in_w <= std::numeric_limits<int32_t>::max(), "max_pool2d: x of shape ",
+// Max pooling's forward and backward node, shared by max_pool2d, max_pool2d_with_indices and
+// global_max_pool2d (named `op` in errors and in the graph):
+//   y[n, oh, ow, c] = max_{kh, kw} x[n, oh*s - pad + kh*d, ow*s - pad + kw*d, c], padding
+//   excluded. The winners' positions (ih*W + iw, per output element) are kept when a backward
+//   pass may need them or the caller asks for them.
+struct MaxPoolResult {
+  Tensor y;
+  std::shared_ptr<std::vector<int32_t>> argmax;
+};
+
+MaxPoolResult run_max_pool(const Tensor& x, const PoolGeometry& g, const char* op,
+                           bool keep_argmax) {
+  CNN_CHECK(g.in_h * g.in_w <= std::numeric_limits<int32_t>::max(), op, ": x of shape ",
             to_string(x.shape()), " has more than 2^31 - 1 cells per image");
   const Tensor xc = x.contiguous();
-  Tensor y = Tensor::empty(output_shape(g));
-  // The winners' positions (ih*W + iw, per output element) are kept only when a backward
-  // pass may need them.
-  std::shared_ptr<std::vector<int32_t>> argmax;
-  if (autograd::needs_grad({x}))
-    argmax = std::make_shared<std::vector<int32_t>>(static_cast<size_t>(y.numel()));
-  kernels::max_pool2d_forward(g, xc.data(), y.data(), argmax ? argmax->data() : nullptr);
+  MaxPoolResult r{Tensor::empty(output_shape(g)), nullptr};
+  if (keep_argmax || autograd::needs_grad({x}))
+    r.argmax = std::make_shared<std::vector<int32_t>>(static_cast<size_t>(r.y.numel()));
+  kernels::max_pool2d_forward(g, xc.data(), r.y.data(), r.argmax ? r.argmax->data() : nullptr);
   // dL/dx[n, winner(n, oh, ow, c), c] += dL/dy[n, oh, ow, c]
-  autograd::record("max_pool2d", {x}, {y}, [g, argmax](const TensorList& grads) {
+  autograd::record(op, {x}, {r.y}, [g, argmax = r.argmax](const TensorList& grads) {
     const Tensor dy = grads[0].contiguous();
     Tensor dx = Tensor::empty(input_shape(g));
     kernels::max_pool2d_backward(g, dy.data(), argmax->data(), dx.data());
     return TensorList{dx};
   });
-  CNN_TRACE("max_pool2d", {x}, {y},
-            {{"kernel", options.kernel},
-             {"stride", Size2(g.stride_h, g.stride_w)},
-             {"padding", options.padding},
-             {"dilation", options.dilation},
-             {"ceil_mode", options.ceil_mode}});
-  return y;
+  if (!keep_argmax) CNN_TRACE(op, {x}, {r.y}, pool_attrs(g));
+  return r;
+}
+
+PoolGeometry max_pool_plan(const Tensor& x, const MaxPool2dOptions& o, const char* op) {
+  return plan(x, {o.kernel, o.stride, o.padding, o.dilation, o.ceil_mode}, op);
+}
+
+}  // namespace
+
+Tensor max_pool2d(const Tensor& x, const MaxPool2dOptions& options) {
+  return run_max_pool(x, max_pool_plan(x, options, "max_pool2d"), "max_pool2d", false).y;
+}
+
+// The same kernel as max_pool2d, with its argmax widened to int64 (-1 where a window holds no
+// input cell).
+MaxPool2dWithIndices max_pool2d_with_indices(const Tensor& x, const MaxPool2dOptions& options) {
+  const char* op = "max_pool2d_with_indices";
+  const PoolGeometry g = max_pool_plan(x, options, op);
+  MaxPoolResult r = run_max_pool(x, g, op, true);
+  Tensor indices = Tensor::empty(r.y.shape(), DType::i64);
+  std::copy(r.argmax->begin(), r.argmax->end(), indices.data_i64());
+  CNN_TRACE(op, {x}, {r.y, indices}, pool_attrs(g));
+  return {r.y, indices};
+}
+
+// One window covering the whole image: y[n, 0, 0, c] = max_{h, w} x[n, h, w, c].
+Tensor global_max_pool2d(const Tensor& x) {
+  const char* op = "global_max_pool2d";
+  check_image(x, op);
+  PoolGeometry g;
+  g.batch = x.size(0), g.in_h = x.size(1), g.in_w = x.size(2), g.channels = x.size(3);
+  g.out_h = g.out_w = 1;
+  g.kernel_h = g.stride_h = g.in_h;
+  g.kernel_w = g.stride_w = g.in_w;
+  return run_max_pool(x, g, op, false).y;
 }
 
 // y[n, oh, ow, c] = sum over the window of x / divisor (see avg_pool2d_forward for PyTorch's

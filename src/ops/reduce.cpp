@@ -79,6 +79,29 @@ Tensor mean(const Tensor& x, const Shape& dims, bool keepdim) {
   return out;
 }
 
+// y[o] = max of x over group o (NaN if the group holds one);
+// dx[i] = dy[o] / (number of maxima in o) where x[i] is one of them, else 0.
+Tensor amax(const Tensor& x, const Shape& dims, bool keepdim) {
+  detail::check_float(x, "amax", "x");
+  const Reduction r = plan(x, dims, keepdim, "amax");
+  for (int64_t d = 0; d < x.dim(); ++d)
+    CNN_CHECK(!r.reduced[static_cast<size_t>(d)] || x.size(d) > 0, "amax: cannot reduce dimension ",
+              d, " of x of shape ", to_string(x.shape()), ", which has size 0");
+  const Tensor xc = x.contiguous();
+  Tensor out = Tensor::empty(r.out_shape);
+  kernels::ref::amax_over(xc.data(), xc.shape(), r.reduced, out.data());
+  autograd::record("amax", {x}, {out},
+                   [r, xd = xc.detach(), yd = out.detach()](const autograd::TensorList& g) {
+                     const Tensor dy = g[0].contiguous();
+                     Tensor dx = Tensor::empty(xd.shape());
+                     kernels::ref::amax_backward(xd.data(), xd.shape(), r.reduced, yd.data(),
+                                                 dy.data(), dx.data());
+                     return autograd::TensorList{dx};
+                   });
+  CNN_TRACE("amax", {x}, {out}, {{"dims", dims}, {"keepdim", keepdim}});
+  return out;
+}
+
 Tensor sum_to_shape(const Tensor& g, const Shape& shape) {
   if (g.shape() == shape) return g;
   const int64_t lead = g.dim() - static_cast<int64_t>(shape.size());

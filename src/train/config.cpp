@@ -33,6 +33,7 @@ void for_each_field(TrainConfig& c, F&& f) {
   f("threads", c.threads);
   f("train_limit", c.train_limit);
   f("test_limit", c.test_limit);
+  f("num_classes", c.num_classes);
   f("out", c.out);
 }
 
@@ -86,8 +87,8 @@ void TrainConfig::validate() const {
   CNN_CHECK(resize >= 0, "resize must not be negative, got ", resize);
   CNN_CHECK(crop_padding >= 0, "crop_padding must not be negative, got ", crop_padding);
   CNN_CHECK(erasing >= 0.0 && erasing <= 1.0, "erasing must be a probability, got ", erasing);
-  CNN_CHECK(threads >= 0 && train_limit >= 0 && test_limit >= 0,
-            "threads, train_limit and test_limit must not be negative");
+  CNN_CHECK(threads >= 0 && train_limit >= 0 && test_limit >= 0 && num_classes >= 0,
+            "threads, train_limit, test_limit and num_classes must not be negative");
   CNN_CHECK(!out.empty(), "the run folder (out) is not set");
 }
 

@@ -12,6 +12,7 @@
 #include "cnn/optim/schedule.h"
 #include "cnn/optim/sgd.h"
 #include "cnn/parallel.h"
+#include "train/model_factory.h"
 
 namespace cnn::train {
 namespace {
@@ -68,12 +69,13 @@ RunSetup setup_run(const TrainConfig& config, const std::optional<ChannelStats>&
   run.data = open_training_data(config.data, config.train_limit, config.test_limit);
   run.normalization = normalization ? *normalization : channel_stats(*run.data.train);
   const Shape& data_shape = run.data.image_shape;
-  run.input_shape = config.resize > 0 ? Shape{config.resize, config.resize, data_shape[2]} : data_shape;
-  const Shape& shape = run.input_shape;
   Generator gen(config.seed);
-  run.model = models::create(config.model,
-                             {.classes = static_cast<int64_t>(run.data.classes.size()), .in_channels = shape[2]},
-                             gen);
+  BuiltModel built = build_model(config, static_cast<int64_t>(run.data.classes.size()),
+                                 config.resize > 0 ? Shape{config.resize, config.resize, data_shape[2]} : data_shape,
+                                 gen);
+  run.model = built.model;
+  run.input_shape = built.input_shape;
+  const Shape& shape = run.input_shape;
   // One image through the model before anything is written: a model whose smallest input is
   // larger than the data's fails here with a hint instead of at the first step.
   try {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -22,6 +23,7 @@
 #include "cnn/train/trained_model.h"
 #include "io/atomic_file.h"
 #include "train/progress.h"
+#include "train/model_factory.h"
 #include "train/run_setup.h"
 
 namespace cnn::train {
@@ -65,13 +67,16 @@ json history_to_json(const std::vector<EpochRecord>& history) {
 }
 
 std::vector<EpochRecord> history_from_json(const json& rows) {
+  // JSON has no NaN: a non-finite metric (a test loss that overflowed) was written as null
+  const auto number = [](const json& v) {
+    return v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>();
+  };
   std::vector<EpochRecord> out;
   for (const json& row : rows) {
     EpochRecord r;
-    r.metrics = {row.at(0).get<int>(),    row.at(1).get<double>(), row.at(2).get<double>(),
-                 row.at(3).get<double>(), row.at(4).get<double>(), row.at(5).get<double>(),
-                 row.at(6).get<double>()};
-    r.lr = row.at(7).get<double>();
+    r.metrics = {row.at(0).get<int>(),   number(row.at(1)), number(row.at(2)), number(row.at(3)),
+                 number(row.at(4)),      number(row.at(5)), number(row.at(6))};
+    r.lr = number(row.at(7));
     out.push_back(r);
   }
   return out;
@@ -269,6 +274,11 @@ Trainer::Trainer(const TrainConfig& config) {
   auto state = std::make_unique<State>();
   state->run = setup_run(config, std::nullopt);  // before creating the folder: bad data leaves none
   fs::create_directories(folder);
+  if (is_onnx_model(config.model) && !fs::exists(folder / "model.onnx")) {
+    // the run keeps its own copy of the graph: checkpoints hold the weights, this the ops
+    fs::copy_file(config.model, folder / "model.onnx.tmp", fs::copy_options::overwrite_existing);
+    fs::rename(folder / "model.onnx.tmp", folder / "model.onnx");
+  }
   io::write_file_atomically((folder / "config.json").string(), config.to_json() + "\n");
   state_ = std::move(state);
   state_->progress.line(describe_run(state_->run));

@@ -11,6 +11,11 @@ namespace {
 // (a softmax gradient).
 constexpr double kTolerance = 1e-6;
 
+// A clamp bound, null for a missing (infinite) one.
+float bound(const nlohmann::json& j, float missing) {
+  return j.is_null() ? missing : j.get<float>();
+}
+
 TEST(GoldenActivation, MatchesPyTorch) {
   const int n = golden::check_family(
       "activation",
@@ -21,13 +26,20 @@ TEST(GoldenActivation, MatchesPyTorch) {
         if (c.op == "leaky_relu") return {{"y", leaky_relu(x, c.params["negative_slope"])}};
         if (c.op == "sigmoid") return {{"y", sigmoid(x)}};
         if (c.op == "tanh") return {{"y", tanh(x)}};
+        if (c.op == "clamp")
+          return {
+              {"y", clamp(x, bound(c.params["lo"], -INFINITY), bound(c.params["hi"], INFINITY))}};
+        if (c.op == "hardsigmoid")
+          return {{"y", hardsigmoid(x, c.params["alpha"], c.params["beta"])}};
+        if (c.op == "hardswish") return {{"y", hardswish(x)}};
+        if (c.op == "prelu") return {{"y", prelu(x, in.at("slope"))}};
         if (c.op == "softmax") return {{"y", softmax(x, c.params["dim"])}};
         if (c.op == "log_softmax") return {{"y", log_softmax(x, c.params["dim"])}};
         ADD_FAILURE() << "unknown op " << c.op;
         return {};
       },
       kTolerance);
-  EXPECT_EQ(n, 19);
+  EXPECT_EQ(n, 33);
 }
 
 }  // namespace

@@ -6,7 +6,8 @@
 namespace cnn {
 namespace {
 
-// Broadcast arithmetic is exact up to one rounding; reductions sum in double; views are exact.
+// Broadcast arithmetic is exact up to one rounding; reductions sum in double; amax and views
+// are exact (amax's split gradient dy / count rounds as PyTorch's).
 constexpr double kTolerance = 1e-6;
 
 TEST(GoldenElementwise, MatchesPyTorch) {
@@ -27,11 +28,12 @@ TEST(GoldenElementwise, MatchesPyTorch) {
         const bool keep = c.params["keepdim"];
         if (c.op == "sum") return {{"y", sum(in.at("x"), dims, keep)}};
         if (c.op == "mean") return {{"y", mean(in.at("x"), dims, keep)}};
+        if (c.op == "amax") return {{"y", amax(in.at("x"), dims, keep)}};
         ADD_FAILURE() << "unknown op " << c.op;
         return {};
       },
       kTolerance);
-  EXPECT_EQ(n, 13);
+  EXPECT_EQ(n, 18);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
+#include <initializer_list>
 #include <limits>
 #include <string>
 #include <vector>
@@ -105,6 +107,186 @@ TEST(Activation, Gradcheck) {
       EXPECT_TRUE(r.ok) << r.report;
     }
   }
+}
+
+// ---- clamp, prelu, hardsigmoid, hardswish ----
+
+// Forward values and the gradient of sum(f(x)) at each element, compared with what PyTorch
+// 1.13 gives (the expected vectors are its output, printed). NaN compares equal to NaN;
+// zeros compare with their sign.
+void expect_values_and_grad(const std::function<Tensor(const Tensor&)>& f,
+                            const std::vector<float>& x, const std::vector<float>& want_y,
+                            const std::vector<float>& want_dx) {
+  const auto same = [&x](const std::vector<float>& got, const std::vector<float>& want,
+                         const char* what) {
+    ASSERT_EQ(got.size(), want.size()) << what;
+    for (size_t i = 0; i < want.size(); ++i) {
+      const bool ok = (std::isnan(got[i]) && std::isnan(want[i])) ||
+                      (got[i] == want[i] && std::signbit(got[i]) == std::signbit(want[i]));
+      EXPECT_TRUE(ok) << what << "[" << i << "] at x = " << x[i] << ": got " << got[i] << ", want "
+                      << want[i];
+    }
+  };
+  same(f(Tensor::from_data({static_cast<int64_t>(x.size())}, x)).to_vector(), want_y, "y");
+  same(grad_at(f, x), want_dx, "dx");
+}
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+// Values at least 0.1 away from each point in `kinks` (see away_from_kinks).
+Tensor away_from(const Tensor& t, std::initializer_list<float> kinks) {
+  std::vector<float> v = t.to_vector();
+  for (float& e : v)
+    for (float kink : kinks)
+      if (std::abs(e - kink) < 0.1f) e = kink + (e < kink ? -0.2f : 0.2f);
+  return Tensor::from_data(t.shape(), v);
+}
+
+TEST(Clamp, ValuesAndGradientAsPyTorch) {
+  // torch.clamp(x, -1, 1): bounds inclusive in the gradient, NaN passes through forward and
+  // gets gradient 0, -0 stays -0.
+  expect_values_and_grad([](const Tensor& x) { return clamp(x, -1.0f, 1.0f); },
+                         {-1.0f, 1.0f, kNaN, -0.0f, 2.0f, -2.0f, -kInf, kInf, 0.5f},
+                         {-1.0f, 1.0f, kNaN, -0.0f, 1.0f, -1.0f, -1.0f, 1.0f, 0.5f},
+                         {1, 1, 0, 1, 0, 0, 0, 0, 1});
+  // Infinite bounds (ONNX's Clip without min or max): the identity, infinities included.
+  expect_values_and_grad([](const Tensor& x) { return clamp(x, -kInf, kInf); },
+                         {-kInf, kInf, kNaN, 1.0f}, {-kInf, kInf, kNaN, 1.0f}, {1, 1, 0, 1});
+  expect_values_and_grad([](const Tensor& x) { return clamp(x, 0.0f, kInf); }, {-0.0f, -1.0f, 3.0f},
+                         {-0.0f, 0.0f, 3.0f}, {1, 0, 1});
+  // lo > hi: hi everywhere and no gradient, as PyTorch.
+  expect_values_and_grad([](const Tensor& x) { return clamp(x, 2.0f, 1.0f); },
+                         {0.0f, 1.5f, 3.0f, kNaN}, {1.0f, 1.0f, 1.0f, kNaN}, {0, 0, 0, 0});
+}
+
+TEST(Clamp, Gradcheck) {
+  const Tensor x = away_from(randn({2, 3, 4, 5}, 11, 2.0f), {-1.0f, 1.5f}).requires_grad_();
+  auto r = gradcheck([](const std::vector<Tensor>& in) { return clamp(in[0], -1.0f, 1.5f); }, {x});
+  EXPECT_TRUE(r.ok) << r.report;
+  r = gradcheck([](const std::vector<Tensor>& in) { return clamp(in[0], -kInf, 1.5f); }, {x});
+  EXPECT_TRUE(r.ok) << r.report;
+}
+
+TEST(Hardsigmoid, ValuesAndGradientAsPyTorch) {
+  // F.hardsigmoid: the gradient 1/6 strictly between -3 and 3; 0 at -3, 3 and NaN.
+  const float sixth = 1.0f / 6.0f;
+  expect_values_and_grad([](const Tensor& x) { return hardsigmoid(x); },
+                         {-3.0f, 3.0f, kNaN, -0.0f, -3.0000002f, 2.9999998f, -kInf, kInf, 1.5f},
+                         {0.0f, 1.0f, kNaN, 0.5f, 0.0f, 1.0f, 0.0f, 1.0f, 0.75f},
+                         {0, 0, 0, sixth, 0, sixth, 0, 0, sixth});
+  // ONNX's defaults, alpha 0.2 and beta 0.5: saturated from -2.5 and 2.5 on.
+  expect_values_and_grad([](const Tensor& x) { return hardsigmoid(x, 0.2f, 0.5f); },
+                         {-2.5f, 2.5f, -3.0f, 0.0f, 1.0f}, {0.0f, 1.0f, 0.0f, 0.5f, 0.7f},
+                         {0, 0, 0, 0.2f, 0.2f});
+}
+
+TEST(Hardsigmoid, Gradcheck) {
+  const Tensor x = away_from(randn({2, 3, 4, 5}, 12, 4.0f), {-3.0f, 3.0f}).requires_grad_();
+  auto r = gradcheck([](const std::vector<Tensor>& in) { return hardsigmoid(in[0]); }, {x});
+  EXPECT_TRUE(r.ok) << r.report;
+  const Tensor y = away_from(randn({3, 7}, 13, 3.0f), {-2.5f, 2.5f}).requires_grad_();
+  r = gradcheck([](const std::vector<Tensor>& in) { return hardsigmoid(in[0], 0.2f, 0.5f); }, {y});
+  EXPECT_TRUE(r.ok) << r.report;
+}
+
+TEST(Hardswish, ValuesAndGradientAsPyTorch) {
+  // PyTorch 1.13's vectorized kernel (most elements of any tensor): gradient -0.5 at -3 (the
+  // middle formula), 1 at 3 (the upper branch), NaN at NaN; -inf gives NaN forward.
+  expect_values_and_grad([](const Tensor& x) { return hardswish(x); },
+                         {-3.0f, 3.0f, kNaN, -0.0f, -3.0000002f, 2.9999998f, -kInf, kInf, 1.0f},
+                         {-0.0f, 3.0f, kNaN, -0.0f, -0.0f, 2.9999998f, kNaN, kInf, 4.0f / 6.0f},
+                         {-0.5f, 1.0f, kNaN, 0.5f, 0.0f, 1.5f, 0.0f, 1.0f, 1.0f / 3.0f + 0.5f});
+}
+
+TEST(Hardswish, Gradcheck) {
+  const Tensor x = away_from(randn({2, 3, 4, 5}, 14, 4.0f), {-3.0f, 3.0f}).requires_grad_();
+  auto r = gradcheck([](const std::vector<Tensor>& in) { return hardswish(in[0]); }, {x});
+  EXPECT_TRUE(r.ok) << r.report;
+}
+
+TEST(Prelu, ValuesAndGradientsAsPyTorch) {
+  // F.prelu(x, [0.25]): x = 0 and -0 take the slope branch (y = slope * x keeps -0), a NaN
+  // gives NaN forward, slope * dy backward and a NaN slope gradient.
+  const std::vector<float> x = {-1.0f, 0.0f, -0.0f, kNaN, 2.0f};
+  const Tensor slope = Tensor::from_data({1}, {0.25f});
+  expect_values_and_grad([&](const Tensor& t) { return prelu(t, slope); }, x,
+                         {-0.25f, 0.0f, -0.0f, kNaN, 2.0f}, {0.25f, 0.25f, 0.25f, 0.25f, 1.0f});
+  Tensor s = slope.clone().requires_grad_();
+  sum(prelu(Tensor::from_data({5}, x), s)).backward();
+  EXPECT_TRUE(std::isnan(s.grad().item()));
+  // Without the NaN: dslope = sum of x where x <= 0.
+  s = slope.clone().requires_grad_();
+  sum(prelu(Tensor::from_data({4}, {-1.0f, 0.0f, -3.0f, 2.0f}), s)).backward();
+  EXPECT_EQ(s.grad().to_vector(), (std::vector<float>{-4.0f}));
+}
+
+// prelu against its composition relu(x) - slope * relu(-x) (the same function away from 0),
+// forward and both gradients, for per-channel, single and other broadcast slopes.
+TEST(Prelu, MatchesCompositionForEveryBroadcast) {
+  const Tensor x = away_from(randn({2, 3, 4, 5}, 15, 2.0f), {0.0f});
+  const Tensor dy = randn(x.shape(), 16);
+  for (const Shape& slope_shape : std::vector<Shape>{
+           {5}, {1}, {}, {1, 1, 1, 5}, {4, 5}, {3, 1, 1}, {2, 1, 4, 1}, {2, 3, 4, 5}}) {
+    SCOPED_TRACE(to_string(slope_shape));
+    const Tensor slope = affine(randn(slope_shape, 17), 0.2f, 0.25f);
+    Tensor xa = x.clone().requires_grad_(), sa = slope.clone().requires_grad_();
+    Tensor xb = x.clone().requires_grad_(), sb = slope.clone().requires_grad_();
+    const Tensor ya = prelu(xa, sa);
+    const Tensor yb = relu(xb) - sb * relu(neg(xb));
+    EXPECT_LE(relative_error(ya, yb), 1e-7);
+    ya.backward(dy);
+    yb.backward(dy);
+    EXPECT_LE(relative_error(xa.grad(), xb.grad()), 1e-7);
+    EXPECT_EQ(sa.grad().shape(), slope_shape);
+    EXPECT_LE(relative_error(sa.grad(), sb.grad()), 1e-6);
+  }
+}
+
+TEST(Prelu, Gradcheck) {
+  const Tensor x = away_from(randn({2, 3, 4, 5}, 18, 2.0f), {0.0f}).requires_grad_();
+  for (const Shape& slope_shape : std::vector<Shape>{{5}, {1}, {3, 1, 1}}) {
+    SCOPED_TRACE(to_string(slope_shape));
+    const Tensor slope = affine(randn(slope_shape, 19), 0.2f, 0.25f).requires_grad_();
+    auto r =
+        gradcheck([](const std::vector<Tensor>& in) { return prelu(in[0], in[1]); }, {x, slope});
+    EXPECT_TRUE(r.ok) << r.report;
+  }
+}
+
+TEST(Prelu, OnlyTheInputsThatRequireGradGetOne) {
+  const Tensor x = randn({2, 2, 2, 3}, 20);
+  Tensor slope = Tensor::full({3}, 0.1f).requires_grad_();
+  sum(prelu(x, slope)).backward();
+  EXPECT_TRUE(slope.grad().defined());
+  Tensor xg = x.clone().requires_grad_();
+  sum(prelu(xg, Tensor::full({3}, 0.1f))).backward();
+  EXPECT_EQ(xg.grad().shape(), x.shape());
+}
+
+TEST(ClampPreluHard, Errors) {
+  const Tensor x = Tensor::zeros({2, 4, 4, 3});
+  EXPECT_EQ(error_of([&] { clamp(x, kNaN, 1.0f); }),
+            "clamp: bounds must not be NaN, got lo nan and hi 1 for x of shape [2, 4, 4, 3]");
+  EXPECT_EQ(error_of([] { clamp(Tensor::zeros({3}, DType::i64), 0.0f, 1.0f); }),
+            "clamp: argument 'x' must be float32, got int64 of shape [3]");
+  EXPECT_EQ(error_of([&] { prelu(x, Tensor::ones({4})); }),
+            "prelu: argument 'slope' of shape [4] does not broadcast to x of shape [2, 4, 4, 3] "
+            "(for NHWC x: one slope per channel [C], or one for all [1])");
+  EXPECT_EQ(error_of([&] {
+              prelu(x, Tensor::ones({1, 1, 1, 1, 3}));
+            }),
+            "prelu: argument 'slope' of shape [1, 1, 1, 1, 3] does not broadcast to x of shape "
+            "[2, 4, 4, 3] (for NHWC x: one slope per channel [C], or one for all [1])");
+  EXPECT_EQ(error_of([&] { prelu(x, Tensor::zeros({3}, DType::i64)); }),
+            "prelu: argument 'slope' must be float32, got int64 of shape [3]");
+  EXPECT_EQ(error_of([&] { prelu(Tensor(), Tensor::ones({3})); }),
+            "prelu: argument 'x' is an undefined tensor");
+  EXPECT_EQ(error_of([&] { hardsigmoid(x, kInf); }),
+            "hardsigmoid: alpha and beta must be finite, got alpha inf and beta 0.5 for x of "
+            "shape [2, 4, 4, 3]");
+  EXPECT_EQ(error_of([] { hardswish(Tensor::zeros({2}, DType::i64)); }),
+            "hardswish: argument 'x' must be float32, got int64 of shape [2]");
 }
 
 TEST(Softmax, NormalizedAndStableForLargeInputs) {

@@ -1,14 +1,17 @@
-// max_pool2d, avg_pool2d, adaptive_avg_pool2d, global_avg_pool2d: output sizes (PyTorch's
-// rules, ceil_mode included), hand-computed values, tie-breaking, gradient checks over the
-// options, thread-count invariance and argument errors. PyTorch comparisons are in
-// tests/golden/pool_golden_test.cpp.
+// max_pool2d (and max_pool2d_with_indices), avg_pool2d, adaptive_avg_pool2d,
+// global_avg_pool2d, global_max_pool2d: output sizes (PyTorch's rules, ceil_mode included),
+// hand-computed values, tie-breaking, gradient checks over the options, thread-count
+// invariance and argument errors. PyTorch comparisons are in tests/golden/pool_golden_test.cpp.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <iterator>
+#include <limits>
 #include <numeric>
 #include <string>
+#include <vector>
 
 #include "cnn/cnn.h"
 #include "support/tensor_testing.h"
@@ -126,6 +129,104 @@ TEST(MaxPool, WindowOfPaddingOnlyGivesMinusInfinityAndNoGradient) {
   EXPECT_EQ(x.grad().to_vector(), (std::vector<float>{0}));
 }
 
+// ---- max_pool2d_with_indices, global_max_pool2d ----
+
+TEST(MaxPoolWithIndices, IndicesNameTheWinnerWithinItsImageAndChannel) {
+  // The hand example above, with a second channel holding its negation: per channel,
+  // indices are ih * W + iw of the winner (PyTorch's flat index in an NCHW plane).
+  const std::vector<float> plane = {1, 5, 2, 0, 3, 4, 8, 7, -1, -2, -3, -4, -6, -5, -8, -7};
+  std::vector<float> v;
+  for (float e : plane) v.insert(v.end(), {e, -e});
+  Tensor x = Tensor::from_data({1, 4, 4, 2}, v).requires_grad_();
+  const auto [y, indices] = max_pool2d_with_indices(x, {.kernel = 2});
+  EXPECT_EQ(y.to_vector(), (std::vector<float>{5, -1, 8, 0, -1, 6, -3, 8}));
+  EXPECT_EQ(indices.dtype(), DType::i64);
+  EXPECT_EQ(indices.shape(), y.shape());
+  EXPECT_FALSE(indices.requires_grad());
+  EXPECT_EQ(indices.to_vector_i64(), (std::vector<int64_t>{1, 0, 6, 3, 8, 12, 10, 14}));
+  // y's gradient is max_pool2d's.
+  y.backward(Tensor::from_data({1, 2, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8}));
+  Tensor x2 = x.detach().clone().requires_grad_();
+  max_pool2d(x2, {.kernel = 2}).backward(Tensor::from_data({1, 2, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8}));
+  EXPECT_TRUE(testing::bit_identical(x.grad(), x2.grad()));
+}
+
+TEST(MaxPoolWithIndices, TiesNaNAndEmptyWindowsAsPyTorch) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  // One window over [1, nan, nan, 0] and one over [nan, 5, nan]: PyTorch names the last NaN.
+  const Tensor a = Tensor::from_data({1, 1, 4, 1}, {1, nan, nan, 0});
+  EXPECT_EQ(max_pool2d_with_indices(a, {.kernel = {1, 4}}).indices.to_vector_i64(),
+            (std::vector<int64_t>{2}));
+  // Ties: the first maximum in row-major order, per window (kernel 2, stride 1 over zeros).
+  const auto ties =
+      max_pool2d_with_indices(Tensor::zeros({1, 3, 3, 1}), {.kernel = 2, .stride = 1});
+  EXPECT_EQ(ties.indices.to_vector_i64(), (std::vector<int64_t>{0, 1, 3, 4}));
+  // All -inf: the window's first input cell (PyTorch: 0 for every window of a padded 2x2).
+  const auto inf = max_pool2d_with_indices(Tensor::full({1, 2, 2, 1}, -INFINITY),
+                                           {.kernel = 3, .stride = 1, .padding = 1});
+  EXPECT_EQ(inf.indices.to_vector_i64(), (std::vector<int64_t>(4, 0)));
+  // A window of padding only: -inf and -1 (PyTorch reports 1, outside the 1x1 image).
+  const auto pad = max_pool2d_with_indices(
+      Tensor::full({1, 1, 1, 1}, 2.0f),
+      {.kernel = {2, 1}, .stride = 1, .padding = {1, 0}, .dilation = {2, 1}});
+  EXPECT_EQ(pad.y.to_vector(), (std::vector<float>{-INFINITY}));
+  EXPECT_EQ(pad.indices.to_vector_i64(), (std::vector<int64_t>{-1}));
+}
+
+// y and its gradient are max_pool2d's, bit for bit, over the options of MaxPool.Gradcheck;
+// every index names a cell of its window that holds y.
+TEST(MaxPoolWithIndices, SameAsMaxPool2dOverTheOptions) {
+  const MaxPool2dOptions cases[] = {
+      {.kernel = 2},
+      {.kernel = 3, .stride = 2, .padding = 1, .ceil_mode = true},
+      {.kernel = {2, 3}, .stride = {1, 2}, .padding = {1, 1}, .dilation = {2, 1}},
+      {.kernel = 3, .stride = 2, .padding = {0, 1, 1, 0}, .ceil_mode = true},
+  };
+  const Tensor x = randn({2, 7, 6, 3}, 600);
+  for (size_t i = 0; i < std::size(cases); ++i) {
+    SCOPED_TRACE(i);
+    Tensor xa = x.clone().requires_grad_(), xb = x.clone().requires_grad_();
+    const auto [y, indices] = max_pool2d_with_indices(xa, cases[i]);
+    const Tensor yb = max_pool2d(xb, cases[i]);
+    EXPECT_TRUE(testing::bit_identical(y, yb));
+    const Tensor dy = randn(y.shape(), 601 + i);
+    y.backward(dy);
+    yb.backward(dy);
+    EXPECT_TRUE(testing::bit_identical(xa.grad(), xb.grad()));
+    const std::vector<int64_t> idx = indices.to_vector_i64();
+    const std::vector<float> yv = y.to_vector();
+    const int64_t OH = y.size(1), OW = y.size(2), C = 3;
+    for (size_t k = 0; k < idx.size(); ++k) {
+      const int64_t c = static_cast<int64_t>(k) % C;
+      const int64_t n = static_cast<int64_t>(k) / (C * OH * OW);
+      ASSERT_GE(idx[k], 0);
+      ASSERT_LT(idx[k], 7 * 6);
+      EXPECT_EQ(x.at({n, idx[k] / 6, idx[k] % 6, c}), yv[k]) << k;
+    }
+  }
+  NoGradGuard guard;
+  const auto no_grad = max_pool2d_with_indices(x, cases[1]);
+  EXPECT_TRUE(testing::bit_identical(no_grad.y, max_pool2d(x, cases[1])));
+}
+
+TEST(GlobalMaxPool, MaximumPerImageAndChannelGradientToTheFirst) {
+  // Channel 0 holds 1..6 with a tie at the maximum, channel 1 the negation.
+  const std::vector<float> c0 = {1, 6, 3, 6, 2, 5};
+  std::vector<float> v;
+  for (float e : c0) v.insert(v.end(), {e, -e});
+  Tensor x = Tensor::from_data({1, 2, 3, 2}, v).requires_grad_();
+  const Tensor y = global_max_pool2d(x);
+  EXPECT_EQ(y.shape(), (Shape{1, 1, 1, 2}));
+  EXPECT_EQ(y.to_vector(), (std::vector<float>{6, -1}));
+  y.backward(Tensor::from_data({1, 1, 1, 2}, {2, 3}));
+  EXPECT_EQ(x.grad().to_vector(), (std::vector<float>{0, 3, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
+  // Against max_pool2d with the image as its kernel, and adaptive bins of one.
+  const Tensor t = randn({3, 5, 7, 4}, 700);
+  EXPECT_TRUE(testing::bit_identical(global_max_pool2d(t), max_pool2d(t, {.kernel = {5, 7}})));
+  EXPECT_TRUE(testing::bit_identical(global_max_pool2d(Tensor::full({1, 1, 1, 3}, 2.0f)),
+                                     Tensor::full({1, 1, 1, 3}, 2.0f)));
+}
+
 TEST(AvgPool, DivisorsFollowPyTorch) {
   const Tensor ones = Tensor::ones({1, 6, 1, 1});
   // Kernel 3, stride 2, padding 1, ceil_mode: windows [-1, 2), [1, 4), [3, 6), [5, 8) over a
@@ -195,6 +296,14 @@ TEST(AdaptiveAvgPool, Gradcheck) {
                      randn({2, 4, 7, 3}, 300), "adaptive_avg_pool2d");
   expect_gradcheck([](const Tensor& x) { return global_avg_pool2d(x); }, randn({2, 5, 3, 4}, 301),
                    "global_avg_pool2d");
+}
+
+TEST(GlobalMaxPoolAndWithIndices, Gradcheck) {
+  expect_gradcheck([](const Tensor& x) { return global_max_pool2d(x); },
+                   distinct_values({2, 5, 3, 4}, 701), "global_max_pool2d");
+  expect_gradcheck(
+      [](const Tensor& x) { return max_pool2d_with_indices(x, {.kernel = 3, .stride = 2}).y; },
+      distinct_values({2, 7, 6, 3}, 702), "max_pool2d_with_indices");
 }
 
 // ---- threading and grad mode ----
@@ -297,6 +406,24 @@ TEST(PoolErrors, MessagesNameTheOpTheArgumentAndTheShape) {
         max_pool2d(Tensor::zeros({1, 2, 2, 1}, DType::i64), {.kernel = 2});
       },
       {"max_pool2d: argument 'x' must be float32"});
+  expect_error(
+      [] {
+        global_max_pool2d(Tensor::zeros({4, 2}));
+      },
+      {"global_max_pool2d: argument 'x' must have rank 4", "[4, 2]"});
+  expect_error(
+      [] {
+        global_max_pool2d(Tensor::zeros({1, 3, 0, 2}));
+      },
+      {"global_max_pool2d: argument 'x' must have at least one row and one column",
+       "[1, 3, 0, 2]"});
+  expect_error([&] { max_pool2d_with_indices(x, {.kernel = 2, .dilation = 5}); },
+               {"max_pool2d_with_indices: output size (0, 0) is empty", "dilation (5, 5)"});
+  expect_error(
+      [] {
+        max_pool2d_with_indices(Tensor::zeros({3, 5}), {.kernel = 2});
+      },
+      {"max_pool2d_with_indices: argument 'x' must have rank 4", "[3, 5]"});
 }
 
 }  // namespace

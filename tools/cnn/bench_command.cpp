@@ -4,14 +4,20 @@
 
 #include <cstdio>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "cnn/bench/onnx_bench.h"
 #include "cnn/bench/report.h"
+#include "cnn/error.h"
 #include "cnn/parallel.h"
 #include "commands.h"
 #include "options.h"
 
+#ifndef CNN_ORT_SCRIPT
+#error "CNN_ORT_SCRIPT (the path of bench/ort/ort_run.js) is set by CMakeLists.txt"
+#endif
 #ifndef CNN_BENCH_SCRIPT
 #error "CNN_BENCH_SCRIPT (the path of bench/torch_bench.py) is set by CMakeLists.txt"
 #endif
@@ -27,7 +33,44 @@ struct BenchArgs {
   std::vector<std::string> only;
   std::string python = "/usr/bin/python3";
   std::string torch_script = CNN_BENCH_SCRIPT;
+  // --onnx
+  std::string onnx;
+  std::vector<int64_t> batches{1};
+  std::string builder;
+  std::string input;
+  bool no_ort = false;
+  std::string node = "node";
+  std::string ort_script = CNN_ORT_SCRIPT;
 };
+
+// "224x224x3" -> [224, 224, 3]
+Shape parse_hwc(const std::string& text) {
+  Shape s;
+  std::stringstream in(text);
+  std::string part;
+  while (std::getline(in, part, 'x')) {
+    CNN_CHECK(!part.empty() && part.size() <= 6 && part.find_first_not_of("0123456789") == std::string::npos,
+              "--input must be HxWxC, e.g. 224x224x3; got '", text, "'");
+    s.push_back(std::stoll(part));
+  }
+  CNN_CHECK(s.size() == 3 && s[0] > 0 && s[1] > 0 && s[2] > 0, "--input must be HxWxC, e.g. 224x224x3; got '", text, "'");
+  return s;
+}
+
+int run_onnx_bench(const BenchArgs& a) {
+  bench::OnnxBenchOptions o{.file = a.onnx,
+                            .batches = a.batches,
+                            .image = a.input.empty() ? Shape{} : parse_hwc(a.input),
+                            .builder = a.builder,
+                            .threads = a.threads > 0 ? a.threads : num_threads(),
+                            .ort = !a.no_ort,
+                            .node = a.node,
+                            .ort_script = a.ort_script,
+                            .quick = a.quick};
+  const std::vector<bench::OnnxBenchRow> rows = bench::run_onnx_bench(o);
+  std::fputs(bench::format_onnx_bench(o, rows).c_str(), stdout);
+  return 0;
+}
 
 const CLI::Validator kPositiveWhole(
     [](std::string& value) {
@@ -46,6 +89,7 @@ bool selected(const std::vector<std::string>& only, const char* section) {
 }
 
 int run_bench(const BenchArgs& a) {
+  if (!a.onnx.empty()) return run_onnx_bench(a);
   bench::BenchOptions options{.threads = a.threads > 0 ? a.threads : num_threads(),
                               .quick = a.quick,
                               .gemm = selected(a.only, "gemm"),
@@ -96,6 +140,21 @@ Run add_bench_command(CLI::App& app) {
   cmd->add_option("--python", args->python, "the Python that has PyTorch (Debian's python3-torch)")
       ->capture_default_str();
   cmd->add_option("--torch-script", args->torch_script, "PyTorch's side of the benchmark")
+      ->capture_default_str();
+  CLI::Option* onnx = cmd->add_option(
+      "--onnx", args->onnx,
+      "instead: time this ONNX model as imported, beside ONNX Runtime (bench/ort) and --builder");
+  cmd->add_option("--batch", args->batches, "with --onnx: batch sizes (comma list)")
+      ->delimiter(',')
+      ->check(positive())
+      ->needs(onnx);
+  cmd->add_option("--builder", args->builder, "with --onnx: cnn's own model of the same architecture, e.g. resnet18")
+      ->needs(onnx);
+  cmd->add_option("--input", args->input, "with --onnx: the image HxWxC (default: the model's declared input)")
+      ->needs(onnx);
+  cmd->add_flag("--no-ort", args->no_ort, "with --onnx: skip ONNX Runtime")->needs(onnx);
+  cmd->add_option("--node", args->node, "with --onnx: the Node.js that runs ONNX Runtime")->capture_default_str();
+  cmd->add_option("--ort-script", args->ort_script, "with --onnx: ONNX Runtime's side (bench/ort/ort_run.js)")
       ->capture_default_str();
   return [args] { return run_bench(*args); };
 }

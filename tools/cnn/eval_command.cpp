@@ -14,6 +14,7 @@ namespace cnn::tool {
 namespace {
 
 struct EvalArgs {
+  train::ModelFileOptions file;
   std::string path;
   std::string data;  // default: the run's own
   int64_t batch_size = 250;
@@ -21,8 +22,9 @@ struct EvalArgs {
 };
 
 int run(const EvalArgs& args) {
-  const train::TrainedModel t = train::load_trained_model(args.path);
+  const train::TrainedModel t = train::load_trained_model(args.path, args.file);
   const std::string folder = args.data.empty() ? t.config.data : args.data;
+  CNN_CHECK(!folder.empty(), args.path, ": the model does not say what data it was trained on; give --data FOLDER");
   const train::TrainingData data = train::open_training_data(folder, 1, args.limit);
   CNN_CHECK(data.classes.size() == t.classes.size() && data.image_shape[2] == t.input_shape[2], folder,
             ": its images (", to_string(data.image_shape), ", ", data.classes.size(),
@@ -31,8 +33,11 @@ int run(const EvalArgs& args) {
                           {.batch_size = args.batch_size});
   const train::Evaluation e = train::evaluate(*t.model, loader, static_cast<int64_t>(t.classes.size()));
 
-  std::printf("checkpoint %s (%s, %lld epochs)\n", t.path.c_str(), t.config.model.c_str(),
-              static_cast<long long>(t.epochs_done));
+  if (t.path == t.config.model)
+    std::printf("model %s\n", t.path.c_str());
+  else
+    std::printf("checkpoint %s (%s, %lld epochs)\n", t.path.c_str(), t.config.model.c_str(),
+                static_cast<long long>(t.epochs_done));
   std::printf("test images %lld from %s\n", static_cast<long long>(e.examples), folder.c_str());
   std::printf("test loss %.4f\ntest accuracy %.2f%%\n\n", e.loss, 100.0 * e.accuracy);
   size_t width = 5;  // room for "<index> <name>" in the matrix rows
@@ -64,7 +69,11 @@ Run add_eval_command(CLI::App& app) {
   auto args = std::make_shared<EvalArgs>();
   CLI::App* cmd = app.add_subcommand(
       "eval", "Evaluate a trained model on its test images: accuracy, per-class accuracy, confusion matrix");
-  cmd->add_option("run", args->path, "run folder (its best checkpoint) or checkpoint file")->required();
+  cmd->add_option("run", args->path, "run folder (its best checkpoint), checkpoint file, or ONNX file")->required();
+  cmd->add_option("--labels", args->file.labels, "ONNX files: a text file of class names, one per line");
+  cmd->add_option("--normalize", args->file.normalize,
+                  "ONNX files: imagenet (torchvision's mean and std) or none; default: the file's own (cnn export), else none")
+      ->check(one_of({"imagenet", "none"}));
   cmd->add_option("--data", args->data, "data folder (default: the one the model was trained on)");
   cmd->add_option("--batch-size", args->batch_size, "images per batch")->check(positive())->capture_default_str();
   cmd->add_option("--limit", args->limit, "only the first N test images (0: all)")->check(non_negative())

@@ -20,6 +20,7 @@ namespace cnn::tool {
 namespace {
 
 struct PredictArgs {
+  train::ModelFileOptions file;
   std::string checkpoint;
   std::vector<std::string> images;
   int64_t top = 3;
@@ -42,12 +43,16 @@ std::vector<std::pair<std::string, Tensor>> load_inputs(const std::string& path,
   if (is_idx(path)) {
     const data::IdxArray idx = data::read_idx(path);
     const Tensor images = data::idx_images_to_tensor(idx, path);
-    CNN_CHECK(images.size(1) == shape[0] && images.size(2) == shape[1] && shape[2] == 1, path,
-              ": IDX images of ", images.size(1), "x", images.size(2),
-              " do not fit the model's input ", to_string(shape));
+    CNN_CHECK(shape[2] == 1, path, ": IDX images have one channel, the model takes ", shape[2]);
     const int64_t n = limit > 0 ? std::min(limit, images.size(0)) : images.size(0);
-    for (int64_t i = 0; i < n; ++i)
-      out.emplace_back(path + "[" + std::to_string(i) + "]", images.slice(0, i, i + 1).contiguous());
+    for (int64_t i = 0; i < n; ++i) {
+      Tensor image = images.slice(0, i, i + 1).contiguous();
+      if (image.size(1) != shape[0] || image.size(2) != shape[1]) {  // as training resized them
+        NoGradGuard no_grad;
+        image = upsample_bilinear2d(image, {shape[0], shape[1]});
+      }
+      out.emplace_back(path + "[" + std::to_string(i) + "]", image);
+    }
     return out;
   }
   const Tensor decoded = data::decode_image(path, {.channels = static_cast<int>(shape[2])});
@@ -61,7 +66,7 @@ std::vector<std::pair<std::string, Tensor>> load_inputs(const std::string& path,
 }
 
 int run(const PredictArgs& args) {
-  const train::TrainedModel t = train::load_trained_model(args.checkpoint);
+  const train::TrainedModel t = train::load_trained_model(args.checkpoint, args.file);
   const data::Normalize normalize(t.normalization.mean, t.normalization.stddev);
   const int64_t top = std::min<int64_t>(args.top, static_cast<int64_t>(t.classes.size()));
   NoGradGuard no_grad;
@@ -92,8 +97,12 @@ Run add_predict_command(CLI::App& app) {
   auto args = std::make_shared<PredictArgs>();
   CLI::App* cmd = app.add_subcommand(
       "predict", "Print the most likely classes of images (PNG, JPEG, or IDX files of images)");
-  cmd->add_option("checkpoint", args->checkpoint, "run folder (its best checkpoint) or checkpoint file")
+  cmd->add_option("checkpoint", args->checkpoint, "run folder (its best checkpoint), checkpoint file, or ONNX file")
       ->required();
+  cmd->add_option("--labels", args->file.labels, "ONNX files: a text file of class names, one per line");
+  cmd->add_option("--normalize", args->file.normalize,
+                  "ONNX files: imagenet (torchvision's mean and std) or none; default: the file's own (cnn export), else none")
+      ->check(one_of({"imagenet", "none"}));
   cmd->add_option("images", args->images, "image files")->required();
   cmd->add_option("--top", args->top, "how many classes to show per image")->check(positive())
       ->capture_default_str();

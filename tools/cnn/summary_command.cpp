@@ -9,9 +9,9 @@
 
 #include "cnn/models/registry.h"
 #include "cnn/nn/init.h"
+#include "cnn/onnx/onnx.h"
 #include "cnn/train/summary.h"
 #include "commands.h"
-#include "options.h"
 
 namespace cnn::tool {
 namespace {
@@ -22,7 +22,36 @@ struct SummaryConfig {
   int64_t classes = 10;
   bool json = false;
   bool list = false;
+  bool input_given = false;
 };
+
+// "32x32x3" -> [32, 32, 3]; nullopt unless three positive whole numbers joined by 'x'.
+std::optional<Shape> parse_image_shape(const std::string& text) {
+  Shape shape;
+  size_t begin = 0;
+  while (true) {
+    const size_t end = std::min(text.find('x', begin), text.size());
+    const std::string part = text.substr(begin, end - begin);
+    if (part.empty() || part.size() > 9 ||
+        part.find_first_not_of("0123456789") != std::string::npos)
+      return std::nullopt;
+    shape.push_back(std::stoll(part));
+    if (shape.back() == 0) return std::nullopt;
+    if (end == text.size()) break;
+    begin = end + 1;
+  }
+  if (shape.size() != 3) return std::nullopt;
+  return shape;
+}
+
+const CLI::Validator kImageShape(
+    [](std::string& value) {
+      if (parse_image_shape(value)) return std::string();
+      return "must be HxWxC (rows x columns x channels, positive whole numbers), e.g. 32x32x3; got "
+             "'" +
+             value + "'";
+    },
+    "HxWxC");
 
 const CLI::Validator kPositiveWhole(
     [](std::string& value) {
@@ -32,6 +61,43 @@ const CLI::Validator kPositiveWhole(
       return "must be a positive whole number, got '" + value + "'";
     },
     "POSITIVE");
+
+// An ONNX file: one row per node, shapes in ONNX's [C, H, W] order; the input is the declared
+// one unless --input says otherwise.
+int run_onnx_summary(const SummaryConfig& c) {
+  auto model = onnx::load(c.model);
+  CNN_CHECK(model->inputs().size() == 1, c.model, ": summaries take models with one input");
+  Shape declared = model->inputs()[0].shape;  // [N, C, H, W]
+  Shape input;  // [H, W, C]
+  if (c.input_given) {
+    input = *parse_image_shape(c.input);
+  } else {
+    CNN_CHECK(declared.size() == 4 && declared[1] > 0 && declared[2] > 0 && declared[3] > 0, c.model,
+              ": the input's size is symbolic (", to_string(declared), "); give --input HxWxC");
+    input = {declared[2], declared[3], declared[1]};
+  }
+  const std::vector<onnx::Model::NodeRun> runs =
+      model->run_nodes({Tensor::zeros({1, input[0], input[1], input[2]})});
+  train::ModelSummary summary;
+  summary.model = c.model;
+  summary.input = input;
+  summary.parameters = model->parameter_count();
+  for (const auto& r : runs) {
+    train::LayerSummary layer;
+    layer.name = r.name;
+    layer.type = r.op;
+    layer.description = r.op;
+    if (!r.output_shapes.empty() && !r.output_shapes[0].empty())
+      layer.output_shape = Shape(r.output_shapes[0].begin() + 1, r.output_shapes[0].end());
+    layer.parameters = r.parameters;
+    layer.macs = r.macs;
+    summary.macs += r.macs;
+    summary.layers.push_back(layer);
+  }
+  const std::string text = c.json ? train::format_json(summary) : train::format_table(summary);
+  std::fputs(text.c_str(), stdout);
+  return 0;
+}
 
 int run_summary(const SummaryConfig& c) {
   if (c.list) {
@@ -43,7 +109,8 @@ int run_summary(const SummaryConfig& c) {
     }
     return 0;
   }
-  const Shape input = *parse_image_shape(c.input);  // validated by image_shape()
+  if (c.model.size() > 5 && c.model.compare(c.model.size() - 5, 5, ".onnx") == 0) return run_onnx_summary(c);
+  const Shape input = *parse_image_shape(c.input);  // validated by kImageShape
   Generator gen;
   nn::SkipInitGuard skip;  // the weights play no part in shapes, counts or multiply-adds
   auto model = models::create(c.model, {.classes = c.classes, .in_channels = input[2]}, gen);
@@ -60,17 +127,19 @@ Run add_summary_command(CLI::App& app) {
   auto config = std::make_shared<SummaryConfig>();
   CLI::App* cmd = app.add_subcommand(
       "summary", "Print each layer's output shape, parameters and multiply-adds for one image");
-  CLI::Option* model =
-      cmd->add_option("MODEL", config->model, "a registered model, e.g. resnet20 (see --list)");
-  cmd->add_option("--input", config->input, "the image's shape HxWxC")
-      ->check(image_shape())
-      ->capture_default_str();
+  CLI::Option* model = cmd->add_option(
+      "MODEL", config->model, "a registered model, e.g. resnet20 (see --list), or an ONNX file (*.onnx)");
+  CLI::Option* input = cmd->add_option("--input", config->input,
+                                       "the image's shape HxWxC (ONNX files: default the declared one)")
+                           ->check(kImageShape)
+                           ->capture_default_str();
   cmd->add_option("--classes", config->classes, "outputs of the classifier")
       ->check(kPositiveWhole)
       ->capture_default_str();
   cmd->add_flag("--json", config->json, "print JSON: model, input, parameters, macs, layers");
   cmd->add_flag("--list", config->list, "print the registered model names")->excludes(model);
-  cmd->parse_complete_callback([config] {
+  cmd->parse_complete_callback([config, input] {
+    config->input_given = input->count() > 0;
     if (config->model.empty() && !config->list)
       throw CLI::RequiredError("MODEL is required (cnn summary --list names the models)",
                                CLI::ExitCodes::RequiredError);

@@ -1,6 +1,7 @@
 // `cnn train`: trains a model, writing a run folder; `--resume DIR` continues one.
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <ctime>
 #include <filesystem>
@@ -20,12 +21,14 @@ struct TrainArgs {
   std::string resume;
 };
 
-// runs/<model>-<date>-<time>, unique within the folder.
+// runs/<model>-<date>-<time> (an ONNX file's name without its folder and extension), unique
+// within the folder.
 std::string default_run_folder(const std::string& model) {
   const std::time_t now = std::time(nullptr);
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
-  std::string base = "runs/" + model + "-" + stamp, folder = base;
+  const std::string name = std::filesystem::path(model).stem().string();
+  std::string base = "runs/" + name + "-" + stamp, folder = base;
   for (int i = 2; std::filesystem::exists(folder); ++i) folder = base + "-" + std::to_string(i);
   return folder;
 }
@@ -84,8 +87,20 @@ Run add_train_command(CLI::App& app) {
       "train",
       "Train a model (default: ResNet-20 on Fashion-MNIST), writing a run folder with config.json, "
       "metrics.csv, checkpoints and PNG plots");
-  cmd->add_option("--model", c.model, "model name (cnn summary --list)")
-      ->check(one_of(models::names()))->capture_default_str();
+  cmd->add_option("--model", c.model, "model name (cnn summary --list), or an ONNX file (*.onnx) to fine-tune")
+      ->check(CLI::Validator(
+          [](std::string& value) {
+            if (value.size() > 5 && value.compare(value.size() - 5, 5, ".onnx") == 0)
+              return std::filesystem::is_regular_file(value) ? std::string() : "no such ONNX file: " + value;
+            const std::vector<std::string> names = models::names();
+            if (std::find(names.begin(), names.end(), value) != names.end()) return std::string();
+            return "unknown model '" + value + "' (cnn summary --list names them; an ONNX file ends in .onnx)";
+          },
+          "MODEL|FILE.onnx"))
+      ->capture_default_str();
+  cmd->add_option("--num-classes", c.num_classes,
+                  "replace an ONNX model's classifier when its outputs differ from the data's classes (give the data's count)")
+      ->check(positive());
   cmd->add_option("--data", c.data,
                   "folder with MNIST-layout IDX files, or with train/ and test/ folders of class "
                   "sub-folders of PNG/JPEG images")->capture_default_str();

@@ -13,6 +13,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,6 +51,8 @@ struct ValueInfo {
 };
 
 class Graph;  // the imported graph (src/onnx/graph.h)
+struct Node;
+struct Value;
 
 class Model : public nn::Module {
  public:
@@ -60,6 +64,17 @@ class Model : public nn::Module {
   // Every graph input in declaration order (initializers are not inputs), every output.
   std::vector<Tensor> run(const std::vector<Tensor>& inputs);
 
+  // One node as it ran: for summaries.
+  struct NodeRun {
+    std::string op, name;              // "Conv+BatchNormalization+Relu" for fused nodes
+    std::vector<Shape> output_shapes;  // in ONNX's layout
+    int64_t parameters = 0;            // elements of the parameters it reads (each counted once)
+    int64_t macs = 0;                  // multiply-adds of Conv, ConvTranspose, Gemm and MatMul
+  };
+  // Runs the training plan (every node, none fused) without gradients, in evaluation mode,
+  // and reports each node.
+  std::vector<NodeRun> run_nodes(const std::vector<Tensor>& inputs);
+
   const std::vector<ValueInfo>& inputs() const;
   const std::vector<ValueInfo>& outputs() const;
   // "ONNX(resnet18.onnx: 49 nodes, opset 17, producer pytorch 1.13.0)"
@@ -69,6 +84,9 @@ class Model : public nn::Module {
   std::vector<std::string> plan(bool inference) const;
   int64_t opset() const;
 
+  // The file's metadata_props (cnn export writes the classes, input shape and normalization
+  // of a trained run under "cnn.*" keys).
+  const std::map<std::string, std::string>& metadata() const;
   const Graph& graph() const { return *graph_; }
   const LoadOptions& options() const { return options_; }
   // Dropout's masks in training come from here.
@@ -80,6 +98,7 @@ class Model : public nn::Module {
   std::shared_ptr<Graph> graph_;
   LoadOptions options_;
   Generator generator_{0};
+  std::function<void(const Node&, const std::vector<Value>&)> observer_;  // run_nodes()
 };
 
 // The model with its last Gemm/MatMul classifier replaced by a freshly initialized one with
@@ -87,6 +106,16 @@ class Model : public nn::Module {
 // fine-tuning to another class count; every other parameter is shared with `model`. Raises
 // cnn::Error when no classifier with a trainable weight is found.
 std::shared_ptr<Model> with_classes(const Model& model, int64_t classes, Generator& gen);
+
+// The model for `channels`-channel images where it was made for more: the first convolution's
+// weight summed over its input channels, which is exactly the model applied to the image with
+// its one channel replicated (grayscale data into an RGB network). Only channels = 1 is
+// supported; raises cnn::Error when the graph input does not feed a Conv directly.
+std::shared_ptr<Model> with_input_channels(const Model& model, int64_t channels);
+
+// The classes a model outputs: the last extent of its first output's declared shape, or -1
+// when that is not known.
+int64_t declared_classes(const Model& model);
 
 // Reads, checks and imports an ONNX model. Raises cnn::Error naming the file and the problem
 // for anything it cannot read or run: a corrupt or truncated file, an unsupported op (with its

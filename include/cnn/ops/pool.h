@@ -16,8 +16,8 @@ namespace cnn {
 
 struct MaxPool2dOptions {
   Size2 kernel = 1;
-  Size2 stride = 0;  // 0: equal to the kernel, as in PyTorch
-  Pad2d padding = 0; // padded positions never win the max
+  Size2 stride = 0;   // 0: equal to the kernel, as in PyTorch
+  Pad2d padding = 0;  // padded positions never win the max
   Size2 dilation = 1;
   bool ceil_mode = false;
 };
@@ -37,11 +37,27 @@ struct AvgPool2dOptions {
 // the gradient reaches the same input cell as PyTorch's. A dilated window that holds no input
 // cell (only padding) gives -inf and passes no gradient.
 Tensor max_pool2d(const Tensor& x, const MaxPool2dOptions& options);
+// max_pool2d that also says where each maximum came from, as PyTorch's
+// max_pool2d(..., return_indices=True) (ONNX's MaxPool with its Indices output): y is
+// max_pool2d's output and gradient, bit for bit; indices (int64, y's shape, no gradient)
+// holds ih * W + iw of the winning input cell within its image and channel, i.e. the flat
+// index in PyTorch's NCHW (n, c) plane. A window holding no input cell gives -1 (PyTorch then
+// reports an index outside the image).
+struct MaxPool2dWithIndices {
+  Tensor y;
+  Tensor indices;
+};
+MaxPool2dWithIndices max_pool2d_with_indices(const Tensor& x, const MaxPool2dOptions& options);
 Tensor avg_pool2d(const Tensor& x, const AvgPool2dOptions& options);
 // Output cell (i, j) averages input rows [floor(i*H/OH), ceil((i+1)*H/OH)), likewise columns;
 // neighbouring bins overlap when H is not a multiple of OH, and OH may exceed H.
 Tensor adaptive_avg_pool2d(const Tensor& x, Size2 output_size);
 // [N, H, W, C] -> [N, 1, 1, C]
 Tensor global_avg_pool2d(const Tensor& x);
+// [N, H, W, C] -> [N, 1, 1, C]: y[n, 0, 0, c] = max_{h, w} x[n, h, w, c] (ONNX's
+// GlobalMaxPool, PyTorch's adaptive_max_pool2d(x, 1)), max_pool2d with one window covering
+// the image: ties and NaN as there, so the gradient goes to the first maximum in row-major
+// order (to the last NaN when there are NaNs, as PyTorch).
+Tensor global_max_pool2d(const Tensor& x);
 
 }  // namespace cnn

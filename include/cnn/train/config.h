@@ -8,7 +8,7 @@
 namespace cnn::train {
 
 struct TrainConfig {
-  std::string model = "resnet20";
+  std::string model = "resnet20";  // a zoo name, or an ONNX file (copied into the run folder)
   std::string data = "/usr/share/datasets/fashion-mnist";
   int64_t epochs = 5;
   int64_t batch_size = 128;
@@ -27,6 +27,7 @@ struct TrainConfig {
   int64_t threads = 0;       // 0: every core
   int64_t train_limit = 0;   // use the first N training images; 0: all
   int64_t test_limit = 0;    // evaluate on the first N test images; 0: all
+  int64_t num_classes = 0;   // an ONNX model's classifier is replaced when this differs from its outputs; 0: the model's
   std::string out;           // the run folder
 
   std::string to_json() const;

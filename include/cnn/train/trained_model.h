@@ -22,8 +22,16 @@ struct TrainedModel {
   std::string path;  // the checkpoint it came from
 };
 
-// `path` is a checkpoint file or a run folder (its checkpoint-best.ckpt, else
-// checkpoint-latest.ckpt). Raises cnn::Error naming the file on any problem.
-TrainedModel load_trained_model(const std::string& path);
+// How to read an ONNX file as a trained model, where the file does not say itself (cnn export
+// writes the classes, input shape and normalization into its metadata).
+struct ModelFileOptions {
+  std::string labels;     // a text file with one class name per line
+  std::string normalize;  // "imagenet" (torchvision's mean and std), "none", or "": the file's own, else none
+};
+
+// `path` is a checkpoint file, a run folder (its checkpoint-best.ckpt, else
+// checkpoint-latest.ckpt), or an ONNX file (*.onnx) with one [N, C, H, W] input. Raises
+// cnn::Error naming the file on any problem.
+TrainedModel load_trained_model(const std::string& path, const ModelFileOptions& options = {});
 
 }  // namespace cnn::train

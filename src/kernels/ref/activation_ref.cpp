@@ -61,6 +61,127 @@ void activation_backward(Activation kind, float slope, const float* x, const flo
   }
 }
 
+void clamp_forward(float lo, float hi, const float* x, float* y, int64_t n) {
+  map(x, y, n, [lo, hi](float v) { return std::min(std::max(v, lo), hi); });
+}
+
+void clamp_backward(float lo, float hi, const float* x, const float* dy, float* dx, int64_t n) {
+  map2(x, dy, dx, n, [lo, hi](float v, float g) { return v >= lo && v <= hi ? g : 0.0f; });
+}
+
+void hardsigmoid_forward(float alpha, float beta, const float* x, float* y, int64_t n) {
+  map(x, y, n, [alpha, beta](float v) {
+    const double z = static_cast<double>(alpha) * v + beta;
+    return static_cast<float>(std::min(std::max(z, 0.0), 1.0));
+  });
+}
+
+void hardsigmoid_backward(float alpha, float beta, const float* x, const float* dy, float* dx,
+                          int64_t n) {
+  map2(x, dy, dx, n, [alpha, beta](float v, float g) {
+    const double z = static_cast<double>(alpha) * v + beta;
+    return z > 0.0 && z < 1.0 ? alpha * g : 0.0f;
+  });
+}
+
+void hardswish_forward(const float* x, float* y, int64_t n) {
+  map(x, y, n, [](float v) { return v * std::min(std::max(v + 3.0f, 0.0f), 6.0f) / 6.0f; });
+}
+
+void hardswish_backward(const float* x, const float* dy, float* dx, int64_t n) {
+  map2(x, dy, dx, n, [](float v, float g) {
+    return v < -3.0f ? 0.0f : v >= 3.0f ? g : g * (v / 3.0f + 0.5f);
+  });
+}
+
+namespace {
+
+// x viewed as rows of its last dimension; the slope, broadcast to x's shape, read along such
+// a row with stride 0 or 1. slope_row(r) is the offset of row r's first slope value.
+struct BroadcastRows {
+  int64_t rows = 0, inner = 1;
+  int64_t slope_inner_stride = 0;
+  Shape shape;          // x's dimensions but the last
+  Shape slope_strides;  // per dimension of `shape`: 0 where the slope is broadcast
+
+  BroadcastRows(const Shape& x_shape, const Shape& slope_shape) {
+    const size_t rank = x_shape.size(), lead = rank - slope_shape.size();
+    // Dense strides of the slope aligned to x's dimensions, 0 where it has extent 1 or none.
+    Shape strides(rank, 0);
+    int64_t stride = 1;
+    for (size_t d = rank; d-- > lead;) {
+      const int64_t extent = slope_shape[d - lead];
+      strides[d] = extent == 1 ? 0 : stride;
+      stride *= extent;
+    }
+    rows = checked_numel(x_shape);
+    if (rank > 0) {
+      inner = x_shape[rank - 1];
+      rows = inner == 0 ? 0 : rows / inner;
+      slope_inner_stride = strides[rank - 1];
+      shape.assign(x_shape.begin(), x_shape.end() - 1);
+      slope_strides.assign(strides.begin(), strides.end() - 1);
+    }
+  }
+
+  int64_t slope_row(int64_t r) const {
+    int64_t offset = 0;
+    for (size_t d = shape.size(); d-- > 0;) {
+      offset += (r % shape[d]) * slope_strides[d];
+      r /= shape[d];
+    }
+    return offset;
+  }
+};
+
+}  // namespace
+
+void prelu_forward(const float* x, const Shape& shape, const float* slope, const Shape& slope_shape,
+                   float* y) {
+  const BroadcastRows b(shape, slope_shape);
+  const int64_t grain = std::max<int64_t>(1, kGrain / std::max<int64_t>(1, b.inner));
+  parallel_for(b.rows, grain, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* in = x + r * b.inner;
+      const float* s = slope + b.slope_row(r);
+      float* out = y + r * b.inner;
+      for (int64_t i = 0; i < b.inner; ++i) {
+        const float v = in[i];
+        out[i] = v > 0.0f ? v : s[i * b.slope_inner_stride] * v;
+      }
+    }
+  });
+}
+
+void prelu_backward(const float* x, const Shape& shape, const float* slope,
+                    const Shape& slope_shape, const float* dy, float* dx, float* dslope) {
+  const BroadcastRows b(shape, slope_shape);
+  if (dx != nullptr) {
+    const int64_t grain = std::max<int64_t>(1, kGrain / std::max<int64_t>(1, b.inner));
+    parallel_for(b.rows, grain, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const float* in = x + r * b.inner;
+        const float* g = dy + r * b.inner;
+        const float* s = slope + b.slope_row(r);
+        float* out = dx + r * b.inner;
+        for (int64_t i = 0; i < b.inner; ++i)
+          out[i] = in[i] > 0.0f ? g[i] : s[i * b.slope_inner_stride] * g[i];
+      }
+    });
+  }
+  if (dslope == nullptr) return;
+  // One pass in x's order, so each slope value sums its terms in a fixed order.
+  std::vector<double> acc(static_cast<size_t>(checked_numel(slope_shape)), 0.0);
+  for (int64_t r = 0; r < b.rows; ++r) {
+    const float* in = x + r * b.inner;
+    const float* g = dy + r * b.inner;
+    double* a = acc.data() + b.slope_row(r);
+    for (int64_t i = 0; i < b.inner; ++i)
+      a[i * b.slope_inner_stride] += in[i] > 0.0f ? 0.0 : static_cast<double>(in[i]) * g[i];
+  }
+  for (size_t i = 0; i < acc.size(); ++i) dslope[i] = static_cast<float>(acc[i]);
+}
+
 namespace {
 
 // One [dim, inner] slab. The loops walk d outermost and the inner axis innermost, so they are

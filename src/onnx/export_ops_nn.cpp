@@ -22,8 +22,7 @@ int64_t batch_of(const GraphBuilder& b, const Tensor& t) {
   return b.is_const(t) ? -1 : b.val(t).batch;
 }
 
-// {a, b} pairs of a Size2 attribute, {top, bottom, left, right} of a Pad2d attribute
-// -> ONNX pads {top, left, bottom, right}.
+// A Pad2d attribute {top, bottom, left, right} -> ONNX's pads {top, left, bottom, right}.
 std::vector<int64_t> onnx_pads(const std::vector<int64_t>& tblr) {
   return {tblr[0], tblr[2], tblr[1], tblr[3]};
 }

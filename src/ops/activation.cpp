@@ -8,6 +8,7 @@
 
 #include "cnn/autograd.h"
 #include "cnn/ops/elementwise.h"
+#include "cnn/trace.h"
 #include "kernels/cpu/activation.h"
 #include "kernels/ref/activation_ref.h"
 #include "ops/checks.h"
@@ -38,6 +39,7 @@ Tensor pointwise(const Tensor& x, Activation kind, float slope, const char* name
                                  dx.numel());
     return TensorList{dx};
   });
+  CNN_TRACE(name, {x}, {y}, {{"negative_slope", slope}});
   return y;
 }
 
@@ -77,6 +79,7 @@ Tensor softmax_impl(const Tensor& x, int64_t dim, bool log, const char* name) {
         kernels::ref::softmax_backward(yd.data(), dy.data(), outer, extent, inner, log, dx.data());
         return TensorList{dx};
       });
+  CNN_TRACE(name, {x}, {y}, {{"dim", d}});
   return y;
 }
 
@@ -102,7 +105,7 @@ Tensor clamp(const Tensor& x, float lo, float hi) {
   detail::check_float(x, "clamp", "x");
   CNN_CHECK(!std::isnan(lo) && !std::isnan(hi), "clamp: bounds must not be NaN, got lo ", lo,
             " and hi ", hi, " for x of shape ", to_string(x.shape()));
-  return pointwise_ref(
+  Tensor y = pointwise_ref(
       x, "clamp",
       [lo, hi](const float* in, float* out, int64_t n) {
         kernels::ref::clamp_forward(lo, hi, in, out, n);
@@ -110,6 +113,8 @@ Tensor clamp(const Tensor& x, float lo, float hi) {
       [lo, hi](const float* in, const float* dy, float* dx, int64_t n) {
         kernels::ref::clamp_backward(lo, hi, in, dy, dx, n);
       });
+  CNN_TRACE("clamp", {x}, {y}, {{"lo", lo}, {"hi", hi}});
+  return y;
 }
 
 // y = x > 0 ? x : slope * x; dx = x > 0 ? dy : slope * dy;
@@ -140,6 +145,7 @@ Tensor prelu(const Tensor& x, const Tensor& slope) {
                                      gx ? dx.data() : nullptr, gs ? ds.data() : nullptr);
         return TensorList{dx, ds};
       });
+  CNN_TRACE("prelu", {x, slope}, {y});
   return y;
 }
 
@@ -148,7 +154,7 @@ Tensor hardsigmoid(const Tensor& x, float alpha, float beta) {
   CNN_CHECK(std::isfinite(alpha) && std::isfinite(beta),
             "hardsigmoid: alpha and beta must be finite, got alpha ", alpha, " and beta ", beta,
             " for x of shape ", to_string(x.shape()));
-  return pointwise_ref(
+  Tensor y = pointwise_ref(
       x, "hardsigmoid",
       [alpha, beta](const float* in, float* out, int64_t n) {
         kernels::ref::hardsigmoid_forward(alpha, beta, in, out, n);
@@ -156,11 +162,15 @@ Tensor hardsigmoid(const Tensor& x, float alpha, float beta) {
       [alpha, beta](const float* in, const float* dy, float* dx, int64_t n) {
         kernels::ref::hardsigmoid_backward(alpha, beta, in, dy, dx, n);
       });
+  CNN_TRACE("hardsigmoid", {x}, {y}, {{"alpha", alpha}, {"beta", beta}});
+  return y;
 }
 
 Tensor hardswish(const Tensor& x) {
-  return pointwise_ref(x, "hardswish", kernels::ref::hardswish_forward,
-                       kernels::ref::hardswish_backward);
+  Tensor y = pointwise_ref(x, "hardswish", kernels::ref::hardswish_forward,
+                           kernels::ref::hardswish_backward);
+  CNN_TRACE("hardswish", {x}, {y});
+  return y;
 }
 
 Tensor softmax(const Tensor& x, int64_t dim) {
@@ -181,6 +191,7 @@ Tensor dropout(const Tensor& x, float p, bool training, Generator& gen) {
   kernels::ref::dropout_forward(xc.data(), p, gen, mask.data(), y.data(), y.numel());
   autograd::record("dropout", {x}, {y},
                    [mask](const TensorList& g) { return TensorList{mul(g[0], mask)}; });
+  CNN_TRACE("dropout", {x}, {y}, {{"p", p}});
   return y;
 }
 

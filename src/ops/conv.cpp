@@ -17,6 +17,7 @@
 
 #include "cnn/autograd.h"
 #include "cnn/ops/reduce.h"
+#include "cnn/trace.h"
 #include "kernels/cpu/conv2d.h"
 #include "ops/checks.h"
 
@@ -194,6 +195,11 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
         if (need_b) db = sum(dy, {0, 1, 2});  // db[o] = sum_{b, oy, ox} dy[b, oy, ox, o]
         return TensorList{dx, dw, db};
       });
+  CNN_TRACE("conv2d", {x, weight, bias}, {y},
+            {{"stride", options.stride},
+             {"padding", options.padding},
+             {"dilation", options.dilation},
+             {"groups", options.groups}});
   return y;
 }
 

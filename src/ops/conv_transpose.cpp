@@ -15,6 +15,7 @@
 #include "cnn/autograd.h"
 #include "cnn/ops/reduce.h"
 #include "cnn/parallel.h"
+#include "cnn/trace.h"
 #include "kernels/cpu/conv2d.h"
 #include "kernels/cpu/gemm.h"
 #include "ops/checks.h"
@@ -144,6 +145,12 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
         if (need_b) db = sum(dy, {0, 1, 2});  // db[o] = sum_{b, oy, ox} dy[b, oy, ox, o]
         return TensorList{dx, dw, db};
       });
+  CNN_TRACE(kOp, {x, weight, bias}, {y},
+            {{"stride", options.stride},
+             {"padding", options.padding},
+             {"output_padding", options.output_padding},
+             {"dilation", options.dilation},
+             {"groups", options.groups}});
   return y;
 }
 

@@ -4,6 +4,7 @@
 
 #include "cnn/autograd.h"
 #include "cnn/ops/reduce.h"
+#include "cnn/trace.h"
 #include "kernels/cpu/binary.h"
 #include "kernels/ref/binary_ref.h"
 #include "ops/checks.h"
@@ -62,6 +63,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
   autograd::record("add", {a, b}, {out}, [sa = a.shape(), sb = b.shape()](const TensorList& g) {
     return TensorList{sum_to_shape(g[0], sa), sum_to_shape(g[0], sb)};
   });
+  CNN_TRACE("add", {a, b}, {out});
   return out;
 }
 
@@ -70,6 +72,7 @@ Tensor sub(const Tensor& a, const Tensor& b) {
   autograd::record("sub", {a, b}, {out}, [sa = a.shape(), sb = b.shape()](const TensorList& g) {
     return TensorList{sum_to_shape(g[0], sa), sum_to_shape(neg(g[0]), sb)};
   });
+  CNN_TRACE("sub", {a, b}, {out});
   return out;
 }
 
@@ -82,6 +85,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
                      return TensorList{ga ? sum_to_shape(mul(g[0], bd), ad.shape()) : Tensor(),
                                        gb ? sum_to_shape(mul(g[0], ad), bd.shape()) : Tensor()};
                    });
+  CNN_TRACE("mul", {a, b}, {out});
   return out;
 }
 
@@ -95,6 +99,7 @@ Tensor div(const Tensor& a, const Tensor& b) {
             ga ? sum_to_shape(div(g[0], bd), ad.shape()) : Tensor(),
             gb ? sum_to_shape(neg(div(mul(g[0], ad), mul(bd, bd))), bd.shape()) : Tensor()};
       });
+  CNN_TRACE("div", {a, b}, {out});
   return out;
 }
 
@@ -106,6 +111,7 @@ Tensor affine(const Tensor& x, float scale, float shift) {
   autograd::record("affine", {x}, {out}, [scale](const TensorList& g) {
     return TensorList{affine(g[0], scale, 0.0f)};
   });
+  CNN_TRACE("affine", {x}, {out}, {{"scale", scale}, {"shift", shift}});
   return out;
 }
 
@@ -115,6 +121,7 @@ Tensor square(const Tensor& x) {
   autograd::record("square", {x}, {out}, [xd = x.detach()](const TensorList& g) {
     return TensorList{mul(g[0], affine(xd, 2.0f, 0.0f))};
   });
+  CNN_TRACE("square", {x}, {out});
   return out;
 }
 
@@ -124,6 +131,7 @@ Tensor exp(const Tensor& x) {
   autograd::record("exp", {x}, {out}, [yd = out.detach()](const TensorList& g) {
     return TensorList{mul(g[0], yd)};
   });
+  CNN_TRACE("exp", {x}, {out});
   return out;
 }
 
@@ -133,6 +141,7 @@ Tensor log(const Tensor& x) {
   autograd::record("log", {x}, {out}, [xd = x.detach()](const TensorList& g) {
     return TensorList{div(g[0], xd)};
   });
+  CNN_TRACE("log", {x}, {out});
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "cnn/autograd.h"
+#include "cnn/trace.h"
 #include "ops/checks.h"
 
 namespace cnn {
@@ -47,6 +48,7 @@ Tensor index_select(const Tensor& x, int64_t dim, const std::vector<int64_t>& in
                        }
                      return autograd::TensorList{dx};
                    });
+  CNN_TRACE("index_select", {x}, {y}, {{"dim", d}, {"indices", indices}});
   return y;
 }
 

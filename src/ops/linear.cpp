@@ -10,6 +10,7 @@
 
 #include "cnn/autograd.h"
 #include "cnn/ops/reduce.h"
+#include "cnn/trace.h"
 #include "kernels/cpu/gemm.h"
 #include "ops/checks.h"
 
@@ -67,6 +68,7 @@ Tensor linear_2d(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                      if (need_b) db = sum(dy, {0});  // db = sum over rows of dy
                      return TensorList{dx, dw, db};
                    });
+  CNN_TRACE("linear", {x, weight, bias}, {y});
   return y;
 }
 

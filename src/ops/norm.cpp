@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cnn/autograd.h"
+#include "cnn/trace.h"
 #include "kernels/cpu/batch_norm.h"
 #include "kernels/ref/norm_ref.h"
 #include "ops/checks.h"
@@ -134,6 +135,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
             need_beta ? dbeta.data() : nullptr);
         return TensorList{dx, dgamma, dbeta};
       });
+  CNN_TRACE("batch_norm", {x, running_mean, running_var, gamma, beta}, {y},
+            {{"training", options.training}, {"momentum", options.momentum}, {"eps", options.eps}});
   return y;
 }
 
@@ -158,6 +161,9 @@ Tensor local_response_norm(const Tensor& x, const LocalResponseNormOptions& opti
                                    options.size, options.alpha, options.beta, dx.data());
         return TensorList{dx};
       });
+  CNN_TRACE(
+      "local_response_norm", {x}, {y},
+      {{"size", options.size}, {"alpha", options.alpha}, {"beta", options.beta}, {"k", options.k}});
   return y;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cnn/autograd.h"
+#include "cnn/trace.h"
 #include "kernels/cpu/pool.h"
 #include "ops/checks.h"
 
@@ -124,7 +125,16 @@ Tensor adaptive_avg_pool(const Tensor& x, Size2 output_size, const char* op) {
     kernels::adaptive_avg_pool2d_backward(g, dy.data(), dx.data());
     return TensorList{dx};
   });
+  CNN_TRACE(op, {x}, {y}, {{"output_size", output_size}});
   return y;
+}
+
+// What a max pooling reports to the tracer: its window geometry.
+trace::Attrs pool_attrs(const PoolGeometry& g) {
+  return {{"kernel", Size2(g.kernel_h, g.kernel_w)},
+          {"stride", Size2(g.stride_h, g.stride_w)},
+          {"padding", Pad2d(g.pad_top, g.pad_bottom, g.pad_left, g.pad_right)},
+          {"dilation", Size2(g.dilation_h, g.dilation_w)}};
 }
 
 // Max pooling's forward and backward node, shared by max_pool2d, max_pool2d_with_indices and
@@ -153,6 +163,7 @@ MaxPoolResult run_max_pool(const Tensor& x, const PoolGeometry& g, const char* o
     kernels::max_pool2d_backward(g, dy.data(), argmax->data(), dx.data());
     return TensorList{dx};
   });
+  if (!keep_argmax) CNN_TRACE(op, {x}, {r.y}, pool_attrs(g));
   return r;
 }
 
@@ -170,9 +181,11 @@ Tensor max_pool2d(const Tensor& x, const MaxPool2dOptions& options) {
 // input cell).
 MaxPool2dWithIndices max_pool2d_with_indices(const Tensor& x, const MaxPool2dOptions& options) {
   const char* op = "max_pool2d_with_indices";
-  MaxPoolResult r = run_max_pool(x, max_pool_plan(x, options, op), op, true);
+  const PoolGeometry g = max_pool_plan(x, options, op);
+  MaxPoolResult r = run_max_pool(x, g, op, true);
   Tensor indices = Tensor::empty(r.y.shape(), DType::i64);
   std::copy(r.argmax->begin(), r.argmax->end(), indices.data_i64());
+  CNN_TRACE(op, {x}, {r.y, indices}, pool_attrs(g));
   return {r.y, indices};
 }
 
@@ -205,6 +218,12 @@ Tensor avg_pool2d(const Tensor& x, const AvgPool2dOptions& options) {
     kernels::avg_pool2d_backward(g, include_pad, dy.data(), dx.data());
     return TensorList{dx};
   });
+  CNN_TRACE("avg_pool2d", {x}, {y},
+            {{"kernel", options.kernel},
+             {"stride", Size2(g.stride_h, g.stride_w)},
+             {"padding", options.padding},
+             {"ceil_mode", options.ceil_mode},
+             {"count_include_pad", include_pad}});
   return y;
 }
 

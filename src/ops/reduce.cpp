@@ -4,6 +4,7 @@
 
 #include "cnn/autograd.h"
 #include "cnn/ops/elementwise.h"
+#include "cnn/trace.h"
 #include "kernels/ref/reduce_ref.h"
 #include "ops/checks.h"
 
@@ -59,6 +60,7 @@ Tensor sum(const Tensor& x, const Shape& dims, bool keepdim) {
   autograd::record("sum", {x}, {out}, [r, shape = x.shape()](const autograd::TensorList& g) {
     return autograd::TensorList{expand_back(g[0], r, shape, 1.0f)};
   });
+  CNN_TRACE("sum", {x}, {out}, {{"dims", dims}, {"keepdim", keepdim}});
   return out;
 }
 
@@ -73,6 +75,7 @@ Tensor mean(const Tensor& x, const Shape& dims, bool keepdim) {
   autograd::record("mean", {x}, {out}, [r, inv, shape = x.shape()](const autograd::TensorList& g) {
     return autograd::TensorList{expand_back(g[0], r, shape, inv)};
   });
+  CNN_TRACE("mean", {x}, {out}, {{"dims", dims}, {"keepdim", keepdim}});
   return out;
 }
 
@@ -95,6 +98,7 @@ Tensor amax(const Tensor& x, const Shape& dims, bool keepdim) {
                                                  dy.data(), dx.data());
                      return autograd::TensorList{dx};
                    });
+  CNN_TRACE("amax", {x}, {out}, {{"dims", dims}, {"keepdim", keepdim}});
   return out;
 }
 

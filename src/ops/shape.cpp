@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cnn/autograd.h"
+#include "cnn/trace.h"
 #include "kernels/ref/shape_ref.h"
 #include "ops/checks.h"
 
@@ -142,6 +143,7 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t dim) {
   autograd::record("concat", xs, {out}, [extents, wanted, d](const TensorList& g) {
     return split_dense(g[0], extents, d, wanted);
   });
+  CNN_TRACE("concat", xs, {out}, {{"dim", d}});
   return out;
 }
 
@@ -165,6 +167,7 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, in
   TensorList pieces = split_dense(x, sizes, d, std::vector<bool>(sizes.size(), true));
   autograd::record("split", {x}, pieces,
                    [d](const TensorList& g) { return TensorList{concat_dense(g, d)}; });
+  CNN_TRACE("split", {x}, pieces, {{"dim", d}, {"sizes", sizes}});
   return pieces;
 }
 
@@ -183,6 +186,7 @@ Tensor channel_shuffle(const Tensor& x, int64_t groups) {
   autograd::record("channel_shuffle", {x}, {out}, [groups, per_group](const TensorList& g) {
     return TensorList{shuffle_dense(g[0], per_group, groups)};
   });
+  CNN_TRACE("channel_shuffle", {x}, {out}, {{"groups", groups}});
   return out;
 }
 
@@ -198,6 +202,7 @@ Tensor pad2d(const Tensor& x, const Pad2d& padding, float value) {
   const Pad2d crop{-padding.top, -padding.bottom, -padding.left, -padding.right};
   autograd::record("pad2d", {x}, {out},
                    [crop](const TensorList& g) { return TensorList{pad_dense(g[0], crop, 0.0f)}; });
+  CNN_TRACE("pad2d", {x}, {out}, {{"padding", padding}, {"mode", "constant"}, {"value", value}});
   return out;
 }
 
@@ -240,6 +245,8 @@ Tensor pad2d(const Tensor& x, const Pad2d& padding, const Pad2dOptions& options)
                                                          shape[3], rows, cols, dx.data());
                      return TensorList{dx};
                    });
+  CNN_TRACE("pad2d", {x}, {out},
+            {{"padding", padding}, {"mode", reflect ? "reflect" : "edge"}, {"value", 0.0f}});
   return out;
 }
 
@@ -267,6 +274,7 @@ Tensor shortcut_identity(const Tensor& x, int64_t stride, int64_t out_channels) 
                                                               out_channels, dx.data());
                      return TensorList{dx};
                    });
+  CNN_TRACE("shortcut_identity", {x}, {out}, {{"stride", stride}, {"out_channels", out_channels}});
   return out;
 }
 

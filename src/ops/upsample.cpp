@@ -3,6 +3,7 @@
 #include "cnn/ops/upsample.h"
 
 #include "cnn/autograd.h"
+#include "cnn/trace.h"
 #include "kernels/ref/upsample_ref.h"
 #include "ops/checks.h"
 
@@ -44,6 +45,7 @@ Tensor upsample_nearest2d(const Tensor& x, Size2 output_size) {
     kernels::ref::upsample_nearest2d_backward(g, dy.data(), dx.data());
     return TensorList{dx};
   });
+  CNN_TRACE("upsample_nearest2d", {x}, {y}, {{"output_size", output_size}});
   return y;
 }
 
@@ -60,6 +62,8 @@ Tensor upsample_bilinear2d(const Tensor& x, Size2 output_size, bool align_corner
     kernels::ref::upsample_bilinear2d_backward(g, align_corners, dy.data(), dx.data());
     return TensorList{dx};
   });
+  CNN_TRACE("upsample_bilinear2d", {x}, {y},
+            {{"output_size", output_size}, {"align_corners", align_corners}});
   return y;
 }
 

@@ -4,6 +4,7 @@
 
 #include "cnn/autograd.h"
 #include "cnn/tensor.h"
+#include "cnn/trace.h"
 #include "core/strided.h"
 #include "ops/checks.h"
 
@@ -51,12 +52,14 @@ Tensor Tensor::contiguous() const {
   if (is_contiguous()) return *this;
   Tensor out = dense_copy(*this);
   autograd::record("contiguous", {*this}, {out}, [](const TensorList& g) { return g; });
+  CNN_TRACE("contiguous", {*this}, {out});
   return out;
 }
 
 Tensor Tensor::clone() const {
   Tensor out = dense_copy(*this);
   autograd::record("clone", {*this}, {out}, [](const TensorList& g) { return g; });
+  CNN_TRACE("clone", {*this}, {out});
   return out;
 }
 
@@ -68,6 +71,7 @@ Tensor Tensor::reshape(const Shape& requested) const {
   autograd::record("reshape", {src}, {out}, [from = this->shape()](const TensorList& g) {
     return TensorList{g[0].reshape(from)};
   });
+  CNN_TRACE("reshape", {src}, {out}, {{"shape", shape}});
   return out;
 }
 
@@ -101,6 +105,7 @@ Tensor Tensor::permute(const Shape& dims) const {
   Tensor out = Tensor::view_of(storage(), new_shape, new_strides, offset(), dtype());
   autograd::record("permute", {*this}, {out},
                    [inverse](const TensorList& g) { return TensorList{g[0].permute(inverse)}; });
+  CNN_TRACE("permute", {*this}, {out}, {{"dims", dims}});
   return out;
 }
 
@@ -132,6 +137,7 @@ Tensor Tensor::slice(int64_t d, int64_t start, int64_t end, int64_t step) const 
                      detail::copy_from_dense(gc.data(), full.slice(nd, start, end, step));
                      return TensorList{full};
                    });
+  CNN_TRACE("slice", {*this}, {out}, {{"dim", nd}, {"start", start}, {"end", end}, {"step", step}});
   return out;
 }
 

@@ -14,6 +14,7 @@ Run add_eval_command(CLI::App& app);     // eval_command.cpp
 Run add_predict_command(CLI::App& app);  // predict_command.cpp
 Run add_summary_command(CLI::App& app);  // summary_command.cpp
 Run add_convert_command(CLI::App& app);  // convert_command.cpp
+Run add_export_command(CLI::App& app);   // export_command.cpp
 Run add_lab_command(CLI::App& app);      // lab_command.cpp
 Run add_bench_command(CLI::App& app);    // bench_command.cpp
 

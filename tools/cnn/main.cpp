@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
       {"predict", cnn::tool::add_predict_command(app)},
       {"summary", cnn::tool::add_summary_command(app)},
       {"convert", cnn::tool::add_convert_command(app)},
+      {"export", cnn::tool::add_export_command(app)},
       {"lab", cnn::tool::add_lab_command(app)},
       {"bench", cnn::tool::add_bench_command(app)},
   };

@@ -1,5 +1,6 @@
 #include "options.h"
 
+#include <algorithm>
 #include <sstream>
 
 namespace cnn::tool {
@@ -58,6 +59,36 @@ CLI::Validator one_of(const std::vector<std::string>& words) {
         return "must be one of " + list + ", got '" + s + "'";
       },
       list);
+}
+
+std::optional<Shape> parse_image_shape(const std::string& text) {
+  Shape shape;
+  size_t begin = 0;
+  while (true) {
+    const size_t end = std::min(text.find('x', begin), text.size());
+    const std::string part = text.substr(begin, end - begin);
+    if (part.empty() || part.size() > 9 ||
+        part.find_first_not_of("0123456789") != std::string::npos)
+      return std::nullopt;
+    shape.push_back(std::stoll(part));
+    if (shape.back() == 0) return std::nullopt;
+    if (end == text.size()) break;
+    begin = end + 1;
+  }
+  if (shape.size() != 3) return std::nullopt;
+  return shape;
+}
+
+CLI::Validator image_shape() {
+  return CLI::Validator(
+      [](std::string& value) {
+        if (parse_image_shape(value)) return std::string();
+        std::string message =
+            "must be HxWxC (rows x columns x channels, positive whole numbers), e.g. 32x32x3; "
+            "got '";
+        return message.append(value).append("'");
+      },
+      "HxWxC");
 }
 
 }  // namespace cnn::tool

@@ -3,7 +3,11 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <optional>
 #include <string>
+#include <vector>
+
+#include "cnn/shape.h"
 
 namespace cnn::tool {
 
@@ -13,5 +17,10 @@ CLI::Validator non_negative();
 CLI::Validator in_range(double lo, double hi);
 // One of the given words.
 CLI::Validator one_of(const std::vector<std::string>& words);
+
+// "32x32x3" -> [32, 32, 3]; nullopt unless three positive whole numbers joined by 'x'.
+std::optional<Shape> parse_image_shape(const std::string& text);
+// An image shape HxWxC as parse_image_shape reads it.
+CLI::Validator image_shape();
 
 }  // namespace cnn::tool

@@ -21,6 +21,7 @@
 
 #include "cnn/generator.h"
 #include "cnn/nn/module.h"
+#include "cnn/onnx/export.h"  // cnn::onnx::save, the way out
 #include "cnn/tensor.h"
 
 namespace cnn::onnx {

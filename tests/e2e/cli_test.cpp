@@ -26,7 +26,7 @@ TEST(Cli, UsageErrorsExitTwo) {
   expect_usage_error("train --epochs -1", "--epochs: must be a positive number, got '-1'");
   expect_usage_error("train --lr abc", "--lr: must be a positive number, got 'abc'");
   expect_usage_error("train --batch-size", "--batch-size");
-  expect_usage_error("train --model resnet21", "--model: must be one of");
+  expect_usage_error("train --model resnet21", "unknown model 'resnet21'");
   expect_usage_error("train --schedule linear", "--schedule: must be one of");
 }
 

@@ -101,7 +101,7 @@ TEST(Conv2dAct, ErrorsAreConv2dsAndRefusesToBuildAGraph) {
   w.requires_grad_();
   EXPECT_EQ(error_of([&] { conv2d_act(x, w, Tensor(), ConvActivation::relu); }),
             "conv2d_act: inference only (it records no backward), but grad mode is on and an "
-            "argument requires grad; use conv2d and relu, or a NoGradGuard");
+            "argument requires grad; use conv2d, add and relu, or a NoGradGuard");
   autograd::NoGradGuard no_grad;
   const Tensor y = conv2d_act(x, w, Tensor(), ConvActivation::relu);
   EXPECT_FALSE(y.requires_grad());

@@ -131,18 +131,21 @@ Tensor tensor_from_proto(const TensorProto& proto, const std::string& model_dir,
               " bytes, but shape ", to_string(shape), " of ", elem_type_name(type), " needs ",
               bytes);
   }
-  const auto count_check = [&](int64_t have) {
+  // The values in the file must match the shape before anything is allocated: the dims alone
+  // can ask for terabytes.
+  if (!raw) {
+    const int have = type == TensorProto::FLOAT   ? proto.float_data_size()
+                     : type == TensorProto::INT64 ? proto.int64_data_size()
+                                                  : proto.int32_data_size();  // int32 and bool
     CNN_CHECK(have == n, what, ": holds ", have, " values, but shape ", to_string(shape),
               " needs ", n);
-  };
+  }
   if (type == TensorProto::FLOAT) {
     Tensor t = Tensor::empty(shape);
-    if (raw) {
+    if (raw)
       std::memcpy(t.data(), raw->data(), static_cast<size_t>(bytes));
-    } else {
-      count_check(proto.float_data_size());
+    else
       std::copy(proto.float_data().begin(), proto.float_data().end(), t.data());
-    }
     return t;
   }
   Tensor t = Tensor::empty(shape, DType::i64);
@@ -161,10 +164,8 @@ Tensor tensor_from_proto(const TensorProto& proto, const std::string& model_dir,
       }
     }
   } else if (type == TensorProto::INT64) {
-    count_check(proto.int64_data_size());
     std::copy(proto.int64_data().begin(), proto.int64_data().end(), out);
   } else {  // int32 and bool are both stored in int32_data
-    count_check(proto.int32_data_size());
     for (int64_t i = 0; i < n; ++i)
       out[i] = type == TensorProto::BOOL ? proto.int32_data(static_cast<int>(i)) != 0
                                          : proto.int32_data(static_cast<int>(i));

@@ -11,6 +11,14 @@
 #include "onnx/checker.h"
 #include "onnx/shape_inference/implementation.h"
 
+// What onnx::checker::check_model(path) runs once it has read the file: libonnx 1.12 exports
+// it but its header does not declare it. Checking the model already parsed, rather than
+// handing the checker the path, keeps the checker from reading the file a second time without
+// this reader's limits (a file grown past max_file_bytes or swapped for a FIFO in between).
+namespace onnx::checker {
+void check_model(const ModelProto& model, CheckerContext& ctx);
+}  // namespace onnx::checker
+
 namespace cnn::onnx {
 
 int64_t default_opset(const ::onnx::ModelProto& model) {
@@ -51,7 +59,11 @@ int64_t default_opset(const ::onnx::ModelProto& model) {
             " of the default domain; this importer supports opsets up to 17");
   if (options.check) {
     try {
-      ::onnx::checker::check_model(path);
+      // external data is found from the model's folder, as check_model(path) does
+      ::onnx::checker::CheckerContext context;
+      const size_t slash = path.find_last_of('/');
+      context.set_model_dir(slash == std::string::npos ? "" : path.substr(0, slash + 1));
+      ::onnx::checker::check_model(model, context);
       ::onnx::shape_inference::InferShapes(
           model, ::onnx::OpSchemaRegistry::Instance(),
           ::onnx::ShapeInferenceOptions(/*check_type=*/true, /*error_mode=*/1));

@@ -4,10 +4,12 @@
 #include "onnx/graph.h"
 
 #include <algorithm>
+#include <limits>
 #include <set>
 #include <unordered_map>
 
 #include "cnn/error.h"
+#include "onnx/defs/schema.h"
 #include "onnx/optimize.h"
 #include "onnx/tensor_proto.h"
 
@@ -63,6 +65,47 @@ Perm storage_perm(const Graph& g, int slot, int64_t rank) {
 
 }  // namespace
 
+void check_node(const ::onnx::NodeProto& proto, int index, int64_t opset,
+                const std::string& where) {
+  const std::string& op = proto.op_type();
+  const std::string label = node_label(proto, index);
+  CNN_CHECK(proto.domain().empty() || proto.domain() == "ai.onnx", where, ": ", label,
+            " is in domain '", proto.domain(), "'; only the default ONNX domain is supported");
+  const OpDef* def = find_op(op);
+  if (def == nullptr) {
+    std::string list;
+    for (const auto& name : op_names()) list.append(list.empty() ? "" : ", ").append(name);
+    fail(where, ": unsupported op ", op, " (opset ", opset, ") in ", label,
+         ". Supported ops: ", list);
+  }
+  CNN_CHECK(opset >= def->min_opset, where, ": ", label, " is ", op, " of opset ", opset,
+            "; the importer runs ", op, " from opset ", def->min_opset,
+            " on (its meaning changed there)");
+  // The inputs and outputs ONNX's schema allows, so that no op reads an input the node does
+  // not have (the checker checks this too, but may be switched off).
+  const ::onnx::OpSchema* schema =
+      ::onnx::OpSchemaRegistry::Schema(op, static_cast<int>(opset), "");
+  CNN_CHECK(schema != nullptr, where, ": ", label, ": ONNX defines no ", op, " at opset ", opset);
+  const auto count_check = [&](const char* what, int have, int min, int max) {
+    std::string allowed = std::to_string(min);
+    if (max == std::numeric_limits<int>::max())
+      allowed.append(" or more");
+    else if (max != min)
+      allowed.append(" to ").append(std::to_string(max));
+    CNN_CHECK(have >= min && have <= max, where, ": ", label, " has ", have, " ", what, "; ", op,
+              " takes ", allowed);
+  };
+  count_check("inputs", proto.input_size(), schema->min_input(), schema->max_input());
+  count_check("outputs", proto.output_size(), schema->min_output(), schema->max_output());
+  for (int i = 0; i < proto.input_size(); ++i) {
+    const auto& formal =
+        schema->inputs()[std::min<size_t>(static_cast<size_t>(i), schema->inputs().size() - 1)];
+    CNN_CHECK(!proto.input(i).empty() || formal.GetOption() == ::onnx::OpSchema::Optional, where,
+              ": ", label, " omits input ", i, " ('", formal.GetName(), "'), which ", op,
+              " requires");
+  }
+}
+
 std::shared_ptr<Graph> Graph::build(const ::onnx::ModelProto& model, const std::string& dir,
                                     const std::string& file, const LoadOptions& options) {
   auto g = std::make_shared<Graph>();
@@ -105,19 +148,9 @@ std::shared_ptr<Graph> Graph::build(const ::onnx::ModelProto& model, const std::
     n.op = proto.op_type();
     n.name = proto.name();
     n.opset = g->opset;
-    const std::string label = node_label(proto, index++);
-    CNN_CHECK(proto.domain().empty() || proto.domain() == "ai.onnx", where, ": ", label,
-              " is in domain '", proto.domain(), "'; only the default ONNX domain is supported");
+    const std::string label = node_label(proto, index);
+    check_node(proto, index++, g->opset, where);
     n.def = find_op(n.op);
-    CNN_CHECK(n.def == nullptr || g->opset >= n.def->min_opset, where, ": ", label, " is ", n.op,
-              " of opset ", g->opset, "; the importer runs ", n.op, " from opset ", n.def->min_opset,
-              " on (its meaning changed there)");
-    if (n.def == nullptr) {
-      std::string list;
-      for (const auto& name : op_names()) list.append(list.empty() ? "" : ", ").append(name);
-      fail(where, ": unsupported op ", n.op, " (opset ", g->opset, ") in ", label,
-           ". Supported ops: ", list);
-    }
     n.attrs = Attrs(proto, "onnx " + label);
     for (const auto& name : proto.input()) {
       if (name.empty()) {
@@ -214,7 +247,12 @@ std::vector<Value> Graph::execute(const std::vector<Node>& plan, const std::vect
   for (size_t step = 0; step < plan.size(); ++step) {
     const Node& n = plan[step];
     args.clear();
-    for (int id : n.inputs) args.push_back(id >= 0 ? env[static_cast<size_t>(id)] : Value{});
+    for (int id : n.inputs) {
+      // an optional output its producer did not compute (BatchNormalization's statistics)
+      CNN_CHECK(id < 0 || env[static_cast<size_t>(id)].defined(), n.where(), ": input '",
+                slots[static_cast<size_t>(id)].name, "' has no value");
+      args.push_back(id >= 0 ? env[static_cast<size_t>(id)] : Value{});
+    }
     std::vector<Value> results;
     try {
       results = n.def->run(n, args, context);

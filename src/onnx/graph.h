@@ -24,6 +24,11 @@ struct Slot {
   bool shape_known = false;
 };
 
+// Raises cnn::Error naming the node (its index when it has no name) where the node cannot be
+// imported: another domain, an op outside the table or older than its OpDef::min_opset, or
+// inputs and outputs that ONNX's schema does not allow. `where` starts the message.
+void check_node(const ::onnx::NodeProto& node, int index, int64_t opset, const std::string& where);
+
 class Graph {
  public:
   // Builds from a checked model; `dir` resolves external data, `file` names messages.

@@ -9,6 +9,7 @@
 
 #include "cnn/error.h"
 #include "onnx/checker.h"
+#include "onnx/graph.h"
 #include "onnx/shape_inference/implementation.h"
 
 // What onnx::checker::check_model(path) runs once it has read the file: libonnx 1.12 exports
@@ -57,6 +58,10 @@ int64_t default_opset(const ::onnx::ModelProto& model) {
   // Ops whose meaning changed before opset 7 say so themselves (OpDef::min_opset).
   CNN_CHECK(opset >= 1 && opset <= 17, "onnx: '", path, "' uses opset ", opset,
             " of the default domain; this importer supports opsets up to 17");
+  // Ops this importer cannot run are refused before ONNX's checker and shape inference see
+  // them: their code is then only that of the ops in the table.
+  for (int i = 0; i < model.graph().node_size(); ++i)
+    check_node(model.graph().node(i), i, opset, "onnx: '" + path + "'");
   if (options.check) {
     try {
       // external data is found from the model's folder, as check_model(path) does

@@ -7,8 +7,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <map>
+#include <memory>
+
 #include "cnn/error.h"
 #include "onnx/checker.h"
+#include "onnx/defs/shape_inference.h"
 #include "onnx/graph.h"
 #include "onnx/shape_inference/implementation.h"
 
@@ -21,6 +25,52 @@ void check_model(const ModelProto& model, CheckerContext& ctx);
 }  // namespace onnx::checker
 
 namespace cnn::onnx {
+namespace {
+
+template <class... Parts>
+[[noreturn]] void refuse(const Parts&... parts) {  // what fail_shape_inference throws
+  throw ::onnx::InferenceError(::onnx::MakeString("[ShapeInferenceError] ", parts...));
+}
+
+// libonnx 1.12's shape inference trusts what its checker does not check: Conv, ConvTranspose
+// and the pools divide by their strides (a stride of 0 is SIGFPE), and Conv and ConvTranspose
+// read the weight's dimensions by the input's rank (a weight of another rank reads past its
+// shape, a segfault). These schemas run their inference functions behind those checks.
+class GuardedSchemas : public ::onnx::ISchemaRegistry {
+ public:
+  const ::onnx::OpSchema* GetSchema(const std::string& key, const int max_inclusive_version,
+                                    const std::string& domain) const override {
+    const ::onnx::OpSchema* schema =
+        ::onnx::OpSchemaRegistry::Schema(key, max_inclusive_version, domain);
+    // (other ops with these inference functions never get here: check_node refuses them)
+    const bool window =
+        key == "Conv" || key == "ConvTranspose" || key == "MaxPool" || key == "AveragePool";
+    if (schema == nullptr || !window || !schema->has_type_and_shape_inference_function())
+      return schema;
+    auto& guarded = guarded_[schema];
+    if (!guarded) {
+      guarded = std::make_unique<::onnx::OpSchema>(*schema);
+      guarded->TypeAndShapeInferenceFunction(
+          [infer = schema->GetTypeAndShapeInferenceFunction()](::onnx::InferenceContext& ctx) {
+            if (const auto* strides = ctx.getAttribute("strides"))
+              for (int64_t s : strides->ints())
+                if (s < 1) refuse("strides must be positive, got ", s);
+            if (::onnx::hasInputShape(ctx, 0) && ::onnx::hasInputShape(ctx, 1)) {
+              const int x = ::onnx::getInputShape(ctx, 0).dim_size(),
+                        w = ::onnx::getInputShape(ctx, 1).dim_size();
+              if (x != w) refuse("the weight has rank ", w, " for an input of rank ", x);
+            }
+            infer(ctx);
+          });
+    }
+    return guarded.get();
+  }
+
+ private:
+  mutable std::map<const ::onnx::OpSchema*, std::unique_ptr<::onnx::OpSchema>> guarded_;
+};
+
+}  // namespace
 
 int64_t default_opset(const ::onnx::ModelProto& model) {
   for (const auto& op : model.opset_import())
@@ -63,6 +113,7 @@ int64_t default_opset(const ::onnx::ModelProto& model) {
   for (int i = 0; i < model.graph().node_size(); ++i)
     check_node(model.graph().node(i), i, opset, "onnx: '" + path + "'");
   if (options.check) {
+    const GuardedSchemas schemas;
     try {
       // external data is found from the model's folder, as check_model(path) does
       ::onnx::checker::CheckerContext context;
@@ -70,8 +121,7 @@ int64_t default_opset(const ::onnx::ModelProto& model) {
       context.set_model_dir(slash == std::string::npos ? "" : path.substr(0, slash + 1));
       ::onnx::checker::check_model(model, context);
       ::onnx::shape_inference::InferShapes(
-          model, ::onnx::OpSchemaRegistry::Instance(),
-          ::onnx::ShapeInferenceOptions(/*check_type=*/true, /*error_mode=*/1));
+          model, &schemas, ::onnx::ShapeInferenceOptions(/*check_type=*/true, /*error_mode=*/1));
     } catch (const std::exception& e) {
       fail("onnx: '", path, "' fails the ONNX checker: ", e.what());
     }

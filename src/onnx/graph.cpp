@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <new>
 #include <set>
 #include <unordered_map>
 
@@ -132,6 +133,7 @@ std::shared_ptr<Graph> Graph::build(const ::onnx::ModelProto& model, const std::
   for (const auto& init : graph.initializer()) {
     const int id = add_slot(init.name(), Kind::constant, "initializer");
     g->slots[id].value = value_of(tensor_from_proto(init, dir, where + " initializer '" + init.name() + "'"));
+    g->data_elements += g->slots[id].value.data.numel();
   }
   CNN_CHECK(graph.sparse_initializer_size() == 0, where, ": sparse initializers are not supported");
   for (const auto& in : graph.input()) {
@@ -231,6 +233,12 @@ void Graph::finish_plans() {
 std::vector<Value> Graph::run(std::vector<Value> in, bool use_inference, RunContext& context) const {
   CNN_CHECK(in.size() == inputs.size(), "onnx: the model takes ", inputs.size(),
             " input(s), got ", in.size());
+  // what a node may create from sizes it reads is in proportion to the inputs and the model
+  int64_t elements = data_elements;
+  for (const Value& v : in) elements += v.defined() ? v.data.numel() : 0;
+  context.max_elements =
+      std::max(int64_t{1} << 24, elements > (int64_t{1} << 52) ? std::numeric_limits<int64_t>::max()
+                                                               : elements * 1024);
   return use_inference ? execute(inference, last_use_inference_, std::move(in), context)
                        : execute(nodes, last_use_training_, std::move(in), context);
 }
@@ -261,6 +269,8 @@ std::vector<Value> Graph::execute(const std::vector<Node>& plan, const std::vect
       // messages from our ops name the op; say which node of the graph it was
       if (what.rfind("onnx", 0) == 0) throw;
       fail(n.where(), ": ", what);
+    } catch (const std::bad_alloc&) {
+      fail(n.where(), ": out of memory");
     }
     for (size_t k = 0; k < n.outputs.size() && k < results.size(); ++k)
       if (n.outputs[k] >= 0) env[static_cast<size_t>(n.outputs[k])] = std::move(results[k]);

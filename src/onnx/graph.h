@@ -46,6 +46,8 @@ class Graph {
   std::vector<ValueInfo> input_info, output_info;
   int64_t opset = 0;
   std::string file, producer;
+  // Elements of the initializers, which bound what a run may allocate (RunContext::max_elements).
+  int64_t data_elements = 0;
 
   // Recomputes each plan's last uses after a pass changed them.
   void finish_plans();

@@ -51,11 +51,10 @@ std::vector<Value> constant(const Node& n, const std::vector<Value>&, RunContext
   fail(n.where(), ": a Constant needs one of value, value_float(s) or value_int(s) (sparse and string values are not supported)");
 }
 
-std::vector<Value> constant_of_shape(const Node& n, const std::vector<Value>& in, RunContext&) {
+std::vector<Value> constant_of_shape(const Node& n, const std::vector<Value>& in, RunContext& ctx) {
   const std::vector<int64_t> shape = int_values(n, in, 0);
   for (int64_t d : shape) CNN_CHECK(d >= 0, n.where(), ": negative extent ", d);
-  const int64_t count = checked_numel(shape);
-  CNN_CHECK(count <= (int64_t{1} << 31), n.where(), ": shape ", to_string(shape), " is too large");
+  const int64_t count = checked_result_size(n, shape, ctx);
   if (!n.attrs.has("value")) return {value_of(Tensor::zeros(shape))};
   const Tensor v = n.attrs.tensor("value");
   CNN_CHECK(v.numel() == 1, n.where(), ": attribute 'value' must hold one element");
@@ -349,7 +348,7 @@ std::vector<Value> slice_op(const Node& n, const std::vector<Value>& in, RunCont
   return {value_of(t.contiguous(), v.perm)};
 }
 
-std::vector<Value> gather(const Node& n, const std::vector<Value>& in, RunContext&) {
+std::vector<Value> gather(const Node& n, const std::vector<Value>& in, RunContext& ctx) {
   const Value& v = in[0];
   const int64_t rank = v.rank();
   CNN_CHECK(rank >= 1, n.where(), ": data must have rank >= 1");
@@ -366,6 +365,7 @@ std::vector<Value> gather(const Node& n, const std::vector<Value>& in, RunContex
   Shape out(s.begin(), s.begin() + axis);
   out.insert(out.end(), idx_t.shape().begin(), idx_t.shape().end());
   out.insert(out.end(), s.begin() + axis + 1, s.end());
+  checked_result_size(n, out, ctx);  // indices times the rest: [1, N] data and N indices make N^2
   if (v.data.dtype() == DType::i64) {
     const Tensor t = logical(v);
     int64_t outer = 1, inner = 1;
@@ -383,7 +383,7 @@ std::vector<Value> gather(const Node& n, const std::vector<Value>& in, RunContex
 
 // ---- padding ----
 
-std::vector<Value> pad(const Node& n, const std::vector<Value>& in, RunContext&) {
+std::vector<Value> pad(const Node& n, const std::vector<Value>& in, RunContext& ctx) {
   const Value& v = in[0];
   const int64_t rank = v.rank();
   const std::string mode = n.attrs.s("mode", "constant");
@@ -393,6 +393,14 @@ std::vector<Value> pad(const Node& n, const std::vector<Value>& in, RunContext&)
             " pads for a tensor of rank ", rank);
   CNN_CHECK(mode == "constant" || mode == "reflect" || mode == "edge", n.where(), ": unknown Pad mode '", mode, "'");
   CNN_CHECK(v.data.dtype() == DType::f32, n.where(), ": only float tensors can be padded");
+  Shape padded = v.logical_shape();  // checked before any block is allocated
+  for (size_t a = 0; a < padded.size(); ++a) {
+    const int64_t before = pads[a], after = pads[a + padded.size()];
+    CNN_CHECK(std::abs(before) <= kMaxExtent && std::abs(after) <= kMaxExtent, n.where(), ": pads ",
+              to_string(pads), " are out of range");
+    padded[a] = std::max<int64_t>(0, padded[a] + before + after);  // negative: refused below
+  }
+  checked_result_size(n, padded, ctx);
   if (mode != "constant") {
     // reflect and edge on the two spatial dimensions of an [N, C, H, W] tensor, in NHWC
     bool spatial = rank == 4;

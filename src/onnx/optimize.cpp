@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <new>
 
 #include "cnn/error.h"
 #include "onnx/graph.h"
@@ -48,8 +49,40 @@ bool all_inputs_constant(const Graph& g, const Node& n) {
   return true;
 }
 
-void fold_constants(Graph& g) {
+// Runs a node on constants at load. Errors name the file and the node; what the node may
+// create is bounded by `budget`, the elements folding has left.
+std::vector<Value> run_at_load(const Graph& g, const Node& n, const std::vector<Value>& args,
+                               int64_t& budget) {
+  const auto unprefixed = [](std::string what) {  // "onnx Conv node 'a': ..." less "onnx "
+    if (what.rfind("onnx ", 0) == 0) what.erase(0, 5);
+    return what;
+  };
+  const std::string where = "onnx: '" + g.file + "': " + unprefixed(n.where());
   RunContext context;  // evaluation mode
+  context.max_elements = budget;
+  std::vector<Value> results;
+  try {
+    results = n.def->run(n, args, context);
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    if (what.rfind("onnx", 0) == 0)
+      fail("onnx: '", g.file, "': ", unprefixed(what), " (folding constants at load)");
+    fail(where, ": ", what, " (folding constants at load)");
+  } catch (const std::bad_alloc&) {
+    fail(where, ": out of memory folding constants at load");
+  }
+  for (const Value& v : results) budget -= v.defined() ? v.data.numel() : 0;
+  CNN_CHECK(budget >= 0, where,
+            ": constant folding at load created more than the model's data allows (twice its "
+            "initializers' elements, plus 2^24)");
+  return results;
+}
+
+void fold_constants(Graph& g) {
+  // What folding creates is bounded by the model's own data: twice the initializers'
+  // elements, plus 2^24, so that a ConstantOfShape of 2^30 zeros in a file of a few hundred
+  // bytes is refused before it is allocated.
+  int64_t budget = (int64_t{1} << 24) + 2 * g.data_elements;
   std::vector<Node> kept;
   for (Node& n : g.nodes) {
     bool fold = n.op != "Dropout" && all_inputs_constant(g, n);
@@ -77,7 +110,7 @@ void fold_constants(Graph& g) {
     } else {
       std::vector<Value> args;
       for (int id : n.inputs) args.push_back(id >= 0 ? g.slots[static_cast<size_t>(id)].value : Value{});
-      results = n.def->run(n, args, context);
+      results = run_at_load(g, n, args, budget);
     }
     for (size_t k = 0; k < n.outputs.size() && k < results.size(); ++k) {
       if (n.outputs[k] < 0) continue;

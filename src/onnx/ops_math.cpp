@@ -53,13 +53,20 @@ Tensor int_binary(const Node& n, const Tensor& a, const Tensor& b) {
   for (int64_t i = 0; i < count; ++i) {
     const int64_t x = ac.data_i64()[index_of(ac, i)], y = bc.data_i64()[index_of(bc, i)];
     int64_t v = 0;
-    if (n.op == "Add") v = x + y;
-    else if (n.op == "Sub") v = x - y;
-    else if (n.op == "Mul") v = x * y;
+    bool overflow = false;  // shape arithmetic past 64 bits: a broken or hostile model
+    if (n.op == "Add")
+      overflow = __builtin_add_overflow(x, y, &v);
+    else if (n.op == "Sub")
+      overflow = __builtin_sub_overflow(x, y, &v);
+    else if (n.op == "Mul")
+      overflow = __builtin_mul_overflow(x, y, &v);
     else {
       CNN_CHECK(y != 0, n.where(), ": integer division by zero");
-      v = x / y;  // ONNX's integer Div truncates, as C++ does
+      overflow = x == std::numeric_limits<int64_t>::min() && y == -1;  // traps on x86
+      if (!overflow) v = x / y;  // ONNX's integer Div truncates, as C++ does
     }
+    CNN_CHECK(!overflow, n.where(), ": integer ", n.op, " of ", x, " and ", y,
+              " overflows 64 bits");
     out[static_cast<size_t>(i)] = v;
   }
   return Tensor::from_data_i64(shape, out);

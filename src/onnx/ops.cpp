@@ -63,7 +63,8 @@ float float_scalar(const Node& node, const std::vector<Value>& in, size_t i, flo
 }
 
 int64_t normalize_axis(const Node& node, int64_t axis, int64_t rank) {
-  CNN_CHECK(axis >= -rank && axis < std::max<int64_t>(rank, 1), node.where(), ": axis ", axis,
+  // (a scalar has no axis: every caller indexes the shape with the result)
+  CNN_CHECK(axis >= -rank && axis < rank, node.where(), ": axis ", axis,
             " is outside a tensor of rank ", rank);
   return axis < 0 ? axis + rank : axis;
 }

@@ -46,22 +46,13 @@ bool has_full_shape(const ::onnx::ValueInfoProto& v) {
   return v.type().has_tensor_type() && v.type().tensor_type().has_shape();
 }
 
-// The layout an initializer is stored in: convolution weights HWIO (OIHW permuted), the
-// weight of a Gemm with transB = 0 transposed to Linear's [out, in]; else ONNX's order.
-Perm storage_perm(const Graph& g, int slot, int64_t rank) {
-  std::set<Perm> wanted;
-  for (const Node& n : g.nodes) {
-    for (size_t i = 0; i < n.inputs.size(); ++i) {
-      if (n.inputs[i] != slot) continue;
-      if ((n.op == "Conv" || n.op == "ConvTranspose") && i == 1 && rank == 4)
-        wanted.insert({2, 3, 1, 0});
-      else if (n.op == "Gemm" && i == 1 && rank == 2 && n.attrs.i("transB", 0) == 0)
-        wanted.insert({1, 0});
-      else
-        wanted.insert({});
-    }
-  }
-  return wanted.size() == 1 ? *wanted.begin() : Perm{};
+// The layout input `i` of node `n` wants an initializer of `rank` in: convolution weights HWIO
+// (OIHW permuted), the weight of a Gemm with transB = 0 transposed to Linear's [out, in]; else
+// ONNX's order. An initializer is stored in the layout all its consumers want, if they agree.
+Perm wanted_perm(const Node& n, size_t i, int64_t rank) {
+  if ((n.op == "Conv" || n.op == "ConvTranspose") && i == 1 && rank == 4) return {2, 3, 1, 0};
+  if (n.op == "Gemm" && i == 1 && rank == 2 && n.attrs.i("transB", 0) == 0) return {1, 0};
+  return {};
 }
 
 }  // namespace
@@ -192,23 +183,33 @@ std::shared_ptr<Graph> Graph::build(const ::onnx::ModelProto& model, const std::
   for (const auto& v : graph.output()) note_shape(v);
 
   // Initializers: parameters where any consumer reads them as data, buffers where they are
-  // running statistics, constants where they only configure ops.
+  // running statistics, constants where they only configure ops. One pass over the nodes, so
+  // that a file of many initializers and nodes does not take their product's time.
+  std::vector<char> data(g->slots.size(), 0), buffer(g->slots.size(), 0);
+  std::vector<std::set<Perm>> wanted(g->slots.size());
+  for (const Node& n : g->nodes)
+    for (size_t i = 0; i < n.inputs.size(); ++i) {
+      if (n.inputs[i] < 0) continue;
+      const auto id = static_cast<size_t>(n.inputs[i]);
+      const Slot& s = g->slots[id];
+      if (s.kind != Kind::constant || s.value.data.dtype() != DType::f32) continue;
+      const uint32_t bit = i < 32 ? (1u << i) : 0u;
+      if (n.def->buffer_slots & bit)
+        buffer[id] = 1;
+      else if (!(n.def->config_slots & bit))
+        data[id] = 1;
+      wanted[id].insert(wanted_perm(n, i, s.value.rank()));
+    }
   for (size_t id = 0; id < g->slots.size(); ++id) {
     Slot& s = g->slots[id];
     if (s.kind != Kind::constant || s.value.data.dtype() != DType::f32) continue;
-    bool data = false, buffer = false;
-    for (const Node& n : g->nodes)
-      for (size_t i = 0; i < n.inputs.size(); ++i) {
-        if (n.inputs[i] != static_cast<int>(id)) continue;
-        const uint32_t bit = i < 32 ? (1u << i) : 0u;
-        if (n.def->buffer_slots & bit) buffer = true;
-        else if (!(n.def->config_slots & bit)) data = true;
-      }
-    if (data) s.kind = Kind::parameter;
-    else if (buffer) s.kind = Kind::buffer;
-    if (s.kind == Kind::parameter) {
-      const Perm perm = storage_perm(*g, static_cast<int>(id), s.value.rank());
-      if (!perm.empty()) s.value = value_of(stored_as(s.value, perm), perm);
+    if (data[id])
+      s.kind = Kind::parameter;
+    else if (buffer[id])
+      s.kind = Kind::buffer;
+    if (s.kind == Kind::parameter && wanted[id].size() == 1 && !wanted[id].begin()->empty()) {
+      const Perm perm = *wanted[id].begin();
+      s.value = value_of(stored_as(s.value, perm), perm);
     }
   }
 

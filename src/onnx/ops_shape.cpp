@@ -210,19 +210,27 @@ std::vector<Value> unsqueeze(const Node& n, const std::vector<Value>& in, RunCon
 // ---- joining and cutting ----
 
 // Integer tensors (shape vectors) concatenated on the host, in logical order.
-Tensor concat_ints(const std::vector<Tensor>& parts, int64_t axis) {
+Tensor concat_ints(const Node& n, const std::vector<Tensor>& parts, int64_t axis) {
   Shape shape = parts[0].shape();
   int64_t outer = 1;
   for (int64_t d = 0; d < axis; ++d) outer *= shape[static_cast<size_t>(d)];
   shape[static_cast<size_t>(axis)] = 0;
-  for (const Tensor& p : parts) shape[static_cast<size_t>(axis)] += p.size(axis);
-  CNN_CHECK(checked_numel(shape) <= kMaxIntElements, "onnx Concat: integer tensor of shape ",
+  std::vector<std::vector<int64_t>> values;  // each part's, read once (not once per row)
+  for (const Tensor& p : parts) {
+    Shape expected = parts[0].shape();
+    expected[static_cast<size_t>(axis)] = p.size(axis);
+    CNN_CHECK(p.shape() == expected, n.where(), ": integer tensors of shapes ",
+              to_string(parts[0].shape()), " and ", to_string(p.shape()), " differ outside axis ",
+              axis);
+    shape[static_cast<size_t>(axis)] += p.size(axis);
+    values.push_back(p.contiguous().to_vector_i64());
+  }
+  CNN_CHECK(checked_numel(shape) <= kMaxIntElements, n.where(), ": integer tensor of shape ",
             to_string(shape), " is too large");
   std::vector<int64_t> out;
   for (int64_t o = 0; o < outer; ++o)
-    for (const Tensor& p : parts) {
-      const int64_t chunk = p.numel() / std::max<int64_t>(outer, 1);
-      const std::vector<int64_t> v = p.contiguous().to_vector_i64();
+    for (const std::vector<int64_t>& v : values) {
+      const auto chunk = static_cast<int64_t>(v.size()) / std::max<int64_t>(outer, 1);
       out.insert(out.end(), v.begin() + o * chunk, v.begin() + (o + 1) * chunk);
     }
   return Tensor::from_data_i64(shape, out);
@@ -238,7 +246,7 @@ std::vector<Value> concat_op(const Node& n, const std::vector<Value>& in, RunCon
   if (in[0].data.dtype() == DType::i64) {
     std::vector<Tensor> parts;
     for (const Value& v : in) parts.push_back(logical(v));
-    return {value_of(concat_ints(parts, axis))};
+    return {value_of(concat_ints(n, parts, axis))};
   }
   // every input in the first one's layout; empty inputs are skipped
   const Perm perm = in[0].perm;

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 #include <new>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "cnn/error.h"
 #include "onnx/graph.h"
@@ -13,33 +15,30 @@ namespace {
 
 using Kind = Slot::Kind;
 
-// Every use of slot `from` (node inputs and graph outputs) now reads slot `to`.
-void replace_uses(Graph& g, std::vector<Node>& plan, int from, int to) {
-  for (Node& n : plan)
-    for (int& id : n.inputs)
-      if (id == from) id = to;
-  for (int& id : g.outputs)
-    if (id == from) id = to;
-}
-
-bool is_output(const Graph& g, int id) {
-  return std::find(g.outputs.begin(), g.outputs.end(), id) != g.outputs.end();
-}
-
 // Drops nodes that only forward their first input: Identity (before the plans part), and
 // Dropout in the inference plan unless its output is a graph output (the plans share those).
+// Every use of a dropped node's output (node inputs and graph outputs) then reads its input:
+// resolved in one pass, since a node's inputs come from nodes before it.
 void remove_aliases(Graph& g, std::vector<Node>& plan, bool dropout) {
+  const std::unordered_set<int> outputs(g.outputs.begin(), g.outputs.end());
+  std::unordered_map<int, int> source;  // a dropped node's output -> what it forwarded
+  const auto resolve = [&](int id) {
+    const auto it = source.find(id);
+    return it == source.end() ? id : it->second;
+  };
   std::vector<Node> kept;
   for (Node& n : plan) {
+    for (int& id : n.inputs) id = resolve(id);
     const bool alias = n.op == "Identity" ||
-                       (dropout && n.op == "Dropout" && (n.outputs.size() < 2 || n.outputs[1] < 0) &&
-                        !is_output(g, n.outputs[0]));
+                       (dropout && n.op == "Dropout" &&
+                        (n.outputs.size() < 2 || n.outputs[1] < 0) && !outputs.count(n.outputs[0]));
     if (alias && !n.inputs.empty() && n.inputs[0] >= 0 && n.outputs[0] >= 0) {
-      replace_uses(g, plan, n.outputs[0], n.inputs[0]);
+      source[n.outputs[0]] = n.inputs[0];
       continue;
     }
     kept.push_back(std::move(n));
   }
+  for (int& id : g.outputs) id = resolve(id);
   plan = std::move(kept);
 }
 

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <functional>
 #include <future>
+#include <limits>
 #include <random>
 #include <string>
 #include <tuple>
@@ -474,6 +475,90 @@ TEST_F(OnnxHostile, HostileAttributes) {
   EXPECT_GT(cases, 300);
 }
 
+// 1500 seeded random edits of the two models, one to three each: a node's op replaced by any
+// supported op, an input rewired to any value (or omitted), an attribute added with an extreme
+// value, an input appended. Each file loads and runs or raises cnn::Error.
+TEST_F(OnnxHostile, RandomStructuralMutations) {
+  std::mt19937 rng(20240612);
+  const auto pick = [&](const auto& v) { return v[rng() % v.size()]; };
+  const std::vector<std::string> ops = supported_ops();
+  const std::vector<std::string> attributes = {
+      "axis",      "axes",          "perm",          "pads",      "strides",      "kernel_shape",
+      "dilations", "group",         "keepdims",      "to",        "transA",       "transB",
+      "alpha",     "beta",          "epsilon",       "shape",     "split",        "starts",
+      "ends",      "mode",          "auto_pad",      "ceil_mode", "output_shape", "output_padding",
+      "size",      "training_mode", "start",         "end",       "allowzero",    "min",
+      "max",       "ratio",         "storage_order", "value_int", "value_ints"};
+  const std::vector<int64_t> values = {0,
+                                       1,
+                                       2,
+                                       3,
+                                       -1,
+                                       -2,
+                                       -3,
+                                       4,
+                                       7,
+                                       8,
+                                       64,
+                                       int64_t{1} << 20,
+                                       int64_t{1} << 31,
+                                       int64_t{1} << 40,
+                                       std::numeric_limits<int64_t>::max(),
+                                       std::numeric_limits<int64_t>::min()};
+  for (int i = 0; i < 1500; ++i) {
+    ModelProto m = i % 2 ? shape_model() : small_model();
+    GraphProto* g = m.mutable_graph();
+    *g->add_initializer() = int_tensor("i1", {2}, {pick(values), pick(values)});
+    *g->add_initializer() = int_tensor("i0", {}, {pick(values)});
+    *g->add_initializer() = float_tensor("f3", {3}, true);
+    std::vector<std::string> names = {"x",           "i1",        "i0",      "f3",
+                                      "conv.weight", "conv.bias", "fc.bias", ""};
+    for (const auto& n : g->node())
+      for (const auto& o : n.output()) names.push_back(o);
+    std::string what = "mutation " + std::to_string(i) + ":";
+    for (int edits = 1 + static_cast<int>(rng() % 3); edits > 0; --edits) {
+      NodeProto* n =
+          g->mutable_node(static_cast<int>(rng() % static_cast<uint32_t>(g->node_size())));
+      what.append(" node '").append(n->name()).append("'");
+      switch (rng() % 4) {
+        case 0:
+          n->set_op_type(pick(ops));
+          what.append(" becomes ").append(n->op_type());
+          break;
+        case 1:
+          if (n->input_size() > 0) {
+            const int k = static_cast<int>(rng() % static_cast<uint32_t>(n->input_size()));
+            n->set_input(k, pick(names));
+            what.append(" input ")
+                .append(std::to_string(k))
+                .append(" = '")
+                .append(n->input(k))
+                .append("'");
+          }
+          break;
+        case 2: {
+          auto* a = n->add_attribute();
+          a->set_name(pick(attributes));
+          if (rng() % 2) {
+            a->set_type(::onnx::AttributeProto::INT);
+            a->set_i(pick(values));
+          } else {
+            a->set_type(::onnx::AttributeProto::INTS);
+            for (uint32_t k = rng() % 5; k > 0; --k) a->add_ints(pick(values));
+          }
+          what.append(" attribute ").append(a->name());
+          break;
+        }
+        default:
+          n->add_input(pick(names));
+          what.append(" one input more");
+      }
+    }
+    expect_clean(write(m), what);
+    if (::testing::Test::HasFailure()) return;
+  }
+}
+
 TEST_F(OnnxHostile, Cycle) {
   ModelProto m = small_model();
   // relu reads pool's output and pool reads relu's: neither can run first
@@ -517,6 +602,41 @@ TEST_F(OnnxHostile, GraphOutputNeverComputed) {
   m.mutable_graph()->mutable_output(0)->set_name("z");
   const std::string path = write(m);
   expect_refused(path, {"graph output 'z' is never computed"}, {path});
+}
+
+// Work in proportion to the file: 50000 Identity nodes (each alias used to rescan the graph),
+// 8000 Adds of their own initializers (each initializer used to rescan every node, and to
+// look its name up in lists), and an integer Concat of [2^18, 1] parts along axis 1 (each
+// part used to be copied once per row) load and run well within outcome()'s 10 s.
+TEST_F(OnnxHostile, WorkInProportionToTheFile) {
+  for (const std::string kind : {"Identity", "Add"}) {
+    SCOPED_TRACE(kind);
+    ModelProto m = small_model();
+    GraphProto* g = m.mutable_graph();
+    std::string previous = "x";
+    for (int i = 0; i < (kind == "Identity" ? 50000 : 8000); ++i) {
+      std::string name = "v";
+      name.append(std::to_string(i));
+      if (kind == "Add") *g->add_initializer() = float_tensor(name + ".w", {1}, true);
+      insert_node(g, i, kind, name,
+                  kind == "Add" ? std::vector<std::string>{previous, name + ".w"}
+                                : std::vector<std::string>{previous},
+                  {name});
+      previous = name;
+    }
+    node(m, "conv")->set_input(0, previous);
+    const std::string path = write(m);
+    for (bool check : {false, true}) EXPECT_EQ(outcome(path, check, true), "");
+  }
+  ModelProto m = small_model();
+  GraphProto* g = m.mutable_graph();
+  constexpr int64_t kRows = int64_t{1} << 18;
+  *g->add_initializer() = int_tensor("a", {kRows, 1}, std::vector<int64_t>(kRows, 1));
+  *g->add_initializer() = int_tensor("b", {kRows, 1}, std::vector<int64_t>(kRows, 2));
+  set_int(add_node(g, "Concat", "concat", {"a", "b"}, {"ab"}), "axis", 1);
+  declare(g->add_output(), "ab", {kRows, 2}, TensorProto::INT64);
+  const std::string path = write(m);
+  for (bool check : {false, true}) EXPECT_EQ(outcome(path, check, true), "");
 }
 
 // ---- dimensions ----
@@ -901,6 +1021,21 @@ TEST_F(OnnxHostile, ReshapeWithTwoMinusOnes) {
   EXPECT_NE(outcome(path, true, true).find("reshape"), std::string::npos);
 }
 
+// A Reshape to extents the data cannot have: their product overflows, or is merely huge.
+TEST_F(OnnxHostile, ReshapeToHugeExtents) {
+  for (const auto& [target, message] : std::vector<std::pair<std::vector<int64_t>, std::string>>{
+           {{int64_t{1} << 40, int64_t{1} << 40}, "overflows"},
+           {{int64_t{1} << 40, 1}, "cannot reshape [1, 4] (4 elements) to [1099511627776, 1]"},
+           {{-1, int64_t{1} << 40}, "cannot reshape [1, 4] to [-1, 1099511627776]"}}) {
+    ModelProto m = small_model();
+    *m.mutable_graph()->add_initializer() = int_tensor("shape", {2}, target);
+    node(m, "fc")->set_input(0, "f2");
+    insert_node(m.mutable_graph(), 4, "Reshape", "reshape", {"f", "shape"}, {"f2"});
+    const std::string path = write(m);
+    expect_run_error(path, false, {"Reshape node 'reshape'", message});
+  }
+}
+
 // ConstantOfShape with a constant shape runs at load: 2^40 elements, or even 2^28 (1 GiB) from
 // a file of a few hundred bytes, is refused before anything is allocated.
 TEST_F(OnnxHostile, ConstantOfShapeHugeAtLoad) {
@@ -1041,6 +1176,54 @@ TEST_F(OnnxHostile, GatherOutOfRange) {
     expect_run_error(
         path, false,
         {"Gather node 'gather'", "index " + std::to_string(bad) + " is outside [-3, 3)"});
+  }
+}
+
+// Integer arithmetic on shapes that overflows 64 bits (INT64_MIN / -1 traps on x86) is refused,
+// at load where the operands are constants.
+TEST_F(OnnxHostile, IntegerArithmeticOverflow) {
+  const int64_t kMin = std::numeric_limits<int64_t>::min(),
+                kMax = std::numeric_limits<int64_t>::max();
+  for (const auto& [op, a, b] :
+       std::vector<std::tuple<std::string, int64_t, int64_t>>{{"Div", kMin, -1},
+                                                              {"Mul", int64_t{1} << 62, 4},
+                                                              {"Add", kMax, 1},
+                                                              {"Sub", kMin, 1},
+                                                              {"Div", 7, 0}}) {
+    SCOPED_TRACE(op);
+    ModelProto m = small_model();
+    GraphProto* g = m.mutable_graph();
+    *g->add_initializer() = int_tensor("a", {1}, {a});
+    *g->add_initializer() = int_tensor("b", {1}, {b});
+    add_node(g, op, "arith", {"a", "b"}, {"arith_out"});
+    declare(g->add_output(), "arith_out", {1}, TensorProto::INT64);
+    const std::string path = write(m);
+    expect_refused(path, {op + " node 'arith'"}, {path, "arith"});
+  }
+}
+
+// Axis ops on a scalar, which has no axis 0 (Split read its shape past the end).
+TEST_F(OnnxHostile, AxesOfAScalar) {
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      {"Split", {"scalar"}},
+      {"Concat", {"scalar", "scalar"}},
+      {"Squeeze", {"scalar", "zero"}},
+      {"ReduceMax", {"scalar"}},
+      {"Slice", {"scalar", "zero", "one", "zero"}}};
+  for (const auto& [op, inputs] : cases) {
+    SCOPED_TRACE(op);
+    ModelProto m = small_model();
+    GraphProto* g = m.mutable_graph();
+    *g->add_initializer() = int_tensor("scalar", {}, {5});
+    *g->add_initializer() = int_tensor("zero", {1}, {0});
+    *g->add_initializer() = int_tensor("one", {1}, {1});
+    NodeProto* n = add_node(g, op, "scalar_op", inputs, {"scalar_out"});
+    if (op == "Split" || op == "Concat") set_int(n, "axis", 0);
+    if (op == "ReduceMax") set_ints(n, "axes", {0});
+    declare(g->add_output(), "scalar_out", {}, TensorProto::INT64);
+    const std::string path = write(m);
+    expect_refused(path, {op + " node 'scalar_op'", "axis 0 is outside a tensor of rank 0"},
+                   {path});
   }
 }
 

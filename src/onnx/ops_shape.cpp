@@ -284,6 +284,8 @@ std::vector<Value> split_op(const Node& n, const std::vector<Value>& in, RunCont
 // the end, then both are clamped ([0, extent] for a positive step, [-1, extent - 1] for a
 // negative one), as ONNX specifies.
 std::vector<int64_t> slice_indices(int64_t extent, int64_t start, int64_t end, int64_t step) {
+  // a step longer than the extent takes one index, as its clamp does; -INT64_MIN would overflow
+  step = std::clamp<int64_t>(step, -extent - 1, extent + 1);
   const auto clamp_index = [&](int64_t i) {
     if (i < 0) i = i < -extent ? -1 : i + extent;
     return step > 0 ? std::clamp<int64_t>(i, 0, extent) : std::clamp<int64_t>(i, -1, extent - 1);
@@ -348,7 +350,7 @@ std::vector<Value> slice_op(const Node& n, const std::vector<Value>& in, RunCont
     const int64_t extent = logical_shape[static_cast<size_t>(a)];
     const std::vector<int64_t> idx = slice_indices(extent, starts[i], ends[i], steps[i]);
     if (steps[i] > 0 && !idx.empty()) {
-      t = t.slice(k, idx.front(), idx.back() + 1, steps[i]);
+      t = t.slice(k, idx.front(), idx.back() + 1, std::min(steps[i], std::max<int64_t>(extent, 1)));
     } else {
       t = index_select(t, k, idx);
     }

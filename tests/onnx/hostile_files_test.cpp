@@ -1227,6 +1227,30 @@ TEST_F(OnnxHostile, AxesOfAScalar) {
   }
 }
 
+// Slice steps of +-2^63 are valid ONNX (one element); they must not overflow the index
+// arithmetic (-INT64_MIN), on float data at run time or on integers at load.
+TEST_F(OnnxHostile, SliceWithExtremeSteps) {
+  const int64_t kMin = std::numeric_limits<int64_t>::min(),
+                kMax = std::numeric_limits<int64_t>::max();
+  for (const auto& [start, end, step] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{
+           {0, kMax, kMax}, {-1, kMin, kMin}, {kMin, kMax, 3}}) {
+    SCOPED_TRACE(std::to_string(step));
+    ModelProto m = small_model();
+    GraphProto* g = m.mutable_graph();
+    *g->add_initializer() = int_tensor("starts", {1}, {start});
+    *g->add_initializer() = int_tensor("ends", {1}, {end});
+    *g->add_initializer() = int_tensor("axes", {1}, {2});
+    *g->add_initializer() = int_tensor("steps", {1}, {step});
+    *g->add_initializer() = int_tensor("table", {1, 1, 8}, {0, 1, 2, 3, 4, 5, 6, 7});
+    insert_node(g, 0, "Slice", "rows", {"x", "starts", "ends", "axes", "steps"}, {"sliced"});
+    node(m, "conv")->set_input(0, "sliced");
+    add_node(g, "Slice", "ints", {"table", "starts", "ends", "axes", "steps"}, {"picked"});
+    declare(g->add_output(), "picked", {1, 1, -1}, TensorProto::INT64);
+    const std::string path = write(m);
+    for (bool check : {false, true}) EXPECT_EQ(outcome(path, check, true), "");
+  }
+}
+
 // A Conv weight of the wrong rank or channel count passes the load without the checker; the
 // run stops with the node's name.
 TEST_F(OnnxHostile, ConvWeightOfWrongRank) {

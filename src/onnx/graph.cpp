@@ -4,10 +4,13 @@
 #include "onnx/graph.h"
 
 #include <algorithm>
+#include <limits>
+#include <new>
 #include <set>
 #include <unordered_map>
 
 #include "cnn/error.h"
+#include "onnx/defs/schema.h"
 #include "onnx/optimize.h"
 #include "onnx/tensor_proto.h"
 
@@ -43,25 +46,57 @@ bool has_full_shape(const ::onnx::ValueInfoProto& v) {
   return v.type().has_tensor_type() && v.type().tensor_type().has_shape();
 }
 
-// The layout an initializer is stored in: convolution weights HWIO (OIHW permuted), the
-// weight of a Gemm with transB = 0 transposed to Linear's [out, in]; else ONNX's order.
-Perm storage_perm(const Graph& g, int slot, int64_t rank) {
-  std::set<Perm> wanted;
-  for (const Node& n : g.nodes) {
-    for (size_t i = 0; i < n.inputs.size(); ++i) {
-      if (n.inputs[i] != slot) continue;
-      if ((n.op == "Conv" || n.op == "ConvTranspose") && i == 1 && rank == 4)
-        wanted.insert({2, 3, 1, 0});
-      else if (n.op == "Gemm" && i == 1 && rank == 2 && n.attrs.i("transB", 0) == 0)
-        wanted.insert({1, 0});
-      else
-        wanted.insert({});
-    }
-  }
-  return wanted.size() == 1 ? *wanted.begin() : Perm{};
+// The layout input `i` of node `n` wants an initializer of `rank` in: convolution weights HWIO
+// (OIHW permuted), the weight of a Gemm with transB = 0 transposed to Linear's [out, in]; else
+// ONNX's order. An initializer is stored in the layout all its consumers want, if they agree.
+Perm wanted_perm(const Node& n, size_t i, int64_t rank) {
+  if ((n.op == "Conv" || n.op == "ConvTranspose") && i == 1 && rank == 4) return {2, 3, 1, 0};
+  if (n.op == "Gemm" && i == 1 && rank == 2 && n.attrs.i("transB", 0) == 0) return {1, 0};
+  return {};
 }
 
 }  // namespace
+
+void check_node(const ::onnx::NodeProto& proto, int index, int64_t opset,
+                const std::string& where) {
+  const std::string& op = proto.op_type();
+  const std::string label = node_label(proto, index);
+  CNN_CHECK(proto.domain().empty() || proto.domain() == "ai.onnx", where, ": ", label,
+            " is in domain '", proto.domain(), "'; only the default ONNX domain is supported");
+  const OpDef* def = find_op(op);
+  if (def == nullptr) {
+    std::string list;
+    for (const auto& name : op_names()) list.append(list.empty() ? "" : ", ").append(name);
+    fail(where, ": unsupported op ", op, " (opset ", opset, ") in ", label,
+         ". Supported ops: ", list);
+  }
+  CNN_CHECK(opset >= def->min_opset, where, ": ", label, " is ", op, " of opset ", opset,
+            "; the importer runs ", op, " from opset ", def->min_opset,
+            " on (its meaning changed there)");
+  // The inputs and outputs ONNX's schema allows, so that no op reads an input the node does
+  // not have (the checker checks this too, but may be switched off).
+  const ::onnx::OpSchema* schema =
+      ::onnx::OpSchemaRegistry::Schema(op, static_cast<int>(opset), "");
+  CNN_CHECK(schema != nullptr, where, ": ", label, ": ONNX defines no ", op, " at opset ", opset);
+  const auto count_check = [&](const char* what, int have, int min, int max) {
+    std::string allowed = std::to_string(min);
+    if (max == std::numeric_limits<int>::max())
+      allowed.append(" or more");
+    else if (max != min)
+      allowed.append(" to ").append(std::to_string(max));
+    CNN_CHECK(have >= min && have <= max, where, ": ", label, " has ", have, " ", what, "; ", op,
+              " takes ", allowed);
+  };
+  count_check("inputs", proto.input_size(), schema->min_input(), schema->max_input());
+  count_check("outputs", proto.output_size(), schema->min_output(), schema->max_output());
+  for (int i = 0; i < proto.input_size(); ++i) {
+    const auto& formal =
+        schema->inputs()[std::min<size_t>(static_cast<size_t>(i), schema->inputs().size() - 1)];
+    CNN_CHECK(!proto.input(i).empty() || formal.GetOption() == ::onnx::OpSchema::Optional, where,
+              ": ", label, " omits input ", i, " ('", formal.GetName(), "'), which ", op,
+              " requires");
+  }
+}
 
 std::shared_ptr<Graph> Graph::build(const ::onnx::ModelProto& model, const std::string& dir,
                                     const std::string& file, const LoadOptions& options) {
@@ -90,6 +125,7 @@ std::shared_ptr<Graph> Graph::build(const ::onnx::ModelProto& model, const std::
   for (const auto& init : graph.initializer()) {
     const int id = add_slot(init.name(), Kind::constant, "initializer");
     g->slots[id].value = value_of(tensor_from_proto(init, dir, where + " initializer '" + init.name() + "'"));
+    g->data_elements += g->slots[id].value.data.numel();
   }
   CNN_CHECK(graph.sparse_initializer_size() == 0, where, ": sparse initializers are not supported");
   for (const auto& in : graph.input()) {
@@ -106,19 +142,9 @@ std::shared_ptr<Graph> Graph::build(const ::onnx::ModelProto& model, const std::
     n.op = proto.op_type();
     n.name = proto.name();
     n.opset = g->opset;
-    const std::string label = node_label(proto, index++);
-    CNN_CHECK(proto.domain().empty() || proto.domain() == "ai.onnx", where, ": ", label,
-              " is in domain '", proto.domain(), "'; only the default ONNX domain is supported");
+    const std::string label = node_label(proto, index);
+    check_node(proto, index++, g->opset, where);
     n.def = find_op(n.op);
-    CNN_CHECK(n.def == nullptr || g->opset >= n.def->min_opset, where, ": ", label, " is ", n.op,
-              " of opset ", g->opset, "; the importer runs ", n.op, " from opset ", n.def->min_opset,
-              " on (its meaning changed there)");
-    if (n.def == nullptr) {
-      std::string list;
-      for (const auto& name : op_names()) list.append(list.empty() ? "" : ", ").append(name);
-      fail(where, ": unsupported op ", n.op, " (opset ", g->opset, ") in ", label,
-           ". Supported ops: ", list);
-    }
     n.attrs = Attrs(proto, "onnx " + label);
     for (const auto& name : proto.input()) {
       if (name.empty()) {
@@ -158,23 +184,33 @@ std::shared_ptr<Graph> Graph::build(const ::onnx::ModelProto& model, const std::
   for (const auto& v : graph.output()) note_shape(v);
 
   // Initializers: parameters where any consumer reads them as data, buffers where they are
-  // running statistics, constants where they only configure ops.
+  // running statistics, constants where they only configure ops. One pass over the nodes, so
+  // that a file of many initializers and nodes does not take their product's time.
+  std::vector<char> data(g->slots.size(), 0), buffer(g->slots.size(), 0);
+  std::vector<std::set<Perm>> wanted(g->slots.size());
+  for (const Node& n : g->nodes)
+    for (size_t i = 0; i < n.inputs.size(); ++i) {
+      if (n.inputs[i] < 0) continue;
+      const auto id = static_cast<size_t>(n.inputs[i]);
+      const Slot& s = g->slots[id];
+      if (s.kind != Kind::constant || s.value.data.dtype() != DType::f32) continue;
+      const uint32_t bit = i < 32 ? (1u << i) : 0u;
+      if (n.def->buffer_slots & bit)
+        buffer[id] = 1;
+      else if (!(n.def->config_slots & bit))
+        data[id] = 1;
+      wanted[id].insert(wanted_perm(n, i, s.value.rank()));
+    }
   for (size_t id = 0; id < g->slots.size(); ++id) {
     Slot& s = g->slots[id];
     if (s.kind != Kind::constant || s.value.data.dtype() != DType::f32) continue;
-    bool data = false, buffer = false;
-    for (const Node& n : g->nodes)
-      for (size_t i = 0; i < n.inputs.size(); ++i) {
-        if (n.inputs[i] != static_cast<int>(id)) continue;
-        const uint32_t bit = i < 32 ? (1u << i) : 0u;
-        if (n.def->buffer_slots & bit) buffer = true;
-        else if (!(n.def->config_slots & bit)) data = true;
-      }
-    if (data) s.kind = Kind::parameter;
-    else if (buffer) s.kind = Kind::buffer;
-    if (s.kind == Kind::parameter) {
-      const Perm perm = storage_perm(*g, static_cast<int>(id), s.value.rank());
-      if (!perm.empty()) s.value = value_of(stored_as(s.value, perm), perm);
+    if (data[id])
+      s.kind = Kind::parameter;
+    else if (buffer[id])
+      s.kind = Kind::buffer;
+    if (s.kind == Kind::parameter && wanted[id].size() == 1 && !wanted[id].begin()->empty()) {
+      const Perm perm = *wanted[id].begin();
+      s.value = value_of(stored_as(s.value, perm), perm);
     }
   }
 
@@ -200,6 +236,12 @@ std::vector<Value> Graph::run(std::vector<Value> in, bool use_inference, RunCont
                               const NodeObserver& observe) const {
   CNN_CHECK(in.size() == inputs.size(), "onnx: the model takes ", inputs.size(),
             " input(s), got ", in.size());
+  // what a node may create from sizes it reads is in proportion to the inputs and the model
+  int64_t elements = data_elements;
+  for (const Value& v : in) elements += v.defined() ? v.data.numel() : 0;
+  context.max_elements =
+      std::max(int64_t{1} << 24, elements > (int64_t{1} << 52) ? std::numeric_limits<int64_t>::max()
+                                                               : elements * 1024);
   return use_inference ? execute(inference, last_use_inference_, std::move(in), context, observe)
                        : execute(nodes, last_use_training_, std::move(in), context, observe);
 }
@@ -217,7 +259,12 @@ std::vector<Value> Graph::execute(const std::vector<Node>& plan, const std::vect
   for (size_t step = 0; step < plan.size(); ++step) {
     const Node& n = plan[step];
     args.clear();
-    for (int id : n.inputs) args.push_back(id >= 0 ? env[static_cast<size_t>(id)] : Value{});
+    for (int id : n.inputs) {
+      // an optional output its producer did not compute (BatchNormalization's statistics)
+      CNN_CHECK(id < 0 || env[static_cast<size_t>(id)].defined(), n.where(), ": input '",
+                slots[static_cast<size_t>(id)].name, "' has no value");
+      args.push_back(id >= 0 ? env[static_cast<size_t>(id)] : Value{});
+    }
     std::vector<Value> results;
     try {
       results = n.def->run(n, args, context);
@@ -226,6 +273,8 @@ std::vector<Value> Graph::execute(const std::vector<Node>& plan, const std::vect
       // messages from our ops name the op; say which node of the graph it was
       if (what.rfind("onnx", 0) == 0) throw;
       fail(n.where(), ": ", what);
+    } catch (const std::bad_alloc&) {
+      fail(n.where(), ": out of memory");
     }
     if (observe) observe(n, results);
     for (size_t k = 0; k < n.outputs.size() && k < results.size(); ++k)

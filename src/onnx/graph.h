@@ -25,6 +25,11 @@ struct Slot {
   bool shape_known = false;
 };
 
+// Raises cnn::Error naming the node (its index when it has no name) where the node cannot be
+// imported: another domain, an op outside the table or older than its OpDef::min_opset, or
+// inputs and outputs that ONNX's schema does not allow. `where` starts the message.
+void check_node(const ::onnx::NodeProto& node, int index, int64_t opset, const std::string& where);
+
 class Graph {
  public:
   // Builds from a checked model; `dir` resolves external data, `file` names messages.
@@ -46,6 +51,8 @@ class Graph {
   int64_t opset = 0;
   std::string file, producer;
   std::map<std::string, std::string> metadata;  // the model's metadata_props
+  // Elements of the initializers, which bound what a run may allocate (RunContext::max_elements).
+  int64_t data_elements = 0;
 
   // Recomputes each plan's last uses after a pass changed them.
   void finish_plans();

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <fstream>
 #include <sstream>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "cnn/autograd.h"
 #include "cnn/error.h"
@@ -16,28 +18,32 @@ namespace {
 
 // A level of the module tree the initializers' dotted names spell out (`layer1.0.conv1`), so
 // that state_dict keys are the file's names.
+// Names are looked up in sets rather than in the module's lists, so that registering a file's
+// initializers takes time in proportion to their number, not its square.
 class Scope : public nn::Module {
  public:
   Scope() : nn::Module("Scope") {}
-  Tensor add_parameter(const std::string& name, Tensor t) { return register_parameter(name, std::move(t)); }
-  Tensor add_buffer(const std::string& name, Tensor t) { return register_buffer(name, std::move(t)); }
+  Tensor add_parameter(const std::string& name, Tensor t) {
+    tensors_.insert(name);
+    return register_parameter(name, std::move(t));
+  }
+  Tensor add_buffer(const std::string& name, Tensor t) {
+    tensors_.insert(name);
+    return register_buffer(name, std::move(t));
+  }
   std::shared_ptr<Scope> scope(const std::string& name) {
-    for (const auto& [n, m] : named_children())
-      if (n == name) {
-        auto s = std::dynamic_pointer_cast<Scope>(m);
-        return s;
-      }
-    return register_module(name, std::make_shared<Scope>());
+    auto& child = scopes_[name];
+    if (!child) child = register_module(name, std::make_shared<Scope>());
+    return child;
   }
+  bool is_tensor(const std::string& name) const { return tensors_.count(name) != 0; }
   bool has_entry(const std::string& name) const {
-    for (const auto& [n, t] : named_parameters(false))
-      if (n == name) return true;
-    for (const auto& [n, t] : named_buffers(false))
-      if (n == name) return true;
-    for (const auto& [n, m] : named_children())
-      if (n == name) return true;
-    return false;
+    return is_tensor(name) || scopes_.count(name) != 0;
   }
+
+ private:
+  std::unordered_set<std::string> tensors_;
+  std::unordered_map<std::string, std::shared_ptr<Scope>> scopes_;
 };
 
 std::vector<std::string> split_name(const std::string& name) {
@@ -74,10 +80,8 @@ void Model::register_state() {
     if (usable) {
       for (size_t i = 0; i + 1 < parts.size() && usable; ++i) {
         // a name already used by a tensor at this level cannot also be a child
-        bool is_tensor = false;
-        for (const auto& [n, t] : at->named_parameters(false)) is_tensor = is_tensor || n == parts[i];
-        for (const auto& [n, t] : at->named_buffers(false)) is_tensor = is_tensor || n == parts[i];
-        if (is_tensor) usable = false;
+        if (at->is_tensor(parts[i]))
+          usable = false;
         else at = at->scope(parts[i]);
       }
       usable = usable && !at->has_entry(parts.back());

@@ -64,9 +64,24 @@ float float_scalar(const Node& node, const std::vector<Value>& in, size_t i, flo
 }
 
 int64_t normalize_axis(const Node& node, int64_t axis, int64_t rank) {
-  CNN_CHECK(axis >= -rank && axis < std::max<int64_t>(rank, 1), node.where(), ": axis ", axis,
+  // (a scalar has no axis: every caller indexes the shape with the result)
+  CNN_CHECK(axis >= -rank && axis < rank, node.where(), ": axis ", axis,
             " is outside a tensor of rank ", rank);
   return axis < 0 ? axis + rank : axis;
+}
+
+int64_t checked_result_size(const Node& node, const Shape& shape, const RunContext& context) {
+  int64_t count = 1;
+  for (int64_t extent : shape) {
+    CNN_CHECK(extent >= 0, node.where(), ": negative extent in the result shape ",
+              to_string(shape));
+    CNN_CHECK(!__builtin_mul_overflow(count, extent, &count), node.where(), ": the result shape ",
+              to_string(shape), " has more elements than fit in a 64-bit count");
+  }
+  CNN_CHECK(count <= context.max_elements, node.where(), ": a result of shape ", to_string(shape),
+            " (", count, " elements) is too large; the limit here is ", context.max_elements,
+            " elements");
+  return count;
 }
 
 }  // namespace cnn::onnx

@@ -35,9 +35,19 @@ struct Node {
   std::string where() const { return attrs.where(); }
 };
 
+// Extents, pads, strides and dilations that attributes or shape inputs give are at most this.
+constexpr int64_t kMaxExtent = int64_t{1} << 31;
+
 struct RunContext {
   bool training = false;
   Generator* generator = nullptr;  // Dropout's masks in training
+  // The most elements of one result that a node sizes from values it reads rather than from
+  // its input's size (ConstantOfShape's shape, Pad's pads, Gather's indices, broadcasting,
+  // window attributes), checked before it is allocated so that a few bytes of a file cannot
+  // ask for terabytes: when the graph runs, 1024 times the elements of its inputs and of the
+  // model's data, at least 2^24 (Graph::run); at load, what constant folding has left of its
+  // budget (onnx/optimize.cpp).
+  int64_t max_elements = int64_t{1} << 24;
 };
 
 using OpFn = std::vector<Value> (*)(const Node&, const std::vector<Value>&, RunContext&);
@@ -75,5 +85,8 @@ std::vector<int64_t> int_values(const Node& node, const std::vector<Value>& in, 
 float float_scalar(const Node& node, const std::vector<Value>& in, size_t i, float fallback);
 // An axis attribute or input normalized against `rank`.
 int64_t normalize_axis(const Node& node, int64_t axis, int64_t rank);
+// The element count of a result of `shape`, checked before it is allocated: no negative
+// extent, no overflow, at most context.max_elements. Raises cnn::Error naming the node.
+int64_t checked_result_size(const Node& node, const Shape& shape, const RunContext& context);
 
 }  // namespace cnn::onnx

@@ -53,13 +53,20 @@ Tensor int_binary(const Node& n, const Tensor& a, const Tensor& b) {
   for (int64_t i = 0; i < count; ++i) {
     const int64_t x = ac.data_i64()[index_of(ac, i)], y = bc.data_i64()[index_of(bc, i)];
     int64_t v = 0;
-    if (n.op == "Add") v = x + y;
-    else if (n.op == "Sub") v = x - y;
-    else if (n.op == "Mul") v = x * y;
+    bool overflow = false;  // shape arithmetic past 64 bits: a broken or hostile model
+    if (n.op == "Add")
+      overflow = __builtin_add_overflow(x, y, &v);
+    else if (n.op == "Sub")
+      overflow = __builtin_sub_overflow(x, y, &v);
+    else if (n.op == "Mul")
+      overflow = __builtin_mul_overflow(x, y, &v);
     else {
       CNN_CHECK(y != 0, n.where(), ": integer division by zero");
-      v = x / y;  // ONNX's integer Div truncates, as C++ does
+      overflow = x == std::numeric_limits<int64_t>::min() && y == -1;  // traps on x86
+      if (!overflow) v = x / y;  // ONNX's integer Div truncates, as C++ does
     }
+    CNN_CHECK(!overflow, n.where(), ": integer ", n.op, " of ", x, " and ", y,
+              " overflows 64 bits");
     out[static_cast<size_t>(i)] = v;
   }
   return Tensor::from_data_i64(shape, out);
@@ -67,8 +74,16 @@ Tensor int_binary(const Node& n, const Tensor& a, const Tensor& b) {
 
 // The operands stored in one layout: that of the widest operand with a non-trivial layout.
 // Lower-rank operands get leading extents of 1 first (NumPy's alignment at the last dimension).
-std::vector<Tensor> aligned(const Node& n, const std::vector<Value>& in, Perm& perm) {
+std::vector<Tensor> aligned(const Node& n, const std::vector<Value>& in, Perm& perm,
+                            const RunContext& ctx) {
   int64_t rank = 0;
+  Shape result;  // broadcasting [N, 1] with [1, N] makes N^2 elements of 2N: checked first
+  for (size_t i = 0; i < in.size(); ++i) {
+    CNN_CHECK(in[i].defined(), n.where(), ": input ", i, " is required");
+    result = i == 0 ? in[i].logical_shape()
+                    : broadcast_shapes(result, in[i].logical_shape(), n.op.c_str());
+  }
+  checked_result_size(n, result, ctx);
   for (const Value& v : in) rank = std::max(rank, v.rank());
   perm.clear();
   for (const Value& v : in)
@@ -92,14 +107,14 @@ std::vector<Tensor> aligned(const Node& n, const std::vector<Value>& in, Perm& p
   return out;
 }
 
-std::vector<Value> binary(const Node& n, const std::vector<Value>& in, RunContext&) {
+std::vector<Value> binary(const Node& n, const std::vector<Value>& in, RunContext& ctx) {
   CNN_CHECK(present(in, 0) && present(in, 1), n.where(), ": two inputs are required");
   const bool ints = in[0].data.dtype() == DType::i64;
   CNN_CHECK(ints == (in[1].data.dtype() == DType::i64), n.where(),
             ": inputs of different element types");
   if (ints) return {value_of(int_binary(n, logical(in[0]), logical(in[1])))};
   Perm perm;
-  const std::vector<Tensor> t = aligned(n, in, perm);
+  const std::vector<Tensor> t = aligned(n, in, perm, ctx);
   Tensor y;
   if (n.op == "Add") y = add(t[0], t[1]);
   else if (n.op == "Sub") y = sub(t[0], t[1]);
@@ -108,19 +123,19 @@ std::vector<Value> binary(const Node& n, const std::vector<Value>& in, RunContex
   return {value_of(y, perm)};
 }
 
-std::vector<Value> sum_op(const Node& n, const std::vector<Value>& in, RunContext&) {
+std::vector<Value> sum_op(const Node& n, const std::vector<Value>& in, RunContext& ctx) {
   CNN_CHECK(!in.empty(), n.where(), ": at least one input is required");
   Perm perm;
-  const std::vector<Tensor> t = aligned(n, in, perm);
+  const std::vector<Tensor> t = aligned(n, in, perm, ctx);
   Tensor y = t[0];
   for (size_t i = 1; i < t.size(); ++i) y = add(y, t[i]);
   if (t.size() == 1) y = y.clone();
   return {value_of(y, perm)};
 }
 
-std::vector<Value> prelu_op(const Node& n, const std::vector<Value>& in, RunContext&) {
+std::vector<Value> prelu_op(const Node& n, const std::vector<Value>& in, RunContext& ctx) {
   Perm perm;
-  const std::vector<Tensor> t = aligned(n, in, perm);
+  const std::vector<Tensor> t = aligned(n, in, perm, ctx);
   return {value_of(prelu(t[0], t[1]), perm)};
 }
 
@@ -146,7 +161,7 @@ std::vector<Value> hard_sigmoid(const Node& n, const std::vector<Value>& in, Run
 // ---- matrix products ----
 
 // Y = alpha * A' B' + beta * C with A' = transA ? A^T : A, B' likewise; C broadcasts to [M, N].
-std::vector<Value> gemm(const Node& n, const std::vector<Value>& in, RunContext&) {
+std::vector<Value> gemm(const Node& n, const std::vector<Value>& in, RunContext& ctx) {
   CNN_CHECK(present(in, 0) && present(in, 1) && in[0].rank() == 2 && in[1].rank() == 2, n.where(),
             ": A and B must be matrices");
   const float alpha = n.attrs.f("alpha", 1.0f), beta = n.attrs.f("beta", 1.0f);
@@ -155,7 +170,12 @@ std::vector<Value> gemm(const Node& n, const std::vector<Value>& in, RunContext&
   const Tensor w = input(n, in, 1, n.attrs.i("transB", 0) ? Perm{} : Perm{1, 0});
   CNN_CHECK(a.size(1) == w.size(1), n.where(), ": A' is ", to_string(a.shape()), " but B' has ",
             w.size(1), " rows");
+  const Shape mn{a.size(0), w.size(0)};
+  checked_result_size(n, mn, ctx);
   Tensor c = present(in, 2) && beta != 0.0f ? logical(in[2]) : Tensor();
+  // C broadcasts to [M, N] and no further (ONNX's unidirectional broadcasting)
+  CNN_CHECK(!c.defined() || broadcast_shapes(mn, c.shape(), "Gemm") == mn, n.where(),
+            ": C of shape ", to_string(c.shape()), " does not broadcast to ", to_string(mn));
   const bool bias = c.defined() && c.dim() == 1 && c.size(0) == w.size(0) && beta == 1.0f;
   if (alpha != 1.0f) a = a * alpha;
   Tensor y = linear(a, w, bias ? c : Tensor());
@@ -165,7 +185,7 @@ std::vector<Value> gemm(const Node& n, const std::vector<Value>& in, RunContext&
 
 // NumPy's matmul: [..., M, K] @ [..., K, N], batch dimensions broadcast; rank-1 operands are
 // promoted and the promoted dimension dropped.
-std::vector<Value> matmul(const Node& n, const std::vector<Value>& in, RunContext&) {
+std::vector<Value> matmul(const Node& n, const std::vector<Value>& in, RunContext& ctx) {
   CNN_CHECK(present(in, 0) && present(in, 1), n.where(), ": two inputs are required");
   Tensor a = logical(in[0]);
   const int64_t rb = in[1].rank();
@@ -176,6 +196,9 @@ std::vector<Value> matmul(const Node& n, const std::vector<Value>& in, RunContex
     if (vec_a) a = a.reshape({1, a.size(0)});
     CNN_CHECK(a.size(-1) == w.size(1), n.where(), ": shapes ", to_string(in[0].logical_shape()), " and ",
               to_string(in[1].logical_shape()), " do not match for a matrix product");
+    Shape result = a.shape();
+    result.back() = w.size(0);
+    checked_result_size(n, result, ctx);
     Tensor y = linear(a, w);
     Shape s = y.shape();
     if (rb == 1) s.pop_back();
@@ -188,7 +211,11 @@ std::vector<Value> matmul(const Node& n, const std::vector<Value>& in, RunContex
   const Shape batch = broadcast_shapes(ba, bb, "MatMul");
   CNN_CHECK(a.size(-1) == b.size(-2), n.where(), ": shapes ", to_string(a.shape()), " and ",
             to_string(b.shape()), " do not match for a matrix product");
-  const int64_t count = checked_numel(batch);
+  Shape result = batch;
+  result.push_back(a.size(-2));
+  result.push_back(b.size(-1));
+  const int64_t count = checked_result_size(n, batch, ctx);
+  checked_result_size(n, result, ctx);
   const auto pick = [&](const Tensor& t, const Shape& tb, int64_t flat) {
     // the matrix of t at broadcast batch position `flat`
     Tensor m = t;

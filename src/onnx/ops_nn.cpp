@@ -1,5 +1,6 @@
 // Convolution, pooling and normalization nodes, on NHWC data. 1-D forms ([N, C, L]) run as
 // 2-D ones over a single row.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -43,6 +44,39 @@ struct Window {
   Pad2d pad;
 };
 
+// A window op's result sized by its attributes: [batch, h, w, channels], and the padded input
+// when the op pads explicitly, checked before anything is allocated (computed in double, so
+// that hostile attributes cannot overflow the arithmetic here either).
+void check_window_result(const Node& n, const RunContext& ctx, int64_t batch, double h, double w,
+                         int64_t channels) {
+  const double limit = static_cast<double>(kMaxExtent);
+  CNN_CHECK(h <= limit && w <= limit, n.where(), ": a result of ", h, " x ", w,
+            " positions is too large");
+  const auto extent = [](double e) { return std::max<int64_t>(0, static_cast<int64_t>(e)); };
+  checked_result_size(n, {batch, extent(h), extent(w), channels}, ctx);
+}
+
+// The [N, H, W, C] result of a window over x, extents rounded up (ceil_mode at most adds one).
+void check_window_result(const Node& n, const RunContext& ctx, const Tensor& x, const Window& win,
+                         int64_t channels) {
+  const auto out = [](double size, double before, double after, double k, double s, double d) {
+    return std::ceil((size + before + after - d * (k - 1) - 1) / s) + 1;
+  };
+  check_window_result(n, ctx, x.size(0),
+                      out(static_cast<double>(x.size(1)), static_cast<double>(win.pad.top),
+                          static_cast<double>(win.pad.bottom), static_cast<double>(win.kernel.h),
+                          static_cast<double>(win.stride.h), static_cast<double>(win.dilation.h)),
+                      out(static_cast<double>(x.size(2)), static_cast<double>(win.pad.left),
+                          static_cast<double>(win.pad.right), static_cast<double>(win.kernel.w),
+                          static_cast<double>(win.stride.w), static_cast<double>(win.dilation.w)),
+                      channels);
+  check_window_result(
+      n, ctx, x.size(0),
+      static_cast<double>(x.size(1)) + static_cast<double>(win.pad.top + win.pad.bottom),
+      static_cast<double>(x.size(2)) + static_cast<double>(win.pad.left + win.pad.right),
+      x.size(3));
+}
+
 // kernel_shape, strides, dilations, pads and auto_pad of a Conv or pool node over an input of
 // `h` x `w` (rank 3 inputs: h = 1 and the attributes have one entry).
 Window window(const Node& n, int64_t rank, int64_t h, int64_t w, Size2 kernel_from_weight) {
@@ -51,7 +85,9 @@ Window window(const Node& n, int64_t rank, int64_t h, int64_t w, Size2 kernel_fr
     const std::vector<int64_t> v = n.attrs.ints(name, std::vector<int64_t>(dims, fallback));
     CNN_CHECK(v.size() == dims, n.where(), ": attribute '", name, "' has ", v.size(),
               " values for ", dims, " spatial dimension(s)");
-    for (int64_t e : v) CNN_CHECK(e >= 1, n.where(), ": attribute '", name, "' must be positive, got ", e);
+    for (int64_t e : v)
+      CNN_CHECK(e >= 1 && e <= kMaxExtent, n.where(), ": attribute '", name, "' must lie in [1, ",
+                kMaxExtent, "], got ", e);
     return dims == 1 ? Size2(1, v[0]) : Size2(v[0], v[1]);
   };
   Window win;
@@ -63,7 +99,9 @@ Window window(const Node& n, int64_t rank, int64_t h, int64_t w, Size2 kernel_fr
   if (auto_pad == "NOTSET") {
     const std::vector<int64_t> p = n.attrs.ints("pads", std::vector<int64_t>(2 * dims, 0));
     CNN_CHECK(p.size() == 2 * dims, n.where(), ": attribute 'pads' has ", p.size(), " values, expected ", 2 * dims);
-    for (int64_t e : p) CNN_CHECK(e >= 0, n.where(), ": attribute 'pads' must not be negative, got ", e);
+    for (int64_t e : p)
+      CNN_CHECK(e >= 0 && e <= kMaxExtent, n.where(), ": attribute 'pads' must lie in [0, ",
+                kMaxExtent, "], got ", e);
     win.pad = dims == 1 ? Pad2d(0, 0, p[0], p[1]) : Pad2d(p[0], p[2], p[1], p[3]);
   } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
     // out = ceil(in / stride); the total padding that makes it so, the odd cell at the end
@@ -86,7 +124,7 @@ ConvActivation activation_of(int kind) {
   return kind == 1 ? ConvActivation::relu : kind == 2 ? ConvActivation::relu6 : ConvActivation::none;
 }
 
-std::vector<Value> conv(const Node& n, const std::vector<Value>& in, RunContext&) {
+std::vector<Value> conv(const Node& n, const std::vector<Value>& in, RunContext& ctx) {
   const int64_t rank = in[0].rank();
   Tensor x = spatial_input(n, in, 0);
   CNN_CHECK(present(in, 1) && in[1].rank() == rank, n.where(), ": weight must have rank ", rank,
@@ -102,6 +140,7 @@ std::vector<Value> conv(const Node& n, const std::vector<Value>& in, RunContext&
   const Window win = window(n, rank, x.size(1), x.size(2), Size2(w.size(0), w.size(1)));
   CNN_CHECK(win.kernel == Size2(w.size(0), w.size(1)), n.where(), ": kernel_shape disagrees with the weight's shape ",
             to_string(in[1].logical_shape()));
+  check_window_result(n, ctx, x, win, w.size(3));
   const Conv2dOptions options{.stride = win.stride, .padding = win.pad, .dilation = win.dilation,
                               .groups = n.attrs.i("group", 1)};
   const ConvFusion& f = n.fusion;
@@ -140,7 +179,7 @@ std::vector<Value> conv(const Node& n, const std::vector<Value>& in, RunContext&
 // padding from `pads`, or from `output_shape` / auto_pad as the spec's total padding
 //   total = stride * (in - 1) + output_padding + (k - 1) * dilation + 1 - out
 // split with the odd cell at the end for SAME_UPPER and explicit output shapes.
-std::vector<Value> conv_transpose(const Node& n, const std::vector<Value>& in, RunContext&) {
+std::vector<Value> conv_transpose(const Node& n, const std::vector<Value>& in, RunContext& ctx) {
   const int64_t rank = in[0].rank();
   Tensor x = spatial_input(n, in, 0);
   CNN_CHECK(present(in, 1) && in[1].rank() == rank, n.where(), ": weight must have rank ", rank);
@@ -157,14 +196,24 @@ std::vector<Value> conv_transpose(const Node& n, const std::vector<Value>& in, R
     const std::vector<int64_t> v = n.attrs.ints(name, std::vector<int64_t>(dims, fallback));
     CNN_CHECK(v.size() == dims, n.where(), ": attribute '", name, "' has ", v.size(), " values for ", dims,
               " spatial dimension(s)");
+    for (int64_t e : v)
+      CNN_CHECK(std::abs(e) <= kMaxExtent, n.where(), ": attribute '", name, "' value ", e,
+                " is out of range");
     return dims == 1 ? Size2(0, v[0]) : Size2(v[0], v[1]);
   };
   Size2 stride = pair("strides", 1), dilation = pair("dilations", 1), out_pad = pair("output_padding", 0);
   if (dims == 1) stride.h = dilation.h = 1;
   const Size2 kernel(w.size(0), w.size(1));
+  const int64_t group = n.attrs.i("group", 1);
+  CNN_CHECK(group >= 1 && group <= x.size(3), n.where(), ": group ", group, " for ", x.size(3),
+            " input channels");
   Pad2d pad;
   const std::string auto_pad = n.attrs.s("auto_pad", "NOTSET");
   const std::vector<int64_t> output_shape = n.attrs.ints("output_shape");
+  for (const char* name : {"output_shape", "pads"})
+    for (int64_t e : n.attrs.ints(name))
+      CNN_CHECK(std::abs(e) <= kMaxExtent, n.where(), ": attribute '", name, "' value ", e,
+                " is out of range");
   if (!output_shape.empty() || auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
     Size2 out(x.size(1) * stride.h, x.size(2) * stride.w);
     if (!output_shape.empty()) {
@@ -186,18 +235,38 @@ std::vector<Value> conv_transpose(const Node& n, const std::vector<Value>& in, R
     CNN_CHECK(p.size() == 2 * dims, n.where(), ": attribute 'pads' has ", p.size(), " values");
     pad = dims == 1 ? Pad2d(0, 0, p[0], p[1]) : Pad2d(p[0], p[2], p[1], p[3]);
   }
-  const Tensor y = conv_transpose2d(x, w, b, {.stride = stride, .padding = pad, .output_padding = out_pad,
-                                              .dilation = dilation, .groups = n.attrs.i("group", 1)});
+  // out = stride * (in - 1) + output_padding + (k - 1) * dilation + 1 - pads
+  const auto out = [](double size, double s, double op, double k, double d, double before,
+                      double after) {
+    return s * (size - 1) + op + (k - 1) * d + 1 - before - after;
+  };
+  check_window_result(n, ctx, x.size(0),
+                      out(static_cast<double>(x.size(1)), static_cast<double>(stride.h),
+                          static_cast<double>(out_pad.h), static_cast<double>(kernel.h),
+                          static_cast<double>(dilation.h), static_cast<double>(pad.top),
+                          static_cast<double>(pad.bottom)),
+                      out(static_cast<double>(x.size(2)), static_cast<double>(stride.w),
+                          static_cast<double>(out_pad.w), static_cast<double>(kernel.w),
+                          static_cast<double>(dilation.w), static_cast<double>(pad.left),
+                          static_cast<double>(pad.right)),
+                      w.size(2) * group);
+  const Tensor y = conv_transpose2d(x, w, b,
+                                    {.stride = stride,
+                                     .padding = pad,
+                                     .output_padding = out_pad,
+                                     .dilation = dilation,
+                                     .groups = group});
   return {spatial_output(y, rank)};
 }
 
 // MaxPool, with the optional Indices output: flat positions in the [N, C, H, W] input,
 // ((n * C + c) * H + h) * W + w, or with storage_order 1 (column major) (n * C + c) * H * W +
 // w * H + h.
-std::vector<Value> max_pool(const Node& n, const std::vector<Value>& in, RunContext&) {
+std::vector<Value> max_pool(const Node& n, const std::vector<Value>& in, RunContext& ctx) {
   const int64_t rank = in[0].rank();
   Tensor x = spatial_input(n, in, 0);
   const Window win = window(n, rank, x.size(1), x.size(2), Size2(0));
+  check_window_result(n, ctx, x, win, x.size(3));
   const int64_t order = n.attrs.i("storage_order", 0);
   CNN_CHECK(order == 0 || order == 1, n.where(), ": storage_order must be 0 or 1, got ", order);
   const bool want_indices = n.outputs.size() > 1 && n.outputs[1] >= 0;
@@ -228,10 +297,11 @@ std::vector<Value> max_pool(const Node& n, const std::vector<Value>& in, RunCont
   return {spatial_output(r.y, rank), value_of(indices, channels_last_perm(rank))};
 }
 
-std::vector<Value> average_pool(const Node& n, const std::vector<Value>& in, RunContext&) {
+std::vector<Value> average_pool(const Node& n, const std::vector<Value>& in, RunContext& ctx) {
   const int64_t rank = in[0].rank();
   Tensor x = spatial_input(n, in, 0);
   const Window win = window(n, rank, x.size(1), x.size(2), Size2(0));
+  check_window_result(n, ctx, x, win, x.size(3));
   CNN_CHECK(win.dilation == Size2(1), n.where(), ": dilated average pooling is not supported");
   const bool include_pad = n.attrs.i("count_include_pad", 0) != 0;
   const bool ceil_mode = n.attrs.i("ceil_mode", 0) != 0;

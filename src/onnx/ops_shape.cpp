@@ -51,11 +51,10 @@ std::vector<Value> constant(const Node& n, const std::vector<Value>&, RunContext
   fail(n.where(), ": a Constant needs one of value, value_float(s) or value_int(s) (sparse and string values are not supported)");
 }
 
-std::vector<Value> constant_of_shape(const Node& n, const std::vector<Value>& in, RunContext&) {
+std::vector<Value> constant_of_shape(const Node& n, const std::vector<Value>& in, RunContext& ctx) {
   const std::vector<int64_t> shape = int_values(n, in, 0);
   for (int64_t d : shape) CNN_CHECK(d >= 0, n.where(), ": negative extent ", d);
-  const int64_t count = checked_numel(shape);
-  CNN_CHECK(count <= (int64_t{1} << 31), n.where(), ": shape ", to_string(shape), " is too large");
+  const int64_t count = checked_result_size(n, shape, ctx);
   if (!n.attrs.has("value")) return {value_of(Tensor::zeros(shape))};
   const Tensor v = n.attrs.tensor("value");
   CNN_CHECK(v.numel() == 1, n.where(), ": attribute 'value' must hold one element");
@@ -211,19 +210,27 @@ std::vector<Value> unsqueeze(const Node& n, const std::vector<Value>& in, RunCon
 // ---- joining and cutting ----
 
 // Integer tensors (shape vectors) concatenated on the host, in logical order.
-Tensor concat_ints(const std::vector<Tensor>& parts, int64_t axis) {
+Tensor concat_ints(const Node& n, const std::vector<Tensor>& parts, int64_t axis) {
   Shape shape = parts[0].shape();
   int64_t outer = 1;
   for (int64_t d = 0; d < axis; ++d) outer *= shape[static_cast<size_t>(d)];
   shape[static_cast<size_t>(axis)] = 0;
-  for (const Tensor& p : parts) shape[static_cast<size_t>(axis)] += p.size(axis);
-  CNN_CHECK(checked_numel(shape) <= kMaxIntElements, "onnx Concat: integer tensor of shape ",
+  std::vector<std::vector<int64_t>> values;  // each part's, read once (not once per row)
+  for (const Tensor& p : parts) {
+    Shape expected = parts[0].shape();
+    expected[static_cast<size_t>(axis)] = p.size(axis);
+    CNN_CHECK(p.shape() == expected, n.where(), ": integer tensors of shapes ",
+              to_string(parts[0].shape()), " and ", to_string(p.shape()), " differ outside axis ",
+              axis);
+    shape[static_cast<size_t>(axis)] += p.size(axis);
+    values.push_back(p.contiguous().to_vector_i64());
+  }
+  CNN_CHECK(checked_numel(shape) <= kMaxIntElements, n.where(), ": integer tensor of shape ",
             to_string(shape), " is too large");
   std::vector<int64_t> out;
   for (int64_t o = 0; o < outer; ++o)
-    for (const Tensor& p : parts) {
-      const int64_t chunk = p.numel() / std::max<int64_t>(outer, 1);
-      const std::vector<int64_t> v = p.contiguous().to_vector_i64();
+    for (const std::vector<int64_t>& v : values) {
+      const auto chunk = static_cast<int64_t>(v.size()) / std::max<int64_t>(outer, 1);
       out.insert(out.end(), v.begin() + o * chunk, v.begin() + (o + 1) * chunk);
     }
   return Tensor::from_data_i64(shape, out);
@@ -239,7 +246,7 @@ std::vector<Value> concat_op(const Node& n, const std::vector<Value>& in, RunCon
   if (in[0].data.dtype() == DType::i64) {
     std::vector<Tensor> parts;
     for (const Value& v : in) parts.push_back(logical(v));
-    return {value_of(concat_ints(parts, axis))};
+    return {value_of(concat_ints(n, parts, axis))};
   }
   // every input in the first one's layout; empty inputs are skipped
   const Perm perm = in[0].perm;
@@ -277,6 +284,8 @@ std::vector<Value> split_op(const Node& n, const std::vector<Value>& in, RunCont
 // the end, then both are clamped ([0, extent] for a positive step, [-1, extent - 1] for a
 // negative one), as ONNX specifies.
 std::vector<int64_t> slice_indices(int64_t extent, int64_t start, int64_t end, int64_t step) {
+  // a step longer than the extent takes one index, as its clamp does; -INT64_MIN would overflow
+  step = std::clamp<int64_t>(step, -extent - 1, extent + 1);
   const auto clamp_index = [&](int64_t i) {
     if (i < 0) i = i < -extent ? -1 : i + extent;
     return step > 0 ? std::clamp<int64_t>(i, 0, extent) : std::clamp<int64_t>(i, -1, extent - 1);
@@ -341,7 +350,7 @@ std::vector<Value> slice_op(const Node& n, const std::vector<Value>& in, RunCont
     const int64_t extent = logical_shape[static_cast<size_t>(a)];
     const std::vector<int64_t> idx = slice_indices(extent, starts[i], ends[i], steps[i]);
     if (steps[i] > 0 && !idx.empty()) {
-      t = t.slice(k, idx.front(), idx.back() + 1, steps[i]);
+      t = t.slice(k, idx.front(), idx.back() + 1, std::min(steps[i], std::max<int64_t>(extent, 1)));
     } else {
       t = index_select(t, k, idx);
     }
@@ -349,7 +358,7 @@ std::vector<Value> slice_op(const Node& n, const std::vector<Value>& in, RunCont
   return {value_of(t.contiguous(), v.perm)};
 }
 
-std::vector<Value> gather(const Node& n, const std::vector<Value>& in, RunContext&) {
+std::vector<Value> gather(const Node& n, const std::vector<Value>& in, RunContext& ctx) {
   const Value& v = in[0];
   const int64_t rank = v.rank();
   CNN_CHECK(rank >= 1, n.where(), ": data must have rank >= 1");
@@ -366,6 +375,7 @@ std::vector<Value> gather(const Node& n, const std::vector<Value>& in, RunContex
   Shape out(s.begin(), s.begin() + axis);
   out.insert(out.end(), idx_t.shape().begin(), idx_t.shape().end());
   out.insert(out.end(), s.begin() + axis + 1, s.end());
+  checked_result_size(n, out, ctx);  // indices times the rest: [1, N] data and N indices make N^2
   if (v.data.dtype() == DType::i64) {
     const Tensor t = logical(v);
     int64_t outer = 1, inner = 1;
@@ -383,7 +393,7 @@ std::vector<Value> gather(const Node& n, const std::vector<Value>& in, RunContex
 
 // ---- padding ----
 
-std::vector<Value> pad(const Node& n, const std::vector<Value>& in, RunContext&) {
+std::vector<Value> pad(const Node& n, const std::vector<Value>& in, RunContext& ctx) {
   const Value& v = in[0];
   const int64_t rank = v.rank();
   const std::string mode = n.attrs.s("mode", "constant");
@@ -393,6 +403,14 @@ std::vector<Value> pad(const Node& n, const std::vector<Value>& in, RunContext&)
             " pads for a tensor of rank ", rank);
   CNN_CHECK(mode == "constant" || mode == "reflect" || mode == "edge", n.where(), ": unknown Pad mode '", mode, "'");
   CNN_CHECK(v.data.dtype() == DType::f32, n.where(), ": only float tensors can be padded");
+  Shape padded = v.logical_shape();  // checked before any block is allocated
+  for (size_t a = 0; a < padded.size(); ++a) {
+    const int64_t before = pads[a], after = pads[a + padded.size()];
+    CNN_CHECK(std::abs(before) <= kMaxExtent && std::abs(after) <= kMaxExtent, n.where(), ": pads ",
+              to_string(pads), " are out of range");
+    padded[a] = std::max<int64_t>(0, padded[a] + before + after);  // negative: refused below
+  }
+  checked_result_size(n, padded, ctx);
   if (mode != "constant") {
     // reflect and edge on the two spatial dimensions of an [N, C, H, W] tensor, in NHWC
     bool spatial = rank == 4;

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <new>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "cnn/error.h"
 #include "onnx/graph.h"
@@ -12,33 +15,30 @@ namespace {
 
 using Kind = Slot::Kind;
 
-// Every use of slot `from` (node inputs and graph outputs) now reads slot `to`.
-void replace_uses(Graph& g, std::vector<Node>& plan, int from, int to) {
-  for (Node& n : plan)
-    for (int& id : n.inputs)
-      if (id == from) id = to;
-  for (int& id : g.outputs)
-    if (id == from) id = to;
-}
-
-bool is_output(const Graph& g, int id) {
-  return std::find(g.outputs.begin(), g.outputs.end(), id) != g.outputs.end();
-}
-
 // Drops nodes that only forward their first input: Identity (before the plans part), and
 // Dropout in the inference plan unless its output is a graph output (the plans share those).
+// Every use of a dropped node's output (node inputs and graph outputs) then reads its input:
+// resolved in one pass, since a node's inputs come from nodes before it.
 void remove_aliases(Graph& g, std::vector<Node>& plan, bool dropout) {
+  const std::unordered_set<int> outputs(g.outputs.begin(), g.outputs.end());
+  std::unordered_map<int, int> source;  // a dropped node's output -> what it forwarded
+  const auto resolve = [&](int id) {
+    const auto it = source.find(id);
+    return it == source.end() ? id : it->second;
+  };
   std::vector<Node> kept;
   for (Node& n : plan) {
+    for (int& id : n.inputs) id = resolve(id);
     const bool alias = n.op == "Identity" ||
-                       (dropout && n.op == "Dropout" && (n.outputs.size() < 2 || n.outputs[1] < 0) &&
-                        !is_output(g, n.outputs[0]));
+                       (dropout && n.op == "Dropout" &&
+                        (n.outputs.size() < 2 || n.outputs[1] < 0) && !outputs.count(n.outputs[0]));
     if (alias && !n.inputs.empty() && n.inputs[0] >= 0 && n.outputs[0] >= 0) {
-      replace_uses(g, plan, n.outputs[0], n.inputs[0]);
+      source[n.outputs[0]] = n.inputs[0];
       continue;
     }
     kept.push_back(std::move(n));
   }
+  for (int& id : g.outputs) id = resolve(id);
   plan = std::move(kept);
 }
 
@@ -48,8 +48,40 @@ bool all_inputs_constant(const Graph& g, const Node& n) {
   return true;
 }
 
-void fold_constants(Graph& g) {
+// Runs a node on constants at load. Errors name the file and the node; what the node may
+// create is bounded by `budget`, the elements folding has left.
+std::vector<Value> run_at_load(const Graph& g, const Node& n, const std::vector<Value>& args,
+                               int64_t& budget) {
+  const auto unprefixed = [](std::string what) {  // "onnx Conv node 'a': ..." less "onnx "
+    if (what.rfind("onnx ", 0) == 0) what.erase(0, 5);
+    return what;
+  };
+  const std::string where = "onnx: '" + g.file + "': " + unprefixed(n.where());
   RunContext context;  // evaluation mode
+  context.max_elements = budget;
+  std::vector<Value> results;
+  try {
+    results = n.def->run(n, args, context);
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    if (what.rfind("onnx", 0) == 0)
+      fail("onnx: '", g.file, "': ", unprefixed(what), " (folding constants at load)");
+    fail(where, ": ", what, " (folding constants at load)");
+  } catch (const std::bad_alloc&) {
+    fail(where, ": out of memory folding constants at load");
+  }
+  for (const Value& v : results) budget -= v.defined() ? v.data.numel() : 0;
+  CNN_CHECK(budget >= 0, where,
+            ": constant folding at load created more than the model's data allows (twice its "
+            "initializers' elements, plus 2^24)");
+  return results;
+}
+
+void fold_constants(Graph& g) {
+  // What folding creates is bounded by the model's own data: twice the initializers'
+  // elements, plus 2^24, so that a ConstantOfShape of 2^30 zeros in a file of a few hundred
+  // bytes is refused before it is allocated.
+  int64_t budget = (int64_t{1} << 24) + 2 * g.data_elements;
   std::vector<Node> kept;
   for (Node& n : g.nodes) {
     bool fold = n.op != "Dropout" && all_inputs_constant(g, n);
@@ -77,7 +109,7 @@ void fold_constants(Graph& g) {
     } else {
       std::vector<Value> args;
       for (int id : n.inputs) args.push_back(id >= 0 ? g.slots[static_cast<size_t>(id)].value : Value{});
-      results = n.def->run(n, args, context);
+      results = run_at_load(g, n, args, budget);
     }
     for (size_t k = 0; k < n.outputs.size() && k < results.size(); ++k) {
       if (n.outputs[k] < 0) continue;

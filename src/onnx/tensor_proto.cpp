@@ -1,10 +1,12 @@
 #include "onnx/tensor_proto.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
 #include "cnn/error.h"
 
@@ -52,17 +54,30 @@ std::string read_external(const TensorProto& proto, const std::string& model_dir
   struct stat st {};
   CNN_CHECK(::stat(f.c_str(), &st) == 0 && S_ISREG(st.st_mode), what, ": external data '",
             location, "' is not a regular file");
+  // Opened without blocking and checked again on the open file, so that a FIFO put in its place
+  // after the check above cannot stall the load, and the size checked is the one read.
+  struct File {
+    int fd;
+    ~File() {
+      if (fd >= 0) ::close(fd);
+    }
+  } in{::open(f.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC)};
+  CNN_CHECK(in.fd >= 0 && ::fstat(in.fd, &st) == 0 && S_ISREG(st.st_mode), what,
+            ": external data '", location, "' is not a regular file");
   const int64_t size = static_cast<int64_t>(st.st_size);
   if (length < 0) length = expected_bytes;
   CNN_CHECK(length == expected_bytes, what, ": external data length ", length,
             " bytes, but the shape needs ", expected_bytes);
   CNN_CHECK(offset <= size && length <= size - offset, what, ": external data [", offset, ", ",
             offset + length, ") lies past the end of '", location, "' (", size, " bytes)");
-  std::ifstream in(f, std::ios::binary);
   std::string bytes(static_cast<size_t>(length), '\0');
-  in.seekg(offset);
-  in.read(bytes.data(), length);
-  CNN_CHECK(in.good() || length == 0, what, ": could not read external data from '", location, "'");
+  for (int64_t done = 0; done < length;) {
+    const ssize_t got = ::pread(in.fd, bytes.data() + done, static_cast<size_t>(length - done),
+                                static_cast<off_t>(offset + done));
+    if (got < 0 && errno == EINTR) continue;
+    CNN_CHECK(got > 0, what, ": could not read external data from '", location, "'");
+    done += got;
+  }
   return bytes;
 }
 
@@ -131,18 +146,21 @@ Tensor tensor_from_proto(const TensorProto& proto, const std::string& model_dir,
               " bytes, but shape ", to_string(shape), " of ", elem_type_name(type), " needs ",
               bytes);
   }
-  const auto count_check = [&](int64_t have) {
+  // The values in the file must match the shape before anything is allocated: the dims alone
+  // can ask for terabytes.
+  if (!raw) {
+    const int have = type == TensorProto::FLOAT   ? proto.float_data_size()
+                     : type == TensorProto::INT64 ? proto.int64_data_size()
+                                                  : proto.int32_data_size();  // int32 and bool
     CNN_CHECK(have == n, what, ": holds ", have, " values, but shape ", to_string(shape),
               " needs ", n);
-  };
+  }
   if (type == TensorProto::FLOAT) {
     Tensor t = Tensor::empty(shape);
-    if (raw) {
+    if (raw)
       std::memcpy(t.data(), raw->data(), static_cast<size_t>(bytes));
-    } else {
-      count_check(proto.float_data_size());
+    else
       std::copy(proto.float_data().begin(), proto.float_data().end(), t.data());
-    }
     return t;
   }
   Tensor t = Tensor::empty(shape, DType::i64);
@@ -161,10 +179,8 @@ Tensor tensor_from_proto(const TensorProto& proto, const std::string& model_dir,
       }
     }
   } else if (type == TensorProto::INT64) {
-    count_check(proto.int64_data_size());
     std::copy(proto.int64_data().begin(), proto.int64_data().end(), out);
   } else {  // int32 and bool are both stored in int32_data
-    count_check(proto.int32_data_size());
     for (int64_t i = 0; i < n; ++i)
       out[i] = type == TensorProto::BOOL ? proto.int32_data(static_cast<int>(i)) != 0
                                          : proto.int32_data(static_cast<int>(i));

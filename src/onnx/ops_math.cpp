@@ -60,7 +60,12 @@ Tensor int_binary(const Node& n, const Tensor& a, const Tensor& b) {
       overflow = __builtin_sub_overflow(x, y, &v);
     else if (n.op == "Mul")
       overflow = __builtin_mul_overflow(x, y, &v);
-    else {
+    else if (n.op == "Mod") {
+      CNN_CHECK(y != 0, n.where(), ": integer modulo by zero");
+      v = y == -1 ? 0 : x % y;  // C's remainder (fmod = 1); INT64_MIN % -1 traps on x86
+      // fmod = 0: the remainder takes the divisor's sign, as Python's
+      if (n.attrs.i("fmod", 0) == 0 && v != 0 && ((v < 0) != (y < 0))) v += y;
+    } else {
       CNN_CHECK(y != 0, n.where(), ": integer division by zero");
       overflow = x == std::numeric_limits<int64_t>::min() && y == -1;  // traps on x86
       if (!overflow) v = x / y;  // ONNX's integer Div truncates, as C++ does
@@ -113,6 +118,7 @@ std::vector<Value> binary(const Node& n, const std::vector<Value>& in, RunContex
   CNN_CHECK(ints == (in[1].data.dtype() == DType::i64), n.where(),
             ": inputs of different element types");
   if (ints) return {value_of(int_binary(n, logical(in[0]), logical(in[1])))};
+  CNN_CHECK(n.op != "Mod", n.where(), ": Mod of float tensors is not supported (integer tensors are)");
   Perm perm;
   const std::vector<Tensor> t = aligned(n, in, perm, ctx);
   Tensor y;
@@ -378,6 +384,7 @@ void add_math_ops(std::vector<OpDef>& t) {
   t.push_back({"Sub", binary, 0, 0, 7});
   t.push_back({"Mul", binary, 0, 0, 7});
   t.push_back({"Div", binary, 0, 0, 7});
+  t.push_back({"Mod", binary, 0, 0, 10});
   t.push_back({"Sum", sum_op, 0, 0, 8});
   t.push_back({"Gemm", gemm, 0, 0, 7});
   t.push_back({"MatMul", matmul});

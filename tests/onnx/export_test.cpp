@@ -731,8 +731,9 @@ TEST(OnnxExportCli, TrainedModelsCarryTheirClassesAndNormalization) {
   const ::onnx::ModelProto model = read(file);
   std::map<std::string, std::string> meta;
   for (const auto& p : model.metadata_props()) meta[p.key()] = p.value();
-  EXPECT_EQ(meta["classes"], R"(["cat","dog","emu"])");
-  EXPECT_EQ(meta["normalization"], R"({"mean":[0.5],"std":[0.25]})");
+  EXPECT_EQ(meta["cnn.classes"], R"(["cat","dog","emu"])");
+  EXPECT_EQ(meta["cnn.normalization"], R"({"mean":[0.5],"std":[0.25]})");
+  EXPECT_EQ(meta["cnn.input_shape"], "[16,16,1]");
   EXPECT_EQ(model.graph().output(0).type().tensor_type().shape().dim(1).dim_value(), 3);
 }
 

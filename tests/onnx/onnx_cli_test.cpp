@@ -3,9 +3,16 @@
 // the run, and the errors a user meets.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
+#include "cnn/data/idx.h"
+#include "cnn/ops/elementwise.h"
+#include "cnn/io/safetensors.h"
+#include "cnn/train/trained_model.h"
 #include "support/process.h"
 
 namespace cnn {
@@ -89,6 +96,58 @@ TEST_F(OnnxCli, PredictAndEvalTakeAnOnnxFile) {
   EXPECT_EQ(missing.code, 1) << missing.output;
   const auto bad_mode = run_cnn("predict " + model + " " + kTestImages + " --normalize zscore");
   EXPECT_EQ(bad_mode.code, 2) << bad_mode.output;
+}
+
+// The percentage `cnn eval` prints ("test accuracy 81.20%"), or "" when absent.
+std::string accuracy_in(const std::string& output) {
+  const size_t at = output.find("test accuracy ");
+  if (at == std::string::npos) return "";
+  return output.substr(at + 14, output.find('%', at) - at - 14);
+}
+
+// A ResNet-20 trained by cnn and exported scores the same in ONNX Runtime as cnn eval says,
+// and cnn reads its own export back with the run's classes, normalization and data.
+TEST_F(OnnxCli, ExportedRunScoresTheSameInOnnxRuntime) {
+  constexpr int64_t kImages = 500;
+  const auto trained = run_cnn("train --model resnet20 --train-limit 1024 --test-limit 500 --batch-size 64 "
+                               "--epochs 1 --threads 2 --seed 2 --out " + out("run"));
+  ASSERT_EQ(trained.code, 0) << trained.output;
+  const auto eval = run_cnn("eval " + out("run") + " --limit " + std::to_string(kImages));
+  ASSERT_EQ(eval.code, 0) << eval.output;
+  const std::string ours = accuracy_in(eval.output);
+  ASSERT_FALSE(ours.empty()) << eval.output;
+
+  const auto exported = run_cnn("export " + out("run") + " " + out("resnet20.onnx"));
+  ASSERT_EQ(exported.code, 0) << exported.output;
+  const auto reimported = run_cnn("eval " + out("resnet20.onnx") + " --limit " + std::to_string(kImages));
+  ASSERT_EQ(reimported.code, 0) << reimported.output;
+  EXPECT_EQ(accuracy_in(reimported.output), ours) << reimported.output;
+
+  if (!fs::exists(std::string(CNN_SOURCE_DIR) + "/bench/ort/node_modules/onnxruntime-node"))
+    GTEST_SKIP() << "onnxruntime-node is not installed (scripts/setup.sh --test installs it)";
+  // ONNX Runtime on the same images, normalized as the run was (its stored statistics)
+  const train::TrainedModel t = train::load_trained_model(out("run"));
+  const Tensor images = data::idx_images_to_tensor(data::read_idx(kTestImages), kTestImages).slice(0, 0, kImages);
+  const std::vector<int64_t> labels =
+      data::idx_labels_to_tensor(data::read_idx("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz"), "labels")
+          .slice(0, 0, kImages)
+          .contiguous()
+          .to_vector_i64();
+  const Tensor x = ((images - t.normalization.mean[0]) / t.normalization.stddev[0]).permute({0, 3, 1, 2}).contiguous();
+  io::save_safetensors(out("in.safetensors"), {{"input", x}});
+  const std::string command = "node " + std::string(CNN_SOURCE_DIR) + "/bench/ort/ort_run.js run --model " +
+                              out("resnet20.onnx") + " --inputs " + out("in.safetensors") + " --out " +
+                              out("ort.safetensors") + " 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  const std::vector<float> logits = io::load_safetensors(out("ort.safetensors")).at("output").to_vector();
+  int64_t correct = 0;
+  for (int64_t i = 0; i < kImages; ++i) {
+    const auto row = logits.begin() + i * 10;
+    correct += std::max_element(row, row + 10) - row == labels[static_cast<size_t>(i)];
+  }
+  char theirs[32];
+  std::snprintf(theirs, sizeof theirs, "%.2f", 100.0 * static_cast<double>(correct) / kImages);
+  EXPECT_EQ(theirs, ours) << "ONNX Runtime against cnn eval";
 }
 
 TEST_F(OnnxCli, BenchTimesAnImportedModel) {

@@ -41,18 +41,20 @@ int run_export(const ExportConfig& c) {
     model = t.model;
     image = c.input.empty() ? t.input_shape : *parse_image_shape(c.input);
     what = t.config.model + " from " + t.path;
+    // the keys cnn's own loader reads back (train::load_trained_model of an .onnx file)
     options.metadata = {
-        {"classes", nlohmann::json(t.classes).dump()},
-        {"input_shape", nlohmann::json(t.input_shape).dump()},
-        {"normalization",
+        {"cnn.classes", nlohmann::json(t.classes).dump()},
+        {"cnn.input_shape", nlohmann::json(t.input_shape).dump()},
+        {"cnn.normalization",
          nlohmann::json({{"mean", t.normalization.mean}, {"std", t.normalization.stddev}}).dump()},
-        {"model", t.config.model}};
+        {"cnn.data", t.config.data},
+        {"cnn.model", t.config.model}};
   } else if (models::exists(c.source)) {
     image = *parse_image_shape(c.input.empty() ? std::string("224x224x3") : c.input);
     Generator gen(0);
     model = models::create(c.source, {.classes = c.classes, .in_channels = image[2]}, gen);
     what = c.source + " (random weights)";
-    options.metadata = {{"model", c.source}};
+    options.metadata = {{"cnn.model", c.source}};
   } else {
     throw CLI::ValidationError("RUN_OR_MODEL",
                                "'" + c.source +

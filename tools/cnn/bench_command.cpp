@@ -4,7 +4,6 @@
 
 #include <cstdio>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -43,24 +42,10 @@ struct BenchArgs {
   std::string ort_script = CNN_ORT_SCRIPT;
 };
 
-// "224x224x3" -> [224, 224, 3]
-Shape parse_hwc(const std::string& text) {
-  Shape s;
-  std::stringstream in(text);
-  std::string part;
-  while (std::getline(in, part, 'x')) {
-    CNN_CHECK(!part.empty() && part.size() <= 6 && part.find_first_not_of("0123456789") == std::string::npos,
-              "--input must be HxWxC, e.g. 224x224x3; got '", text, "'");
-    s.push_back(std::stoll(part));
-  }
-  CNN_CHECK(s.size() == 3 && s[0] > 0 && s[1] > 0 && s[2] > 0, "--input must be HxWxC, e.g. 224x224x3; got '", text, "'");
-  return s;
-}
-
 int run_onnx_bench(const BenchArgs& a) {
   bench::OnnxBenchOptions o{.file = a.onnx,
                             .batches = a.batches,
-                            .image = a.input.empty() ? Shape{} : parse_hwc(a.input),
+                            .image = a.input.empty() ? Shape{} : *parse_image_shape(a.input),  // validated
                             .builder = a.builder,
                             .threads = a.threads > 0 ? a.threads : num_threads(),
                             .ort = !a.no_ort,
@@ -151,6 +136,7 @@ Run add_bench_command(CLI::App& app) {
   cmd->add_option("--builder", args->builder, "with --onnx: cnn's own model of the same architecture, e.g. resnet18")
       ->needs(onnx);
   cmd->add_option("--input", args->input, "with --onnx: the image HxWxC (default: the model's declared input)")
+      ->check(image_shape())
       ->needs(onnx);
   cmd->add_flag("--no-ort", args->no_ort, "with --onnx: skip ONNX Runtime")->needs(onnx);
   cmd->add_option("--node", args->node, "with --onnx: the Node.js that runs ONNX Runtime")->capture_default_str();

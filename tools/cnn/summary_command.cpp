@@ -12,6 +12,7 @@
 #include "cnn/onnx/onnx.h"
 #include "cnn/train/summary.h"
 #include "commands.h"
+#include "options.h"
 
 namespace cnn::tool {
 namespace {
@@ -24,34 +25,6 @@ struct SummaryConfig {
   bool list = false;
   bool input_given = false;
 };
-
-// "32x32x3" -> [32, 32, 3]; nullopt unless three positive whole numbers joined by 'x'.
-std::optional<Shape> parse_image_shape(const std::string& text) {
-  Shape shape;
-  size_t begin = 0;
-  while (true) {
-    const size_t end = std::min(text.find('x', begin), text.size());
-    const std::string part = text.substr(begin, end - begin);
-    if (part.empty() || part.size() > 9 ||
-        part.find_first_not_of("0123456789") != std::string::npos)
-      return std::nullopt;
-    shape.push_back(std::stoll(part));
-    if (shape.back() == 0) return std::nullopt;
-    if (end == text.size()) break;
-    begin = end + 1;
-  }
-  if (shape.size() != 3) return std::nullopt;
-  return shape;
-}
-
-const CLI::Validator kImageShape(
-    [](std::string& value) {
-      if (parse_image_shape(value)) return std::string();
-      return "must be HxWxC (rows x columns x channels, positive whole numbers), e.g. 32x32x3; got "
-             "'" +
-             value + "'";
-    },
-    "HxWxC");
 
 const CLI::Validator kPositiveWhole(
     [](std::string& value) {
@@ -110,7 +83,7 @@ int run_summary(const SummaryConfig& c) {
     return 0;
   }
   if (c.model.size() > 5 && c.model.compare(c.model.size() - 5, 5, ".onnx") == 0) return run_onnx_summary(c);
-  const Shape input = *parse_image_shape(c.input);  // validated by kImageShape
+  const Shape input = *parse_image_shape(c.input);  // validated by image_shape()
   Generator gen;
   nn::SkipInitGuard skip;  // the weights play no part in shapes, counts or multiply-adds
   auto model = models::create(c.model, {.classes = c.classes, .in_channels = input[2]}, gen);
@@ -131,7 +104,7 @@ Run add_summary_command(CLI::App& app) {
       "MODEL", config->model, "a registered model, e.g. resnet20 (see --list), or an ONNX file (*.onnx)");
   CLI::Option* input = cmd->add_option("--input", config->input,
                                        "the image's shape HxWxC (ONNX files: default the declared one)")
-                           ->check(kImageShape)
+                           ->check(image_shape())
                            ->capture_default_str();
   cmd->add_option("--classes", config->classes, "outputs of the classifier")
       ->check(kPositiveWhole)

@@ -83,6 +83,9 @@ Tensor input(const Node& node, const std::vector<Value>& in, size_t i, const Per
 std::vector<int64_t> int_values(const Node& node, const std::vector<Value>& in, size_t i);
 // A scalar float input (Clip's bounds, Pad's value).
 float float_scalar(const Node& node, const std::vector<Value>& in, size_t i, float fallback);
+// The part of `shape` a Shape node returns: its start and end attributes (opset 15), negative
+// counting from the end, clamped.
+Shape shape_node_part(const Node& node, const Shape& shape);
 // An axis attribute or input normalized against `rank`.
 int64_t normalize_axis(const Node& node, int64_t axis, int64_t rank);
 // The element count of a result of `shape`, checked before it is allocated: no negative

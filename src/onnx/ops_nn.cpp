@@ -322,25 +322,16 @@ std::vector<Value> average_pool(const Node& n, const std::vector<Value>& in, Run
                          rank)};
 }
 
-// Mean over every dimension but batch and channels, kept as extents of 1.
-std::vector<Value> global_average_pool(const Node& n, const std::vector<Value>& in, RunContext&) {
+// The mean (or maximum) over every dimension but batch and channels, kept as extents of 1.
+template <bool kMax>
+std::vector<Value> global_pool(const Node& n, const std::vector<Value>& in, RunContext&) {
   const int64_t rank = in[0].rank();
   CNN_CHECK(rank >= 3, n.where(), ": input must be [N, C, ...], got shape ", to_string(in[0].logical_shape()));
   const Tensor x = input(n, in, 0, channels_last_perm(rank));
-  if (rank == 4) return {value_of(global_avg_pool2d(x), kNHWC)};
+  if (rank == 4) return {value_of(kMax ? global_max_pool2d(x) : global_avg_pool2d(x), kNHWC)};
   Shape dims;
   for (int64_t d = 1; d < rank - 1; ++d) dims.push_back(d);
-  return {value_of(mean(x, dims, true), channels_last_perm(rank))};
-}
-
-std::vector<Value> global_max_pool(const Node& n, const std::vector<Value>& in, RunContext&) {
-  const int64_t rank = in[0].rank();
-  CNN_CHECK(rank >= 3, n.where(), ": input must be [N, C, ...], got shape ", to_string(in[0].logical_shape()));
-  const Tensor x = input(n, in, 0, channels_last_perm(rank));
-  if (rank == 4) return {value_of(global_max_pool2d(x), kNHWC)};
-  Shape dims;
-  for (int64_t d = 1; d < rank - 1; ++d) dims.push_back(d);
-  return {value_of(amax(x, dims, true), channels_last_perm(rank))};
+  return {value_of(kMax ? amax(x, dims, true) : mean(x, dims, true), channels_last_perm(rank))};
 }
 
 std::vector<Value> batch_normalization(const Node& n, const std::vector<Value>& in, RunContext& ctx) {
@@ -416,8 +407,8 @@ void add_nn_ops(std::vector<OpDef>& t) {
   t.push_back({"ConvTranspose", conv_transpose});
   t.push_back({"MaxPool", max_pool});
   t.push_back({"AveragePool", average_pool});
-  t.push_back({"GlobalAveragePool", global_average_pool});
-  t.push_back({"GlobalMaxPool", global_max_pool});
+  t.push_back({"GlobalAveragePool", global_pool<false>});
+  t.push_back({"GlobalMaxPool", global_pool<true>});
   t.push_back({"BatchNormalization", batch_normalization, 0, 0b11000, 7});
   t.push_back({"LRN", lrn});
   t.push_back({"Dropout", dropout, 0b110, 0, 7});

@@ -24,15 +24,23 @@ Value ints_value(const Shape& shape, std::vector<int64_t> values) {
 
 std::vector<Value> identity(const Node&, const std::vector<Value>& in, RunContext&) { return {in[0]}; }
 
-std::vector<Value> shape_op(const Node& n, const std::vector<Value>& in, RunContext&) {
-  const Shape s = in[0].logical_shape();
+}  // namespace
+
+Shape shape_node_part(const Node& n, const Shape& s) {
   const auto rank = static_cast<int64_t>(s.size());
   int64_t start = n.attrs.i("start", 0), end = n.attrs.i("end", rank);
   if (start < 0) start += rank;
   if (end < 0) end += rank;
   start = std::clamp<int64_t>(start, 0, rank);
   end = std::clamp<int64_t>(end, start, rank);
-  return {ints_value({end - start}, Shape(s.begin() + start, s.begin() + end))};
+  return Shape(s.begin() + start, s.begin() + end);
+}
+
+namespace {
+
+std::vector<Value> shape_op(const Node& n, const std::vector<Value>& in, RunContext&) {
+  const Shape part = shape_node_part(n, in[0].logical_shape());
+  return {ints_value({static_cast<int64_t>(part.size())}, part)};
 }
 
 std::vector<Value> constant(const Node& n, const std::vector<Value>&, RunContext&) {

@@ -97,14 +97,7 @@ void fold_constants(Graph& g) {
     std::vector<Value> results;
     if (n.op == "Shape" && g.slots[static_cast<size_t>(n.inputs[0])].kind != Kind::constant) {
       // the input is known only by its declared shape: take Shape's start/end (opset 15) here
-      const Shape& shape = g.slots[static_cast<size_t>(n.inputs[0])].known_shape;
-      const auto rank = static_cast<int64_t>(shape.size());
-      int64_t start = n.attrs.i("start", 0), end = n.attrs.i("end", rank);
-      if (start < 0) start += rank;
-      if (end < 0) end += rank;
-      start = std::clamp<int64_t>(start, 0, rank);
-      end = std::clamp<int64_t>(end, start, rank);
-      const Shape part(shape.begin() + start, shape.begin() + end);
+      const Shape part = shape_node_part(n, g.slots[static_cast<size_t>(n.inputs[0])].known_shape);
       results.push_back(value_of(Tensor::from_data_i64({static_cast<int64_t>(part.size())}, part)));
     } else {
       std::vector<Value> args;

@@ -10,7 +10,7 @@ namespace cnn::onnx {
 
 struct ReadOptions {
   bool check = true;
-  int64_t max_file_bytes = int64_t{4} << 30;
+  int64_t max_file_bytes = (int64_t{1} << 31) - 1;
 };
 
 // Raises cnn::Error naming the file: not a regular file, larger than max_file_bytes, not a

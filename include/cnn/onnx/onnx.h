@@ -37,8 +37,9 @@ struct LoadOptions {
   bool eliminate_dead_nodes = true;
   // onnx::checker (full check) and ONNX shape inference on the model before anything else.
   bool check = true;
-  // Largest model file accepted, in bytes (external data files are bounded by their size).
-  int64_t max_file_bytes = int64_t{4} << 30;
+  // Largest model file accepted, in bytes, at most protobuf's 2 GiB (larger models keep their
+  // tensors in external data files, which are bounded by their own size).
+  int64_t max_file_bytes = (int64_t{1} << 31) - 1;
 };
 
 // One declared graph input or output: its name, element type and ONNX shape, where a

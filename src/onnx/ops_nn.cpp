@@ -39,6 +39,14 @@ Value spatial_output(Tensor y, int64_t rank) {
   return value_of(std::move(y), channels_last_perm(rank));
 }
 
+// A Conv or ConvTranspose weight ([O, C/G, kH, kW], or [O, C/G, k] for 1-D) as the HWIO
+// [kH, kW, C/G, O] the kernels read, a 1-D one as a single row.
+Tensor spatial_weight(const Node& n, const std::vector<Value>& in, int64_t rank) {
+  if (rank == 4) return input(n, in, 1, kHWIO);
+  const Tensor w = input(n, in, 1, {2, 1, 0});
+  return w.reshape({1, w.size(0), w.size(1), w.size(2)});
+}
+
 struct Window {
   Size2 kernel, stride{1}, dilation{1};
   Pad2d pad;
@@ -129,13 +137,7 @@ std::vector<Value> conv(const Node& n, const std::vector<Value>& in, RunContext&
   Tensor x = spatial_input(n, in, 0);
   CNN_CHECK(present(in, 1) && in[1].rank() == rank, n.where(), ": weight must have rank ", rank,
             ", got shape ", present(in, 1) ? to_string(in[1].logical_shape()) : "none");
-  Tensor w;  // HWIO
-  if (rank == 4) {
-    w = input(n, in, 1, kHWIO);
-  } else {
-    w = input(n, in, 1, {2, 1, 0});
-    w = w.reshape({1, w.size(0), w.size(1), w.size(2)});
-  }
+  const Tensor w = spatial_weight(n, in, rank);  // HWIO
   const Tensor b = present(in, 2) ? input(n, in, 2) : Tensor();
   const Window win = window(n, rank, x.size(1), x.size(2), Size2(w.size(0), w.size(1)));
   CNN_CHECK(win.kernel == Size2(w.size(0), w.size(1)), n.where(), ": kernel_shape disagrees with the weight's shape ",
@@ -183,13 +185,7 @@ std::vector<Value> conv_transpose(const Node& n, const std::vector<Value>& in, R
   const int64_t rank = in[0].rank();
   Tensor x = spatial_input(n, in, 0);
   CNN_CHECK(present(in, 1) && in[1].rank() == rank, n.where(), ": weight must have rank ", rank);
-  Tensor w;
-  if (rank == 4) {
-    w = input(n, in, 1, kHWIO);
-  } else {
-    w = input(n, in, 1, {2, 1, 0});
-    w = w.reshape({1, w.size(0), w.size(1), w.size(2)});
-  }
+  const Tensor w = spatial_weight(n, in, rank);
   const Tensor b = present(in, 2) ? input(n, in, 2) : Tensor();
   const size_t dims = static_cast<size_t>(rank - 2);
   const auto pair = [&](const char* name, int64_t fallback) {

@@ -309,6 +309,23 @@ std::vector<int64_t> slice_indices(int64_t extent, int64_t start, int64_t end, i
   return idx;
 }
 
+// index_select for the host's integer tensors: t's slices indices[0], indices[1], ... along
+// `axis` (every index already in range).
+Tensor select_ints(const Tensor& t, int64_t axis, const std::vector<int64_t>& indices) {
+  Shape s = t.shape();
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < axis; ++d) outer *= s[static_cast<size_t>(d)];
+  for (int64_t d = axis + 1; d < t.dim(); ++d) inner *= s[static_cast<size_t>(d)];
+  const int64_t extent = s[static_cast<size_t>(axis)];
+  const std::vector<int64_t> src = t.contiguous().to_vector_i64();
+  std::vector<int64_t> out;
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t k : indices)
+      for (int64_t j = 0; j < inner; ++j) out.push_back(src[static_cast<size_t>((o * extent + k) * inner + j)]);
+  s[static_cast<size_t>(axis)] = static_cast<int64_t>(indices.size());
+  return Tensor::from_data_i64(s, out);
+}
+
 std::vector<Value> slice_op(const Node& n, const std::vector<Value>& in, RunContext&) {
   const Value& v = in[0];
   const int64_t rank = v.rank();
@@ -335,18 +352,7 @@ std::vector<Value> slice_op(const Node& n, const std::vector<Value>& in, RunCont
     for (size_t i = 0; i < axes.size(); ++i) {
       const int64_t a = normalize_axis(n, axes[i], rank);
       CNN_CHECK(steps[i] != 0, n.where(), ": step 0");
-      const std::vector<int64_t> idx = slice_indices(t.size(a), starts[i], ends[i], steps[i]);
-      Shape s = t.shape();
-      int64_t outer = 1, inner = 1;
-      for (int64_t d = 0; d < a; ++d) outer *= s[static_cast<size_t>(d)];
-      for (int64_t d = a + 1; d < rank; ++d) inner *= s[static_cast<size_t>(d)];
-      const std::vector<int64_t> src = t.to_vector_i64();
-      std::vector<int64_t> out;
-      for (int64_t o = 0; o < outer; ++o)
-        for (int64_t k : idx)
-          for (int64_t j = 0; j < inner; ++j) out.push_back(src[static_cast<size_t>((o * s[a] + k) * inner + j)]);
-      s[static_cast<size_t>(a)] = static_cast<int64_t>(idx.size());
-      t = Tensor::from_data_i64(s, out);
+      t = select_ints(t, a, slice_indices(t.size(a), starts[i], ends[i], steps[i]));
     }
     return {value_of(t)};
   }
@@ -385,16 +391,7 @@ std::vector<Value> gather(const Node& n, const std::vector<Value>& in, RunContex
   out.insert(out.end(), s.begin() + axis + 1, s.end());
   checked_result_size(n, out, ctx);  // indices times the rest: [1, N] data and N indices make N^2
   if (v.data.dtype() == DType::i64) {
-    const Tensor t = logical(v);
-    int64_t outer = 1, inner = 1;
-    for (int64_t d = 0; d < axis; ++d) outer *= s[static_cast<size_t>(d)];
-    for (int64_t d = axis + 1; d < rank; ++d) inner *= s[static_cast<size_t>(d)];
-    const std::vector<int64_t> src = t.to_vector_i64();
-    std::vector<int64_t> values;
-    for (int64_t o = 0; o < outer; ++o)
-      for (int64_t k : idx)
-        for (int64_t j = 0; j < inner; ++j) values.push_back(src[static_cast<size_t>((o * extent + k) * inner + j)]);
-    return {ints_value(out, values)};
+    return {ints_value(out, select_ints(logical(v), axis, idx).to_vector_i64())};
   }
   return {value_of(index_select(logical(v), axis, idx).reshape(out))};
 }

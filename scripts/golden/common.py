@@ -15,6 +15,18 @@ import zlib
 import numpy as np
 import torch
 
+CASES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "cases")
+
+
+def cases_for(family, use="golden"):
+    """The cases of tests/cases/<family>.json whose "use" names `use`, in file order (the case
+    lists the kernel tests and `cnn bench` read too; docs/ARCHITECTURE.md, "Case lists")."""
+    with open(os.path.join(CASES_DIR, family + ".json")) as f:
+        cases = [c for c in json.load(f)["cases"] if use in c["use"]]
+    if not cases:
+        raise ValueError(f"tests/cases/{family}.json has no case for {use}")
+    return cases
+
 
 def nhwc(t):
     """NCHW -> NHWC (the lecture's L[b, x, y, i])."""

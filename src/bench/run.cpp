@@ -76,6 +76,9 @@ Report run_benchmarks(const BenchOptions& options) {
   report.torch.requested = options.torch;
   report.torch.python = options.torch_runner.python;
   Runner run(options, report);
+  // Read (and the models run for their layers' shapes) first: a bad list fails at once.
+  const std::vector<ConvCase> layers =
+      options.layers ? layer_cases(options.cases_dir + "/conv2d.json") : std::vector<ConvCase>{};
 
   run.tell("FMA peak");
   measure_peaks(report, options.threads);
@@ -95,7 +98,7 @@ Report run_benchmarks(const BenchOptions& options) {
   if (options.layers) {
     report.has_layers = true;
     TorchSpec spec = run.spec();
-    spec.layers = layer_cases();
+    spec.layers = layers;
     for (const ConvCase& c : spec.layers) {
       run.tell("layer " + c.model + " " + c.layer + " batch " + std::to_string(c.batch));
       report.layers.push_back(

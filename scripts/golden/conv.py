@@ -8,15 +8,6 @@ from common import cases_for, hwio, nhwc, run_case, seeded
 
 FAMILY = "conv"
 
-# name, x shape, out_features, bias
-LINEAR_CASES = [
-    ("linear_basic", (4, 7), 5, True),
-    ("linear_no_bias", (3, 20), 17, False),
-    ("linear_batch1", (1, 64), 10, True),
-    ("linear_rank3", (2, 3, 6), 4, True),
-]
-
-
 def conv_forward(stride, padding, dilation, groups):
     top, bottom, left, right = padding
 
@@ -46,7 +37,9 @@ def generate(out):
         run_case(out, FAMILY, name, "conv2d", params, inputs,
                  conv_forward(stride, padding, dilation, groups),
                  to_ours={"x": nhwc, "y": nhwc, "w": hwio})
-    for name, xs, out_features, bias in LINEAR_CASES:
+    # linear: the golden cases of tests/cases/gemm.json
+    for case in cases_for("gemm"):
+        name, xs, out_features, bias = case["name"], case["x"], case["out_features"], case["bias"]
         inputs = {"x": torch.randn(*xs, requires_grad=True),
                   "w": torch.randn(out_features, xs[-1], requires_grad=True)}
         if bias:

@@ -39,8 +39,9 @@ TEST(GoldenConv, MatchesPyTorch) {
         return {{"y", conv2d(in.at("x"), in.at("w"), optional(in, "b"), options)}};
       },
       kTolerance);
-  // tests/cases/conv2d.json's golden cases and the four linear cases of scripts/golden/conv.py
-  EXPECT_EQ(n, static_cast<int>(testing::cases_for("conv2d", "golden").size()) + 4);
+  // the golden cases of tests/cases/conv2d.json and (linear) of tests/cases/gemm.json
+  EXPECT_EQ(n, static_cast<int>(testing::cases_for("conv2d", "golden").size() +
+                                testing::cases_for("gemm", "golden").size()));
 }
 
 }  // namespace

@@ -37,13 +37,41 @@ inline const nlohmann::json& case_file(const std::string& family) {
   return it->second;
 }
 
-// The cases of `family` that list `use` in their "use" array, in file order. None is an error:
-// a misspelled tag must not make a test pass by checking nothing.
+// A case with "grid": [[field, [values...]], ...] stands for every combination of the values,
+// the first axis outermost; an object value sets each of its fields.
+inline void expand_grid(const nlohmann::json& c, size_t axis, nlohmann::json current,
+                        std::vector<nlohmann::json>& out) {
+  const nlohmann::json& grid = c.at("grid");
+  if (axis == grid.size()) {
+    current.erase("grid");
+    out.push_back(std::move(current));
+    return;
+  }
+  const std::string field = grid.at(axis).at(0).get<std::string>();
+  for (const nlohmann::json& value : grid.at(axis).at(1)) {
+    nlohmann::json next = current;
+    if (value.is_object()) {
+      for (auto it = value.begin(); it != value.end(); ++it) next[it.key()] = it.value();
+    } else {
+      next[field] = value;
+    }
+    expand_grid(c, axis + 1, std::move(next), out);
+  }
+}
+
+// The cases of `family` that list `use` in their "use" array, in file order, grids expanded.
+// None is an error: a misspelled tag must not make a test pass by checking nothing.
 inline std::vector<nlohmann::json> cases_for(const std::string& family, const std::string& use) {
   std::vector<nlohmann::json> selected;
   for (const nlohmann::json& c : case_file(family).at("cases"))
     for (const nlohmann::json& u : c.at("use"))
-      if (u.get<std::string>() == use) selected.push_back(c);
+      if (u.get<std::string>() == use) {
+        if (c.contains("grid")) {
+          expand_grid(c, 0, c, selected);
+        } else {
+          selected.push_back(c);
+        }
+      }
   if (selected.empty()) throw std::runtime_error(cases_path(family) + " has no case for " + use);
   return selected;
 }

@@ -95,6 +95,16 @@ ConvCase conv_case(const std::string& model, const std::string& layer,
                   .groups = o.groups};
 }
 
+nlohmann::json read_case_list(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) fail("cnn bench: cannot read the case list ", path);
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    fail("cnn bench: ", path, ": ", e.what());
+  }
+}
+
 }  // namespace
 
 std::vector<ConvCase> model_conv_layers(const std::string& model, int64_t height, int64_t width,
@@ -121,14 +131,7 @@ std::vector<ConvCase> model_conv_layers(const std::string& model, int64_t height
 }
 
 std::vector<ConvCase> layer_cases(const std::string& conv2d_cases_file) {
-  std::ifstream in(conv2d_cases_file);
-  if (!in) fail("cnn bench: cannot read the layer list ", conv2d_cases_file);
-  nlohmann::json file;
-  try {
-    file = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    fail("cnn bench: ", conv2d_cases_file, ": ", e.what());
-  }
+  const nlohmann::json file = read_case_list(conv2d_cases_file);
   std::vector<ConvCase> all;
   try {
     for (const nlohmann::json& entry : file.at("bench")) {
@@ -167,9 +170,24 @@ std::vector<ModelCase> model_cases() {
           {.model = "mobilenet_v2"}};
 }
 
-std::vector<GemmCase> gemm_cases(int threads) {
-  std::vector<GemmCase> cases = {{.threads = 1}};
-  if (threads > 1) cases.push_back({.threads = threads});
+std::vector<GemmCase> gemm_cases(const std::string& gemm_cases_file, int threads) {
+  const nlohmann::json file = read_case_list(gemm_cases_file);
+  std::vector<GemmCase> cases;
+  try {
+    for (const nlohmann::json& c : file.at("cases")) {
+      bool bench = false;
+      for (const nlohmann::json& use : c.at("use")) bench = bench || use.get<std::string>() == "bench";
+      if (!bench) continue;
+      const GemmCase one{.m = c.at("m").get<int64_t>(),
+                         .n = c.at("n").get<int64_t>(),
+                         .k = c.at("k").get<int64_t>(),
+                         .threads = 1};
+      cases.push_back(one);
+      if (threads > 1) cases.push_back({.m = one.m, .n = one.n, .k = one.k, .threads = threads});
+    }
+  } catch (const nlohmann::json::exception& e) {
+    fail("cnn bench: ", gemm_cases_file, ": ", e.what());
+  }
   return cases;
 }
 

@@ -77,6 +77,9 @@ Report run_benchmarks(const BenchOptions& options) {
   report.torch.python = options.torch_runner.python;
   Runner run(options, report);
   // Read (and the models run for their layers' shapes) first: a bad list fails at once.
+  const std::vector<GemmCase> gemms = options.gemm
+                                           ? gemm_cases(options.cases_dir + "/gemm.json", options.threads)
+                                           : std::vector<GemmCase>{};
   const std::vector<ConvCase> layers =
       options.layers ? layer_cases(options.cases_dir + "/conv2d.json") : std::vector<ConvCase>{};
 
@@ -86,7 +89,7 @@ Report run_benchmarks(const BenchOptions& options) {
   if (options.gemm) {
     report.has_gemm = true;
     TorchSpec spec = run.spec();
-    for (const GemmCase& g : gemm_cases(options.threads)) {
+    for (const GemmCase& g : gemms) {
       run.tell("GEMM on " + std::to_string(g.threads) + " thread(s)");
       report.gemm.push_back({.gemm = g, .ours = time_gemm(g, report.policies.gemm), .torch = {}});
       spec.gemm.push_back(g);

@@ -17,6 +17,7 @@ namespace {
 using cnn::bench::ConvCase;
 
 const std::string kConv2dCases = std::string(CNN_SOURCE_DIR) + "/tests/cases/conv2d.json";
+const std::string kGemmCases = std::string(CNN_SOURCE_DIR) + "/tests/cases/gemm.json";
 
 using Expected = std::vector<std::pair<std::string, std::string>>;  // layer, shape_text()
 
@@ -116,9 +117,13 @@ TEST(BenchCases, ModelAndGemmCases) {
     EXPECT_EQ(models[i].batch, 1);
     EXPECT_TRUE(cnn::models::exists(models[i].model)) << models[i].model;
   }
-  EXPECT_EQ(cnn::bench::gemm_cases(1).size(), 1u);
-  ASSERT_EQ(cnn::bench::gemm_cases(2).size(), 2u);
-  EXPECT_EQ(cnn::bench::gemm_cases(2)[1].threads, 2);
+  ASSERT_EQ(cnn::bench::gemm_cases(kGemmCases, 1).size(), 1u);
+  const auto two = cnn::bench::gemm_cases(kGemmCases, 2);
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(two[0].threads, 1);
+  EXPECT_EQ(two[1].threads, 2);
+  for (const auto& g : two) EXPECT_EQ(g.flops(), 2.0 * 1024 * 1024 * 1024);
+  EXPECT_THROW(cnn::bench::gemm_cases("/nonexistent/gemm.json", 1), cnn::Error);
 }
 
 }  // namespace

@@ -132,7 +132,7 @@ Run add_bench_command(CLI::App& app) {
   cmd->add_option("--torch-script", args->torch_script, "PyTorch's side of the benchmark")
       ->capture_default_str();
   cmd->add_option("--cases", args->cases_dir,
-                  "the case lists; conv2d.json there names the model layers to time")
+                  "the case lists: conv2d.json there names the model layers to time, gemm.json the GEMM")
       ->capture_default_str();
   CLI::Option* onnx = cmd->add_option(
       "--onnx", args->onnx,

@@ -72,7 +72,9 @@ struct GemmCase {
   }
 };
 
-// 1024^3 on one thread and on `threads` threads (just one case when threads == 1).
-std::vector<GemmCase> gemm_cases(int threads);
+// The "bench" cases of the gemm family's case list (tests/cases/gemm.json, at
+// `gemm_cases_file`: 1024^3), each on one thread and on `threads` threads (just one case when
+// threads == 1). Raises cnn::Error when the file cannot be read.
+std::vector<GemmCase> gemm_cases(const std::string& gemm_cases_file, int threads);
 
 }  // namespace cnn::bench

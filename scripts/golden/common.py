@@ -15,6 +15,28 @@ import zlib
 import numpy as np
 import torch
 
+CASES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "cases")
+
+
+def expand_grid(case):
+    """A case with "grid": [[field, [values...]], ...] stands for every combination of the
+    values, the first axis outermost; an object value sets each of its fields."""
+    cases = [{k: v for k, v in case.items() if k != "grid"}]
+    for field, values in case.get("grid", []):
+        cases = [dict(c, **(v if isinstance(v, dict) else {field: v})) for c in cases for v in values]
+    return cases
+
+
+def cases_for(family, use="golden"):
+    """The cases of tests/cases/<family>.json whose "use" names `use`, in file order, grids
+    expanded (the case lists the kernel tests and `cnn bench` read too; docs/ARCHITECTURE.md,
+    "Case lists")."""
+    with open(os.path.join(CASES_DIR, family + ".json")) as f:
+        cases = [e for c in json.load(f)["cases"] if use in c["use"] for e in expand_grid(c)]
+    if not cases:
+        raise ValueError(f"tests/cases/{family}.json has no case for {use}")
+    return cases
+
 
 def nhwc(t):
     """NCHW -> NHWC (the lecture's L[b, x, y, i])."""

@@ -3,7 +3,7 @@ the updated running statistics) and local_response_norm."""
 import torch
 import torch.nn.functional as F
 
-from common import run_case, seeded
+from common import cases_for, run_case, seeded
 
 FAMILY = "norm"
 
@@ -13,17 +13,17 @@ def channels_last(t):
     return t.detach().movedim(1, -1).contiguous()
 
 
-def batch_norm_cases(out):
-    for name, shape, affine, running, training, momentum, eps in [
-        ("bn_train_affine", (4, 3, 5, 7), True, True, True, 0.1, 1e-5),
-        ("bn_train_plain", (2, 5, 3, 3), False, True, True, 0.1, 1e-5),
-        ("bn_train_batch1_nonsquare", (1, 4, 3, 5), True, True, True, 0.3, 1e-3),
-        ("bn_train_no_running_stats", (3, 2, 4, 3), True, False, True, 0.1, 1e-5),
-        ("bn_train_1d", (6, 5), True, True, True, 0.1, 1e-5),          # BatchNorm1d on [N, C]
-        ("bn_train_1d_length", (3, 4, 5), False, True, True, 0.2, 1e-5),  # [N, C, L]
-        ("bn_eval_affine", (3, 4, 5, 3), True, True, False, 0.1, 1e-5),
-        ("bn_eval_plain_batch1", (1, 6, 2, 3), False, True, False, 0.1, 1e-4),
-    ]:
+def channels_first(shape):
+    """tests/cases/norm.json's [N, *spatial, C] -> PyTorch's [N, C, *spatial]."""
+    return (shape[0], shape[-1], *shape[1:-1])
+
+
+def batch_norm_cases(out, cases):
+    # [N, C] is BatchNorm1d's input, [N, C, L] its input with a length
+    for case in cases:
+        name, shape = case["name"], channels_first(case["x"])
+        affine, running, training = case["affine"], case["running_stats"], case["training"]
+        momentum, eps = case["momentum"], case["eps"]
         C = shape[1]
         inputs = {"x": (torch.randn(*shape) * 2 + 0.5).requires_grad_()}
         if running:
@@ -51,17 +51,10 @@ def batch_norm_cases(out):
                  to_ours={"x": channels_last, "y": channels_last})
 
 
-def lrn_cases(out):
-    for name, shape, scale, size, alpha, beta, k in [
-        ("lrn_alexnet", (2, 7, 5, 6), 10.0, 5, 1e-4, 0.75, 2.0),
-        ("lrn_alexnet_batch1_many_channels", (1, 16, 3, 2), 30.0, 5, 1e-4, 0.75, 2.0),
-        ("lrn_defaults", (2, 6, 3, 3), 3.0, 5, 1e-4, 0.75, 1.0),
-        ("lrn_strong_size3", (1, 6, 4, 3), 1.0, 3, 0.5, 0.75, 1.0),
-        ("lrn_even_size4", (2, 9, 2, 3), 1.0, 4, 1.0, 0.5, 1.5),
-        ("lrn_window_wider_than_channels", (2, 3, 3, 2), 1.0, 7, 2.0, 1.0, 1.0),
-        ("lrn_size1", (2, 5, 2, 2), 1.0, 1, 0.3, 0.75, 1.0),
-        ("lrn_3d_even_size2", (3, 5, 4), 1.0, 2, 0.8, 0.6, 1.2),
-    ]:
+def lrn_cases(out, cases):
+    for case in cases:
+        name, shape, scale = case["name"], channels_first(case["x"]), case["scale"]
+        size, alpha, beta, k = case["size"], case["alpha"], case["beta"], case["k"]
         x = (torch.randn(*shape) * scale).requires_grad_()
         run_case(out, FAMILY, name, "local_response_norm",
                  {"size": size, "alpha": alpha, "beta": beta, "k": k}, {"x": x},
@@ -72,5 +65,6 @@ def lrn_cases(out):
 
 def generate(out):
     seeded(30)
-    batch_norm_cases(out)
-    lrn_cases(out)
+    cases = cases_for("norm")
+    batch_norm_cases(out, [c for c in cases if c["op"] == "batch_norm"])
+    lrn_cases(out, [c for c in cases if c["op"] == "local_response_norm"])

@@ -1,6 +1,15 @@
 #include "cnn/bench/cases.h"
 
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
+
+#include "cnn/autograd.h"
+#include "cnn/error.h"
+#include "cnn/models/registry.h"
+#include "cnn/nn/conv.h"
+#include "cnn/nn/init.h"
 
 namespace cnn::bench {
 
@@ -29,82 +38,118 @@ std::string ConvCase::shape_text() const {
   return out.str();
 }
 
-std::vector<ConvCase> resnet20_layers() {
-  // src/models/resnet_cifar.cpp with in_channels = 1: 3x3 convolutions, padding 1, no bias;
-  // the first block of stages 2 and 3 halves the grid in its conv1 (the option-A shortcut
-  // has no convolution).
-  auto c = [](const char* layer, int64_t hw, int64_t in, int64_t out, int64_t stride) {
-    return ConvCase{.model = "resnet20",
-                    .layer = layer,
-                    .batch = 128,
-                    .height = hw,
-                    .width = hw,
-                    .in_channels = in,
-                    .out_channels = out,
-                    .kernel = 3,
-                    .stride = stride,
-                    .padding = 1};
+namespace {
+
+// Each Conv2d module called in one forward pass, under the dotted name of its module.
+class RecordConvolutions : public nn::ForwardObserver {
+ public:
+  explicit RecordConvolutions(const nn::Module& root) { name_tree(root, ""); }
+
+  void after_forward(const nn::Module& module, const Tensor& input, const Tensor&) override {
+    const auto* conv = dynamic_cast<const nn::Conv2d*>(&module);
+    if (conv == nullptr) return;
+    const auto name = names_.find(&module);
+    if (name == names_.end() || calls.contains(name->second)) return;
+    order.push_back(name->second);
+    calls.emplace(name->second, Call{conv, input.shape()});
+  }
+
+  struct Call {
+    const nn::Conv2d* conv;
+    Shape input;  // [1, H, W, C]
   };
-  return {c("conv1", 28, 1, 16, 1),           c("layer1.0.conv1", 28, 16, 16, 1),
-          c("layer2.0.conv1", 28, 16, 32, 2), c("layer2.0.conv2", 14, 32, 32, 1),
-          c("layer3.0.conv1", 14, 32, 64, 2), c("layer3.0.conv2", 7, 64, 64, 1)};
+  std::vector<std::string> order;  // the names, in the order first called
+  std::map<std::string, Call> calls;
+
+ private:
+  void name_tree(const nn::Module& m, const std::string& prefix) {
+    names_[&m] = prefix;
+    for (const auto& [name, child] : m.named_children()) {
+      std::string path = prefix;
+      if (!path.empty()) path.append(".");
+      path.append(name);
+      name_tree(*child, path);
+    }
+  }
+  std::map<const nn::Module*, std::string> names_;
+};
+
+ConvCase conv_case(const std::string& model, const std::string& layer,
+                   const RecordConvolutions::Call& call, int64_t batch) {
+  const nn::Conv2dOptions& o = call.conv->options();
+  const Pad2d& p = o.padding;
+  if (o.kernel.h != o.kernel.w || o.stride.h != o.stride.w || p.top != p.bottom ||
+      p.top != p.left || p.top != p.right || o.dilation != Size2(1))
+    fail("cnn bench: ", model, " layer ", layer,
+         " is not a square, undilated convolution with equal stride and padding on both axes");
+  return ConvCase{.model = model,
+                  .layer = layer,
+                  .batch = batch,
+                  .height = call.input.at(1),
+                  .width = call.input.at(2),
+                  .in_channels = call.conv->in_channels(),
+                  .out_channels = call.conv->out_channels(),
+                  .kernel = o.kernel.h,
+                  .stride = o.stride.h,
+                  .padding = p.top,
+                  .groups = o.groups};
 }
 
-std::vector<ConvCase> resnet50_layers(int64_t batch) {
-  // torchvision's ResNet-50 (v1.5: the 3x3 convolution carries the stride) at 224x224.
-  auto c = [batch](const char* layer, int64_t hw, int64_t in, int64_t out, int64_t kernel,
-                   int64_t stride) {
-    return ConvCase{.model = "resnet50",
-                    .layer = layer,
-                    .batch = batch,
-                    .height = hw,
-                    .width = hw,
-                    .in_channels = in,
-                    .out_channels = out,
-                    .kernel = kernel,
-                    .stride = stride,
-                    .padding = kernel / 2};
-  };
-  return {c("conv1", 224, 3, 64, 7, 2),
-          c("layer1.0.conv1", 56, 64, 64, 1, 1),
-          c("layer1.0.conv2", 56, 64, 64, 3, 1),
-          c("layer1.0.conv3", 56, 64, 256, 1, 1),
-          c("layer2.0.downsample.0", 56, 256, 512, 1, 2),
-          c("layer2.1.conv2", 28, 128, 128, 3, 1),
-          c("layer3.1.conv2", 14, 256, 256, 3, 1),
-          c("layer4.1.conv2", 7, 512, 512, 3, 1),
-          c("layer4.1.conv1", 7, 2048, 512, 1, 1)};
+nlohmann::json read_case_list(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) fail("cnn bench: cannot read the case list ", path);
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    fail("cnn bench: ", path, ": ", e.what());
+  }
 }
 
-std::vector<ConvCase> mobilenet_v2_depthwise_layers(int64_t batch) {
-  // src/models/mobilenet_v2.cpp at 224x224: the 3x3 depthwise convolution of each inverted
-  // residual block (padding 1), one per distinct shape.
-  auto c = [batch](const char* layer, int64_t hw, int64_t channels, int64_t stride) {
-    return ConvCase{.model = "mobilenet_v2",
-                    .layer = layer,
-                    .batch = batch,
-                    .height = hw,
-                    .width = hw,
-                    .in_channels = channels,
-                    .out_channels = channels,
-                    .kernel = 3,
-                    .stride = stride,
-                    .padding = 1,
-                    .groups = channels};
-  };
-  return {c("features.1.conv.0.0", 112, 32, 1),  c("features.2.conv.1.0", 112, 96, 2),
-          c("features.3.conv.1.0", 56, 144, 1),  c("features.4.conv.1.0", 56, 144, 2),
-          c("features.5.conv.1.0", 28, 192, 1),  c("features.8.conv.1.0", 14, 384, 1),
-          c("features.12.conv.1.0", 14, 576, 1), c("features.14.conv.1.0", 14, 576, 2),
-          c("features.15.conv.1.0", 7, 960, 1)};
+}  // namespace
+
+std::vector<ConvCase> model_conv_layers(const std::string& model, int64_t height, int64_t width,
+                                        int64_t channels, int64_t classes, int64_t batch,
+                                        const std::vector<std::string>& layers) {
+  Generator gen(1);
+  const nn::SkipInitGuard skip;  // shapes only
+  auto module = models::create(model, {.classes = classes, .in_channels = channels}, gen);
+  module->eval();
+  const NoGradGuard no_grad;
+  RecordConvolutions record(*module);
+  {
+    const nn::ObserveForwards observe(record);
+    (*module)(Tensor::zeros({1, height, width, channels}));
+  }
+  std::vector<ConvCase> cases;
+  for (const std::string& layer : layers.empty() ? record.order : layers) {
+    const auto it = record.calls.find(layer);
+    if (it == record.calls.end())
+      fail("cnn bench: ", model, " runs no Conv2d named '", layer, "'");
+    cases.push_back(conv_case(model, layer, it->second, batch));
+  }
+  return cases;
 }
 
-std::vector<ConvCase> layer_cases() {
-  std::vector<ConvCase> all = resnet20_layers();
-  for (int64_t batch : {1, 16})
-    for (const ConvCase& c : resnet50_layers(batch)) all.push_back(c);
-  for (int64_t batch : {1, 16})
-    for (const ConvCase& c : mobilenet_v2_depthwise_layers(batch)) all.push_back(c);
+std::vector<ConvCase> layer_cases(const std::string& conv2d_cases_file) {
+  const nlohmann::json file = read_case_list(conv2d_cases_file);
+  std::vector<ConvCase> all;
+  try {
+    for (const nlohmann::json& entry : file.at("bench")) {
+      const auto model = entry.at("model").get<std::string>();
+      const auto input = entry.at("input").get<std::vector<int64_t>>();  // H, W, C
+      const auto layers = entry.at("layers").get<std::vector<std::string>>();
+      if (input.size() != 3) fail("cnn bench: ", model, "'s input must be [height, width, channels]");
+      const std::vector<ConvCase> found = model_conv_layers(
+          model, input[0], input[1], input[2], entry.at("classes").get<int64_t>(), 1, layers);
+      for (const int64_t batch : entry.at("batches").get<std::vector<int64_t>>())
+        for (ConvCase c : found) {
+          c.batch = batch;
+          all.push_back(std::move(c));
+        }
+    }
+  } catch (const nlohmann::json::exception& e) {
+    fail("cnn bench: ", conv2d_cases_file, ": ", e.what());
+  }
   return all;
 }
 
@@ -125,9 +170,24 @@ std::vector<ModelCase> model_cases() {
           {.model = "mobilenet_v2"}};
 }
 
-std::vector<GemmCase> gemm_cases(int threads) {
-  std::vector<GemmCase> cases = {{.threads = 1}};
-  if (threads > 1) cases.push_back({.threads = threads});
+std::vector<GemmCase> gemm_cases(const std::string& gemm_cases_file, int threads) {
+  const nlohmann::json file = read_case_list(gemm_cases_file);
+  std::vector<GemmCase> cases;
+  try {
+    for (const nlohmann::json& c : file.at("cases")) {
+      bool bench = false;
+      for (const nlohmann::json& use : c.at("use")) bench = bench || use.get<std::string>() == "bench";
+      if (!bench) continue;
+      const GemmCase one{.m = c.at("m").get<int64_t>(),
+                         .n = c.at("n").get<int64_t>(),
+                         .k = c.at("k").get<int64_t>(),
+                         .threads = 1};
+      cases.push_back(one);
+      if (threads > 1) cases.push_back({.m = one.m, .n = one.n, .k = one.k, .threads = threads});
+    }
+  } catch (const nlohmann::json::exception& e) {
+    fail("cnn bench: ", gemm_cases_file, ": ", e.what());
+  }
   return cases;
 }
 

@@ -76,6 +76,12 @@ Report run_benchmarks(const BenchOptions& options) {
   report.torch.requested = options.torch;
   report.torch.python = options.torch_runner.python;
   Runner run(options, report);
+  // Read (and the models run for their layers' shapes) first: a bad list fails at once.
+  const std::vector<GemmCase> gemms = options.gemm
+                                           ? gemm_cases(options.cases_dir + "/gemm.json", options.threads)
+                                           : std::vector<GemmCase>{};
+  const std::vector<ConvCase> layers =
+      options.layers ? layer_cases(options.cases_dir + "/conv2d.json") : std::vector<ConvCase>{};
 
   run.tell("FMA peak");
   measure_peaks(report, options.threads);
@@ -83,7 +89,7 @@ Report run_benchmarks(const BenchOptions& options) {
   if (options.gemm) {
     report.has_gemm = true;
     TorchSpec spec = run.spec();
-    for (const GemmCase& g : gemm_cases(options.threads)) {
+    for (const GemmCase& g : gemms) {
       run.tell("GEMM on " + std::to_string(g.threads) + " thread(s)");
       report.gemm.push_back({.gemm = g, .ours = time_gemm(g, report.policies.gemm), .torch = {}});
       spec.gemm.push_back(g);
@@ -95,7 +101,7 @@ Report run_benchmarks(const BenchOptions& options) {
   if (options.layers) {
     report.has_layers = true;
     TorchSpec spec = run.spec();
-    spec.layers = layer_cases();
+    spec.layers = layers;
     for (const ConvCase& c : spec.layers) {
       run.tell("layer " + c.model + " " + c.layer + " batch " + std::to_string(c.batch));
       report.layers.push_back(

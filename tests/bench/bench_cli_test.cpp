@@ -70,7 +70,8 @@ TEST(BenchCli, QuickJsonWithoutTorchHasEveryFigure) {
   }
   EXPECT_EQ(j.at("gemm").at(0).at("threads"), 1);
 
-  const auto cases = cnn::bench::layer_cases();
+  const auto cases =
+      cnn::bench::layer_cases(std::string(CNN_SOURCE_DIR) + "/tests/cases/conv2d.json");
   ASSERT_EQ(j.at("layers").size(), cases.size());
   for (size_t i = 0; i < cases.size(); ++i) {
     const json& l = j.at("layers").at(i);

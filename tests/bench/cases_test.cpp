@@ -1,120 +1,112 @@
-// The benchmark's layer cases are layers of our models: each names a convolution that the
-// model runs, on that input, with that kernel, stride, padding and groups.
+// The benchmark's layer cases are layers of our models: tests/cases/conv2d.json names them and
+// running each model finds their shapes. The expected shapes below are the ones the benchmark
+// measured when they were written by hand, so that a change in a model or in the list shows.
 #include <gtest/gtest.h>
 
-#include <map>
+#include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
-#include "cnn/autograd.h"
 #include "cnn/bench/cases.h"
+#include "cnn/error.h"
 #include "cnn/models/registry.h"
-#include "cnn/nn/init.h"
 
 namespace {
 
-using cnn::Shape;
 using cnn::bench::ConvCase;
 
-struct Call {
-  Shape input, output;
-  std::string description;
-};
+const std::string kConv2dCases = std::string(CNN_SOURCE_DIR) + "/tests/cases/conv2d.json";
+const std::string kGemmCases = std::string(CNN_SOURCE_DIR) + "/tests/cases/gemm.json";
 
-// Every module call of one forward pass, by the module's dotted name.
-class RecordCalls : public cnn::nn::ForwardObserver {
- public:
-  explicit RecordCalls(const cnn::nn::Module& root) { name_tree(root, ""); }
-  void after_forward(const cnn::nn::Module& module, const cnn::Tensor& input,
-                     const cnn::Tensor& output) override {
-    const auto it = names_.find(&module);
-    if (it != names_.end()) calls[it->second] = {input.shape(), output.shape(), module.name()};
-  }
-  std::map<std::string, Call> calls;
+using Expected = std::vector<std::pair<std::string, std::string>>;  // layer, shape_text()
 
- private:
-  void name_tree(const cnn::nn::Module& m, const std::string& prefix) {
-    names_[&m] = prefix;
-    for (const auto& [name, child] : m.named_children())
-      name_tree(*child, prefix.empty() ? name : prefix + "." + name);
-  }
-  std::map<const cnn::nn::Module*, std::string> names_;
-};
-
-std::map<std::string, Call> run_model(const std::string& name, int64_t size, int64_t channels,
-                                      int64_t classes) {
-  cnn::Generator gen(1);
-  const cnn::nn::SkipInitGuard skip;  // shapes only
-  auto model = cnn::models::create(name, {.classes = classes, .in_channels = channels}, gen);
-  model->eval();
-  const cnn::NoGradGuard no_grad;
-  RecordCalls record(*model);
-  const cnn::nn::ObserveForwards observe(record);
-  (*model)(cnn::Tensor::zeros({1, size, size, channels}));
-  return record.calls;
-}
-
-std::string expected_description(const ConvCase& c) {
-  std::string d = "Conv2d(" + std::to_string(c.in_channels) + ", " +
-                  std::to_string(c.out_channels) + ", kernel=(" + std::to_string(c.kernel) + ", " +
-                  std::to_string(c.kernel) + "), stride=(" + std::to_string(c.stride) + ", " +
-                  std::to_string(c.stride) + ")";
-  if (c.padding != 0) d += ", padding=" + std::to_string(c.padding);
-  if (c.groups != 1) d += ", groups=" + std::to_string(c.groups);
-  return d + ", bias=false)";
-}
-
-void expect_cases_match(const std::vector<ConvCase>& cases,
-                        const std::map<std::string, Call>& calls) {
-  ASSERT_FALSE(cases.empty());
-  for (const ConvCase& c : cases) {
-    SCOPED_TRACE(c.model + " " + c.layer);
-    const auto it = calls.find(c.layer);
-    ASSERT_NE(it, calls.end()) << "the model runs no module named " << c.layer;
-    EXPECT_EQ(it->second.description, expected_description(c));
-    EXPECT_EQ(it->second.input, (Shape{1, c.height, c.width, c.in_channels}));
-    EXPECT_EQ(it->second.output, (Shape{1, c.out_height(), c.out_width(), c.out_channels}));
+void expect_layers(const std::vector<ConvCase>& cases, const std::string& model, int64_t batch,
+                   const Expected& expected) {
+  ASSERT_EQ(cases.size(), expected.size());
+  for (size_t i = 0; i < cases.size(); ++i) {
+    SCOPED_TRACE(model + " " + expected[i].first);
+    EXPECT_EQ(cases[i].model, model);
+    EXPECT_EQ(cases[i].layer, expected[i].first);
+    EXPECT_EQ(cases[i].batch, batch);
+    EXPECT_EQ(cases[i].shape_text(), expected[i].second);
+    EXPECT_EQ(cases[i].padding, cases[i].kernel / 2);  // every layer here is "same"-padded
   }
 }
 
-TEST(BenchCases, Resnet20LayersAreThoseOfOurModelOnFashionMnist) {
-  const auto cases = cnn::bench::resnet20_layers();
-  EXPECT_EQ(cases.size(), 6u);
-  for (const ConvCase& c : cases) EXPECT_EQ(c.batch, 128);
-  expect_cases_match(cases, run_model("resnet20", 28, 1, 10));
+const Expected kResnet20 = {{"conv1", "3x3/1 1->16 28x28"},
+                            {"layer1.0.conv1", "3x3/1 16->16 28x28"},
+                            {"layer2.0.conv1", "3x3/2 16->32 28x28"},
+                            {"layer2.0.conv2", "3x3/1 32->32 14x14"},
+                            {"layer3.0.conv1", "3x3/2 32->64 14x14"},
+                            {"layer3.0.conv2", "3x3/1 64->64 7x7"}};
+const Expected kResnet50 = {{"conv1", "7x7/2 3->64 224x224"},
+                            {"layer1.0.conv1", "1x1/1 64->64 56x56"},
+                            {"layer1.0.conv2", "3x3/1 64->64 56x56"},
+                            {"layer1.0.conv3", "1x1/1 64->256 56x56"},
+                            {"layer2.0.downsample.0", "1x1/2 256->512 56x56"},
+                            {"layer2.1.conv2", "3x3/1 128->128 28x28"},
+                            {"layer3.1.conv2", "3x3/1 256->256 14x14"},
+                            {"layer4.1.conv2", "3x3/1 512->512 7x7"},
+                            {"layer4.1.conv1", "1x1/1 2048->512 7x7"}};
+const Expected kMobilenetV2 = {{"features.1.conv.0.0", "3x3/1 dw 32 112x112"},
+                               {"features.2.conv.1.0", "3x3/2 dw 96 112x112"},
+                               {"features.3.conv.1.0", "3x3/1 dw 144 56x56"},
+                               {"features.4.conv.1.0", "3x3/2 dw 144 56x56"},
+                               {"features.5.conv.1.0", "3x3/1 dw 192 28x28"},
+                               {"features.8.conv.1.0", "3x3/1 dw 384 14x14"},
+                               {"features.12.conv.1.0", "3x3/1 dw 576 14x14"},
+                               {"features.14.conv.1.0", "3x3/2 dw 576 14x14"},
+                               {"features.15.conv.1.0", "3x3/1 dw 960 7x7"}};
+
+std::vector<ConvCase> slice(const std::vector<ConvCase>& all, size_t begin, size_t count) {
+  return {all.begin() + static_cast<std::ptrdiff_t>(begin),
+          all.begin() + static_cast<std::ptrdiff_t>(begin + count)};
 }
 
-TEST(BenchCases, Resnet50LayersAreThoseOfOurModelAt224) {
-  const auto cases = cnn::bench::resnet50_layers(16);
-  EXPECT_EQ(cases.size(), 9u);
-  for (const ConvCase& c : cases) EXPECT_EQ(c.batch, 16);
-  expect_cases_match(cases, run_model("resnet50", 224, 3, 1000));
+TEST(BenchCases, LayerCasesAreTheListedLayersOfOurModelsInTableOrder) {
+  const std::vector<ConvCase> all = cnn::bench::layer_cases(kConv2dCases);
+  ASSERT_EQ(all.size(), 6u + 2 * 9 + 2 * 9);
+  expect_layers(slice(all, 0, 6), "resnet20", 128, kResnet20);  // Fashion-MNIST, 28x28x1
+  expect_layers(slice(all, 6, 9), "resnet50", 1, kResnet50);     // 224x224x3
+  expect_layers(slice(all, 15, 9), "resnet50", 16, kResnet50);
+  expect_layers(slice(all, 24, 9), "mobilenet_v2", 1, kMobilenetV2);
+  expect_layers(slice(all, 33, 9), "mobilenet_v2", 16, kMobilenetV2);
 }
 
-TEST(BenchCases, MobilenetV2DepthwiseLayersAreThoseOfOurModelAt224) {
-  const auto cases = cnn::bench::mobilenet_v2_depthwise_layers(1);
-  EXPECT_EQ(cases.size(), 9u);
-  for (const ConvCase& c : cases) {
-    EXPECT_EQ(c.groups, c.in_channels);
-    EXPECT_EQ(c.in_channels, c.out_channels);
+TEST(BenchCases, ModelConvLayersFindsEveryConvolutionInCallOrder) {
+  // resnet20: the stem and two 3x3 convolutions in each of nine blocks (option-A shortcuts
+  // have none).
+  const auto all = cnn::bench::model_conv_layers("resnet20", 28, 28, 1, 10, 4, {});
+  ASSERT_EQ(all.size(), 19u);
+  EXPECT_EQ(all.front().layer, "conv1");
+  EXPECT_EQ(all.back().layer, "layer3.2.conv2");
+  std::set<std::string> names;
+  for (const ConvCase& c : all) {
+    names.insert(c.layer);
+    EXPECT_EQ(c.batch, 4);
   }
-  expect_cases_match(cases, run_model("mobilenet_v2", 224, 3, 1000));
+  EXPECT_EQ(names.size(), all.size());
+  EXPECT_THROW(cnn::bench::model_conv_layers("resnet20", 28, 28, 1, 10, 1, {"layer9.conv1"}),
+               cnn::Error);
+  EXPECT_THROW(cnn::bench::layer_cases("/nonexistent/conv2d.json"), cnn::Error);
 }
 
 TEST(BenchCases, FlopsCountTwoPerMultiplyAdd) {
+  const std::vector<ConvCase> all = cnn::bench::layer_cases(kConv2dCases);
   // ResNet-50's conv1 on one image: 112 * 112 * 64 * 7 * 7 * 3 = 118,013,952 multiply-adds.
-  const ConvCase conv1 = cnn::bench::resnet50_layers(1).front();
+  const ConvCase& conv1 = all.at(6);
+  ASSERT_EQ(conv1.layer, "conv1");
   EXPECT_EQ(conv1.forward_flops(), 2.0 * 118013952);
   EXPECT_EQ(conv1.forward_backward_flops(), 3 * conv1.forward_flops());
   // A depthwise layer: each output uses KH * KW * (C / groups) = 9 weights.
-  const ConvCase dw = cnn::bench::mobilenet_v2_depthwise_layers(2).front();
+  ConvCase dw = all.at(24);
+  dw.batch = 2;
   EXPECT_EQ(dw.forward_flops(), 2.0 * 2 * 112 * 112 * 32 * 9);
-  EXPECT_EQ(dw.shape_text(), "3x3/1 dw 32 112x112");
-  EXPECT_EQ(cnn::bench::resnet20_layers()[2].shape_text(), "3x3/2 16->32 28x28");
   EXPECT_EQ(cnn::bench::GemmCase{}.flops(), 2.0 * 1024 * 1024 * 1024);
 }
 
-TEST(BenchCases, TheListsInTableOrder) {
-  EXPECT_EQ(cnn::bench::layer_cases().size(), 6u + 2 * 9 + 2 * 9);
+TEST(BenchCases, ModelAndGemmCases) {
   const auto models = cnn::bench::model_cases();
   ASSERT_EQ(models.size(), 4u);
   EXPECT_EQ(models[0].model, "resnet20");
@@ -125,9 +117,13 @@ TEST(BenchCases, TheListsInTableOrder) {
     EXPECT_EQ(models[i].batch, 1);
     EXPECT_TRUE(cnn::models::exists(models[i].model)) << models[i].model;
   }
-  EXPECT_EQ(cnn::bench::gemm_cases(1).size(), 1u);
-  ASSERT_EQ(cnn::bench::gemm_cases(2).size(), 2u);
-  EXPECT_EQ(cnn::bench::gemm_cases(2)[1].threads, 2);
+  ASSERT_EQ(cnn::bench::gemm_cases(kGemmCases, 1).size(), 1u);
+  const auto two = cnn::bench::gemm_cases(kGemmCases, 2);
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(two[0].threads, 1);
+  EXPECT_EQ(two[1].threads, 2);
+  for (const auto& g : two) EXPECT_EQ(g.flops(), 2.0 * 1024 * 1024 * 1024);
+  EXPECT_THROW(cnn::bench::gemm_cases("/nonexistent/gemm.json", 1), cnn::Error);
 }
 
 }  // namespace

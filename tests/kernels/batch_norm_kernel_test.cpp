@@ -11,6 +11,7 @@
 #include "cnn/parallel.h"
 #include "kernels/cpu/batch_norm.h"
 #include "kernels/ref/norm_ref.h"
+#include "support/cases.h"
 #include "support/tensor_testing.h"
 
 namespace cnn {
@@ -26,8 +27,10 @@ double max_relative(const std::vector<double>& a, const std::vector<double>& b) 
 }
 
 TEST(BatchNormKernels, MatchTheReference) {
-  for (const auto& [rows, channels, offset] :
-       std::vector<std::tuple<int64_t, int64_t, float>>{{1, 3, 0.0f}, {65, 17, 0.0f}, {300, 64, 50.0f}, {1000, 5, -8.0f}}) {
+  for (const nlohmann::json& bn : testing::cases_for("norm", "kernel.batch_norm")) {
+    const Shape shape = testing::shape_field(bn, "x");  // [rows, channels]
+    const int64_t rows = shape.at(0), channels = shape.at(1);
+    const float offset = testing::field<float>(bn, "offset", 0.0f);
     SCOPED_TRACE(std::to_string(rows) + "x" + std::to_string(channels));
     Tensor x = testing::randn({rows, channels}, 1);
     float* px = x.data();
@@ -70,15 +73,18 @@ TEST(BatchNormKernels, MatchTheReference) {
 }
 
 TEST(BatchNormKernels, SameBitsForAnyThreadCount) {
-  const Tensor x = testing::randn({5000, 24}, 5), dy = testing::randn({5000, 24}, 6);
+  const Shape shape =
+      testing::shape_field(testing::cases_for("norm", "kernel.batch_norm_threads").at(0), "x");
+  const int64_t rows = shape.at(0), channels = shape.at(1);
+  const Tensor x = testing::randn(shape, 5), dy = testing::randn(shape, 6);
   auto run = [&](int threads) {
     set_num_threads(threads);
-    std::vector<double> mean(24), var(24);
-    kernels::batch_norm_stats(x.data(), 5000, 24, mean.data(), var.data());
-    std::vector<float> m(mean.begin(), mean.end()), s(24, 0.5f);
-    Tensor dx = Tensor::empty({5000, 24});
-    kernels::batch_norm_backward(dy.data(), x.data(), 5000, 24, m.data(), s.data(), nullptr, true,
-                                 dx.data(), nullptr, nullptr);
+    std::vector<double> mean(channels), var(channels);
+    kernels::batch_norm_stats(x.data(), rows, channels, mean.data(), var.data());
+    std::vector<float> m(mean.begin(), mean.end()), s(channels, 0.5f);
+    Tensor dx = Tensor::empty(shape);
+    kernels::batch_norm_backward(dy.data(), x.data(), rows, channels, m.data(), s.data(), nullptr,
+                                 true, dx.data(), nullptr, nullptr);
     return std::pair{var, dx};
   };
   const int saved = num_threads();

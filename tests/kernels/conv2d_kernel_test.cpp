@@ -11,6 +11,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -24,6 +25,7 @@
 #include "kernels/cpu/conv2d_winograd.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/ref/conv2d_ref.h"
+#include "support/cases.h"
 #include "support/tensor_testing.h"
 
 namespace cnn {
@@ -125,25 +127,24 @@ void check(const ConvCase& c, Algo algo, bool with_bias, uint64_t seed) {
       << "weight";
 }
 
-// Every combination of the options on a small non-square image, batch alternating 1 and 2.
-std::vector<ConvCase> option_grid(const std::vector<std::array<int64_t, 3>>& channels_groups_out) {
+ConvCase conv_case(const nlohmann::json& j) {
+  return {testing::shape_field(j, "x"),           testing::shape_field(j, "w"),
+          testing::field<int64_t>(j, "groups", 1), testing::size2_field(j, "stride", 1),
+          testing::pad2d_field(j, "padding"),       testing::size2_field(j, "dilation", 1)};
+}
+
+// The cases of tests/cases/conv2d.json that name `use`.
+std::vector<ConvCase> conv_cases(const std::string& use) {
   std::vector<ConvCase> cases;
-  int index = 0;
-  for (const auto& [kh, kw] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {3, 3}, {2, 3}})
-    for (Size2 stride : {Size2(1), Size2(2), Size2(2, 1)})
-      for (Pad2d pad : {Pad2d(0), Pad2d(1), Pad2d(0, 2, 1, 0)})
-        for (Size2 dilation : {Size2(1), Size2(2, 1)})
-          for (const auto& [c, groups, o] : channels_groups_out) {
-            const int64_t n = 1 + index++ % 2;
-            cases.push_back({{n, 7, 6, c}, {kh, kw, c / groups, o}, groups, stride, pad, dilation});
-          }
+  for (const nlohmann::json& j : testing::cases_for("conv2d", use)) cases.push_back(conv_case(j));
   return cases;
 }
 
 // With every GEMM microkernel the CPU runs (row tiles of 6 and 12, column tiles of 16 and 32).
 TEST(Conv2dKernels, GemmMatchesReferenceOverOptionGrid) {
+  // Every combination of the options on a small non-square image, batch alternating 1 and 2;
   // O = 17 and 20 leave partial column tiles; groups 2 and 3 use strided sub-matrices.
-  const auto cases = option_grid({{{5, 1, 17}}, {{6, 2, 20}}, {{6, 3, 9}}});
+  const auto cases = conv_cases("kernel.gemm_grid");
   const std::string before = kernels::gemm_isa();
   for (const std::string& isa : kernels::gemm_isas_supported()) {
     SCOPED_TRACE(isa);
@@ -217,23 +218,17 @@ TEST(Conv2dKernels, FusedEpilogueMatchesSeparateOps) {
   for (const std::string& isa : kernels::gemm_isas_supported()) {
     SCOPED_TRACE(isa);
     kernels::set_gemm_isa(isa);
-    for (const ConvCase& c : std::vector<ConvCase>{{{2, 9, 7, 12}, {3, 3, 12, 20}, 1, 1, 1, 1},
-                                                   {{2, 9, 7, 12}, {3, 3, 4, 21}, 3, 2, 1, 1},
-                                                   {{1, 5, 6, 16}, {1, 1, 16, 40}, 1, 1, 0, 1}})
+    for (const ConvCase& c : conv_cases("kernel.epilogue_gemm"))
       expect_fused_epilogues(c, kernels::conv2d_forward_gemm);
     // whatever kernels::conv2d_forward picks: depthwise, and a channel multiplier of 2
-    expect_fused_epilogues({{2, 6, 5, 8}, {3, 3, 1, 8}, 8, 1, 1, 1}, kernels::conv2d_forward);
-    expect_fused_epilogues({{1, 7, 6, 8}, {3, 3, 1, 16}, 8, 2, 1, 1}, kernels::conv2d_forward);
+    for (const ConvCase& c : conv_cases("kernel.epilogue_dispatch"))
+      expect_fused_epilogues(c, kernels::conv2d_forward);
     // Winograd: one product per transform position over all tiles, and blocks of tiles
-    for (const ConvCase& c : std::vector<ConvCase>{{{1, 7, 6, 20}, {3, 3, 20, 24}, 1, 1, 1, 1},
-                                                   {{2, 28, 27, 32}, {3, 3, 32, 32}, 1, 1, 1, 1}})
+    for (const ConvCase& c : conv_cases("kernel.epilogue_winograd"))
       expect_fused_epilogues(c, kernels::conv2d_forward_winograd);
     if (isa != "avx512") continue;
     // the direct kernels: row segments, and whole-row tiles of 14- and 7-pixel images
-    for (const ConvCase& c : std::vector<ConvCase>{{{2, 9, 30, 32}, {3, 3, 32, 32}, 1, 1, 1, 1},
-                                                   {{1, 7, 7, 16}, {3, 3, 16, 64}, 1, 2, 1, 1},
-                                                   {{2, 5, 14, 16}, {3, 3, 16, 64}, 1, 1, 1, 1},
-                                                   {{1, 7, 7, 32}, {3, 3, 32, 64}, 1, 1, 1, 1}})
+    for (const ConvCase& c : conv_cases("kernel.epilogue_direct"))
       expect_fused_epilogues(c, kernels::conv2d_forward_direct);
   }
   kernels::set_gemm_isa(before);
@@ -244,18 +239,9 @@ TEST(Conv2dKernels, FusedEpilogueMatchesSeparateOps) {
 // narrower than the kernel's reach, dilation, 1x1 to 5x5 kernels.
 TEST(Conv2dKernels, DirectMatchesReferenceOverOptionGrid) {
   if (kernels::gemm_isa() != "avx512") GTEST_SKIP() << "the direct kernels need AVX-512";
-  std::vector<ConvCase> cases;
-  int index = 0;
-  for (int64_t width : {1, 3, 7, 13, 14, 29, 57})
-    for (const auto& [c, o] : std::vector<std::pair<int64_t, int64_t>>{{16, 16}, {32, 64}, {16, 32}})
-      for (Size2 stride : {Size2(1), Size2(2), Size2(2, 1)}) {
-        const int64_t k = 1 + 2 * (index % 3);  // 1 (padded or strided: 1x1 stride 1 unpadded is a GEMM), 3, 5
-        const Pad2d pad = index % 4 == 3 ? Pad2d(0, 2, 1, 0) : Pad2d(k / 2 + index % 2);
-        const Size2 dilation = index % 5 == 4 ? Size2(2, 1) : Size2(1);
-        ++index;
-        cases.push_back({{1 + index % 2, 5 + index % 3, width, c}, {k, k, c, o}, 1, stride, pad,
-                         dilation});
-      }
+  // widths 1 to 57; C -> O 16 -> 16, 32 -> 64, 16 -> 32; 1x1 (padded or strided: 1x1 stride 1
+  // unpadded is a GEMM), 3x3 and 5x5
+  const std::vector<ConvCase> cases = conv_cases("kernel.direct_grid");
   uint64_t seed = 3000;
   int checked = 0;
   for (const ConvCase& c : cases) {
@@ -267,12 +253,17 @@ TEST(Conv2dKernels, DirectMatchesReferenceOverOptionGrid) {
   }
   EXPECT_GE(checked, 45);  // of 63 cases: the rest are 1x1 GEMMs or have no output
   // a ResNet-20 shape: whole 28-pixel rows, bias, batch 3
-  check({{3, 28, 28, 16}, {3, 3, 16, 16}, 1, 1, 1, 1}, Algo::direct, true, 7000);
+  seed = 7000;
+  for (const nlohmann::json& j : testing::cases_for("conv2d", "kernel.direct_large")) {
+    check(conv_case(j), Algo::direct, j.at("bias").get<bool>(), seed);
+    seed += 4;
+  }
 }
 
 TEST(Conv2dKernels, DepthwiseMatchesReferenceOverOptionGrid) {
-  // Channel multiplier 1 (the vectorized loop) and 3 (O = 3C).
-  const auto cases = option_grid({{{5, 5, 5}}, {{4, 4, 12}}});
+  // The option grid of the GEMM test with channel multiplier 1 (the vectorized loop) and 3
+  // (O = 3C).
+  const auto cases = conv_cases("kernel.depthwise_grid");
   uint64_t seed = 2000;
   for (const ConvCase& c : cases) {
     seed += 4;  // alternates bias on and off
@@ -287,19 +278,11 @@ TEST(Conv2dKernels, DepthwiseMatchesReferenceOverOptionGrid) {
 // padding 0 to 2, dilation 2, 3x3 and 5x5 kernels.
 TEST(Conv2dKernels, DepthwiseBlocksMatchReference) {
   uint64_t seed = 2600;
-  int index = 0;
-  for (int64_t width : {9, 16, 23, 30})
-    for (int64_t c : {16, 40, 144})
-      for (Size2 stride : {Size2(1), Size2(2)}) {
-        const int64_t k = index % 3 == 2 ? 5 : 3;
-        const Size2 dilation = index % 4 == 3 ? Size2(2) : Size2(1);
-        const Pad2d pad = index % 3 == 0 ? Pad2d(0) : index % 3 == 1 ? Pad2d(1) : Pad2d(2);
-        ++index;
-        const ConvCase cc{{1 + index % 2, 6, width, c}, {k, k, 1, c}, c, stride, pad, dilation};
-        if (geometry(cc).out_h < 1 || geometry(cc).out_w < 1) continue;
-        seed += 4;
-        check(cc, Algo::depthwise, seed % 8 == 0, seed);
-      }
+  for (const ConvCase& cc : conv_cases("kernel.depthwise_blocks")) {
+    if (geometry(cc).out_h < 1 || geometry(cc).out_w < 1) continue;
+    seed += 4;
+    check(cc, Algo::depthwise, seed % 8 == 0, seed);
+  }
 }
 
 // The strided backward data as stride_h x stride_w stride-1 forward convolutions: strides 2, 3
@@ -309,23 +292,18 @@ TEST(Conv2dKernels, DepthwiseBlocksMatchReference) {
 TEST(Conv2dKernels, StridedBackwardDataInPhasesMatchesReference) {
   uint64_t seed = 4000;
   int checked = 0;
-  for (Size2 stride : {Size2(2), Size2(3), Size2(2, 1)})
-    for (int64_t k : {1, 2, 3, 5})
-      for (const Pad2d& pad : {Pad2d(0), Pad2d(1), Pad2d(3), Pad2d(0, 2, 1, 0)})
-        for (const auto& [c, o] : std::vector<std::pair<int64_t, int64_t>>{{16, 32}, {7, 5}}) {
-          const ConvCase cc{{1 + checked % 2, 9 + checked % 3, 11, c}, {k, k, c, o}, 1, stride,
-                            pad, 1};
-          const Conv2dGeometry g = geometry(cc);
-          if (g.out_h < 1 || g.out_w < 1) continue;
-          SCOPED_TRACE(describe(cc));
-          const Tensor w = testing::randn(cc.w, seed++);
-          const Tensor dy = testing::randn({g.batch, g.out_h, g.out_w, g.out_c}, seed++);
-          Tensor fast = nan_filled(cc.x), ref = Tensor::empty(cc.x);
-          kernels::conv2d_backward_data_phases(g, dy.data(), w.data(), fast.data());
-          kernels::ref::conv2d_backward_data(g, dy.data(), w.data(), ref.data());
-          EXPECT_LE(testing::relative_error(fast, ref), tolerance(k * k * o));
-          ++checked;
-        }
+  for (const ConvCase& cc : conv_cases("kernel.strided_phases")) {
+    const Conv2dGeometry g = geometry(cc);
+    if (g.out_h < 1 || g.out_w < 1) continue;
+    SCOPED_TRACE(describe(cc));
+    const Tensor w = testing::randn(cc.w, seed++);
+    const Tensor dy = testing::randn({g.batch, g.out_h, g.out_w, g.out_c}, seed++);
+    Tensor fast = nan_filled(cc.x), ref = Tensor::empty(cc.x);
+    kernels::conv2d_backward_data_phases(g, dy.data(), w.data(), fast.data());
+    kernels::ref::conv2d_backward_data(g, dy.data(), w.data(), ref.data());
+    EXPECT_LE(testing::relative_error(fast, ref), tolerance(g.kernel_h * g.kernel_w * g.out_c));
+    ++checked;
+  }
   EXPECT_GE(checked, 80);
   // where the dispatcher takes them
   EXPECT_TRUE(kernels::conv2d_backward_data_phases_apply(
@@ -337,15 +315,10 @@ TEST(Conv2dKernels, StridedBackwardDataInPhasesMatchesReference) {
 }
 
 TEST(Conv2dKernels, LargerShapesCrossGemmBlocksAndThreads) {
-  const std::vector<ConvCase> cases = {
-      // K = 3*3*64 = 576 spans three 256-deep GEMM slices; 33 outputs; threaded GEMMs.
-      {{2, 10, 9, 64}, {3, 3, 64, 33}, 1, 1, 1, 1},
-      // 1x1 stride 1 unpadded: the GEMM straight on the input (M = 2*13*11 = 286 rows).
-      {{2, 13, 11, 24}, {1, 1, 24, 40}, 1, 1, 0, 1},
-      {{2, 13, 11, 24}, {1, 1, 6, 40}, 4, 1, 0, 1},
-      // Strided 7x7 "stem" with asymmetric padding.
-      {{1, 19, 23, 3}, {7, 7, 3, 16}, 1, 2, Pad2d(3, 2, 3, 2), 1},
-  };
+  // K = 3*3*64 = 576 spans three 256-deep GEMM slices, with 33 outputs and threaded GEMMs;
+  // 1x1 stride 1 unpadded: the GEMM straight on the input (M = 2*13*11 = 286 rows), grouped
+  // too; a strided 7x7 "stem" with asymmetric padding.
+  const std::vector<ConvCase> cases = conv_cases("kernel.gemm_large");
   uint64_t seed = 5000;
   for (const ConvCase& c : cases) {
     for (Algo algo : {Algo::gemm, Algo::gemm_small_chunks}) {
@@ -353,22 +326,21 @@ TEST(Conv2dKernels, LargerShapesCrossGemmBlocksAndThreads) {
       check(c, algo, true, seed);
     }
   }
-  check({{2, 12, 11, 40}, {3, 3, 1, 40}, 40, 1, 1, 1}, Algo::depthwise, true, 6000);
-  check({{2, 12, 11, 40}, {5, 5, 1, 40}, 40, 2, 2, 1}, Algo::depthwise, false, 6004);
+  seed = 6000;
+  for (const nlohmann::json& j : testing::cases_for("conv2d", "kernel.depthwise_large")) {
+    check(conv_case(j), Algo::depthwise, j.at("bias").get<bool>(), seed);
+    seed += 4;
+  }
 }
 
 TEST(Conv2dKernels, BitIdenticalRunToRun) {
-  struct Named {
-    ConvCase c;
-    Algo algo;
-  };
-  for (const auto& [c, algo] : std::vector<Named>{
-           {{{3, 14, 13, 32}, {3, 3, 32, 48}, 1, 1, 1, 1}, Algo::gemm},
-           {{{3, 14, 13, 32}, {3, 3, 16, 48}, 2, 2, 1, 1}, Algo::gemm_small_chunks},
-           {{{3, 14, 13, 32}, {1, 1, 32, 48}, 1, 1, 0, 1}, Algo::gemm},
-           {{{3, 14, 13, 32}, {3, 3, 1, 64}, 32, 1, 1, 1}, Algo::depthwise},
-           {{{3, 14, 13, 32}, {3, 3, 32, 48}, 1, 1, 1, 1}, Algo::direct},
-       }) {
+  const std::map<std::string, Algo> algos = {{"gemm", Algo::gemm},
+                                             {"gemm_small_chunks", Algo::gemm_small_chunks},
+                                             {"depthwise", Algo::depthwise},
+                                             {"direct", Algo::direct}};
+  for (const nlohmann::json& j : testing::cases_for("conv2d", "kernel.bit_identical")) {
+    const ConvCase c = conv_case(j);
+    const Algo algo = algos.at(j.at("algo").get<std::string>());
     if (algo == Algo::direct && kernels::gemm_isa() != "avx512") continue;
     SCOPED_TRACE(describe(c));
     const Conv2dGeometry g = geometry(c);

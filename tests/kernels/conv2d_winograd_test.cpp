@@ -16,6 +16,7 @@
 #include "kernels/cpu/conv2d_winograd.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/ref/conv2d_ref.h"
+#include "support/cases.h"
 #include "support/tensor_testing.h"
 
 namespace cnn {
@@ -66,6 +67,17 @@ Tensor winograd(const Conv2dGeometry& g, const Tensor& x, const Tensor& w, const
   return y;
 }
 
+// The 3x3 stride-1 cases of tests/cases/conv2d.json that name `use`, with their "epilogue" flag.
+std::vector<std::pair<Case, bool>> winograd_cases(const std::string& use) {
+  std::vector<std::pair<Case, bool>> cases;
+  for (const nlohmann::json& j : testing::cases_for("conv2d", use)) {
+    const Shape w = testing::shape_field(j, "w");
+    cases.push_back({{testing::shape_field(j, "x"), w.at(3), testing::pad2d_field(j, "padding")},
+                     testing::field<bool>(j, "epilogue", false)});
+  }
+  return cases;
+}
+
 void expect_matches_reference(const Case& c, bool fused_epilogue, uint64_t seed) {
   SCOPED_TRACE(describe(c) + (fused_epilogue ? " residual+relu" : ""));
   const Conv2dGeometry g = geometry(c);
@@ -84,16 +96,11 @@ TEST(Conv2dWinograd, MatchesReferenceAtEveryTileOverhang) {
     SCOPED_TRACE("isa " + isa);
     const std::string before = kernels::gemm_isa();
     kernels::set_gemm_isa(isa);
-    // out 5..8 x 9..12 pixels: overhangs 3, 2, 1, 0 in both directions
-    for (int64_t h = 5; h <= 8; ++h)
-      expect_matches_reference({{1 + h % 2, h, h + 4, 17}, 33, 1}, h % 2 == 0, seed += 4);
-    // channels: a 16-lane tail (3, 40), one 24x16 tile (O 16), 32-wide tiles and their tails
-    for (const auto& [c, o] :
-         std::vector<std::pair<int64_t, int64_t>>{{3, 16}, {16, 7}, {40, 64}, {64, 40}, {32, 96}})
-      expect_matches_reference({{2, 9, 10, c}, o, 1}, false, seed += 4);
-    // padding 0 and 2, asymmetric, and wider than the kernel's reach (output larger than input)
-    for (const Pad2d& pad : {Pad2d(0), Pad2d(2), Pad2d(0, 2, 1, 0), Pad2d(3)})
-      expect_matches_reference({{1, 7, 6, 20}, 24, pad}, true, seed += 4);
+    // out 5..8 x 9..12 pixels: overhangs 3, 2, 1, 0 in both directions; channels: a 16-lane
+    // tail (3, 40), one 24x16 tile (O 16), 32-wide tiles and their tails; padding 0 and 2,
+    // asymmetric, and wider than the kernel's reach (output larger than input)
+    for (const auto& [c, fused] : winograd_cases("kernel.winograd"))
+      expect_matches_reference(c, fused, seed += 4);
     kernels::set_gemm_isa(before);
   }
 }
@@ -106,9 +113,11 @@ TEST(Conv2dWinograd, MatchesReferenceInBlocksAndInOneProductPerPosition) {
     SCOPED_TRACE("isa " + isa);
     const std::string before = kernels::gemm_isa();
     kernels::set_gemm_isa(isa);
-    expect_matches_reference({{2, 28, 27, 32}, 32, 1}, true, 300);
-    expect_matches_reference({{1, 40, 37, 48}, 80, 1}, false, 304);
-    expect_matches_reference({{1, 6, 7, 144}, 136, 1}, true, 308);
+    uint64_t seed = 300;
+    for (const auto& [c, fused] : winograd_cases("kernel.winograd_blocks")) {
+      expect_matches_reference(c, fused, seed);
+      seed += 4;
+    }
     kernels::set_gemm_isa(before);
   }
 }
@@ -117,7 +126,8 @@ TEST(Conv2dWinograd, MatchesReferenceInBlocksAndInOneProductPerPosition) {
 // in one fixed order: the same bits for 1 and 2 threads, and run to run.
 TEST(Conv2dWinograd, BitIdenticalAcrossThreadCountsAndRuns) {
   const int before = num_threads();
-  for (const Case& c : {Case{{2, 28, 27, 32}, 32, 1}, Case{{1, 6, 7, 144}, 136, 1}}) {
+  for (const auto& entry : winograd_cases("kernel.winograd_bit_identical")) {
+    const Case& c = entry.first;
     SCOPED_TRACE(describe(c));
     const Conv2dGeometry g = geometry(c);
     const Tensor x = testing::randn(c.x, 1), w = testing::randn({3, 3, c.x[3], c.out}, 2);

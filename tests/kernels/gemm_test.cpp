@@ -10,6 +10,7 @@
 
 #include "kernels/cpu/gemm.h"
 #include "kernels/ref/gemm_ref.h"
+#include "support/cases.h"
 #include "support/tensor_testing.h"
 
 namespace cnn {
@@ -20,6 +21,17 @@ struct GemmCase {
   bool ta, tb;
   float beta;
 };
+
+// The "gemm" cases of tests/cases/gemm.json that name `use` (transposes and beta default to
+// none and 0).
+std::vector<GemmCase> gemm_cases(const std::string& use) {
+  std::vector<GemmCase> cases;
+  for (const nlohmann::json& j : testing::cases_for("gemm", use))
+    cases.push_back({j.at("m").get<int64_t>(), j.at("n").get<int64_t>(), j.at("k").get<int64_t>(),
+                     testing::field<bool>(j, "ta", false), testing::field<bool>(j, "tb", false),
+                     testing::field<float>(j, "beta", 0.0f)});
+  return cases;
+}
 
 void check(const GemmCase& c) {
   const int64_t lda = (c.ta ? c.m : c.k) + 3, ldb = (c.tb ? c.k : c.n) + 1, ldc = c.n + 5;
@@ -46,12 +58,9 @@ TEST_P(GemmIsa, MatchesReferenceAtEveryEdge) {
   const std::string before = kernels::gemm_isa();
   if (!supported(GetParam())) GTEST_SKIP() << "CPU lacks " << GetParam();
   kernels::set_gemm_isa(GetParam());
-  for (int64_t m : {1, 5, 6, 7, 11, 12, 13, 121, 250})
-    for (int64_t n : {1, 15, 16, 17, 31, 32, 33, 65})
-      for (int64_t k : {1, 7, 257})
-        for (int t = 0; t < 4; ++t) check({m, n, k, (t & 1) != 0, (t & 2) != 0, t == 3 ? 1.0f : 0.0f});
-  check({64, 2100, 40, false, false, 0.5f});  // crosses the NC panel edge
-  check({300, 300, 600, false, true, 1.0f});  // threaded, several KC slices
+  // m, n, k at and around every tile edge with each transpose form; then a product that
+  // crosses the NC panel edge, and a threaded one over several KC slices
+  for (const GemmCase& c : gemm_cases("kernel.edges")) check(c);
   kernels::set_gemm_isa(before);
 }
 
@@ -62,7 +71,7 @@ TEST_P(GemmIsa, EpilogueAndPackedA) {
   const std::string before = kernels::gemm_isa();
   if (!supported(GetParam())) GTEST_SKIP() << "CPU lacks " << GetParam();
   kernels::set_gemm_isa(GetParam());
-  for (const auto& [m, n, k] : {std::array<int64_t, 3>{7, 19, 5}, {250, 40, 300}, {30, 300, 64}}) {
+  for (const auto& [m, n, k, ta, tb, beta] : gemm_cases("kernel.epilogue")) {
     for (const bool with_scale : {false, true}) {
       const float relu_max = with_scale ? 6.0f : std::numeric_limits<float>::infinity();
       const Tensor a = testing::randn({m * k}, 1), b = testing::randn({k * n}, 2);
@@ -116,7 +125,7 @@ TEST_P(GemmIsa, RowMajorAInPlaceEqualsPackedBitForBit) {
   const std::string before = kernels::gemm_isa();
   if (!supported(GetParam())) GTEST_SKIP() << "CPU lacks " << GetParam();
   kernels::set_gemm_isa(GetParam());
-  for (const auto& [m, n, k] : {std::array<int64_t, 3>{13, 70, 9}, {121, 33, 300}, {250, 64, 64}}) {
+  for (const auto& [m, n, k, ta, tb, beta] : gemm_cases("kernel.row_major_a")) {
     const int64_t lda = k + 3;
     const Tensor a = testing::randn({m * lda}, 7), b = testing::randn({k * n}, 8);
     Tensor in_place = Tensor::zeros({m * n}), packed = Tensor::zeros({m * n});
@@ -137,8 +146,7 @@ TEST_P(GemmIsa, RowMajorAInPlaceEqualsPackedBitForBit) {
 // Up to 4 rows times a transposed B (a batch-1 Linear layer) run as dot products, with the
 // epilogue applied per column range; 5 rows go through the tiles again.
 TEST(Gemm, FewRowsTimesTransposedBWithEpilogue) {
-  for (const auto& [m, n, k] : {std::array<int64_t, 3>{1, 1000, 1280}, {3, 37, 17}, {4, 70, 5},
-                                {5, 33, 40}}) {
+  for (const auto& [m, n, k, ta, tb, beta] : gemm_cases("kernel.few_rows")) {
     const Tensor a = testing::randn({m * k}, 1), b = testing::randn({n * (k + 2)}, 2);
     const Tensor bias = testing::randn({n}, 3), scale = testing::randn({n}, 4);
     const Tensor residual = testing::randn({m * n}, 5);
@@ -158,10 +166,11 @@ TEST(Gemm, FewRowsTimesTransposedBWithEpilogue) {
 }
 
 TEST(Gemm, BitIdenticalRunToRun) {
-  const Tensor a = testing::randn({200 * 300}, 4), b = testing::randn({300 * 100}, 5);
-  Tensor c1 = Tensor::zeros({200 * 100}), c2 = Tensor::zeros({200 * 100});
-  kernels::gemm_f32(false, false, 200, 100, 300, a.data(), 300, b.data(), 100, 0.0f, c1.data(), 100);
-  kernels::gemm_f32(false, false, 200, 100, 300, a.data(), 300, b.data(), 100, 0.0f, c2.data(), 100);
+  const auto [m, n, k, ta, tb, beta] = gemm_cases("kernel.bit_identical").at(0);  // 200x100x300
+  const Tensor a = testing::randn({m * k}, 4), b = testing::randn({k * n}, 5);
+  Tensor c1 = Tensor::zeros({m * n}), c2 = Tensor::zeros({m * n});
+  kernels::gemm_f32(false, false, m, n, k, a.data(), k, b.data(), n, 0.0f, c1.data(), n);
+  kernels::gemm_f32(false, false, m, n, k, a.data(), k, b.data(), n, 0.0f, c2.data(), n);
   EXPECT_TRUE(testing::bit_identical(c1, c2));
 }
 

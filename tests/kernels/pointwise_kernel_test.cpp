@@ -7,7 +7,9 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cnn/generator.h"
@@ -16,6 +18,7 @@
 #include "kernels/cpu/binary.h"
 #include "kernels/ref/activation_ref.h"
 #include "kernels/ref/binary_ref.h"
+#include "support/cases.h"
 #include "support/kernel_testing.h"
 
 namespace cnn {
@@ -26,7 +29,33 @@ using testing::unwritten;
 using kernels::ref::Activation;
 using kernels::ref::BinaryOp;
 
-const std::vector<int64_t> kLengths = {1, 3, 15, 16, 17, 33, 64, 100'003};
+// The "kernel.length" cases of tests/cases/activation.json: lengths that leave vector tails, and
+// one long enough to be split over the threads.
+const std::vector<int64_t>& lengths() {
+  static const std::vector<int64_t> result = [] {
+    std::vector<int64_t> n;
+    for (const nlohmann::json& c : testing::cases_for("activation", "kernel.length"))
+      n.push_back(testing::shape_field(c, "x").at(0));
+    return n;
+  }();
+  return result;
+}
+
+// The "kernel.activation" cases: each activation with its slope (leaky_relu's negative_slope).
+std::vector<std::pair<Activation, float>> activation_kinds() {
+  const std::map<std::string, Activation> by_name = {{"relu", Activation::relu},
+                                                     {"relu6", Activation::relu6},
+                                                     {"leaky_relu", Activation::leaky_relu},
+                                                     {"sigmoid", Activation::sigmoid},
+                                                     {"tanh", Activation::tanh}};
+  std::vector<std::pair<Activation, float>> kinds;
+  for (const nlohmann::json& c : testing::cases_for("activation", "kernel.activation")) {
+    const nlohmann::json params = c.value("params", nlohmann::json::object());
+    kinds.emplace_back(by_name.at(c.at("op").get<std::string>()),
+                       params.value("negative_slope", 0.0f));
+  }
+  return kinds;
+}
 
 // Normal values scaled by 4 (so that relu6 clips), every 7th replaced by a special value.
 std::vector<float> values(int64_t n, uint64_t seed) {
@@ -44,10 +73,8 @@ std::vector<float> values(int64_t n, uint64_t seed) {
 class PointwiseKernelsAtThreads : public testing::AtThreads {};
 
 TEST_P(PointwiseKernelsAtThreads, ActivationsMatchTheReferenceBitForBit) {
-  const std::vector<std::pair<Activation, float>> kinds = {
-      {Activation::relu, 0.0f},        {Activation::relu6, 0.0f},   {Activation::leaky_relu, 0.01f},
-      {Activation::leaky_relu, -0.3f}, {Activation::sigmoid, 0.0f}, {Activation::tanh, 0.0f}};
-  for (const int64_t n : kLengths)
+  const std::vector<std::pair<Activation, float>> kinds = activation_kinds();
+  for (const int64_t n : lengths())
     for (const int64_t offset : {0, 1}) {  // 1: the arrays start one float past the allocation
       const std::vector<float> xs = values(n + offset, 1), dys = values(n + offset, 2);
       const float* x = xs.data() + offset;
@@ -69,7 +96,7 @@ TEST_P(PointwiseKernelsAtThreads, ActivationsMatchTheReferenceBitForBit) {
 }
 
 TEST_P(PointwiseKernelsAtThreads, SameShapeBinaryOpsMatchTheReferenceBitForBit) {
-  for (const int64_t n : kLengths) {
+  for (const int64_t n : lengths()) {
     const std::vector<float> a = values(n, 3), b = values(n, 4);
     const Shape shape = {n};
     for (const BinaryOp op : {BinaryOp::add, BinaryOp::sub, BinaryOp::mul, BinaryOp::div}) {

@@ -19,6 +19,7 @@
 #include "cnn/parallel.h"
 #include "kernels/cpu/pool.h"
 #include "kernels/ref/pool_ref.h"
+#include "support/cases.h"
 #include "support/kernel_testing.h"
 
 namespace cnn {
@@ -27,8 +28,6 @@ namespace {
 using testing::same_bits;
 using testing::unwritten;
 using kernels::ref::PoolGeometry;
-
-const std::vector<int64_t> kChannels = {1, 3, 15, 16, 17, 33, 64};
 
 // One pooled extent, PyTorch's rule (as the op computes it), for the geometries below.
 int64_t extent(int64_t in, int64_t kernel, int64_t stride, int64_t dilation, int64_t pad_before,
@@ -41,15 +40,46 @@ int64_t extent(int64_t in, int64_t kernel, int64_t stride, int64_t dilation, int
 }
 
 struct Window {
-  int64_t in_h, in_w, kernel_h, kernel_w, stride_h, stride_w;
+  int64_t batch, in_h, in_w, kernel_h, kernel_w, stride_h, stride_w;
   int64_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
   int64_t dilation_h = 1, dilation_w = 1;
   bool ceil_mode = false;
+  std::vector<int64_t> channels;  // each run in turn
 };
+
+// A case of tests/cases/pool.json: channels from its "channels" list, or x's alone.
+Window window(const nlohmann::json& c) {
+  const Shape x = testing::shape_field(c, "x");
+  const Size2 kernel = testing::size2_field(c, "kernel", 1);
+  const Size2 stride = testing::size2_field(c, "stride", 0);
+  const Pad2d pad = testing::pad2d_field(c, "padding");
+  const Size2 dilation = testing::size2_field(c, "dilation", 1);
+  return {x.at(0),
+          x.at(1),
+          x.at(2),
+          kernel.h,
+          kernel.w,
+          stride.h == 0 ? kernel.h : stride.h,
+          stride.w == 0 ? kernel.w : stride.w,
+          pad.top,
+          pad.bottom,
+          pad.left,
+          pad.right,
+          dilation.h,
+          dilation.w,
+          testing::field<bool>(c, "ceil_mode", false),
+          testing::field<std::vector<int64_t>>(c, "channels", {x.at(3)})};
+}
+
+std::vector<Window> windows(const std::string& use) {
+  std::vector<Window> result;
+  for (const nlohmann::json& c : testing::cases_for("pool", use)) result.push_back(window(c));
+  return result;
+}
 
 PoolGeometry geometry(const Window& w, int64_t channels) {
   PoolGeometry g;
-  g.batch = 2, g.in_h = w.in_h, g.in_w = w.in_w, g.channels = channels;
+  g.batch = w.batch, g.in_h = w.in_h, g.in_w = w.in_w, g.channels = channels;
   g.kernel_h = w.kernel_h, g.kernel_w = w.kernel_w, g.stride_h = w.stride_h,
   g.stride_w = w.stride_w;
   g.dilation_h = w.dilation_h, g.dilation_w = w.dilation_w;
@@ -71,18 +101,15 @@ std::string describe(const PoolGeometry& g) {
   return s.str();
 }
 
-// Sliding-window geometries (average pooling takes those without dilation).
-const std::vector<Window> kWindows = {
-    {7, 9, 2, 2, 2, 2},                          // disjoint windows, odd sizes
-    {7, 9, 3, 3, 2, 2, 1, 1, 1, 1},              // ResNet's stem pooling, overlapping
-    {6, 5, 3, 3, 1, 1, 1, 1, 1, 1},              // stride 1, every cell in up to 9 windows
-    {8, 7, 3, 2, 2, 1, 1, 0, 0, 1},              // rectangular, asymmetric padding
-    {7, 8, 2, 2, 3, 3},                          // stride > kernel: cells no window reads
-    {7, 7, 2, 3, 2, 2, 0, 0, 1, 1, 1, 1, true},  // ceil_mode: the last window is cut off
-    {9, 6, 3, 3, 2, 3, 1, 0, 1, 1, 1, 1, true},  // ceil_mode with padding
-    {9, 9, 3, 3, 2, 2, 1, 1, 1, 1, 2, 2},        // dilated
-    {2, 5, 2, 3, 1, 1, 1, 1, 1, 1, 3, 1},        // dilated rows of one window skip the input
-};
+// Sliding-window geometries (average pooling takes those without dilation), the
+// "kernel.window" cases: disjoint windows on odd sizes, ResNet's stem pooling (overlapping),
+// stride 1 (every cell in up to 9 windows), rectangular with asymmetric padding, stride larger
+// than the kernel (cells no window reads), ceil_mode's last window cut off, with and without
+// padding, dilated, and dilated rows of one window that skip the input.
+const std::vector<Window>& sliding_windows() {
+  static const std::vector<Window> cases = windows("kernel.window");
+  return cases;
+}
 
 // Values rounded to halves (ties in most windows) with NaN, -inf, +-0 sprinkled in.
 std::vector<float> pool_input(int64_t n, uint64_t seed) {
@@ -113,8 +140,8 @@ int64_t output_size(const PoolGeometry& g) {
 class PoolKernelsAtThreads : public testing::AtThreads {};
 
 TEST_P(PoolKernelsAtThreads, MaxPoolingMatchesTheReferenceBitForBit) {
-  for (const Window& w : kWindows)
-    for (const int64_t c : kChannels) {
+  for (const Window& w : sliding_windows())
+    for (const int64_t c : w.channels) {
       const PoolGeometry g = geometry(w, c);
       SCOPED_TRACE(describe(g));
       const std::vector<float> x = pool_input(input_size(g), 1), dy = gradient(output_size(g), 2);
@@ -139,9 +166,9 @@ TEST_P(PoolKernelsAtThreads, MaxPoolingMatchesTheReferenceBitForBit) {
 }
 
 TEST_P(PoolKernelsAtThreads, AveragePoolingMatchesTheReferenceBitForBit) {
-  for (const Window& w : kWindows) {
+  for (const Window& w : sliding_windows()) {
     if (w.dilation_h != 1 || w.dilation_w != 1) continue;
-    for (const int64_t c : kChannels)
+    for (const int64_t c : w.channels)
       for (const bool include_pad : {true, false}) {
         const PoolGeometry g = geometry(w, c);
         SCOPED_TRACE(describe(g) + " count_include_pad " + std::to_string(include_pad));
@@ -162,14 +189,15 @@ TEST_P(PoolKernelsAtThreads, AveragePoolingMatchesTheReferenceBitForBit) {
 }
 
 TEST_P(PoolKernelsAtThreads, AdaptiveAveragePoolingMatchesTheReferenceBitForBit) {
-  // {in_h, in_w, out_h, out_w}: global, bins that overlap (7 -> 3, 5 -> 2), one bin per cell,
+  // The "kernel.adaptive" cases: global, bins that overlap (7 -> 3, 5 -> 2), one bin per cell,
   // more outputs than inputs (every cell in several bins).
-  const std::vector<std::array<int64_t, 4>> sizes = {
-      {7, 5, 1, 1}, {7, 5, 3, 2}, {4, 6, 4, 6}, {3, 2, 5, 4}, {8, 8, 1, 1}};
-  for (const auto& [in_h, in_w, out_h, out_w] : sizes)
-    for (const int64_t c : kChannels) {
+  for (const nlohmann::json& adaptive : testing::cases_for("pool", "kernel.adaptive")) {
+    const Window w = window(adaptive);
+    const Size2 out = testing::size2_field(adaptive, "output_size", 1);
+    for (const int64_t c : w.channels) {
       PoolGeometry g;
-      g.batch = 3, g.in_h = in_h, g.in_w = in_w, g.channels = c, g.out_h = out_h, g.out_w = out_w;
+      g.batch = w.batch, g.in_h = w.in_h, g.in_w = w.in_w, g.channels = c, g.out_h = out.h,
+      g.out_w = out.w;
       SCOPED_TRACE(describe(g));
       const std::vector<float> x = gradient(input_size(g), 5), dy = gradient(output_size(g), 6);
       std::vector<float> y_ref(static_cast<size_t>(output_size(g)));
@@ -184,12 +212,14 @@ TEST_P(PoolKernelsAtThreads, AdaptiveAveragePoolingMatchesTheReferenceBitForBit)
         EXPECT_TRUE(same_bits(dx, dx_ref));
       }
     }
+  }
 }
 
 // A batch and image large enough that both threads get many rows, so the split differs
 // between 1 and 2 threads while the bits must not.
 TEST_P(PoolKernelsAtThreads, LargeImagesMatchTheReference) {
-  const PoolGeometry g = geometry({56, 56, 3, 3, 2, 2, 1, 1, 1, 1}, 64);
+  const Window w = window(testing::cases_for("pool", "kernel.large").at(0));
+  const PoolGeometry g = geometry(w, w.channels.at(0));
   const std::vector<float> x = pool_input(input_size(g), 7), dy = gradient(output_size(g), 8);
   std::vector<float> y_ref(static_cast<size_t>(output_size(g))), y = unwritten(output_size(g));
   std::vector<int32_t> arg_ref(y_ref.size()), arg(y_ref.size());

@@ -17,6 +17,9 @@
 #ifndef CNN_ORT_SCRIPT
 #error "CNN_ORT_SCRIPT (the path of bench/ort/ort_run.js) is set by CMakeLists.txt"
 #endif
+#ifndef CNN_CASES_DIR
+#error "CNN_CASES_DIR (the path of tests/cases) is set by CMakeLists.txt"
+#endif
 #ifndef CNN_BENCH_SCRIPT
 #error "CNN_BENCH_SCRIPT (the path of bench/torch_bench.py) is set by CMakeLists.txt"
 #endif
@@ -32,6 +35,7 @@ struct BenchArgs {
   std::vector<std::string> only;
   std::string python = "/usr/bin/python3";
   std::string torch_script = CNN_BENCH_SCRIPT;
+  std::string cases_dir = CNN_CASES_DIR;
   // --onnx
   std::string onnx;
   std::vector<int64_t> batches{1};
@@ -82,6 +86,7 @@ int run_bench(const BenchArgs& a) {
                               .models = selected(a.only, "models"),
                               .torch = !a.no_torch,
                               .torch_runner = {.python = a.python, .script = a.torch_script},
+                              .cases_dir = a.cases_dir,
                               .progress = {}};
   // Progress on a terminal only, on one line that the next step overwrites: a log or a pipe
   // gets the report alone.
@@ -125,6 +130,9 @@ Run add_bench_command(CLI::App& app) {
   cmd->add_option("--python", args->python, "the Python that has PyTorch (Debian's python3-torch)")
       ->capture_default_str();
   cmd->add_option("--torch-script", args->torch_script, "PyTorch's side of the benchmark")
+      ->capture_default_str();
+  cmd->add_option("--cases", args->cases_dir,
+                  "the case lists: conv2d.json there names the model layers to time, gemm.json the GEMM")
       ->capture_default_str();
   CLI::Option* onnx = cmd->add_option(
       "--onnx", args->onnx,

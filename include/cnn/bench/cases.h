@@ -1,5 +1,6 @@
 // What `cnn bench` measures: the convolution layers, the models and the GEMM of issue 5's
-// benchmark, each with its FLOP count. One multiply-add counts as 2 FLOP; a layer's
+// benchmark, each with its FLOP count. The layers are those of zoo models that
+// tests/cases/conv2d.json names, their shapes found by running the models. One multiply-add counts as 2 FLOP; a layer's
 // forward+backward (gradients of input and weight) counts as 3x its forward FLOP.
 #pragma once
 
@@ -29,15 +30,20 @@ struct ConvCase {
   std::string shape_text() const;
 };
 
-// The distinct convolutions of resnet20 with one input channel at 28x28, batch 128.
-std::vector<ConvCase> resnet20_layers();
-// A representative set of ResNet-50's convolutions at 224x224.
-std::vector<ConvCase> resnet50_layers(int64_t batch);
-// MobileNet v2's distinct 3x3 depthwise convolutions at 224x224.
-std::vector<ConvCase> mobilenet_v2_depthwise_layers(int64_t batch);
-// All of the above in table order: resnet20; resnet50 at batch 1 and 16; mobilenet_v2 at
-// batch 1 and 16.
-std::vector<ConvCase> layer_cases();
+// Every Conv2d that one forward pass of the zoo model `model` (cnn::models) runs on a
+// [batch, height, width, channels] input, in call order, each named by its module's dotted
+// path as in the state_dict ("layer1.0.conv2"): found by running the model once, at batch 1,
+// under a ForwardObserver. Raises cnn::Error for a Conv2d that ConvCase cannot describe
+// (rectangular kernel or stride, unequal padding, dilation) only when `layers` selects it.
+std::vector<ConvCase> model_conv_layers(const std::string& model, int64_t height, int64_t width,
+                                        int64_t channels, int64_t classes, int64_t batch,
+                                        const std::vector<std::string>& layers);
+
+// The layers `cnn bench` times, as listed under "bench" in the case list of the conv2d family
+// (tests/cases/conv2d.json, at `conv2d_cases_file`): for each model in file order, for each
+// of its batch sizes, the named layers in the order named. Raises cnn::Error when the file
+// cannot be read or names a layer the model does not run.
+std::vector<ConvCase> layer_cases(const std::string& conv2d_cases_file);
 
 enum class ModelMode {
   train,      // one SGD step: forward, cross-entropy, backward, optimizer step
@@ -66,7 +72,9 @@ struct GemmCase {
   }
 };
 
-// 1024^3 on one thread and on `threads` threads (just one case when threads == 1).
-std::vector<GemmCase> gemm_cases(int threads);
+// The "bench" cases of the gemm family's case list (tests/cases/gemm.json, at
+// `gemm_cases_file`: 1024^3), each on one thread and on `threads` threads (just one case when
+// threads == 1). Raises cnn::Error when the file cannot be read.
+std::vector<GemmCase> gemm_cases(const std::string& gemm_cases_file, int threads);
 
 }  // namespace cnn::bench

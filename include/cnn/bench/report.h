@@ -20,6 +20,8 @@ struct BenchOptions {
   bool gemm = true, layers = true, models = true;  // the sections to run
   bool torch = true;                               // false: our figures alone
   TorchRunner torch_runner;
+  // The case lists (tests/cases): conv2d.json names the zoo layers the layer section times.
+  std::string cases_dir;
   // Told what is being measured as the run goes on (one short line per step); may be empty.
   std::function<void(const std::string&)> progress;
 };

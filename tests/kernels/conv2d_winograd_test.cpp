@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "cnn/parallel.h"
-#include "kernels/cpu/conv2d.h"
+#include "kernels/conv2d.h"
 #include "kernels/cpu/conv2d_winograd.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/ref/conv2d_ref.h"
@@ -62,14 +62,14 @@ Tensor winograd(const Conv2dGeometry& g, const Tensor& x, const Tensor& w, const
   Tensor y = Tensor::full({g.batch, g.out_h, g.out_w, g.out_c}, std::nanf(""));
   kernels::Conv2dEpilogue e;
   if (residual != nullptr) e = {.residual = residual->data(), .relu = true};
-  kernels::conv2d_forward_winograd(g, x.data(), w.data(), b.data(), y.data(), e);
+  kernels::cpu::conv2d_forward_winograd(g, x.data(), w.data(), b.data(), y.data(), e);
   return y;
 }
 
 void expect_matches_reference(const Case& c, bool fused_epilogue, uint64_t seed) {
   SCOPED_TRACE(describe(c) + (fused_epilogue ? " residual+relu" : ""));
   const Conv2dGeometry g = geometry(c);
-  ASSERT_TRUE(kernels::conv2d_winograd_possible(g));
+  ASSERT_TRUE(kernels::cpu::conv2d_winograd_possible(g));
   const Tensor x = testing::randn(c.x, seed), w = testing::randn({3, 3, c.x[3], c.out}, seed + 1);
   const Tensor b = testing::randn({c.out}, seed + 2);
   const Tensor residual = testing::randn({g.batch, g.out_h, g.out_w, g.out_c}, seed + 3);
@@ -80,10 +80,10 @@ void expect_matches_reference(const Case& c, bool fused_epilogue, uint64_t seed)
 
 TEST(Conv2dWinograd, MatchesReferenceAtEveryTileOverhang) {
   uint64_t seed = 100;
-  for (const std::string& isa : kernels::gemm_isas_supported()) {
+  for (const std::string& isa : kernels::cpu::gemm_isas_supported()) {
     SCOPED_TRACE("isa " + isa);
-    const std::string before = kernels::gemm_isa();
-    kernels::set_gemm_isa(isa);
+    const std::string before = kernels::cpu::gemm_isa();
+    kernels::cpu::set_gemm_isa(isa);
     // out 5..8 x 9..12 pixels: overhangs 3, 2, 1, 0 in both directions
     for (int64_t h = 5; h <= 8; ++h)
       expect_matches_reference({{1 + h % 2, h, h + 4, 17}, 33, 1}, h % 2 == 0, seed += 4);
@@ -94,7 +94,7 @@ TEST(Conv2dWinograd, MatchesReferenceAtEveryTileOverhang) {
     // padding 0 and 2, asymmetric, and wider than the kernel's reach (output larger than input)
     for (const Pad2d& pad : {Pad2d(0), Pad2d(2), Pad2d(0, 2, 1, 0), Pad2d(3)})
       expect_matches_reference({{1, 7, 6, 20}, 24, pad}, true, seed += 4);
-    kernels::set_gemm_isa(before);
+    kernels::cpu::set_gemm_isa(before);
   }
 }
 
@@ -102,14 +102,14 @@ TEST(Conv2dWinograd, MatchesReferenceAtEveryTileOverhang) {
 // 32 + 32 channels; 100 tiles against 24 at 48 + 80, the last block partial) and, past
 // 128 x 128 channels, for the products over all tiles.
 TEST(Conv2dWinograd, MatchesReferenceInBlocksAndInOneProductPerPosition) {
-  for (const std::string& isa : kernels::gemm_isas_supported()) {
+  for (const std::string& isa : kernels::cpu::gemm_isas_supported()) {
     SCOPED_TRACE("isa " + isa);
-    const std::string before = kernels::gemm_isa();
-    kernels::set_gemm_isa(isa);
+    const std::string before = kernels::cpu::gemm_isa();
+    kernels::cpu::set_gemm_isa(isa);
     expect_matches_reference({{2, 28, 27, 32}, 32, 1}, true, 300);
     expect_matches_reference({{1, 40, 37, 48}, 80, 1}, false, 304);
     expect_matches_reference({{1, 6, 7, 144}, 136, 1}, true, 308);
-    kernels::set_gemm_isa(before);
+    kernels::cpu::set_gemm_isa(before);
   }
 }
 

@@ -1,12 +1,14 @@
 // Our GEMM and convolution layers, timed through the code paths a model uses: the GEMM
-// kernel directly, convolutions through cnn::conv2d and its autograd node.
+// kernel directly, convolutions through cnn::conv2d and its autograd node, with the algorithm
+// the kernels' table picks for each pass.
 #include <cmath>
 
 #include "cnn/autograd.h"
 #include "cnn/bench/measure.h"
 #include "cnn/ops/conv.h"
 #include "cnn/parallel.h"
-#include "kernels/cpu/gemm.h"
+#include "kernels/conv2d.h"
+#include "kernels/gemm.h"
 
 namespace cnn::bench {
 
@@ -38,6 +40,12 @@ LayerTiming time_layer(const ConvCase& layer, const TimingPolicy& policy) {
       .stride = layer.stride, .padding = layer.padding, .groups = layer.groups};
 
   LayerTiming result;
+  const kernels::Conv2dGeometry g = kernels::make_conv2d_geometry(
+      x.shape(), w.shape(), layer.groups, layer.stride, Pad2d(layer.padding), 1);
+  result.algorithms = {
+      .forward = kernels::conv2d_algorithm(g, kernels::Conv2dPass::forward),
+      .backward_data = kernels::conv2d_algorithm(g, kernels::Conv2dPass::backward_data),
+      .backward_weight = kernels::conv2d_algorithm(g, kernels::Conv2dPass::backward_weight)};
   {
     const NoGradGuard no_grad;
     result.forward = time_work([&] { conv2d(x, w, Tensor(), options); }, policy);

@@ -8,15 +8,10 @@
 #include "cnn/bench/measure.h"
 #include "cnn/parallel.h"
 #include "kernels/cpu/fma_loop.h"
-#include "kernels/cpu/gemm.h"
+#include "kernels/cpu/isa.h"
 
 namespace cnn::bench {
 namespace {
-
-bool cpu_has_avx2_fma() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
 
 // About 20 ms of work per run on one thread: long enough to dwarf waking the threads.
 int64_t iterations_for(float (*loop)(int64_t), int64_t flops_per_iteration) {
@@ -35,17 +30,17 @@ int64_t iterations_for(float (*loop)(int64_t), int64_t flops_per_iteration) {
 }  // namespace
 
 FmaPeak measure_fma_peak(int threads, const TimingPolicy& policy) {
-  // The peak of the instruction set our kernels run (kernels::gemm_isa(): the widest the CPU
-  // has, unless CNN_ISA caps it), so that "% of peak" compares like with like.
-  const std::string kernel_isa = kernels::gemm_isa();
-  const bool avx512 = kernel_isa == "avx512";
-  const bool avx2 = !avx512 && kernel_isa == "avx2" && cpu_has_avx2_fma();
-  float (*loop)(int64_t) = avx512 ? kernels::fma_loop_f32_avx512
-                           : avx2 ? kernels::fma_loop_f32_avx2
-                                  : kernels::fma_loop_f32_scalar;
-  const int64_t flops_per_iteration = avx512 ? kernels::kFmaLoopAvx512FlopsPerIteration
-                                      : avx2 ? kernels::kFmaLoopAvx2FlopsPerIteration
-                                             : kernels::kFmaLoopScalarFlopsPerIteration;
+  // The peak of the instruction set our kernels run (kernels::cpu::kernel_isa(): the widest the
+  // CPU has, unless CNN_ISA caps it), so that "% of peak" compares like with like.
+  const kernels::cpu::Isa isa = kernels::cpu::kernel_isa();
+  const bool avx512 = isa == kernels::cpu::Isa::avx512;
+  const bool avx2 = isa == kernels::cpu::Isa::avx2;
+  float (*loop)(int64_t) = avx512 ? kernels::cpu::fma_loop_f32_avx512
+                           : avx2 ? kernels::cpu::fma_loop_f32_avx2
+                                  : kernels::cpu::fma_loop_f32_scalar;
+  const int64_t flops_per_iteration = avx512 ? kernels::cpu::kFmaLoopAvx512FlopsPerIteration
+                                      : avx2 ? kernels::cpu::kFmaLoopAvx2FlopsPerIteration
+                                             : kernels::cpu::kFmaLoopScalarFlopsPerIteration;
   const ThreadCountGuard guard(threads);
   const int64_t iterations = iterations_for(loop, flops_per_iteration);
   std::vector<float> sinks(static_cast<size_t>(threads));

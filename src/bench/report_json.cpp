@@ -56,6 +56,9 @@ json layer_json(const LayerRow& row, double peak) {
   add_conv_fields(c, j);
   j["out_height"] = c.out_height();
   j["out_width"] = c.out_width();
+  j["algorithms"] = {{"forward", row.ours.algorithms.forward},
+                     {"backward_data", row.ours.algorithms.backward_data},
+                     {"backward_weight", row.ours.algorithms.backward_weight}};
   j["forward"] = flops_json(c.forward_flops(), row.ours.forward,
                             row.torch ? &row.torch->forward : nullptr, peak);
   j["forward_backward"] = flops_json(c.forward_backward_flops(), row.ours.forward_backward,

@@ -101,21 +101,26 @@ void layer_table(const Report& r, std::ostringstream& out) {
                 "ours / PyTorch, higher is better"
               : "")
       << "\n";
-  std::vector<TextTable::Column> columns = {{"layer", false}, {"shape", false}, {"fwd MFLOP"}};
+  std::vector<TextTable::Column> columns = {
+      {"layer", false}, {"shape", false}, {"fwd MFLOP"}, {"algorithm: fwd/dx/dW", false}};
   const int per_pass = torch ? 5 : 2;
   for (int pass = 0; pass < 2; ++pass) {
     columns.insert(columns.end(), {{"ours"}, {"%peak"}});
     if (torch) columns.insert(columns.end(), {{"torch"}, {"layout", false}, {"ratio"}});
   }
   TextTable t(columns);
-  t.set_groups({{"", 3}, {"forward GFLOP/s", per_pass}, {"forward+backward GFLOP/s", per_pass}});
+  t.set_groups({{"", 4}, {"forward GFLOP/s", per_pass}, {"forward+backward GFLOP/s", per_pass}});
   std::string group;
   for (const LayerRow& row : r.layers) {
     const ConvCase& c = row.layer;
     const std::string this_group = c.model + ", batch " + std::to_string(c.batch);
     if (this_group != group) t.add_heading(this_group);
     group = this_group;
-    std::vector<std::string> cells = {c.layer, c.shape_text(), fixed(c.forward_flops() / 1e6, 1)};
+    const ConvAlgorithms& a = row.ours.algorithms;
+    std::string algorithm = a.forward;
+    algorithm.append("/").append(a.backward_data).append("/").append(a.backward_weight);
+    std::vector<std::string> cells = {c.layer, c.shape_text(), fixed(c.forward_flops() / 1e6, 1),
+                                      algorithm};
     pass_cells(cells, c.forward_flops(), row.ours.forward,
                row.torch ? &row.torch->forward : nullptr, peak, torch);
     pass_cells(cells, c.forward_backward_flops(), row.ours.forward_backward,

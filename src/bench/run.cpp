@@ -6,7 +6,7 @@
 #include "bench/machine.h"
 #include "cnn/bench/report.h"
 #include "cnn/parallel.h"
-#include "kernels/cpu/gemm.h"
+#include "kernels/cpu/isa.h"
 
 namespace cnn::bench {
 namespace {
@@ -69,7 +69,7 @@ Report run_benchmarks(const BenchOptions& options) {
                     .hardware_threads = static_cast<int>(std::thread::hardware_concurrency()),
                     .threads = options.threads,
                     .date = local_date_time(),
-                    .gemm_isa = kernels::gemm_isa(),
+                    .gemm_isa = kernels::cpu::isa_name(kernels::cpu::kernel_isa()),
                     .load_average_start = load_average()};
   report.quick = options.quick;
   report.policies = options.quick ? BenchPolicies::quick() : BenchPolicies::standard();

@@ -1,7 +1,6 @@
 // Activations (the lecture's sigma), softmax / log_softmax along a dimension, and dropout.
-// The relu family, sigmoid and tanh call the fast kernels of kernels/cpu/activation.h; clamp,
-// prelu, the hard sigmoid and swish, softmax and dropout those of kernels/ref/activation_ref.h,
-// where the forward and backward formulas sit side by side.
+// Every kernel comes from kernels/activation.h (which runs the fast kernels where there are
+// some); the forward and backward formulas sit side by side in kernels/ref/activation_ref.h.
 #include "cnn/ops/activation.h"
 
 #include <cmath>
@@ -9,15 +8,14 @@
 #include "cnn/autograd.h"
 #include "cnn/ops/elementwise.h"
 #include "cnn/trace.h"
-#include "kernels/cpu/activation.h"
-#include "kernels/ref/activation_ref.h"
+#include "kernels/activation.h"
 #include "ops/checks.h"
 
 namespace cnn {
 namespace {
 
 using autograd::TensorList;
-using kernels::ref::Activation;
+using kernels::Activation;
 
 // The relu family differentiates from x (where the kinks are), sigmoid and tanh from y.
 bool backward_reads_x(Activation kind) {
@@ -71,12 +69,12 @@ Tensor softmax_impl(const Tensor& x, int64_t dim, bool log, const char* name) {
   const int64_t extent = x.size(d);
   const Tensor xc = x.contiguous();
   Tensor y = Tensor::empty(x.shape());
-  kernels::ref::softmax_forward(xc.data(), outer, extent, inner, log, y.data());
+  kernels::softmax_forward(xc.data(), outer, extent, inner, log, y.data());
   autograd::record(
       name, {x}, {y}, [yd = y.detach(), outer, extent, inner, log](const TensorList& g) {
         const Tensor dy = g[0].contiguous();
         Tensor dx = Tensor::empty(yd.shape());
-        kernels::ref::softmax_backward(yd.data(), dy.data(), outer, extent, inner, log, dx.data());
+        kernels::softmax_backward(yd.data(), dy.data(), outer, extent, inner, log, dx.data());
         return TensorList{dx};
       });
   CNN_TRACE(name, {x}, {y}, {{"dim", d}});
@@ -108,10 +106,10 @@ Tensor clamp(const Tensor& x, float lo, float hi) {
   Tensor y = pointwise_ref(
       x, "clamp",
       [lo, hi](const float* in, float* out, int64_t n) {
-        kernels::ref::clamp_forward(lo, hi, in, out, n);
+        kernels::clamp_forward(lo, hi, in, out, n);
       },
       [lo, hi](const float* in, const float* dy, float* dx, int64_t n) {
-        kernels::ref::clamp_backward(lo, hi, in, dy, dx, n);
+        kernels::clamp_backward(lo, hi, in, dy, dx, n);
       });
   CNN_TRACE("clamp", {x}, {y}, {{"lo", lo}, {"hi", hi}});
   return y;
@@ -134,15 +132,15 @@ Tensor prelu(const Tensor& x, const Tensor& slope) {
             " (for NHWC x: one slope per channel [C], or one for all [1])");
   const Tensor xc = x.contiguous(), sc = slope.contiguous();
   Tensor y = Tensor::empty(xs);
-  kernels::ref::prelu_forward(xc.data(), xs, sc.data(), ss, y.data());
+  kernels::prelu_forward(xc.data(), xs, sc.data(), ss, y.data());
   const bool gx = x.requires_grad(), gs = slope.requires_grad();
   autograd::record(
       "prelu", {x, slope}, {y}, [xd = xc.detach(), sd = sc.detach(), gx, gs](const TensorList& g) {
         const Tensor dy = g[0].contiguous();
         Tensor dx = gx ? Tensor::empty(xd.shape()) : Tensor();
         Tensor ds = gs ? Tensor::empty(sd.shape()) : Tensor();
-        kernels::ref::prelu_backward(xd.data(), xd.shape(), sd.data(), sd.shape(), dy.data(),
-                                     gx ? dx.data() : nullptr, gs ? ds.data() : nullptr);
+        kernels::prelu_backward(xd.data(), xd.shape(), sd.data(), sd.shape(), dy.data(),
+                                gx ? dx.data() : nullptr, gs ? ds.data() : nullptr);
         return TensorList{dx, ds};
       });
   CNN_TRACE("prelu", {x, slope}, {y});
@@ -157,18 +155,17 @@ Tensor hardsigmoid(const Tensor& x, float alpha, float beta) {
   Tensor y = pointwise_ref(
       x, "hardsigmoid",
       [alpha, beta](const float* in, float* out, int64_t n) {
-        kernels::ref::hardsigmoid_forward(alpha, beta, in, out, n);
+        kernels::hardsigmoid_forward(alpha, beta, in, out, n);
       },
       [alpha, beta](const float* in, const float* dy, float* dx, int64_t n) {
-        kernels::ref::hardsigmoid_backward(alpha, beta, in, dy, dx, n);
+        kernels::hardsigmoid_backward(alpha, beta, in, dy, dx, n);
       });
   CNN_TRACE("hardsigmoid", {x}, {y}, {{"alpha", alpha}, {"beta", beta}});
   return y;
 }
 
 Tensor hardswish(const Tensor& x) {
-  Tensor y = pointwise_ref(x, "hardswish", kernels::ref::hardswish_forward,
-                           kernels::ref::hardswish_backward);
+  Tensor y = pointwise_ref(x, "hardswish", kernels::hardswish_forward, kernels::hardswish_backward);
   CNN_TRACE("hardswish", {x}, {y});
   return y;
 }
@@ -188,7 +185,7 @@ Tensor dropout(const Tensor& x, float p, bool training, Generator& gen) {
   if (!training || p == 0.0f) return x;
   const Tensor xc = x.contiguous();
   Tensor mask = Tensor::empty(x.shape()), y = Tensor::empty(x.shape());
-  kernels::ref::dropout_forward(xc.data(), p, gen, mask.data(), y.data(), y.numel());
+  kernels::dropout_forward(xc.data(), p, gen, mask.data(), y.data(), y.numel());
   autograd::record("dropout", {x}, {y},
                    [mask](const TensorList& g) { return TensorList{mul(g[0], mask)}; });
   CNN_TRACE("dropout", {x}, {y}, {{"p", p}});

@@ -5,10 +5,10 @@
 //   backward weight  dW[ky, kx, i, o] = sum_{b, oy, ox} dy * Padd(x) at the tap
 //   backward bias    db[o] = sum_{b, oy, ox} dy[b, oy, ox, o]
 // conv2d_bn_act: the inference fusion of conv2d, batch_norm, add and relu/relu6, and conv2d_act,
-// of conv2d and relu/relu6, through the kernels' epilogue (kernels/cpu/conv2d_gemm.h,
-// Conv2dEpilogue).
-// Algorithm: chosen by shape in kernels/cpu/conv2d.h (direct depthwise, direct blocked, or
-// implicit GEMM).
+// of conv2d and relu/relu6, through the kernels' epilogue (Conv2dEpilogue,
+// kernels/conv2d_types.h).
+// Algorithm: chosen by shape by kernels/conv2d.h, from the table of
+// kernels/cpu/conv2d_algorithms.h.
 #include "cnn/ops/conv.h"
 
 #include <cmath>
@@ -18,7 +18,7 @@
 #include "cnn/autograd.h"
 #include "cnn/ops/reduce.h"
 #include "cnn/trace.h"
-#include "kernels/cpu/conv2d.h"
+#include "kernels/conv2d.h"
 #include "ops/checks.h"
 
 namespace cnn {

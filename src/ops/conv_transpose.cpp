@@ -16,8 +16,8 @@
 #include "cnn/ops/reduce.h"
 #include "cnn/parallel.h"
 #include "cnn/trace.h"
-#include "kernels/cpu/conv2d.h"
-#include "kernels/cpu/gemm.h"
+#include "kernels/conv2d.h"
+#include "kernels/gemm.h"
 #include "ops/checks.h"
 
 namespace cnn {
@@ -110,7 +110,7 @@ void add_bias(const Conv2dGeometry& g, const float* bias, float* y) {
   const kernels::GemmEpilogue e{.bias = bias};
   const int64_t pixels = g.batch * g.in_h * g.in_w;
   parallel_for(pixels, 64, [&](int64_t p0, int64_t p1) {
-    kernels::apply_epilogue(e, p0, 0, p1 - p0, g.in_c, y + p0 * g.in_c, g.in_c);
+    kernels::apply_gemm_epilogue(e, p0, 0, p1 - p0, g.in_c, y + p0 * g.in_c, g.in_c);
   });
 }
 

@@ -5,15 +5,14 @@
 #include "cnn/autograd.h"
 #include "cnn/ops/reduce.h"
 #include "cnn/trace.h"
-#include "kernels/cpu/binary.h"
-#include "kernels/ref/binary_ref.h"
+#include "kernels/binary.h"
 #include "ops/checks.h"
 
 namespace cnn {
 namespace {
 
 using autograd::TensorList;
-using kernels::ref::BinaryOp;
+using kernels::BinaryOp;
 
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b, const char* name) {
   detail::check_float(a, name, "a");
@@ -21,13 +20,7 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b, const char* name) {
   const Shape out_shape = broadcast_shapes(a.shape(), b.shape(), name);
   const Tensor ac = a.contiguous(), bc = b.contiguous();
   Tensor out = Tensor::empty(out_shape);
-  // Same shapes (residual adds, the gradients of mul) take the fast kernel; broadcasting
-  // (per-channel scales and shifts, scalars) the reference.
-  if (ac.shape() == out_shape && bc.shape() == out_shape)
-    kernels::binary_same_shape(op, ac.data(), bc.data(), out.data(), out.numel());
-  else
-    kernels::ref::binary_broadcast(op, ac.data(), ac.shape(), bc.data(), bc.shape(), out.data(),
-                                   out_shape);
+  kernels::binary(op, ac.data(), ac.shape(), bc.data(), bc.shape(), out.data(), out_shape);
   return out;
 }
 

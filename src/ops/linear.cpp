@@ -11,7 +11,7 @@
 #include "cnn/autograd.h"
 #include "cnn/ops/reduce.h"
 #include "cnn/trace.h"
-#include "kernels/cpu/gemm.h"
+#include "kernels/gemm.h"
 #include "ops/checks.h"
 
 namespace cnn {

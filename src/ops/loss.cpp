@@ -1,6 +1,6 @@
 // Losses: fused softmax cross-entropy (with label smoothing), nll_loss, mse_loss.
-// cross_entropy and nll_loss compute one loss per row with a kernel of kernels/ref/loss_ref.h
-// and reduce here; mse_loss is light and composes differentiable ops.
+// cross_entropy and nll_loss compute one loss per row with a kernel of kernels/loss.h (formulas
+// in kernels/ref/loss_ref.h) and reduce here; mse_loss is light and composes differentiable ops.
 #include "cnn/ops/loss.h"
 
 #include <limits>
@@ -9,7 +9,7 @@
 #include "cnn/autograd.h"
 #include "cnn/ops/elementwise.h"
 #include "cnn/ops/reduce.h"
-#include "kernels/ref/loss_ref.h"
+#include "kernels/loss.h"
 #include "ops/checks.h"
 
 namespace cnn {
@@ -66,13 +66,13 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target,
   const int64_t N = logits.size(0), C = logits.size(1);
   const Tensor lc = logits.contiguous();
   Tensor per_row = Tensor::empty({N}), prob = Tensor::empty({N, C});
-  kernels::ref::cross_entropy_forward(lc.data(), t.data(), N, C, s, per_row.data(), prob.data());
+  kernels::cross_entropy_forward(lc.data(), t.data(), N, C, s, per_row.data(), prob.data());
   autograd::record("cross_entropy", {logits}, {per_row},
                    [prob, t = std::move(t), s, N, C](const TensorList& g) {
                      const Tensor g_row = g[0].contiguous();
                      Tensor dlogits = Tensor::empty({N, C});
-                     kernels::ref::cross_entropy_backward(prob.data(), t.data(), g_row.data(), N, C,
-                                                          s, dlogits.data());
+                     kernels::cross_entropy_backward(prob.data(), t.data(), g_row.data(), N, C, s,
+                                                     dlogits.data());
                      return TensorList{dlogits};
                    });
   return reduce_rows(per_row, options.reduction);
@@ -83,12 +83,12 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction reducti
   const int64_t N = log_probs.size(0), C = log_probs.size(1);
   const Tensor lc = log_probs.contiguous();
   Tensor per_row = Tensor::empty({N});
-  kernels::ref::nll_forward(lc.data(), t.data(), N, C, per_row.data());
+  kernels::nll_forward(lc.data(), t.data(), N, C, per_row.data());
   autograd::record("nll_loss", {log_probs}, {per_row},
                    [t = std::move(t), N, C](const TensorList& g) {
                      const Tensor g_row = g[0].contiguous();
                      Tensor dlog_probs = Tensor::empty({N, C});
-                     kernels::ref::nll_backward(t.data(), g_row.data(), N, C, dlog_probs.data());
+                     kernels::nll_backward(t.data(), g_row.data(), N, C, dlog_probs.data());
                      return TensorList{dlog_probs};
                    });
   return reduce_rows(per_row, reduction);

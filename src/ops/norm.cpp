@@ -1,6 +1,6 @@
 // Normalization ops over channels-last tensors x [..., C]: batch_norm and local_response_norm.
-// Forward and backward each call a dedicated kernel (kernels/ref/norm_ref.h) that holds the
-// formulas; the backward nodes are first order (their results carry no graph).
+// Forward and backward each call a dedicated kernel of kernels/norm.h (formulas in
+// kernels/ref/norm_ref.h); the backward nodes are first order (their results carry no graph).
 #include "cnn/ops/norm.h"
 
 #include <cmath>
@@ -8,8 +8,7 @@
 
 #include "cnn/autograd.h"
 #include "cnn/trace.h"
-#include "kernels/cpu/batch_norm.h"
-#include "kernels/ref/norm_ref.h"
+#include "kernels/norm.h"
 #include "ops/checks.h"
 
 namespace cnn {
@@ -83,7 +82,7 @@ Normalizer running_statistics(const Tensor& running_mean, const Tensor& running_
 
 // Forward: y = (x - mu) * inv_std * gamma + beta, inv_std = 1 / sqrt(var + eps), with (mu, var)
 // from batch_statistics (training) or running_statistics (evaluation). Backward: see
-// kernels::ref::batch_norm_backward (the fast kernels of kernels/cpu/batch_norm.h compute it).
+// kernels::batch_norm_backward (kernels/ref/norm_ref.h).
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                   const Tensor& gamma, const Tensor& beta, const BatchNormOptions& options) {
   detail::check_float(x, "batch_norm", "x");
@@ -150,15 +149,15 @@ Tensor local_response_norm(const Tensor& x, const LocalResponseNormOptions& opti
   const int64_t C = x.size(-1), rows = rows_of(x);
   const Tensor xc = x.contiguous();
   Tensor y = Tensor::empty(x.shape()), scale = Tensor::empty(x.shape());
-  kernels::ref::lrn_forward(xc.data(), rows, C, options.size, options.alpha, options.beta,
-                            options.k, y.data(), scale.data());
+  kernels::lrn_forward(xc.data(), rows, C, options.size, options.alpha, options.beta, options.k,
+                       y.data(), scale.data());
   autograd::record(
       "local_response_norm", {x}, {y},
       [xd = xc.detach(), yd = y.detach(), scale, rows, C, options](const TensorList& g) {
         const Tensor dy = g[0].contiguous();
         Tensor dx = Tensor::empty(xd.shape());
-        kernels::ref::lrn_backward(dy.data(), xd.data(), yd.data(), scale.data(), rows, C,
-                                   options.size, options.alpha, options.beta, dx.data());
+        kernels::lrn_backward(dy.data(), xd.data(), yd.data(), scale.data(), rows, C, options.size,
+                              options.alpha, options.beta, dx.data());
         return TensorList{dx};
       });
   CNN_TRACE(

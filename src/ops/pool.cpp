@@ -1,5 +1,5 @@
-// Pooling ops: argument checks and output sizes (PyTorch's rules), the fast kernels of
-// kernels/cpu/pool.h (kernels/ref/pool_ref.h holds their contracts and stays the oracle), and
+// Pooling ops: argument checks and output sizes (PyTorch's rules), the kernels of
+// kernels/pool.h (kernels/ref/pool_ref.h holds their contracts and stays the oracle), and
 // the backward nodes.
 #include "cnn/ops/pool.h"
 
@@ -12,14 +12,14 @@
 
 #include "cnn/autograd.h"
 #include "cnn/trace.h"
-#include "kernels/cpu/pool.h"
+#include "kernels/pool.h"
 #include "ops/checks.h"
 
 namespace cnn {
 namespace {
 
 using autograd::TensorList;
-using kernels::ref::PoolGeometry;
+using kernels::PoolGeometry;
 
 constexpr const char* kLayout = "[batch, rows, cols, channels]";
 

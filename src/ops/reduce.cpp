@@ -5,7 +5,7 @@
 #include "cnn/autograd.h"
 #include "cnn/ops/elementwise.h"
 #include "cnn/trace.h"
-#include "kernels/ref/reduce_ref.h"
+#include "kernels/reduce.h"
 #include "ops/checks.h"
 
 namespace cnn {
@@ -40,7 +40,7 @@ Reduction plan(const Tensor& x, const Shape& dims, bool keepdim, const char* op)
 Tensor sum_impl(const Tensor& x, const Reduction& r) {
   const Tensor xc = x.contiguous();
   Tensor out = Tensor::empty(r.out_shape);
-  kernels::ref::sum_over(xc.data(), xc.shape(), r.reduced, out.data());
+  kernels::sum_over(xc.data(), xc.shape(), r.reduced, out.data());
   return out;
 }
 
@@ -89,13 +89,13 @@ Tensor amax(const Tensor& x, const Shape& dims, bool keepdim) {
               d, " of x of shape ", to_string(x.shape()), ", which has size 0");
   const Tensor xc = x.contiguous();
   Tensor out = Tensor::empty(r.out_shape);
-  kernels::ref::amax_over(xc.data(), xc.shape(), r.reduced, out.data());
+  kernels::amax_over(xc.data(), xc.shape(), r.reduced, out.data());
   autograd::record("amax", {x}, {out},
                    [r, xd = xc.detach(), yd = out.detach()](const autograd::TensorList& g) {
                      const Tensor dy = g[0].contiguous();
                      Tensor dx = Tensor::empty(xd.shape());
-                     kernels::ref::amax_backward(xd.data(), xd.shape(), r.reduced, yd.data(),
-                                                 dy.data(), dx.data());
+                     kernels::amax_backward(xd.data(), xd.shape(), r.reduced, yd.data(), dy.data(),
+                                            dx.data());
                      return autograd::TensorList{dx};
                    });
   CNN_TRACE("amax", {x}, {out}, {{"dims", dims}, {"keepdim", keepdim}});

@@ -16,7 +16,7 @@
 
 #include "cnn/autograd.h"
 #include "cnn/trace.h"
-#include "kernels/ref/shape_ref.h"
+#include "kernels/shape.h"
 #include "ops/checks.h"
 
 namespace cnn {
@@ -62,7 +62,7 @@ Tensor concat_dense(const TensorList& parts, int64_t d) {
   }
   Tensor out = Tensor::empty(out_shape);
   const Around a = around(out_shape, d);
-  kernels::ref::concat_runs(ptrs, extents, a.outer, a.inner, out.data());
+  kernels::concat_runs(ptrs, extents, a.outer, a.inner, out.data());
   return out;
 }
 
@@ -81,7 +81,7 @@ TensorList split_dense(const Tensor& x, const std::vector<int64_t>& extents, int
     ptrs[i] = pieces[i].data();
   }
   const Around a = around(x.shape(), d);
-  kernels::ref::split_runs(xc.data(), extents, a.outer, a.inner, ptrs);
+  kernels::split_runs(xc.data(), extents, a.outer, a.inner, ptrs);
   return pieces;
 }
 
@@ -89,7 +89,7 @@ Tensor shuffle_dense(const Tensor& x, int64_t groups, int64_t per_group) {
   const Tensor xc = x.contiguous();
   Tensor out = Tensor::empty(x.shape());
   const int64_t pixels = x.size(0) * x.size(1) * x.size(2);
-  kernels::ref::channel_shuffle(xc.data(), pixels, groups, per_group, out.data());
+  kernels::channel_shuffle(xc.data(), pixels, groups, per_group, out.data());
   return out;
 }
 
@@ -97,7 +97,7 @@ Tensor pad_dense(const Tensor& x, const Pad2d& p, float value) {
   const Tensor xc = x.contiguous();
   const int64_t n = x.size(0), h = x.size(1), w = x.size(2), c = x.size(3);
   Tensor out = Tensor::empty({n, h + p.top + p.bottom, w + p.left + p.right, c});
-  kernels::ref::pad2d(xc.data(), n, h, w, c, p.top, p.bottom, p.left, p.right, value, out.data());
+  kernels::pad2d(xc.data(), n, h, w, c, p.top, p.bottom, p.left, p.right, value, out.data());
   return out;
 }
 
@@ -230,19 +230,19 @@ Tensor pad2d(const Tensor& x, const Pad2d& padding, const Pad2dOptions& options)
   check_axis(h, padding.top, padding.bottom, "rows");
   check_axis(w, padding.left, padding.right, "cols");
   const std::vector<int64_t> rows =
-      kernels::ref::pad_source_indices(h, padding.top, padding.bottom, reflect);
+      kernels::pad_source_indices(h, padding.top, padding.bottom, reflect);
   const std::vector<int64_t> cols =
-      kernels::ref::pad_source_indices(w, padding.left, padding.right, reflect);
+      kernels::pad_source_indices(w, padding.left, padding.right, reflect);
   const Tensor xc = x.contiguous();
   Tensor out =
       Tensor::empty({n, static_cast<int64_t>(rows.size()), static_cast<int64_t>(cols.size()), c});
-  kernels::ref::pad2d_gather(xc.data(), n, h, w, c, rows, cols, out.data());
+  kernels::pad2d_gather(xc.data(), n, h, w, c, rows, cols, out.data());
   autograd::record(reflect ? "pad2d_reflect" : "pad2d_edge", {x}, {out},
                    [shape = x.shape(), rows, cols](const TensorList& g) {
                      const Tensor gc = g[0].contiguous();
                      Tensor dx = Tensor::empty(shape);
-                     kernels::ref::pad2d_gather_backward(gc.data(), shape[0], shape[1], shape[2],
-                                                         shape[3], rows, cols, dx.data());
+                     kernels::pad2d_gather_backward(gc.data(), shape[0], shape[1], shape[2],
+                                                    shape[3], rows, cols, dx.data());
                      return TensorList{dx};
                    });
   CNN_TRACE("pad2d", {x}, {out},
@@ -264,14 +264,13 @@ Tensor shortcut_identity(const Tensor& x, int64_t stride, int64_t out_channels) 
   const Tensor xc = x.contiguous();
   Tensor out =
       Tensor::empty({n, (h + stride - 1) / stride, (w + stride - 1) / stride, out_channels});
-  kernels::ref::shortcut_identity_forward(xc.data(), n, h, w, c, stride, out_channels, out.data());
+  kernels::shortcut_identity_forward(xc.data(), n, h, w, c, stride, out_channels, out.data());
   autograd::record("shortcut_identity", {x}, {out},
                    [shape = x.shape(), stride, out_channels](const TensorList& g) {
                      const Tensor gc = g[0].contiguous();
                      Tensor dx = Tensor::empty(shape);
-                     kernels::ref::shortcut_identity_backward(gc.data(), shape[0], shape[1],
-                                                              shape[2], shape[3], stride,
-                                                              out_channels, dx.data());
+                     kernels::shortcut_identity_backward(gc.data(), shape[0], shape[1], shape[2],
+                                                         shape[3], stride, out_channels, dx.data());
                      return TensorList{dx};
                    });
   CNN_TRACE("shortcut_identity", {x}, {out}, {{"stride", stride}, {"out_channels", out_channels}});

@@ -1,17 +1,18 @@
-// Resizing ops: argument checks, the reference kernels in kernels/ref/upsample_ref.h, and
+// Resizing ops: argument checks, the kernels of kernels/upsample.h (kernels/ref/upsample_ref.h
+// holds their formulas), and
 // the backward nodes (scatter-adds of the upstream gradient through the same index maps).
 #include "cnn/ops/upsample.h"
 
 #include "cnn/autograd.h"
 #include "cnn/trace.h"
-#include "kernels/ref/upsample_ref.h"
+#include "kernels/upsample.h"
 #include "ops/checks.h"
 
 namespace cnn {
 namespace {
 
 using autograd::TensorList;
-using kernels::ref::ResizeGeometry;
+using kernels::ResizeGeometry;
 
 ResizeGeometry plan(const Tensor& x, Size2 output_size, const char* op) {
   detail::check_rank(x, 4, op, "x", "[batch, rows, cols, channels]");
@@ -37,12 +38,12 @@ Tensor upsample_nearest2d(const Tensor& x, Size2 output_size) {
   const ResizeGeometry g = plan(x, output_size, "upsample_nearest2d");
   const Tensor xc = x.contiguous();
   Tensor y = Tensor::empty(output_shape(g));
-  kernels::ref::upsample_nearest2d_forward(g, xc.data(), y.data());
+  kernels::upsample_nearest2d_forward(g, xc.data(), y.data());
   // dL/dx[n, ih, iw, c] = sum over (oh, ow) with src = (ih, iw) of dL/dy[n, oh, ow, c]
   autograd::record("upsample_nearest2d", {x}, {y}, [g](const TensorList& grads) {
     const Tensor dy = grads[0].contiguous();
     Tensor dx = Tensor::empty(input_shape(g));
-    kernels::ref::upsample_nearest2d_backward(g, dy.data(), dx.data());
+    kernels::upsample_nearest2d_backward(g, dy.data(), dx.data());
     return TensorList{dx};
   });
   CNN_TRACE("upsample_nearest2d", {x}, {y}, {{"output_size", output_size}});
@@ -54,12 +55,12 @@ Tensor upsample_bilinear2d(const Tensor& x, Size2 output_size, bool align_corner
   const ResizeGeometry g = plan(x, output_size, "upsample_bilinear2d");
   const Tensor xc = x.contiguous();
   Tensor y = Tensor::empty(output_shape(g));
-  kernels::ref::upsample_bilinear2d_forward(g, align_corners, xc.data(), y.data());
+  kernels::upsample_bilinear2d_forward(g, align_corners, xc.data(), y.data());
   // dL/dx[n, h_i(oh), w_j(ow), c] += lh_i(oh) * lw_j(ow) * dL/dy[n, oh, ow, c]
   autograd::record("upsample_bilinear2d", {x}, {y}, [g, align_corners](const TensorList& grads) {
     const Tensor dy = grads[0].contiguous();
     Tensor dx = Tensor::empty(input_shape(g));
-    kernels::ref::upsample_bilinear2d_backward(g, align_corners, dy.data(), dx.data());
+    kernels::upsample_bilinear2d_backward(g, align_corners, dy.data(), dx.data());
     return TensorList{dx};
   });
   CNN_TRACE("upsample_bilinear2d", {x}, {y},

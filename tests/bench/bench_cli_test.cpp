@@ -81,6 +81,8 @@ TEST(BenchCli, QuickJsonWithoutTorchHasEveryFigure) {
     EXPECT_EQ(l.at("batch"), cases[i].batch);
     expect_our_figure(l.at("forward"), cases[i].forward_flops());
     expect_our_figure(l.at("forward_backward"), cases[i].forward_backward_flops());
+    for (const char* pass : {"forward", "backward_data", "backward_weight"})
+      EXPECT_FALSE(l.at("algorithms").at(pass).get<std::string>().empty()) << pass;
   }
   EXPECT_TRUE(j.at("models").empty());
 }

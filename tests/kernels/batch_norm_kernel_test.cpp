@@ -39,7 +39,7 @@ TEST(BatchNormKernels, MatchTheReference) {
                  beta = testing::randn({channels}, 4);
     std::vector<double> m1(channels), v1(channels), m2(channels), v2(channels);
     kernels::ref::batch_norm_stats(x.data(), rows, channels, m1.data(), v1.data());
-    kernels::batch_norm_stats(x.data(), rows, channels, m2.data(), v2.data());
+    kernels::cpu::batch_norm_stats(x.data(), rows, channels, m2.data(), v2.data());
     EXPECT_LT(max_relative(m2, m1), 1e-12);
     if (rows > 1) {
       EXPECT_LT(max_relative(v2, v1), 1e-9);
@@ -52,8 +52,8 @@ TEST(BatchNormKernels, MatchTheReference) {
     Tensor y1 = Tensor::empty({rows, channels}), y2 = Tensor::empty({rows, channels});
     kernels::ref::batch_norm_forward(x.data(), rows, channels, mean.data(), inv_std.data(),
                                      gamma.data(), beta.data(), y1.data());
-    kernels::batch_norm_forward(x.data(), rows, channels, mean.data(), inv_std.data(),
-                                gamma.data(), beta.data(), y2.data());
+    kernels::cpu::batch_norm_forward(x.data(), rows, channels, mean.data(), inv_std.data(),
+                                     gamma.data(), beta.data(), y2.data());
     EXPECT_LT(testing::relative_error(y2, y1), 1e-6);
     for (bool training : {true, false}) {
       Tensor dx1 = Tensor::empty({rows, channels}), dx2 = Tensor::empty({rows, channels});
@@ -62,9 +62,9 @@ TEST(BatchNormKernels, MatchTheReference) {
       kernels::ref::batch_norm_backward(dy.data(), x.data(), rows, channels, mean.data(),
                                         inv_std.data(), gamma.data(), training, dx1.data(),
                                         dg1.data(), db1.data());
-      kernels::batch_norm_backward(dy.data(), x.data(), rows, channels, mean.data(),
-                                   inv_std.data(), gamma.data(), training, dx2.data(), dg2.data(),
-                                   db2.data());
+      kernels::cpu::batch_norm_backward(dy.data(), x.data(), rows, channels, mean.data(),
+                                        inv_std.data(), gamma.data(), training, dx2.data(),
+                                        dg2.data(), db2.data());
       EXPECT_LT(testing::relative_error(dx2, dx1), 1e-6) << "training " << training;
       EXPECT_LT(testing::relative_error(dg2, dg1), 1e-6) << "training " << training;
       EXPECT_LT(testing::relative_error(db2, db1), 1e-6) << "training " << training;
@@ -80,10 +80,10 @@ TEST(BatchNormKernels, SameBitsForAnyThreadCount) {
   auto run = [&](int threads) {
     set_num_threads(threads);
     std::vector<double> mean(channels), var(channels);
-    kernels::batch_norm_stats(x.data(), rows, channels, mean.data(), var.data());
+    kernels::cpu::batch_norm_stats(x.data(), rows, channels, mean.data(), var.data());
     std::vector<float> m(mean.begin(), mean.end()), s(channels, 0.5f);
     Tensor dx = Tensor::empty(shape);
-    kernels::batch_norm_backward(dy.data(), x.data(), rows, channels, m.data(), s.data(), nullptr,
+    kernels::cpu::batch_norm_backward(dy.data(), x.data(), rows, channels, m.data(), s.data(), nullptr,
                                  true, dx.data(), nullptr, nullptr);
     return std::pair{var, dx};
   };

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "cnn/parallel.h"
-#include "kernels/cpu/conv2d.h"
+#include "kernels/conv2d.h"
 #include "kernels/cpu/conv2d_depthwise.h"
 #include "kernels/cpu/conv2d_direct.h"
 #include "kernels/cpu/conv2d_gemm.h"
@@ -74,25 +74,25 @@ Results run(const Conv2dGeometry& g, Algo algo, bool reference, const Tensor& x,
     kernels::ref::conv2d_backward_data(g, dy.data(), w.data(), r.dx.data());
     kernels::ref::conv2d_backward_weight(g, x.data(), dy.data(), r.dw.data());
   } else if (algo == Algo::direct) {
-    kernels::conv2d_forward_direct(g, x.data(), w.data(), b, r.y.data());
-    if (kernels::conv2d_direct_backward_data_applies(g)) {
-      kernels::conv2d_backward_data_direct(g, dy.data(), w.data(), r.dx.data());
+    kernels::cpu::conv2d_forward_direct(g, x.data(), w.data(), b, r.y.data());
+    if (kernels::cpu::conv2d_direct_backward_data_applies(g)) {
+      kernels::cpu::conv2d_backward_data_direct(g, dy.data(), w.data(), r.dx.data());
     } else {  // what kernels::conv2d_backward_data runs for strided direct convolutions
-      kernels::conv2d_backward_data_gemm(g, dy.data(), w.data(), r.dx.data());
+      kernels::cpu::conv2d_backward_data_gemm(g, dy.data(), w.data(), r.dx.data());
     }
-    kernels::conv2d_backward_weight_direct(g, x.data(), dy.data(), r.dw.data());
+    kernels::cpu::conv2d_backward_weight_direct(g, x.data(), dy.data(), r.dw.data());
   } else if (algo == Algo::depthwise) {
-    kernels::conv2d_forward_depthwise(g, x.data(), w.data(), b, r.y.data());
-    kernels::conv2d_backward_data_depthwise(g, dy.data(), w.data(), r.dx.data());
-    kernels::conv2d_backward_weight_depthwise(g, x.data(), dy.data(), r.dw.data());
+    kernels::cpu::conv2d_forward_depthwise(g, x.data(), w.data(), b, r.y.data());
+    kernels::cpu::conv2d_backward_data_depthwise(g, dy.data(), w.data(), r.dx.data());
+    kernels::cpu::conv2d_backward_weight_depthwise(g, x.data(), dy.data(), r.dw.data());
   } else {
     // A scratch buffer of 13 column rows: chunks of 12 rows (two GEMM row tiles), and a
     // shorter last chunk whenever N*OH*OW is not a multiple of 12.
     const int64_t k_total = g.kernel_h * g.kernel_w * g.in_c;
-    const int64_t scratch = algo == Algo::gemm ? kernels::kConv2dScratchFloats : 13 * k_total;
-    kernels::conv2d_forward_gemm(g, x.data(), w.data(), b, r.y.data());
-    kernels::conv2d_backward_data_gemm(g, dy.data(), w.data(), r.dx.data(), scratch);
-    kernels::conv2d_backward_weight_gemm(g, x.data(), dy.data(), r.dw.data());
+    const int64_t scratch = algo == Algo::gemm ? kernels::cpu::kConv2dScratchFloats : 13 * k_total;
+    kernels::cpu::conv2d_forward_gemm(g, x.data(), w.data(), b, r.y.data());
+    kernels::cpu::conv2d_backward_data_gemm(g, dy.data(), w.data(), r.dx.data(), scratch);
+    kernels::cpu::conv2d_backward_weight_gemm(g, x.data(), dy.data(), r.dw.data());
   }
   return r;
 }
@@ -110,10 +110,10 @@ void check(const ConvCase& c, Algo algo, bool with_bias, uint64_t seed) {
   ASSERT_GE(g.out_h, 1);
   ASSERT_GE(g.out_w, 1);
   if (algo == Algo::depthwise) {
-    ASSERT_TRUE(kernels::conv2d_depthwise_applies(g));
+    ASSERT_TRUE(kernels::cpu::conv2d_depthwise_applies(g));
   }
   if (algo == Algo::direct) {
-    ASSERT_TRUE(kernels::conv2d_direct_applies(g));
+    ASSERT_TRUE(kernels::cpu::conv2d_direct_applies(g));
   }
   const Tensor x = testing::randn(c.x, seed), w = testing::randn(c.w, seed + 1);
   const Tensor bias = with_bias ? testing::randn({g.out_c}, seed + 2) : Tensor();
@@ -145,10 +145,10 @@ TEST(Conv2dKernels, GemmMatchesReferenceOverOptionGrid) {
   // Every combination of the options on a small non-square image, batch alternating 1 and 2;
   // O = 17 and 20 leave partial column tiles; groups 2 and 3 use strided sub-matrices.
   const auto cases = conv_cases("kernel.gemm_grid");
-  const std::string before = kernels::gemm_isa();
-  for (const std::string& isa : kernels::gemm_isas_supported()) {
+  const std::string before = kernels::cpu::gemm_isa();
+  for (const std::string& isa : kernels::cpu::gemm_isas_supported()) {
     SCOPED_TRACE(isa);
-    kernels::set_gemm_isa(isa);
+    kernels::cpu::set_gemm_isa(isa);
     uint64_t seed = 100;
     for (const ConvCase& c : cases) {
       for (Algo algo : {Algo::gemm, Algo::gemm_small_chunks}) {
@@ -157,7 +157,7 @@ TEST(Conv2dKernels, GemmMatchesReferenceOverOptionGrid) {
       }
     }
   }
-  kernels::set_gemm_isa(before);
+  kernels::cpu::set_gemm_isa(before);
 }
 
 using ForwardFn = void (*)(const Conv2dGeometry&, const float*, const float*, const float*, float*,
@@ -214,31 +214,31 @@ void expect_fused_epilogues(const ConvCase& c, ForwardFn forward) {
 
 // Every forward path with every GEMM ISA the CPU runs (the direct kernels need AVX-512).
 TEST(Conv2dKernels, FusedEpilogueMatchesSeparateOps) {
-  const std::string before = kernels::gemm_isa();
-  for (const std::string& isa : kernels::gemm_isas_supported()) {
+  const std::string before = kernels::cpu::gemm_isa();
+  for (const std::string& isa : kernels::cpu::gemm_isas_supported()) {
     SCOPED_TRACE(isa);
-    kernels::set_gemm_isa(isa);
+    kernels::cpu::set_gemm_isa(isa);
     for (const ConvCase& c : conv_cases("kernel.epilogue_gemm"))
-      expect_fused_epilogues(c, kernels::conv2d_forward_gemm);
+      expect_fused_epilogues(c, kernels::cpu::conv2d_forward_gemm);
     // whatever kernels::conv2d_forward picks: depthwise, and a channel multiplier of 2
     for (const ConvCase& c : conv_cases("kernel.epilogue_dispatch"))
       expect_fused_epilogues(c, kernels::conv2d_forward);
     // Winograd: one product per transform position over all tiles, and blocks of tiles
     for (const ConvCase& c : conv_cases("kernel.epilogue_winograd"))
-      expect_fused_epilogues(c, kernels::conv2d_forward_winograd);
+      expect_fused_epilogues(c, kernels::cpu::conv2d_forward_winograd);
     if (isa != "avx512") continue;
     // the direct kernels: row segments, and whole-row tiles of 14- and 7-pixel images
     for (const ConvCase& c : conv_cases("kernel.epilogue_direct"))
-      expect_fused_epilogues(c, kernels::conv2d_forward_direct);
+      expect_fused_epilogues(c, kernels::cpu::conv2d_forward_direct);
   }
-  kernels::set_gemm_isa(before);
+  kernels::cpu::set_gemm_isa(before);
 }
 
 // The direct kernels (AVX-512, C and O multiples of 16): every tile width (28, 14, 7, 4, 2, 1
 // pixels, and 1, 2 or 4 blocks of output channels), strides 1 and 2, padding wider and
 // narrower than the kernel's reach, dilation, 1x1 to 5x5 kernels.
 TEST(Conv2dKernels, DirectMatchesReferenceOverOptionGrid) {
-  if (kernels::gemm_isa() != "avx512") GTEST_SKIP() << "the direct kernels need AVX-512";
+  if (kernels::cpu::gemm_isa() != "avx512") GTEST_SKIP() << "the direct kernels need AVX-512";
   // widths 1 to 57; C -> O 16 -> 16, 32 -> 64, 16 -> 32; 1x1 (padded or strided: 1x1 stride 1
   // unpadded is a GEMM), 3x3 and 5x5
   const std::vector<ConvCase> cases = conv_cases("kernel.direct_grid");
@@ -246,7 +246,7 @@ TEST(Conv2dKernels, DirectMatchesReferenceOverOptionGrid) {
   int checked = 0;
   for (const ConvCase& c : cases) {
     const Conv2dGeometry g = geometry(c);
-    if (g.out_h < 1 || g.out_w < 1 || !kernels::conv2d_direct_applies(g)) continue;
+    if (g.out_h < 1 || g.out_w < 1 || !kernels::cpu::conv2d_direct_applies(g)) continue;
     seed += 4;
     check(c, Algo::direct, seed % 8 == 0, seed);
     ++checked;
@@ -299,18 +299,18 @@ TEST(Conv2dKernels, StridedBackwardDataInPhasesMatchesReference) {
     const Tensor w = testing::randn(cc.w, seed++);
     const Tensor dy = testing::randn({g.batch, g.out_h, g.out_w, g.out_c}, seed++);
     Tensor fast = nan_filled(cc.x), ref = Tensor::empty(cc.x);
-    kernels::conv2d_backward_data_phases(g, dy.data(), w.data(), fast.data());
+    kernels::cpu::conv2d_backward_data_phases(g, dy.data(), w.data(), fast.data());
     kernels::ref::conv2d_backward_data(g, dy.data(), w.data(), ref.data());
     EXPECT_LE(testing::relative_error(fast, ref), tolerance(g.kernel_h * g.kernel_w * g.out_c));
     ++checked;
   }
   EXPECT_GE(checked, 80);
   // where the dispatcher takes them
-  EXPECT_TRUE(kernels::conv2d_backward_data_phases_apply(
+  EXPECT_TRUE(kernels::cpu::conv2d_backward_data_phases_apply(
       kernels::make_conv2d_geometry({128, 28, 28, 16}, {3, 3, 16, 32}, 1, 2, 1, 1)));
-  EXPECT_FALSE(kernels::conv2d_backward_data_phases_apply(
+  EXPECT_FALSE(kernels::cpu::conv2d_backward_data_phases_apply(
       kernels::make_conv2d_geometry({1, 224, 224, 3}, {7, 7, 3, 64}, 1, 2, 3, 1)));
-  EXPECT_FALSE(kernels::conv2d_backward_data_phases_apply(
+  EXPECT_FALSE(kernels::cpu::conv2d_backward_data_phases_apply(
       kernels::make_conv2d_geometry({1, 56, 56, 256}, {1, 1, 256, 512}, 1, 2, 0, 1)));
 }
 
@@ -341,7 +341,7 @@ TEST(Conv2dKernels, BitIdenticalRunToRun) {
   for (const nlohmann::json& j : testing::cases_for("conv2d", "kernel.bit_identical")) {
     const ConvCase c = conv_case(j);
     const Algo algo = algos.at(j.at("algo").get<std::string>());
-    if (algo == Algo::direct && kernels::gemm_isa() != "avx512") continue;
+    if (algo == Algo::direct && kernels::cpu::gemm_isa() != "avx512") continue;
     SCOPED_TRACE(describe(c));
     const Conv2dGeometry g = geometry(c);
     const Tensor x = testing::randn(c.x, 7), w = testing::randn(c.w, 8),

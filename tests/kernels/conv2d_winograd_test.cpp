@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "cnn/parallel.h"
-#include "kernels/cpu/conv2d.h"
+#include "kernels/conv2d.h"
 #include "kernels/cpu/conv2d_winograd.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/ref/conv2d_ref.h"
@@ -63,7 +63,7 @@ Tensor winograd(const Conv2dGeometry& g, const Tensor& x, const Tensor& w, const
   Tensor y = Tensor::full({g.batch, g.out_h, g.out_w, g.out_c}, std::nanf(""));
   kernels::Conv2dEpilogue e;
   if (residual != nullptr) e = {.residual = residual->data(), .relu = true};
-  kernels::conv2d_forward_winograd(g, x.data(), w.data(), b.data(), y.data(), e);
+  kernels::cpu::conv2d_forward_winograd(g, x.data(), w.data(), b.data(), y.data(), e);
   return y;
 }
 
@@ -81,7 +81,7 @@ std::vector<std::pair<Case, bool>> winograd_cases(const std::string& use) {
 void expect_matches_reference(const Case& c, bool fused_epilogue, uint64_t seed) {
   SCOPED_TRACE(describe(c) + (fused_epilogue ? " residual+relu" : ""));
   const Conv2dGeometry g = geometry(c);
-  ASSERT_TRUE(kernels::conv2d_winograd_possible(g));
+  ASSERT_TRUE(kernels::cpu::conv2d_winograd_possible(g));
   const Tensor x = testing::randn(c.x, seed), w = testing::randn({3, 3, c.x[3], c.out}, seed + 1);
   const Tensor b = testing::randn({c.out}, seed + 2);
   const Tensor residual = testing::randn({g.batch, g.out_h, g.out_w, g.out_c}, seed + 3);
@@ -92,16 +92,16 @@ void expect_matches_reference(const Case& c, bool fused_epilogue, uint64_t seed)
 
 TEST(Conv2dWinograd, MatchesReferenceAtEveryTileOverhang) {
   uint64_t seed = 100;
-  for (const std::string& isa : kernels::gemm_isas_supported()) {
+  for (const std::string& isa : kernels::cpu::gemm_isas_supported()) {
     SCOPED_TRACE("isa " + isa);
-    const std::string before = kernels::gemm_isa();
-    kernels::set_gemm_isa(isa);
+    const std::string before = kernels::cpu::gemm_isa();
+    kernels::cpu::set_gemm_isa(isa);
     // out 5..8 x 9..12 pixels: overhangs 3, 2, 1, 0 in both directions; channels: a 16-lane
     // tail (3, 40), one 24x16 tile (O 16), 32-wide tiles and their tails; padding 0 and 2,
     // asymmetric, and wider than the kernel's reach (output larger than input)
     for (const auto& [c, fused] : winograd_cases("kernel.winograd"))
       expect_matches_reference(c, fused, seed += 4);
-    kernels::set_gemm_isa(before);
+    kernels::cpu::set_gemm_isa(before);
   }
 }
 
@@ -109,16 +109,16 @@ TEST(Conv2dWinograd, MatchesReferenceAtEveryTileOverhang) {
 // 32 + 32 channels; 100 tiles against 24 at 48 + 80, the last block partial) and, past
 // 128 x 128 channels, for the products over all tiles.
 TEST(Conv2dWinograd, MatchesReferenceInBlocksAndInOneProductPerPosition) {
-  for (const std::string& isa : kernels::gemm_isas_supported()) {
+  for (const std::string& isa : kernels::cpu::gemm_isas_supported()) {
     SCOPED_TRACE("isa " + isa);
-    const std::string before = kernels::gemm_isa();
-    kernels::set_gemm_isa(isa);
+    const std::string before = kernels::cpu::gemm_isa();
+    kernels::cpu::set_gemm_isa(isa);
     uint64_t seed = 300;
     for (const auto& [c, fused] : winograd_cases("kernel.winograd_blocks")) {
       expect_matches_reference(c, fused, seed);
       seed += 4;
     }
-    kernels::set_gemm_isa(before);
+    kernels::cpu::set_gemm_isa(before);
   }
 }
 

@@ -24,10 +24,10 @@
 namespace cnn {
 namespace {
 
+using kernels::Activation;
+using kernels::BinaryOp;
 using testing::same_bits;
 using testing::unwritten;
-using kernels::ref::Activation;
-using kernels::ref::BinaryOp;
 
 // The "kernel.length" cases of tests/cases/activation.json: lengths that leave vector tails, and
 // one long enough to be split over the threads.
@@ -85,11 +85,11 @@ TEST_P(PointwiseKernelsAtThreads, ActivationsMatchTheReferenceBitForBit) {
                      std::to_string(offset));
         std::vector<float> y_ref(static_cast<size_t>(n)), y = unwritten(n + offset);
         kernels::ref::activation_forward(kind, slope, x, y_ref.data(), n);
-        kernels::activation_forward(kind, slope, x, y.data() + offset, n);
+        kernels::cpu::activation_forward(kind, slope, x, y.data() + offset, n);
         EXPECT_TRUE(same_bits(std::vector<float>(y.begin() + offset, y.end()), y_ref));
         std::vector<float> dx_ref(static_cast<size_t>(n)), dx = unwritten(n + offset);
         kernels::ref::activation_backward(kind, slope, x, y_ref.data(), dy, dx_ref.data(), n);
-        kernels::activation_backward(kind, slope, x, y_ref.data(), dy, dx.data() + offset, n);
+        kernels::cpu::activation_backward(kind, slope, x, y_ref.data(), dy, dx.data() + offset, n);
         EXPECT_TRUE(same_bits(std::vector<float>(dx.begin() + offset, dx.end()), dx_ref));
       }
     }
@@ -103,11 +103,11 @@ TEST_P(PointwiseKernelsAtThreads, SameShapeBinaryOpsMatchTheReferenceBitForBit) 
       SCOPED_TRACE("op " + std::to_string(static_cast<int>(op)) + " n " + std::to_string(n));
       std::vector<float> expected(static_cast<size_t>(n)), out = unwritten(n);
       kernels::ref::binary_broadcast(op, a.data(), shape, b.data(), shape, expected.data(), shape);
-      kernels::binary_same_shape(op, a.data(), b.data(), out.data(), n);
+      kernels::cpu::binary_same_shape(op, a.data(), b.data(), out.data(), n);
       EXPECT_TRUE(same_bits(out, expected));
       // In place, as the header allows: out is a.
       std::vector<float> in_place = a;
-      kernels::binary_same_shape(op, in_place.data(), b.data(), in_place.data(), n);
+      kernels::cpu::binary_same_shape(op, in_place.data(), b.data(), in_place.data(), n);
       EXPECT_TRUE(same_bits(in_place, expected));
     }
   }

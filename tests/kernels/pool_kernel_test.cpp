@@ -25,9 +25,9 @@
 namespace cnn {
 namespace {
 
+using kernels::PoolGeometry;
 using testing::same_bits;
 using testing::unwritten;
-using kernels::ref::PoolGeometry;
 
 // One pooled extent, PyTorch's rule (as the op computes it), for the geometries below.
 int64_t extent(int64_t in, int64_t kernel, int64_t stride, int64_t dilation, int64_t pad_before,
@@ -153,13 +153,13 @@ TEST_P(PoolKernelsAtThreads, MaxPoolingMatchesTheReferenceBitForBit) {
       for (int repeat = 0; repeat < 2; ++repeat) {
         std::vector<float> y = unwritten(output_size(g)), y_only = unwritten(output_size(g));
         std::vector<int32_t> arg(y.size(), 12345);
-        kernels::max_pool2d_forward(g, x.data(), y.data(), arg.data());
-        kernels::max_pool2d_forward(g, x.data(), y_only.data(), nullptr);
+        kernels::cpu::max_pool2d_forward(g, x.data(), y.data(), arg.data());
+        kernels::cpu::max_pool2d_forward(g, x.data(), y_only.data(), nullptr);
         EXPECT_TRUE(same_bits(y, y_ref));
         EXPECT_TRUE(same_bits(y_only, y_ref));
         EXPECT_TRUE(same_bits(arg, arg_ref));
         std::vector<float> dx = unwritten(input_size(g));
-        kernels::max_pool2d_backward(g, dy.data(), arg_ref.data(), dx.data());
+        kernels::cpu::max_pool2d_backward(g, dy.data(), arg_ref.data(), dx.data());
         EXPECT_TRUE(same_bits(dx, dx_ref));
       }
     }
@@ -179,8 +179,8 @@ TEST_P(PoolKernelsAtThreads, AveragePoolingMatchesTheReferenceBitForBit) {
         kernels::ref::avg_pool2d_backward(g, include_pad, dy.data(), dx_ref.data());
         for (int repeat = 0; repeat < 2; ++repeat) {
           std::vector<float> y = unwritten(output_size(g)), dx = unwritten(input_size(g));
-          kernels::avg_pool2d_forward(g, include_pad, x.data(), y.data());
-          kernels::avg_pool2d_backward(g, include_pad, dy.data(), dx.data());
+          kernels::cpu::avg_pool2d_forward(g, include_pad, x.data(), y.data());
+          kernels::cpu::avg_pool2d_backward(g, include_pad, dy.data(), dx.data());
           EXPECT_TRUE(same_bits(y, y_ref));
           EXPECT_TRUE(same_bits(dx, dx_ref));
         }
@@ -206,8 +206,8 @@ TEST_P(PoolKernelsAtThreads, AdaptiveAveragePoolingMatchesTheReferenceBitForBit)
       kernels::ref::adaptive_avg_pool2d_backward(g, dy.data(), dx_ref.data());
       for (int repeat = 0; repeat < 2; ++repeat) {
         std::vector<float> y = unwritten(output_size(g)), dx = unwritten(input_size(g));
-        kernels::adaptive_avg_pool2d_forward(g, x.data(), y.data());
-        kernels::adaptive_avg_pool2d_backward(g, dy.data(), dx.data());
+        kernels::cpu::adaptive_avg_pool2d_forward(g, x.data(), y.data());
+        kernels::cpu::adaptive_avg_pool2d_backward(g, dy.data(), dx.data());
         EXPECT_TRUE(same_bits(y, y_ref));
         EXPECT_TRUE(same_bits(dx, dx_ref));
       }
@@ -224,19 +224,19 @@ TEST_P(PoolKernelsAtThreads, LargeImagesMatchTheReference) {
   std::vector<float> y_ref(static_cast<size_t>(output_size(g))), y = unwritten(output_size(g));
   std::vector<int32_t> arg_ref(y_ref.size()), arg(y_ref.size());
   kernels::ref::max_pool2d_forward(g, x.data(), y_ref.data(), arg_ref.data());
-  kernels::max_pool2d_forward(g, x.data(), y.data(), arg.data());
+  kernels::cpu::max_pool2d_forward(g, x.data(), y.data(), arg.data());
   EXPECT_TRUE(same_bits(y, y_ref));
   EXPECT_TRUE(same_bits(arg, arg_ref));
   std::vector<float> dx_ref(static_cast<size_t>(input_size(g))), dx = unwritten(input_size(g));
   kernels::ref::max_pool2d_backward(g, dy.data(), arg_ref.data(), dx_ref.data());
-  kernels::max_pool2d_backward(g, dy.data(), arg.data(), dx.data());
+  kernels::cpu::max_pool2d_backward(g, dy.data(), arg.data(), dx.data());
   EXPECT_TRUE(same_bits(dx, dx_ref));
   const std::vector<float> xa = gradient(input_size(g), 9);
   kernels::ref::avg_pool2d_forward(g, false, xa.data(), y_ref.data());
-  kernels::avg_pool2d_forward(g, false, xa.data(), y.data());
+  kernels::cpu::avg_pool2d_forward(g, false, xa.data(), y.data());
   EXPECT_TRUE(same_bits(y, y_ref));
   kernels::ref::avg_pool2d_backward(g, false, dy.data(), dx_ref.data());
-  kernels::avg_pool2d_backward(g, false, dy.data(), dx.data());
+  kernels::cpu::avg_pool2d_backward(g, false, dy.data(), dx.data());
   EXPECT_TRUE(same_bits(dx, dx_ref));
 }
 

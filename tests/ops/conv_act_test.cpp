@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "cnn/cnn.h"
-#include "kernels/cpu/conv2d.h"
+#include "kernels/conv2d.h"
 #include "kernels/cpu/gemm.h"
 #include "support/tensor_testing.h"
 
@@ -88,7 +88,7 @@ TEST(Conv2dAct, EqualsTheSeparateOpsOnEveryAlgorithm) {
     EXPECT_GT(nans, 0);
   }
   std::set<std::string> expected = {"gemm", "depthwise", "winograd"};
-  if (kernels::gemm_isa() == "avx512") expected.insert("direct");
+  if (kernels::cpu::gemm_isa() == "avx512") expected.insert("direct");
   EXPECT_EQ(algorithms, expected);
 }
 

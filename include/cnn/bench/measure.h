@@ -28,9 +28,16 @@ FmaPeak measure_fma_peak(int threads, const TimingPolicy& policy);
 // Our GEMM (kernels::gemm_f32) on random matrices, on gemm.threads threads.
 Timing time_gemm(const GemmCase& gemm, const TimingPolicy& policy);
 
+// The convolution algorithm each pass runs (the names of the kernels' algorithm table,
+// src/kernels/cpu/conv2d_algorithms.h: "depthwise", "winograd", "direct", "phases", "gemm").
+struct ConvAlgorithms {
+  std::string forward, backward_data, backward_weight;
+};
+
 struct LayerTiming {
   Timing forward;           // conv2d in no-grad mode
   Timing forward_backward;  // conv2d, then backward of a random output gradient to x and weight
+  ConvAlgorithms algorithms;  // ours only (empty in PyTorch's figures)
 };
 // cnn::conv2d (and its autograd node) on random NHWC input and HWIO weights.
 LayerTiming time_layer(const ConvCase& layer, const TimingPolicy& policy);

@@ -4,11 +4,10 @@
 
 #include "cnn/parallel.h"
 #include "kernels/cpu/target_clones.h"
+#include "kernels/ref/activation_ref.h"
 
-namespace cnn::kernels {
+namespace cnn::kernels::cpu {
 namespace {
-
-using ref::Activation;
 
 // Values per task: 64 KiB of input, enough work to pay for waking a thread.
 constexpr int64_t kGrain = 1 << 14;
@@ -74,4 +73,4 @@ void activation_backward(Activation kind, float slope, const float* x, const flo
   });
 }
 
-}  // namespace cnn::kernels
+}  // namespace cnn::kernels::cpu

@@ -10,12 +10,12 @@
 
 #include <cstdint>
 
-#include "kernels/ref/activation_ref.h"
+#include "kernels/activation_types.h"
 
-namespace cnn::kernels {
+namespace cnn::kernels::cpu {
 
-void activation_forward(ref::Activation kind, float slope, const float* x, float* y, int64_t n);
-void activation_backward(ref::Activation kind, float slope, const float* x, const float* y,
+void activation_forward(Activation kind, float slope, const float* x, float* y, int64_t n);
+void activation_backward(Activation kind, float slope, const float* x, const float* y,
                          const float* dy, float* dx, int64_t n);
 
-}  // namespace cnn::kernels
+}  // namespace cnn::kernels::cpu

@@ -7,7 +7,7 @@
 #include "cnn/parallel.h"
 #include "kernels/cpu/target_clones.h"
 
-namespace cnn::kernels {
+namespace cnn::kernels::cpu {
 namespace {
 
 constexpr int64_t kSumBlock = 64;
@@ -135,4 +135,4 @@ void batch_norm_backward(const float* dy, const float* x, int64_t rows, int64_t 
   parallel_affine(dy, x, m.data(), p.data(), q.data(), o.data(), rows, channels, dx);
 }
 
-}  // namespace cnn::kernels
+}  // namespace cnn::kernels::cpu

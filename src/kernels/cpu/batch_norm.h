@@ -12,7 +12,7 @@
 
 #include <cstdint>
 
-namespace cnn::kernels {
+namespace cnn::kernels::cpu {
 
 void batch_norm_stats(const float* x, int64_t rows, int64_t channels, double* mean, double* var);
 void batch_norm_forward(const float* x, int64_t rows, int64_t channels, const float* mean,
@@ -21,4 +21,4 @@ void batch_norm_backward(const float* dy, const float* x, int64_t rows, int64_t 
                          const float* mean, const float* inv_std, const float* gamma,
                          bool training, float* dx, float* dgamma, float* dbeta);
 
-}  // namespace cnn::kernels
+}  // namespace cnn::kernels::cpu

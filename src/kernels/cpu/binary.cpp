@@ -3,7 +3,7 @@
 #include "cnn/parallel.h"
 #include "kernels/cpu/target_clones.h"
 
-namespace cnn::kernels {
+namespace cnn::kernels::cpu {
 namespace {
 
 // Values per task: 64 KiB of each input, enough work to pay for waking a thread.
@@ -11,19 +11,19 @@ constexpr int64_t kGrain = 1 << 14;
 
 // No __restrict, so that out may be a or b: the compiler guards the vector loop with a run-time
 // overlap check instead.
-CNN_TARGET_CLONES void binary_range(ref::BinaryOp op, const float* a, const float* b, float* out,
+CNN_TARGET_CLONES void binary_range(BinaryOp op, const float* a, const float* b, float* out,
                                     int64_t n) {
   switch (op) {
-    case ref::BinaryOp::add:
+    case BinaryOp::add:
       for (int64_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
       return;
-    case ref::BinaryOp::sub:
+    case BinaryOp::sub:
       for (int64_t i = 0; i < n; ++i) out[i] = a[i] - b[i];
       return;
-    case ref::BinaryOp::mul:
+    case BinaryOp::mul:
       for (int64_t i = 0; i < n; ++i) out[i] = a[i] * b[i];
       return;
-    case ref::BinaryOp::div:
+    case BinaryOp::div:
       for (int64_t i = 0; i < n; ++i) out[i] = a[i] / b[i];
       return;
   }
@@ -31,10 +31,10 @@ CNN_TARGET_CLONES void binary_range(ref::BinaryOp op, const float* a, const floa
 
 }  // namespace
 
-void binary_same_shape(ref::BinaryOp op, const float* a, const float* b, float* out, int64_t n) {
+void binary_same_shape(BinaryOp op, const float* a, const float* b, float* out, int64_t n) {
   parallel_for(n, kGrain, [&](int64_t i0, int64_t i1) {
     binary_range(op, a + i0, b + i0, out + i0, i1 - i0);
   });
 }
 
-}  // namespace cnn::kernels
+}  // namespace cnn::kernels::cpu

@@ -7,11 +7,11 @@
 
 #include <cstdint>
 
-#include "kernels/ref/binary_ref.h"
+#include "kernels/binary_types.h"
 
-namespace cnn::kernels {
+namespace cnn::kernels::cpu {
 
 // out[i] = a[i] op b[i] for i < n.
-void binary_same_shape(ref::BinaryOp op, const float* a, const float* b, float* out, int64_t n);
+void binary_same_shape(BinaryOp op, const float* a, const float* b, float* out, int64_t n);
 
-}  // namespace cnn::kernels
+}  // namespace cnn::kernels::cpu

@@ -5,9 +5,10 @@
 #include <vector>
 
 #include "cnn/parallel.h"
+#include "kernels/cpu/conv2d_algorithms.h"
 #include "kernels/cpu/target_clones.h"
 
-namespace cnn::kernels {
+namespace cnn::kernels::cpu {
 namespace {
 
 // acc[c*K + k] += w[c*K + k] * v[c] for c < C, k < K; K == 1 is the common case and the
@@ -200,10 +201,14 @@ bool conv2d_depthwise_applies(const Conv2dGeometry& g) {
 }
 
 void conv2d_forward_depthwise(const Conv2dGeometry& g, const float* x, const float* w,
-                              const float* bias, float* y) {
+                              const float* bias, float* y, const Conv2dEpilogue& e) {
+  // the bias waits for the scale, which applies before it
+  const float* kernel_bias = e.scale != nullptr ? nullptr : bias;
   parallel_for(g.batch * g.out_h, 1, [&](int64_t row0, int64_t row1) {
-    forward_rows(g, x, w, bias, y, row0, row1);
+    forward_rows(g, x, w, kernel_bias, y, row0, row1);
   });
+  if (e.scale != nullptr || e.residual != nullptr || e.relu)
+    conv2d_apply_epilogue(g, e.scale != nullptr ? bias : nullptr, y, e);
 }
 
 void conv2d_backward_data_depthwise(const Conv2dGeometry& g, const float* grad_y, const float* w,
@@ -233,4 +238,4 @@ void conv2d_backward_weight_depthwise(const Conv2dGeometry& g, const float* x, c
   }
 }
 
-}  // namespace cnn::kernels
+}  // namespace cnn::kernels::cpu

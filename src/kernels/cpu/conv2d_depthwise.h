@@ -14,18 +14,20 @@
 // adds the partials in block order, so results are bit-identical for a fixed thread count.
 #pragma once
 
-#include "kernels/ref/conv2d_ref.h"
+#include "kernels/conv2d_types.h"
 
-namespace cnn::kernels {
+namespace cnn::kernels::cpu {
 
 // True for the shapes these kernels take: groups == C > 1 (one input channel per group).
 bool conv2d_depthwise_applies(const Conv2dGeometry& g);
 
+// The kernel sums the taps and adds the bias; the rest of the epilogue (and the bias, when
+// there is a scale to apply before it) is a pass over y afterwards (conv2d_apply_epilogue).
 void conv2d_forward_depthwise(const Conv2dGeometry& g, const float* x, const float* w,
-                              const float* bias, float* y);
+                              const float* bias, float* y, const Conv2dEpilogue& epilogue = {});
 void conv2d_backward_data_depthwise(const Conv2dGeometry& g, const float* grad_y, const float* w,
                                     float* grad_x);
 void conv2d_backward_weight_depthwise(const Conv2dGeometry& g, const float* x, const float* grad_y,
                                       float* grad_w);
 
-}  // namespace cnn::kernels
+}  // namespace cnn::kernels::cpu

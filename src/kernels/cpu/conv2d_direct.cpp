@@ -2,11 +2,10 @@
 // (This file is compiled for any x86-64; the AVX-512 bodies live in avx512/.)
 #include "kernels/cpu/conv2d_direct.h"
 
-#include <vector>
+#include "kernels/cpu/conv2d_algorithms.h"
+#include "kernels/cpu/isa.h"
 
-#include "kernels/cpu/gemm.h"
-
-namespace cnn::kernels {
+namespace cnn::kernels::cpu {
 
 // The direct kernels read the whole weight once per tile (a row segment, or a few whole rows,
 // of one image); the GEMM packs it once per call. Weights beyond 1 MiB (the L2 of one core)
@@ -18,9 +17,9 @@ bool conv2d_direct_applies(const Conv2dGeometry& g) {
   // A 1x1, stride-1, unpadded convolution is a GEMM on the input as it lies, with nothing to
   // copy or pack per pixel: the GEMM is faster there (measured: 64->64 at 56x56, 199-256
   // GFLOP/s against 135-202 direct).
-  return gemm_isa() == "avx512" && !conv2d_is_pointwise(g) && g.groups == 1 && g.in_c % 16 == 0 &&
-         g.out_c % 16 == 0 &&
-         g.stride_w >= 1 && g.stride_w <= 2 && g.stride_h >= 1 && g.batch * g.out_h * g.out_w > 0 &&
+  return kernel_isa() == Isa::avx512 && !conv2d_is_pointwise(g) && g.groups == 1 &&
+         g.in_c % 16 == 0 && g.out_c % 16 == 0 && g.stride_w >= 1 && g.stride_w <= 2 &&
+         g.stride_h >= 1 && g.batch * g.out_h * g.out_w > 0 &&
          g.kernel_h * g.kernel_w * g.in_c * g.out_c * 4 <= kDirectMaxWeightBytes;
 }
 
@@ -36,11 +35,7 @@ void conv2d_forward_direct(const Conv2dGeometry& g, const float* x, const float*
 
 void conv2d_backward_data_direct(const Conv2dGeometry& g, const float* grad_y, const float* w,
                                  float* grad_x) {
-  thread_local std::vector<float> flipped;
-  flipped.resize(static_cast<size_t>(g.kernel_h * g.kernel_w * g.in_c * g.out_c));
-  conv2d_flip_weight(g, w, flipped.data());
-  avx512::conv2d_forward_direct(conv2d_transposed_geometry(g), grad_y, flipped.data(), nullptr,
-                                grad_x, {});
+  conv2d_backward_data_flipped(conv2d_forward_direct, g, grad_y, w, grad_x);
 }
 
 void conv2d_backward_weight_direct(const Conv2dGeometry& g, const float* x, const float* grad_y,
@@ -48,4 +43,4 @@ void conv2d_backward_weight_direct(const Conv2dGeometry& g, const float* x, cons
   avx512::conv2d_backward_weight_direct(g, x, grad_y, grad_w);
 }
 
-}  // namespace cnn::kernels
+}  // namespace cnn::kernels::cpu

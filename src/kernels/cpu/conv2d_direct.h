@@ -13,22 +13,25 @@
 //     into the FMA, at a displacement known at compile time;
 //   - the epilogue (scale, bias, residual, clamped ReLU) is applied as the tile is stored.
 //
-// Backward data with stride 1 is the forward convolution of dy by the flipped weight (as in
-// conv2d_gemm.h); backward weight keeps a 16x16 block of dW in registers and sweeps every
-// output pixel: dW[ky, kx, c, o] += x[pixel + tap, c] * dy[pixel, o].
+// Backward data with stride 1 is the forward convolution of dy by the flipped weight
+// (conv2d_backward_data_flipped, kernels/cpu/conv2d_algorithms.h); backward weight keeps a
+// 16x16 block of dW in registers and sweeps every output pixel:
+// dW[ky, kx, c, o] += x[pixel + tap, c] * dy[pixel, o].
 //
 // Every output element is computed by one thread in a fixed order: results are
 // bit-identical run to run.
 #pragma once
 
-#include "kernels/cpu/conv2d_gemm.h"
+#include "kernels/conv2d_types.h"
 
-namespace cnn::kernels {
+namespace cnn::kernels::cpu {
 
 // groups 1, C and O multiples of 16, stride 1 or 2 across, a weight of at most 1 MiB, not a
-// 1x1 stride-1 unpadded convolution (a plain GEMM on the input), and a CPU with AVX-512 (and the GEMM ISA not capped below it: CNN_ISA=avx2 turns these off).
+// 1x1 stride-1 unpadded convolution (a plain GEMM on the input), and kernel_isa() AVX-512
+// (kernels/cpu/isa.h: CNN_ISA=avx2 turns these off).
 bool conv2d_direct_applies(const Conv2dGeometry& g);
-// The stride-1 backward data through the forward kernel, when it applies.
+// The stride-1 backward data through the forward kernel (conv2d_backward_data_flipped), when
+// the forward kernel takes both g and its transposed geometry.
 bool conv2d_direct_backward_data_applies(const Conv2dGeometry& g);
 
 void conv2d_forward_direct(const Conv2dGeometry& g, const float* x, const float* w,
@@ -38,9 +41,9 @@ void conv2d_backward_data_direct(const Conv2dGeometry& g, const float* grad_y, c
 void conv2d_backward_weight_direct(const Conv2dGeometry& g, const float* x, const float* grad_y,
                                    float* grad_w);
 
-}  // namespace cnn::kernels
+}  // namespace cnn::kernels::cpu
 
-namespace cnn::kernels::avx512 {
+namespace cnn::kernels::cpu::avx512 {
 
 // The AVX-512 bodies (src/kernels/cpu/avx512/conv2d_direct_avx512.cpp); call only where
 // conv2d_direct_applies.
@@ -49,4 +52,4 @@ void conv2d_forward_direct(const Conv2dGeometry& g, const float* x, const float*
 void conv2d_backward_weight_direct(const Conv2dGeometry& g, const float* x, const float* grad_y,
                                    float* grad_w);
 
-}  // namespace cnn::kernels::avx512
+}  // namespace cnn::kernels::cpu::avx512

@@ -4,9 +4,10 @@
 #include <vector>
 
 #include "cnn/parallel.h"
+#include "kernels/cpu/conv2d_algorithms.h"
 #include "kernels/cpu/gemm.h"
 
-namespace cnn::kernels {
+namespace cnn::kernels::cpu {
 namespace {
 
 struct Layout {
@@ -187,41 +188,6 @@ void col2im_add(const Conv2dGeometry& g, const Layout& l, const float* dcol, int
 
 }  // namespace
 
-bool conv2d_is_pointwise(const Conv2dGeometry& g) {
-  return g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 &&
-         g.pad_top == 0 && g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
-}
-
-Conv2dGeometry conv2d_transposed_geometry(const Conv2dGeometry& g) {
-  Conv2dGeometry t = g;
-  t.in_h = g.out_h;
-  t.in_w = g.out_w;
-  t.in_c = g.out_c;
-  t.out_c = g.in_c;
-  t.out_h = g.in_h;
-  t.out_w = g.in_w;
-  t.pad_top = g.dilation_h * (g.kernel_h - 1) - g.pad_top;
-  t.pad_left = g.dilation_w * (g.kernel_w - 1) - g.pad_left;
-  return t;
-}
-
-void conv2d_flip_weight(const Conv2dGeometry& g, const float* w, float* out) {
-  const int64_t cg = g.group_in(), og = g.group_out();
-  constexpr int64_t kBlock = 16;  // transposed in blocks, so reads and writes stay in cache
-  for (int64_t ky = 0; ky < g.kernel_h; ++ky)
-    for (int64_t kx = 0; kx < g.kernel_w; ++kx) {
-      const float* src =
-          w + ((g.kernel_h - 1 - ky) * g.kernel_w + (g.kernel_w - 1 - kx)) * cg * g.out_c;
-      float* dst = out + (ky * g.kernel_w + kx) * og * g.in_c;
-      for (int64_t grp = 0; grp < g.groups; ++grp)
-        for (int64_t i0 = 0; i0 < cg; i0 += kBlock)
-          for (int64_t j0 = 0; j0 < og; j0 += kBlock)
-            for (int64_t j = j0; j < std::min(og, j0 + kBlock); ++j)
-              for (int64_t i = i0; i < std::min(cg, i0 + kBlock); ++i)
-                dst[j * g.in_c + grp * cg + i] = src[i * g.out_c + grp * og + j];
-    }
-}
-
 void conv2d_forward_gemm(const Conv2dGeometry& g, const float* x, const float* w,
                          const float* bias, float* y, const Conv2dEpilogue& e) {
   const Layout l = layout_of(g);
@@ -238,6 +204,15 @@ void conv2d_forward_gemm(const Conv2dGeometry& g, const float* x, const float* w
     gemm_f32(a, GemmB{w + grp * l.og, g.out_c, false}, l.m, l.og, l.k_group, 0.0f,
              y + grp * l.og, g.out_c, epilogue);
   }
+}
+
+bool conv2d_gemm_applies(const Conv2dGeometry&) {
+  return true;
+}
+
+void conv2d_backward_data_gemm(const Conv2dGeometry& g, const float* grad_y, const float* w,
+                               float* grad_x) {
+  conv2d_backward_data_gemm(g, grad_y, w, grad_x, kConv2dScratchFloats);
 }
 
 void conv2d_backward_data_gemm(const Conv2dGeometry& g, const float* grad_y, const float* w,
@@ -258,10 +233,7 @@ void conv2d_backward_data_gemm(const Conv2dGeometry& g, const float* grad_y, con
     return;
   }
   if (g.stride_h == 1 && g.stride_w == 1) {
-    thread_local std::vector<float> flipped;
-    flipped.resize(static_cast<size_t>(g.kernel_h * g.kernel_w * l.cg * g.out_c));
-    conv2d_flip_weight(g, w, flipped.data());
-    conv2d_forward_gemm(conv2d_transposed_geometry(g), grad_y, flipped.data(), nullptr, grad_x);
+    conv2d_backward_data_flipped(conv2d_forward_gemm, g, grad_y, w, grad_x);
     return;
   }
   std::fill_n(grad_x, g.batch * g.in_h * g.in_w * g.in_c, 0.0f);
@@ -288,4 +260,4 @@ void conv2d_backward_weight_gemm(const Conv2dGeometry& g, const float* x, const 
   }
 }
 
-}  // namespace cnn::kernels
+}  // namespace cnn::kernels::cpu

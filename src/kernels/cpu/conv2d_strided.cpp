@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "cnn/parallel.h"
-#include "kernels/cpu/conv2d.h"
+#include "kernels/conv2d.h"
 
-namespace cnn::kernels {
+namespace cnn::kernels::cpu {
 namespace {
 
 // One axis of one phase: the first tap k0, the tap count T, the padding p' and the number of
@@ -90,4 +90,4 @@ void conv2d_backward_data_phases(const Conv2dGeometry& g, const float* grad_y, c
   }
 }
 
-}  // namespace cnn::kernels
+}  // namespace cnn::kernels::cpu

@@ -14,9 +14,9 @@
 // taps (a kernel smaller than the stride) leaves its pixels of dx zero.
 #pragma once
 
-#include "kernels/cpu/conv2d_gemm.h"
+#include "kernels/conv2d_types.h"
 
-namespace cnn::kernels {
+namespace cnn::kernels::cpu {
 
 // Where the phases are used: groups 1, dilation 1, a stride above 1 on some axis, and where
 // they win (measured; see the .cpp).
@@ -27,4 +27,4 @@ bool conv2d_backward_data_phases_apply(const Conv2dGeometry& g);
 void conv2d_backward_data_phases(const Conv2dGeometry& g, const float* grad_y, const float* w,
                                  float* grad_x);
 
-}  // namespace cnn::kernels
+}  // namespace cnn::kernels::cpu

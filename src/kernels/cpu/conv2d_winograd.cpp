@@ -7,10 +7,11 @@
 
 #include "cnn/parallel.h"
 #include "core/allocator.h"
+#include "kernels/cpu/conv2d_algorithms.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/target_clones.h"
 
-namespace cnn::kernels {
+namespace cnn::kernels::cpu {
 namespace {
 
 constexpr int64_t kTile = 4;    // output pixels per tile side (m)
@@ -383,4 +384,14 @@ void conv2d_forward_winograd(const Conv2dGeometry& g, const float* x, const floa
     run_stage(p, u.data(), s0, std::min(stage, tiles - s0), v.data(), m.data());
 }
 
-}  // namespace cnn::kernels
+bool conv2d_winograd_backward_data_applies(const Conv2dGeometry& g) {
+  return g.stride_h == 1 && g.stride_w == 1 &&
+         conv2d_winograd_applies(conv2d_transposed_geometry(g));
+}
+
+void conv2d_backward_data_winograd(const Conv2dGeometry& g, const float* grad_y, const float* w,
+                                   float* grad_x) {
+  conv2d_backward_data_flipped(conv2d_forward_winograd, g, grad_y, w, grad_x);
+}
+
+}  // namespace cnn::kernels::cpu

@@ -26,9 +26,9 @@
 // bit-identical run to run.
 #pragma once
 
-#include "kernels/cpu/conv2d_gemm.h"
+#include "kernels/conv2d_types.h"
 
-namespace cnn::kernels {
+namespace cnn::kernels::cpu {
 
 // 3x3, stride 1, dilation 1, groups 1, at least one output pixel.
 bool conv2d_winograd_possible(const Conv2dGeometry& g);
@@ -39,4 +39,10 @@ bool conv2d_winograd_applies(const Conv2dGeometry& g);
 void conv2d_forward_winograd(const Conv2dGeometry& g, const float* x, const float* w,
                              const float* bias, float* y, const Conv2dEpilogue& epilogue = {});
 
-}  // namespace cnn::kernels
+// The stride-1 backward data, the forward convolution of dy by the flipped weight
+// (conv2d_backward_data_flipped), where Winograd applies to that convolution's geometry.
+bool conv2d_winograd_backward_data_applies(const Conv2dGeometry& g);
+void conv2d_backward_data_winograd(const Conv2dGeometry& g, const float* grad_y, const float* w,
+                                   float* grad_x);
+
+}  // namespace cnn::kernels::cpu

@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-namespace cnn::kernels {
+namespace cnn::kernels::cpu {
 
 // 12 zmm accumulators x 16 lanes x 2 FLOP.
 inline constexpr int64_t kFmaLoopAvx512FlopsPerIteration = 12 * 16 * 2;
@@ -21,4 +21,4 @@ float fma_loop_f32_avx512(int64_t iterations);
 float fma_loop_f32_avx2(int64_t iterations);
 float fma_loop_f32_scalar(int64_t iterations);
 
-}  // namespace cnn::kernels
+}  // namespace cnn::kernels::cpu

@@ -14,12 +14,14 @@
 #include <limits>
 #include <memory>
 #include <new>
+#include <optional>
 
 #include "cnn/error.h"
 #include "cnn/parallel.h"
+#include "kernels/cpu/isa.h"
 #include "kernels/cpu/target_clones.h"
 
-namespace cnn::kernels {
+namespace cnn::kernels::cpu {
 namespace {
 
 // Depth of a packed slice: a 128x32 strip of B (16 KiB) and a 12x128 strip of A stay in L1.
@@ -34,34 +36,24 @@ constexpr int64_t kDotRowsMax = 4;
 struct IsaKernels {
   GemmMicrokernel wide, narrow;
 };
-const IsaKernels kAvx512{{"avx512", 12, 32, gemm_f32_12x32_avx512, gemm_f32_12x32_rows_avx512},
-                         {"avx512", 24, 16, gemm_f32_24x16_avx512}};
-const IsaKernels kAvx2{{"avx2", 6, 16, gemm_f32_6x16_avx2}, {"avx2", 6, 16, gemm_f32_6x16_avx2}};
-const IsaKernels kScalar{{"scalar", 6, 16, gemm_f32_6x16_scalar},
-                         {"scalar", 6, 16, gemm_f32_6x16_scalar}};
+const IsaKernels kAvx512{{Isa::avx512, 12, 32, gemm_f32_12x32_avx512, gemm_f32_12x32_rows_avx512},
+                         {Isa::avx512, 24, 16, gemm_f32_24x16_avx512}};
+const IsaKernels kAvx2{{Isa::avx2, 6, 16, gemm_f32_6x16_avx2},
+                       {Isa::avx2, 6, 16, gemm_f32_6x16_avx2}};
+const IsaKernels kScalar{{Isa::scalar, 6, 16, gemm_f32_6x16_scalar},
+                         {Isa::scalar, 6, 16, gemm_f32_6x16_scalar}};
 
-bool cpu_has(const std::string& isa) {
-  __builtin_cpu_init();
-  if (isa == "avx512")
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
-  if (isa == "avx2") return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return isa == "scalar";
+const IsaKernels& kernels_for(Isa isa) {
+  switch (isa) {
+    case Isa::avx512:
+      return kAvx512;
+    case Isa::avx2:
+      return kAvx2;
+    case Isa::scalar:
+      break;
+  }
+  return kScalar;
 }
-
-const IsaKernels* widest_up_to(const std::string& cap) {
-  const bool allow512 = cap.empty() || cap == "avx512";
-  const bool allow2 = allow512 || cap == "avx2";
-  if (allow512 && cpu_has("avx512")) return &kAvx512;
-  if (allow2 && cpu_has("avx2")) return &kAvx2;
-  return &kScalar;
-}
-
-const IsaKernels* choose_initial() {
-  const char* env = std::getenv("CNN_ISA");
-  return widest_up_to(env == nullptr ? "" : env);
-}
-
-const IsaKernels* g_kernels = choose_initial();
 
 struct AlignedBuffer {
   float* data = nullptr;
@@ -315,30 +307,31 @@ void gemm_f32(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const
 }
 
 const GemmMicrokernel& gemm_microkernel() {
-  return g_kernels->wide;
+  return kernels_for(kernel_isa()).wide;
 }
 
 const GemmMicrokernel& gemm_microkernel_for(int64_t n) {
-  return n <= g_kernels->narrow.nr ? g_kernels->narrow : g_kernels->wide;
+  const IsaKernels& k = kernels_for(kernel_isa());
+  return n <= k.narrow.nr ? k.narrow : k.wide;
 }
 
 std::string gemm_isa() {
-  return g_kernels->wide.isa;
+  return isa_name(kernel_isa());
 }
 
 void set_gemm_isa(const std::string& isa) {
-  CNN_CHECK(isa == "avx512" || isa == "avx2" || isa == "scalar",
-            "set_gemm_isa: unknown instruction set '", isa, "' (expected avx512, avx2 or scalar)");
-  CNN_CHECK(cpu_has(isa), "set_gemm_isa: this CPU lacks ",
-            isa == "avx512" ? "AVX-512F/VL" : "AVX2+FMA");
-  g_kernels = isa == "avx512" ? &kAvx512 : isa == "avx2" ? &kAvx2 : &kScalar;
+  const std::optional<Isa> parsed = parse_isa(isa);
+  CNN_CHECK(parsed.has_value(), "set_gemm_isa: unknown instruction set '", isa,
+            "' (expected avx512, avx2 or scalar)");
+  CNN_CHECK(cpu_supports(*parsed), "set_gemm_isa: this CPU lacks ",
+            *parsed == Isa::avx512 ? "AVX-512F/VL" : "AVX2+FMA");
+  set_kernel_isa(*parsed);
 }
 
 std::vector<std::string> gemm_isas_supported() {
   std::vector<std::string> out;
-  for (const char* isa : {"avx512", "avx2", "scalar"})
-    if (cpu_has(isa)) out.emplace_back(isa);
+  for (Isa isa : supported_isas()) out.emplace_back(isa_name(isa));
   return out;
 }
 
-}  // namespace cnn::kernels
+}  // namespace cnn::kernels::cpu

@@ -12,22 +12,10 @@
 #include <string>
 #include <vector>
 
-namespace cnn::kernels {
+#include "kernels/cpu/isa.h"
+#include "kernels/gemm_types.h"
 
-// Applied to C once its sum is complete (after beta), column j of row i, in this order:
-//   c = c * scale[j] + bias[j]           (each term only where its pointer is set)
-//   c = c + residual[i * ldr + j]        (where residual is set)
-//   c = min(max(c, 0), relu_max)         (only when relu; relu_max = +inf is plain ReLU, 6 ReLU6)
-// scale and bias together are an inference batch norm folded into the product.
-struct GemmEpilogue {
-  const float* scale = nullptr;     // [N], may be null
-  const float* bias = nullptr;      // [N], may be null
-  const float* residual = nullptr;  // [M, ldr], may be null
-  int64_t ldr = 0;
-  bool relu = false;
-  float relu_max = std::numeric_limits<float>::infinity();
-  bool empty() const { return scale == nullptr && bias == nullptr && residual == nullptr && !relu; }
-};
+namespace cnn::kernels::cpu {
 
 // Applies e to rows x cols of C, whose first element is C[i0, j0] of the product e was made for
 // (e's scale, bias and residual are indexed from there). For kernels that write a product
@@ -84,7 +72,7 @@ using GemmRowsMicrokernelFn = void (*)(int64_t k, const float* a, int64_t lda,
                                        int mr, int nr, const GemmTileEpilogue* e);
 
 struct GemmMicrokernel {
-  const char* isa;  // "avx512", "avx2", "scalar"
+  Isa isa;
   int mr, nr;       // its register tile
   GemmMicrokernelFn fn;
   GemmRowsMicrokernelFn rows = nullptr;  // where the ISA has one: a row-major A needs no packing
@@ -102,15 +90,17 @@ void gemm_f32_12x32_rows_avx512(int64_t k, const float* a, int64_t lda, const fl
 void gemm_f32_24x16_avx512(int64_t k, const float* a_packed, const float* b_packed, float* c,
                            int64_t ldc, float beta, int mr, int nr);
 
-// The microkernel in use. Chosen once at start-up: the widest the CPU supports (avx512 =
-// AVX-512F+VL, avx2 = AVX2+FMA, else scalar); CNN_ISA=avx2 or CNN_ISA=scalar caps it (tests
-// and benchmarks). Setting an ISA the CPU lacks raises cnn::Error.
+// The microkernel in use: that of kernel_isa() (kernels/cpu/isa.h: the widest instruction set
+// the CPU runs, which CNN_ISA=avx2 or CNN_ISA=scalar caps).
 const GemmMicrokernel& gemm_microkernel();
 // The microkernel a product N columns wide runs on (a narrower tile for N <= 16 with AVX-512).
 const GemmMicrokernel& gemm_microkernel_for(int64_t n);
+// kernel_isa() and set_kernel_isa() by name ("avx512", "avx2", "scalar"), for tests that loop
+// over the instruction sets; set_gemm_isa raises cnn::Error for an unknown name or an ISA the
+// CPU lacks.
 std::string gemm_isa();
 void set_gemm_isa(const std::string& isa);
-// The ISAs this CPU can run, widest first ("avx512", "avx2", "scalar").
+// The ISAs this CPU can run, widest first.
 std::vector<std::string> gemm_isas_supported();
 
-}  // namespace cnn::kernels
+}  // namespace cnn::kernels::cpu

@@ -9,10 +9,8 @@
 #include "cnn/parallel.h"
 #include "kernels/cpu/target_clones.h"
 
-namespace cnn::kernels {
+namespace cnn::kernels::cpu {
 namespace {
-
-using ref::PoolGeometry;
 
 // Rows per parallel_for chunk: enough inner-loop steps (about 16k) to pay for waking a thread.
 int64_t row_grain(int64_t steps_per_row) {
@@ -304,4 +302,4 @@ void adaptive_avg_pool2d_backward(const PoolGeometry& g, const float* dy, float*
                        dx);
 }
 
-}  // namespace cnn::kernels
+}  // namespace cnn::kernels::cpu

@@ -15,21 +15,18 @@
 
 #include <cstdint>
 
-#include "kernels/ref/pool_ref.h"
+#include "kernels/pool_types.h"
 
-namespace cnn::kernels {
+namespace cnn::kernels::cpu {
 
-void max_pool2d_forward(const ref::PoolGeometry& g, const float* x, float* y, int32_t* argmax);
-void max_pool2d_backward(const ref::PoolGeometry& g, const float* dy, const int32_t* argmax,
-                         float* dx);
+void max_pool2d_forward(const PoolGeometry& g, const float* x, float* y, int32_t* argmax);
+void max_pool2d_backward(const PoolGeometry& g, const float* dy, const int32_t* argmax, float* dx);
 
-void avg_pool2d_forward(const ref::PoolGeometry& g, bool count_include_pad, const float* x,
-                        float* y);
-void avg_pool2d_backward(const ref::PoolGeometry& g, bool count_include_pad, const float* dy,
-                         float* dx);
+void avg_pool2d_forward(const PoolGeometry& g, bool count_include_pad, const float* x, float* y);
+void avg_pool2d_backward(const PoolGeometry& g, bool count_include_pad, const float* dy, float* dx);
 
 // Global average pooling is the 1x1 case.
-void adaptive_avg_pool2d_forward(const ref::PoolGeometry& g, const float* x, float* y);
-void adaptive_avg_pool2d_backward(const ref::PoolGeometry& g, const float* dy, float* dx);
+void adaptive_avg_pool2d_forward(const PoolGeometry& g, const float* x, float* y);
+void adaptive_avg_pool2d_backward(const PoolGeometry& g, const float* dy, float* dx);
 
-}  // namespace cnn::kernels
+}  // namespace cnn::kernels::cpu

@@ -6,10 +6,9 @@
 
 #include "cnn/generator.h"
 #include "cnn/shape.h"
+#include "kernels/activation_types.h"
 
 namespace cnn::kernels::ref {
-
-enum class Activation { relu, relu6, leaky_relu, sigmoid, tanh };
 
 // y = f(x) over n values; `slope` is leaky_relu's negative slope (ignored by the others).
 //   relu: max(x, 0)    relu6: min(max(x, 0), 6)    leaky_relu: x > 0 ? x : slope * x

@@ -2,10 +2,9 @@
 #pragma once
 
 #include "cnn/shape.h"
+#include "kernels/binary_types.h"
 
 namespace cnn::kernels::ref {
-
-enum class BinaryOp { add, sub, mul, div };
 
 // out (dense, out_shape) = a op b, where a and b are dense with shapes that broadcast to
 // out_shape (their rank may be lower; leading extents are implied 1).

@@ -2,32 +2,6 @@
 
 namespace cnn::kernels {
 
-Conv2dGeometry make_conv2d_geometry(const Shape& x_shape, const Shape& w_shape, int64_t groups,
-                                    Size2 stride, const Pad2d& padding, Size2 dilation) {
-  Conv2dGeometry g;
-  g.batch = x_shape[0];
-  g.in_h = x_shape[1];
-  g.in_w = x_shape[2];
-  g.in_c = x_shape[3];
-  g.kernel_h = w_shape[0];
-  g.kernel_w = w_shape[1];
-  g.out_c = w_shape[3];
-  g.groups = groups;
-  g.stride_h = stride.h;
-  g.stride_w = stride.w;
-  g.dilation_h = dilation.h;
-  g.dilation_w = dilation.w;
-  g.pad_top = padding.top;
-  g.pad_left = padding.left;
-  // Integer division truncates toward zero; a padded extent shorter than the dilated kernel
-  // must give a non-positive size, so test the numerator's sign first.
-  const int64_t span_h = g.in_h + padding.top + padding.bottom - dilation.h * (g.kernel_h - 1) - 1;
-  const int64_t span_w = g.in_w + padding.left + padding.right - dilation.w * (g.kernel_w - 1) - 1;
-  g.out_h = span_h < 0 ? 0 : span_h / stride.h + 1;
-  g.out_w = span_w < 0 ? 0 : span_w / stride.w + 1;
-  return g;
-}
-
 namespace ref {
 namespace {
 

@@ -10,19 +10,9 @@
 
 #include <cstdint>
 
-namespace cnn::kernels::ref {
+#include "kernels/pool_types.h"
 
-// x [batch, in_h, in_w, channels] -> y [batch, out_h, out_w, channels]. Output cell (oh, ow)
-// reads input rows oh*stride_h - pad_top + kh*dilation_h for kh in [0, kernel_h), likewise
-// columns; rows outside [0, in_h) are padding. The op layer computes out_h and out_w.
-struct PoolGeometry {
-  int64_t batch = 0, in_h = 0, in_w = 0, channels = 0;
-  int64_t out_h = 0, out_w = 0;
-  int64_t kernel_h = 1, kernel_w = 1;
-  int64_t stride_h = 1, stride_w = 1;
-  int64_t dilation_h = 1, dilation_w = 1;
-  int64_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
-};
+namespace cnn::kernels::ref {
 
 // y[n, oh, ow, c] = max over the window's input cells of x[n, ih, iw, c]; padding never wins.
 // Ties go to the first maximum in row-major scan order and NaN wins (PyTorch's rule:

@@ -9,13 +9,9 @@
 #include <cstdint>
 #include <vector>
 
-namespace cnn::kernels::ref {
+#include "kernels/upsample_types.h"
 
-// x [batch, in_h, in_w, channels] -> y [batch, out_h, out_w, channels]
-struct ResizeGeometry {
-  int64_t batch = 0, in_h = 0, in_w = 0, channels = 0;
-  int64_t out_h = 0, out_w = 0;
-};
+namespace cnn::kernels::ref {
 
 // PyTorch's mode='nearest': src(o) = min(floor(o * scale), in - 1) with the float32 scale
 // float(in) / float(out). It equals floor(o * in / out) except where the float product lands

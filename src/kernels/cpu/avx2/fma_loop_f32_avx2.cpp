@@ -4,7 +4,7 @@
 
 #include "kernels/cpu/fma_loop.h"
 
-namespace cnn::kernels {
+namespace cnn::kernels::cpu {
 
 float fma_loop_f32_avx2(int64_t iterations) {
   const __m256 m = _mm256_set1_ps(0.9999f);
@@ -38,4 +38,4 @@ float fma_loop_f32_avx2(int64_t iterations) {
   return total;
 }
 
-}  // namespace cnn::kernels
+}  // namespace cnn::kernels::cpu

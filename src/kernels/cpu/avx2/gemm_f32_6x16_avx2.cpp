@@ -4,7 +4,7 @@
 
 #include "kernels/cpu/gemm.h"
 
-namespace cnn::kernels {
+namespace cnn::kernels::cpu {
 
 namespace {
 constexpr int kGemmMR = 6;
@@ -70,4 +70,4 @@ void gemm_f32_6x16_avx2(int64_t k, const float* a, const float* b, float* c, int
   }
 }
 
-}  // namespace cnn::kernels
+}  // namespace cnn::kernels::cpu

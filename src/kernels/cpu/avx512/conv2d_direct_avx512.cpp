@@ -11,7 +11,7 @@
 #include "cnn/tensor.h"
 #include "kernels/cpu/conv2d_direct.h"
 
-namespace cnn::kernels::avx512 {
+namespace cnn::kernels::cpu::avx512 {
 namespace {
 
 constexpr int64_t kBlock = 16;  // channels per block: one zmm
@@ -330,4 +330,4 @@ void conv2d_backward_weight_direct(const Conv2dGeometry& g, const float* x, cons
   }
 }
 
-}  // namespace cnn::kernels::avx512
+}  // namespace cnn::kernels::cpu::avx512

@@ -4,7 +4,7 @@
 
 #include "kernels/cpu/fma_loop.h"
 
-namespace cnn::kernels {
+namespace cnn::kernels::cpu {
 
 float fma_loop_f32_avx512(int64_t iterations) {
   const __m512 m = _mm512_set1_ps(0.9999f);
@@ -26,4 +26,4 @@ float fma_loop_f32_avx512(int64_t iterations) {
   return total;
 }
 
-}  // namespace cnn::kernels
+}  // namespace cnn::kernels::cpu

@@ -21,7 +21,7 @@
 
 #include "kernels/cpu/gemm.h"
 
-namespace cnn::kernels {
+namespace cnn::kernels::cpu {
 
 namespace {
 
@@ -122,4 +122,4 @@ void gemm_f32_12x32_rows_avx512(int64_t k, const float* a, int64_t lda, const fl
   tile(k, rows, b, c, ldc, beta, mr, nr, e);
 }
 
-}  // namespace cnn::kernels
+}  // namespace cnn::kernels::cpu

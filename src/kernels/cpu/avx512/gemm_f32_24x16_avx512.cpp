@@ -6,7 +6,7 @@
 
 #include "kernels/cpu/gemm.h"
 
-namespace cnn::kernels {
+namespace cnn::kernels::cpu {
 
 namespace {
 constexpr int kMR = 24;
@@ -37,4 +37,4 @@ void gemm_f32_24x16_avx512(int64_t k, const float* a, const float* b, float* c, 
   }
 }
 
-}  // namespace cnn::kernels
+}  // namespace cnn::kernels::cpu

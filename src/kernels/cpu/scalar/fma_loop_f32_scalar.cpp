@@ -1,7 +1,7 @@
 // The portable peak loop, for CPUs without AVX2+FMA: 12 independent multiply-add chains.
 #include "kernels/cpu/fma_loop.h"
 
-namespace cnn::kernels {
+namespace cnn::kernels::cpu {
 
 float fma_loop_f32_scalar(int64_t iterations) {
   const float m = 0.9999f, a = 1e-4f;  // fixed point a / (1 - m) = 1
@@ -14,4 +14,4 @@ float fma_loop_f32_scalar(int64_t iterations) {
   return total;
 }
 
-}  // namespace cnn::kernels
+}  // namespace cnn::kernels::cpu

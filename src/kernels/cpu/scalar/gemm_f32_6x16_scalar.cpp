@@ -1,7 +1,7 @@
 // Portable microkernel: the AVX2 tile (6x16), written as plain loops.
 #include "kernels/cpu/gemm.h"
 
-namespace cnn::kernels {
+namespace cnn::kernels::cpu {
 
 namespace {
 constexpr int kGemmMR = 6;
@@ -23,4 +23,4 @@ void gemm_f32_6x16_scalar(int64_t k, const float* a, const float* b, float* c, i
   }
 }
 
-}  // namespace cnn::kernels
+}  // namespace cnn::kernels::cpu

@@ -93,9 +93,9 @@ double rms(const Tensor& t) {
 
 void plot(const std::string& folder, const std::string& file, const std::string& caption,
           const std::string& title, const std::string& x_label, const std::string& y_label,
-          const std::vector<train::Series>& series, const train::PlotOptions& options,
+          const std::vector<plot::Series>& series, const plot::PlotOptions& options,
           std::vector<Picture>& pictures) {
-  train::plot_lines((std::filesystem::path(folder) / file).string(), title, x_label, y_label,
+  plot::plot_lines((std::filesystem::path(folder) / file).string(), title, x_label, y_label,
                     series, options);
   pictures.push_back({file, caption});
 }

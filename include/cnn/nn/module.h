@@ -73,7 +73,7 @@ class Module {
   // Calls forward(x) and, while a ForwardObserver is installed on this thread, reports the
   // call to it. Composite modules must call their children this way, `(*conv1_)(x)`, not
   // through `conv1_->forward(x)`: a child called directly is invisible to observers, so
-  // summaries (cnn::train::summarize) would miss its shape and its multiply-adds.
+  // summaries (cnn::nn::summarize) would miss its shape and its multiply-adds.
   Tensor operator()(const Tensor& x);
 
   // One line describing the module and its configuration, e.g.
@@ -152,7 +152,7 @@ class Module {
 };
 
 // Watches the module calls made through Module::operator() on one thread, e.g. to record
-// each layer's output shape (cnn::train::summarize), as PyTorch's forward hooks do. Calls are
+// each layer's output shape (cnn::nn::summarize), as PyTorch's forward hooks do. Calls are
 // reported in execution order: a composite's before_forward, then its children's calls, then
 // its after_forward. While a callback runs, observation is suspended, so a callback may run
 // modules itself without being told about them. A forward that throws reports no after_forward.

@@ -114,7 +114,7 @@ struct Trainer::State {
   // Everything that changes while training, as one checkpoint.
   Checkpoint checkpoint() const {
     Checkpoint c;
-    add_with_prefix(c.tensors, run.model->state_dict().to_map(), "model");
+    add_with_prefix(c.tensors, run.model->state_dict(), "model");
     add_with_prefix(c.tensors, run.optimizer->state_dict(), "optimizer");
     add_with_prefix(c.tensors, run.scheduler->state_dict(), "scheduler");
     add_with_prefix(c.tensors, dropout_generator_states(*run.model), "rng");

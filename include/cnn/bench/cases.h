@@ -1,4 +1,4 @@
-// What `cnn bench` measures: the convolution layers, the models and the GEMM of issue 5's
+// What `cnn bench` measures: the convolution layers, the models and the GEMM of the
 // benchmark, each with its FLOP count. One multiply-add counts as 2 FLOP; a layer's
 // forward+backward (gradients of input and weight) counts as 3x its forward FLOP.
 #pragma once

@@ -66,10 +66,6 @@ nlohmann::json json_number(double v) {
   return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
 }
 
-double number_of(const nlohmann::json& v) {
-  return v.is_number() ? v.get<double>() : std::nan("");
-}
-
 Moments moments(const Tensor& t) {
   const Tensor c = t.contiguous();
   const float* p = c.data();

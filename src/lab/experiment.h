@@ -44,8 +44,6 @@ void write_file(const std::string& folder, const std::string& file, const std::s
 std::string num(double v);
 // A JSON number, or null where JSON has none (NaN, infinities).
 nlohmann::json json_number(double v);
-// The inverse: null reads as NaN.
-double number_of(const nlohmann::json& v);
 
 // Statistics of every element of a float tensor, in double.
 struct Moments {

@@ -98,7 +98,7 @@ KWARGS = {
 
 
 def build(name, classes, in_channels):
-    from zoo_part1 import first_conv, no_initialization
+    from zoo_alexnet_vgg_resnet_squeezenet import first_conv, no_initialization
     with no_initialization():  # every tensor is overwritten: skip drawing the initial weights
         model = getattr(torchvision.models, name)(num_classes=classes, **KWARGS.get(name, {}))
         if in_channels != 3:  # cnn's in_channels replaces the first convolution's 3

@@ -11,7 +11,7 @@
 
 namespace cnn::io {
 
-TensorMap load_pth(const std::string& path) {
+nn::StateDict load_pth(const std::string& path) {
   zip::Reader archive(path);
   // torch names every entry "<archive>/...", <archive> being the file's stem (torch < 2) or
   // "archive"; data.pkl sits directly in it.
@@ -51,13 +51,13 @@ TensorMap load_pth(const std::string& path) {
     archive.read(*entry, storage->data());
     return storage;
   };
-  TensorMap out;
+  nn::StateDict out;
   for (auto& [name, tensor] : pickle::load_state_dict(bytes, load_storage, path))
-    out.emplace(name, std::move(tensor));
+    out.insert(name, std::move(tensor));
   return out;
 }
 
-void save_pth(const std::string& path, const TensorMap& tensors, const ModuleVersions& versions) {
+void save_pth(const std::string& path, const nn::StateDict& tensors, const ModuleVersions& versions) {
   std::vector<std::pair<std::string, Tensor>> dense;
   for (const auto& [name, t] : tensors) {
     CNN_CHECK(t.defined(), "save_pth: tensor '", name, "' is undefined");

@@ -44,7 +44,7 @@ struct Entry {
 
 }  // namespace
 
-TensorMap load_safetensors(const std::string& path, Metadata* metadata) {
+nn::StateDict load_safetensors(const std::string& path, Metadata* metadata) {
   std::ifstream in(path, std::ios::binary);
   CNN_CHECK(in.good(), path, ": cannot open: ", std::strerror(errno));
   in.seekg(0, std::ios::end);
@@ -133,7 +133,7 @@ TensorMap load_safetensors(const std::string& path, Metadata* metadata) {
               by_offset[i - 1]->name, "' and '", by_offset[i]->name, "' overlap");
   }
 
-  TensorMap out;
+  nn::StateDict out;
   for (const auto& e : entries) {
     Tensor t = Tensor::empty(e.shape, e.dtype);
     in.seekg(static_cast<std::streamoff>(8 + header_len + e.begin));
@@ -141,17 +141,20 @@ TensorMap load_safetensors(const std::string& path, Metadata* metadata) {
                                       : reinterpret_cast<char*>(t.data_i64());
     in.read(dst, static_cast<std::streamsize>(e.end - e.begin));
     CNN_CHECK(in.good() || e.end == e.begin, path, ": cannot read tensor '", e.name, "'");
-    out.emplace(e.name, std::move(t));
+    out.insert(e.name, std::move(t));
   }
   return out;
 }
 
-void save_safetensors(const std::string& path, const TensorMap& tensors, const Metadata& metadata) {
+void save_safetensors(const std::string& path, const nn::StateDict& tensors, const Metadata& metadata) {
   nlohmann::json header = nlohmann::json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   uint64_t offset = 0;
   std::vector<Tensor> dense;
-  for (const auto& [name, t] : tensors) {
+  std::map<std::string, const Tensor*> by_name;  // the header's order
+  for (const auto& [name, t] : tensors) by_name.emplace(name, &t);
+  for (const auto& [name, tensor] : by_name) {
+    const Tensor& t = *tensor;
     CNN_CHECK(t.defined(), "save_safetensors: tensor '", name, "' is undefined");
     Tensor c = t.contiguous();
     const uint64_t bytes = static_cast<uint64_t>(c.numel()) * dtype_size(c.dtype());

@@ -58,25 +58,25 @@ Tensor permute_linear_input_columns(const Tensor& weight, int64_t channels, int6
       .reshape({out, -1});
 }
 
-TensorMap load_pytorch_state_dict(const std::string& path) {
+nn::StateDict load_pytorch_state_dict(const std::string& path) {
   return is_zip_file(path) ? load_pth(path) : load_safetensors(path);
 }
 
-void load_weights(nn::Module& module, const TensorMap& pytorch_state,
+void load_weights(nn::Module& module, const nn::StateDict& pytorch_state,
                   const WeightsOptions& options) {
   const nn::StateDict ours = module.state_dict();
   check_options(ours, options);
   std::vector<std::string> problems;
-  std::map<std::string, Tensor> converted;
+  nn::StateDict converted;
   for (const auto& [key, theirs] : pytorch_state)
     if (!ours.contains(key)) problems.push_back(detail::concat("unexpected key '", key, "'"));
   for (const auto& [key, mine] : ours) {
-    auto it = pytorch_state.find(key);
-    if (it == pytorch_state.end()) {
+    const Tensor* theirs = pytorch_state.find(key);
+    if (theirs == nullptr) {
       problems.push_back(detail::concat("missing key '", key, "' (", to_string(mine.shape()), ")"));
       continue;
     }
-    Tensor t = it->second.detach();
+    Tensor t = theirs->detach();
     if (t.dtype() != mine.dtype()) {
       problems.push_back(detail::concat("'", key, "' is ", dtype_name(t.dtype()), " in the file, ",
                                         dtype_name(mine.dtype()), " in the module"));
@@ -101,7 +101,7 @@ void load_weights(nn::Module& module, const TensorMap& pytorch_state,
     } else if (const FlattenedInput* f = flattened(options, key)) {
       t = permute_linear_input_columns(t, f->channels, f->height, f->width, /*to_nhwc=*/true);
     }
-    converted.emplace(key, t);
+    converted.insert(key, t);
   }
   if (!problems.empty()) {
     std::string message = detail::concat("load_weights: the state_dict does not fit the ",
@@ -113,7 +113,7 @@ void load_weights(nn::Module& module, const TensorMap& pytorch_state,
 }
 
 void load_weights(nn::Module& module, const std::string& path, const WeightsOptions& options) {
-  const TensorMap state = load_pytorch_state_dict(path);
+  const nn::StateDict state = load_pytorch_state_dict(path);
   try {
     load_weights(module, state, options);
   } catch (const Error& e) {
@@ -121,21 +121,21 @@ void load_weights(nn::Module& module, const std::string& path, const WeightsOpti
   }
 }
 
-TensorMap pytorch_state_dict(const nn::Module& module, const WeightsOptions& options) {
+nn::StateDict pytorch_state_dict(const nn::Module& module, const WeightsOptions& options) {
   const nn::StateDict ours = module.state_dict();
   check_options(ours, options);
-  TensorMap out;
+  nn::StateDict out;
   for (const auto& [key, mine] : ours) {
     Tensor t = mine.detach();
     if (t.dim() == 4) t = t.permute(kToOihw).contiguous();
     if (const FlattenedInput* f = flattened(options, key))
       t = permute_linear_input_columns(t, f->channels, f->height, f->width, /*to_nhwc=*/false);
-    out.emplace(key, t.contiguous());
+    out.insert(key, t.contiguous());
   }
   return out;
 }
 
-void save_pytorch_state_dict(const std::string& path, const TensorMap& tensors) {
+void save_pytorch_state_dict(const std::string& path, const nn::StateDict& tensors) {
   const std::string ext = std::filesystem::path(path).extension().string();
   if (ext == ".safetensors")
     save_safetensors(path, tensors);

@@ -110,14 +110,14 @@ std::string range_text(const std::vector<double>& v) {
 }
 
 // sigma and its derivative (by backpropagation through the library's sigmoid) on [-8, 8].
-std::pair<train::Series, train::Series> sigmoid_curves(double& slope_at_4, double& slope_at_0) {
+std::pair<plot::Series, plot::Series> sigmoid_curves(double& slope_at_4, double& slope_at_0) {
   std::vector<float> xs;
   for (int k = -80; k <= 80; ++k) xs.push_back(static_cast<float>(k) / 10.0f);
   Tensor x = Tensor::from_data({static_cast<int64_t>(xs.size())}, xs).requires_grad_();
   const Tensor y = sigmoid(x);
   sum(y).backward();  // each y depends on its own x only: the gradient is sigma'(x)
   const std::vector<float> value = y.to_vector(), slope = x.grad().to_vector();
-  train::Series s{"σ(x)", {}, {}}, d{"σ'(x)", {}, {}};
+  plot::Series s{"σ(x)", {}, {}}, d{"σ'(x)", {}, {}};
   for (size_t k = 0; k < xs.size(); ++k) {
     s.x.push_back(xs[k]);
     d.x.push_back(xs[k]);
@@ -269,12 +269,12 @@ ExperimentOutput run_activations(const LabOptions& o, const std::string& folder)
 
   auto series = [&](Activation a, Init i) {
     const Run& run = find(runs, a, i);
-    train::Series s{run.label(), {}, run.pre_var()};
+    plot::Series s{run.label(), {}, run.pre_var()};
     for (size_t l = 1; l <= s.y.size(); ++l) s.x.push_back(static_cast<double>(l));
     return s;
   };
   // From 1e-12 to 1e12: the lines that vanish or explode leave the frame.
-  const train::PlotOptions log_plot{
+  const plot::PlotOptions log_plot{
       .width = 900, .height = 600, .log_y = true, .y_min = 1e-12, .y_max = 1e12};
   plot(folder, "variance-by-layer.png",
        "Variance of each layer's pre-activations (mean over the draws of the weights), clipped "
@@ -286,10 +286,10 @@ ExperimentOutput run_activations(const LabOptions& o, const std::string& folder)
         series(Activation::relu, Init::xavier), series(Activation::relu, Init::kaiming),
         series(Activation::tanh, Init::xavier), series(Activation::sigmoid, Init::xavier)},
        log_plot, r.pictures);
-  std::vector<train::Series> sat;
+  std::vector<plot::Series> sat;
   for (Init i : {Init::small, Init::xavier, Init::kaiming, Init::large}) {
     const Run& run = find(runs, Activation::sigmoid, i);
-    train::Series s{run.label(), {}, {}};
+    plot::Series s{run.label(), {}, {}};
     for (size_t l = 0; l < run.layers.size(); ++l) {
       s.x.push_back(static_cast<double>(l + 1));
       s.y.push_back(100.0 * run.layers[l].saturated);

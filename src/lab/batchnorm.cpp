@@ -247,9 +247,9 @@ ExperimentOutput run_batchnorm(const LabOptions& o, const std::string& folder) {
       " (both start at 1 and 0), so its sigmoid inputs follow gamma and beta rather than the "
       "earlier layers.");
 
-  std::vector<train::Series> curves;
+  std::vector<plot::Series> curves;
   for (const Variant& v : variants) {
-    train::Series tr{"train, " + v.label, {}, {}}, te{"test, " + v.label, {}, {}};
+    plot::Series tr{"train, " + v.label, {}, {}}, te{"test, " + v.label, {}, {}};
     for (size_t k = 0; k < v.steps.size(); ++k) {
       tr.x.push_back(static_cast<double>(v.steps[k]));
       tr.y.push_back(100.0 * v.train_error[k]);
@@ -266,7 +266,7 @@ ExperimentOutput run_batchnorm(const LabOptions& o, const std::string& folder) {
        "Learning curves with and without batch normalization", "SGD step", "error (%)", curves,
        {.width = 900, .height = 550, .y_min = 0.0}, r.pictures);
   for (const Variant& v : variants) {
-    std::vector<train::Series> pct(3);
+    std::vector<plot::Series> pct(3);
     const char* names[] = {"15th percentile", "median", "85th percentile"};
     for (size_t k = 0; k < 3; ++k) pct[k].label = names[k];
     for (const Distribution& x : v.inputs) {

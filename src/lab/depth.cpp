@@ -120,9 +120,9 @@ ExperimentOutput run_depth(const LabOptions& o, const std::string& folder) {
   tests.back() = '.';
   r.notes.push_back(tests);
 
-  std::vector<train::Series> both, train_only;
+  std::vector<plot::Series> both, train_only;
   for (const Curve& c : curves) {
-    train::Series tr{c.label + " train", {}, {}}, te{c.label + " test", {}, {}};
+    plot::Series tr{c.label + " train", {}, {}}, te{c.label + " test", {}, {}};
     for (size_t e = 0; e < c.train_error.size(); ++e) {
       tr.x.push_back(static_cast<double>(e + 1));
       te.x.push_back(static_cast<double>(e + 1));

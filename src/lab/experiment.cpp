@@ -66,10 +66,6 @@ nlohmann::json json_number(double v) {
   return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
 }
 
-double number_of(const nlohmann::json& v) {
-  return v.is_number() ? v.get<double>() : std::nan("");
-}
-
 Moments moments(const Tensor& t) {
   const Tensor c = t.contiguous();
   const float* p = c.data();
@@ -93,9 +89,9 @@ double rms(const Tensor& t) {
 
 void plot(const std::string& folder, const std::string& file, const std::string& caption,
           const std::string& title, const std::string& x_label, const std::string& y_label,
-          const std::vector<train::Series>& series, const train::PlotOptions& options,
+          const std::vector<plot::Series>& series, const plot::PlotOptions& options,
           std::vector<Picture>& pictures) {
-  train::plot_lines((std::filesystem::path(folder) / file).string(), title, x_label, y_label,
+  plot::plot_lines((std::filesystem::path(folder) / file).string(), title, x_label, y_label,
                     series, options);
   pictures.push_back({file, caption});
 }

@@ -9,7 +9,7 @@
 
 #include "cnn/lab/lab.h"
 #include "cnn/tensor.h"
-#include "cnn/train/plots.h"
+#include "cnn/plot/plots.h"
 
 namespace cnn::lab::detail {
 
@@ -44,8 +44,6 @@ void write_file(const std::string& folder, const std::string& file, const std::s
 std::string num(double v);
 // A JSON number, or null where JSON has none (NaN, infinities).
 nlohmann::json json_number(double v);
-// The inverse: null reads as NaN.
-double number_of(const nlohmann::json& v);
 
 // Statistics of every element of a float tensor, in double.
 struct Moments {
@@ -59,7 +57,7 @@ double rms(const Tensor& t);
 // The picture folder/file drawn with plot_lines, recorded in `pictures` with its caption.
 void plot(const std::string& folder, const std::string& file, const std::string& caption,
           const std::string& title, const std::string& x_label, const std::string& y_label,
-          const std::vector<train::Series>& series, const train::PlotOptions& options,
+          const std::vector<plot::Series>& series, const plot::PlotOptions& options,
           std::vector<Picture>& pictures);
 
 }  // namespace cnn::lab::detail

@@ -205,7 +205,7 @@ ExperimentOutput run_gates(const LabOptions& o, const std::string& folder) {
                       lxor.solved_at > 0 && ladd.solved_at > 0});
 
   auto curve = [](const Learned& l, bool accuracy) {
-    train::Series s{l.name, {}, {}};
+    plot::Series s{l.name, {}, {}};
     for (size_t k = 0; k < l.loss.size(); ++k) {
       s.x.push_back(static_cast<double>(k + 1));
       s.y.push_back(accuracy ? 100.0 * l.accuracy[k] : l.loss[k]);
@@ -220,7 +220,7 @@ ExperimentOutput run_gates(const LabOptions& o, const std::string& folder) {
        "Learning the truth tables: rows right", "SGD step", "rows right (%)",
        {curve(lxor, true), curve(ladd, true)},
        {.width = 800, .height = 500, .y_min = 0.0, .y_max = 105.0}, r.pictures);
-  train::Series truth{"a + b", {}, {}}, wired_sum{"threshold-unit circuit", {}, sums(a.output)},
+  plot::Series truth{"a + b", {}, {}}, wired_sum{"threshold-unit circuit", {}, sums(a.output)},
       learned_sum{"learned network", {}, sums(ladd.output)};
   for (int64_t row = 0; row < 16; ++row) {
     truth.x.push_back(static_cast<double>(row));

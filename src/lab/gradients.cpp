@@ -237,22 +237,22 @@ std::vector<std::string> notes(const Table& t) {
   };
 }
 
-std::vector<train::Series> by_layer(const Table& t, const std::vector<DeepNetOptions>& list) {
-  std::vector<train::Series> out;
+std::vector<plot::Series> by_layer(const Table& t, const std::vector<DeepNetOptions>& list) {
+  std::vector<plot::Series> out;
   for (const DeepNetOptions& s : list) {
     const Run& r = t.at(kReferenceDepth, s);
-    train::Series series{describe_setting(s), {}, r.rms};
+    plot::Series series{describe_setting(s), {}, r.rms};
     for (size_t l = 1; l <= r.rms.size(); ++l) series.x.push_back(static_cast<double>(l));
     out.push_back(series);
   }
   return out;
 }
 
-std::vector<train::Series> by_depth(const Table& t, const std::vector<DeepNetOptions>& list,
+std::vector<plot::Series> by_depth(const Table& t, const std::vector<DeepNetOptions>& list,
                                     bool ratio) {
-  std::vector<train::Series> out;
+  std::vector<plot::Series> out;
   for (const DeepNetOptions& s : list) {
-    train::Series series{describe_setting(s), {}, {}};
+    plot::Series series{describe_setting(s), {}, {}};
     for (int64_t d : t.depths) {
       series.x.push_back(static_cast<double>(d));
       series.y.push_back(ratio ? t.at(d, s).ratio() : t.at(d, s).first());
@@ -336,7 +336,7 @@ ExperimentOutput run_gradients(const LabOptions& o, const std::string& folder) {
   r.claims = claims(t);
   r.notes = notes(t);
   const std::string at = " (" + std::to_string(kReferenceDepth) + " layers)";
-  const train::PlotOptions log_plot{.width = 900, .height = 600, .log_y = true};
+  const plot::PlotOptions log_plot{.width = 900, .height = 600, .log_y = true};
   plot(folder, "by-layer-init.png",
        "Plain networks: the weight gradient of each layer under each activation and "
        "initialization. Points at 0 (underflow) or past the float range are not drawn.",

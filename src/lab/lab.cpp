@@ -72,12 +72,6 @@ const std::vector<std::string>& experiment_names() {
   return names;
 }
 
-bool is_experiment(const std::string& name) {
-  for (const std::string& n : experiment_names())
-    if (n == name) return true;
-  return false;
-}
-
 void validate(const LabOptions& o) {
   CNN_CHECK(!o.out.empty(), "lab: --out must name a folder");
   CNN_CHECK(o.epochs >= 0, "lab: --epochs must be positive (0: the default), got ", o.epochs);

@@ -23,8 +23,8 @@ const std::map<std::string, Builder>& registry() {
         };
       }
     }
-    register_part1(b);
-    register_part2(b);
+    register_alexnet_vgg_resnet_squeezenet(b);
+    register_inception_densenet_mobile(b);
     return b;
   }();
   return builders;

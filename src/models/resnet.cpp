@@ -2,8 +2,6 @@
 
 #include "cnn/error.h"
 #include "cnn/nn/fused.h"
-#include "cnn/ops/activation.h"
-#include "cnn/ops/elementwise.h"
 #include "models/common.h"
 
 namespace cnn::models {
@@ -26,19 +24,6 @@ std::shared_ptr<nn::BatchNorm2d> bn(int64_t channels) {
 
 using nn::ConvActivation;
 
-// relu(bn(conv(h)) + shortcut(x)), the end of both blocks, shortcut the downsample or x. The
-// shortcut runs first so that the add and the ReLU fuse into conv's epilogue (nn/fused.h);
-// while a ForwardObserver watches, after conv and bn, in torchvision's order.
-Tensor add_shortcut_relu(nn::Conv2d& conv, nn::BatchNorm2d& bn, const Tensor& h,
-                         const std::shared_ptr<nn::Sequential>& downsample, const Tensor& x) {
-  if (nn::forwards_observed()) {
-    const Tensor r = bn(conv(h));
-    return relu(add(downsample ? (*downsample)(x) : x, r));
-  }
-  const Tensor shortcut = downsample ? nn::sequential_conv_bn_act(*downsample, x) : x;
-  return nn::conv_bn_act(conv, bn, h, ConvActivation::relu, shortcut);
-}
-
 }  // namespace
 
 BasicBlock::BasicBlock(int64_t in_planes, int64_t planes, int64_t stride,
@@ -53,7 +38,7 @@ BasicBlock::BasicBlock(int64_t in_planes, int64_t planes, int64_t stride,
 
 Tensor BasicBlock::forward(const Tensor& x) {
   const Tensor h = nn::conv_bn_act(*conv1_, *bn1_, x, ConvActivation::relu);
-  return add_shortcut_relu(*conv2_, *bn2_, h, downsample_, x);
+  return nn::residual_conv_bn_act(*conv2_, *bn2_, h, downsample_.get(), x);
 }
 
 Bottleneck::Bottleneck(int64_t in_planes, int64_t planes, int64_t stride,
@@ -74,7 +59,7 @@ Bottleneck::Bottleneck(int64_t in_planes, int64_t planes, int64_t stride,
 Tensor Bottleneck::forward(const Tensor& x) {
   const Tensor u = nn::conv_bn_act(*conv1_, *bn1_, x, ConvActivation::relu);
   const Tensor v = nn::conv_bn_act(*conv2_, *bn2_, u, ConvActivation::relu);
-  return add_shortcut_relu(*conv3_, *bn3_, v, downsample_, x);
+  return nn::residual_conv_bn_act(*conv3_, *bn3_, v, downsample_.get(), x);
 }
 
 ResNet::ResNet(const ModelOptions& o, const ResNetOptions& r, Generator& gen)

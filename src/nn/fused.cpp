@@ -6,9 +6,12 @@
 #include "cnn/nn/activation.h"
 #include "cnn/ops/activation.h"
 #include "cnn/ops/elementwise.h"
+#include "nn/observed.h"
 
 namespace cnn::nn {
 namespace {
+
+using detail::forwards_observed;
 
 bool needs_grad(const Tensor& t) { return t.defined() && t.requires_grad(); }
 
@@ -112,6 +115,18 @@ Tensor sequential_conv_bn_act(Sequential& seq, const Tensor& x, const Tensor& re
     }
   }
   return residual.defined() ? add(y, residual) : y;
+}
+
+Tensor residual_conv_bn_act(Conv2d& conv, BatchNorm2d& bn, const Tensor& x,
+                            Sequential* downsample, const Tensor& identity, ConvActivation act) {
+  if (forwards_observed()) {  // torchvision's order: conv, bn, then the shortcut
+    const Tensor r = bn(conv(x));
+    return activate(add(downsample != nullptr ? (*downsample)(identity) : identity, r), act);
+  }
+  // The shortcut first, so that the add and the activation join conv's epilogue.
+  const Tensor shortcut =
+      downsample != nullptr ? sequential_conv_bn_act(*downsample, identity) : identity;
+  return conv_bn_act(conv, bn, x, act, shortcut);
 }
 
 }  // namespace cnn::nn

@@ -1,6 +1,7 @@
 // Module registration, traversal, observed calls, modes and descriptions. Checkpoint loading
 // lives in state_dict.cpp.
 #include "cnn/nn/module.h"
+#include "nn/observed.h"
 
 #include <sstream>
 #include <unordered_set>
@@ -75,7 +76,7 @@ ObserveForwards::ObserveForwards(ForwardObserver& observer) : previous_(forward_
 
 ObserveForwards::~ObserveForwards() { forward_observer = previous_; }
 
-bool forwards_observed() { return forward_observer != nullptr; }
+bool detail::forwards_observed() { return forward_observer != nullptr; }
 
 std::vector<std::shared_ptr<Module>> Module::children() const {
   std::vector<std::shared_ptr<Module>> out;

@@ -7,15 +7,14 @@
 
 #include "cnn/autograd.h"
 #include "cnn/nn/module.h"  // declares what this file defines (with module.cpp)
+#include "cnn/nn/state_dict.h"
 
 namespace cnn::nn {
 
 // ---- StateDict ----
 
-StateDict StateDict::from_map(const std::map<std::string, Tensor>& tensors) {
-  StateDict out;
-  for (const auto& [key, value] : tensors) out.insert(key, value);
-  return out;
+StateDict::StateDict(std::initializer_list<NamedTensor> entries) {
+  for (const auto& [key, value] : entries) insert(key, value);
 }
 
 void StateDict::insert(const std::string& key, Tensor value) {
@@ -23,6 +22,25 @@ void StateDict::insert(const std::string& key, Tensor value) {
             "' is already present");
   index_.emplace(key, entries_.size());
   entries_.emplace_back(key, std::move(value));
+}
+
+void StateDict::insert_or_assign(const std::string& key, Tensor value) {
+  const auto it = index_.find(key);
+  if (it == index_.end()) {
+    insert(key, std::move(value));
+  } else {
+    entries_[it->second].second = std::move(value);
+  }
+}
+
+bool StateDict::erase(const std::string& key) {
+  const auto it = index_.find(key);
+  if (it == index_.end()) return false;
+  const size_t position = it->second;
+  index_.erase(it);
+  entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(position));
+  for (size_t i = position; i < entries_.size(); ++i) index_[entries_[i].first] = i;
+  return true;
 }
 
 const Tensor* StateDict::find(const std::string& key) const {
@@ -42,10 +60,6 @@ std::vector<std::string> StateDict::keys() const {
   out.reserve(entries_.size());
   for (const auto& entry : entries_) out.push_back(entry.first);
   return out;
-}
-
-std::map<std::string, Tensor> StateDict::to_map() const {
-  return {entries_.begin(), entries_.end()};
 }
 
 // ---- Module ----
@@ -144,10 +158,6 @@ LoadResult Module::load_state_dict(const StateDict& state, bool strict) {
     if (const Tensor* source = state.find(key)) copy_into(target, *source);
   }
   return result;
-}
-
-LoadResult Module::load_state_dict(const std::map<std::string, Tensor>& state, bool strict) {
-  return load_state_dict(StateDict::from_map(state), strict);
 }
 
 }  // namespace cnn::nn

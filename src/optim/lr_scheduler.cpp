@@ -20,17 +20,17 @@ void LrScheduler::step() {
   optimizer_.set_lr(lr());
 }
 
-io::TensorMap LrScheduler::state_dict() const {
+nn::StateDict LrScheduler::state_dict() const {
   return {{kPositionKey, Tensor::from_data_i64({}, {position_})}};
 }
 
-void LrScheduler::load_state_dict(const io::TensorMap& state) {
+void LrScheduler::load_state_dict(const nn::StateDict& state) {
   for (const auto& [key, tensor] : state)
     CNN_CHECK(key == kPositionKey, "LrScheduler::load_state_dict: unexpected key '", key,
               "' (the state holds only '", kPositionKey, "')");
-  const auto it = state.find(kPositionKey);
-  CNN_CHECK(it != state.end(), "LrScheduler::load_state_dict: missing key '", kPositionKey, "'");
-  const Tensor& t = it->second;
+  const Tensor* found = state.find(kPositionKey);
+  CNN_CHECK(found != nullptr, "LrScheduler::load_state_dict: missing key '", kPositionKey, "'");
+  const Tensor& t = *found;
   CNN_CHECK(t.defined() && t.dtype() == DType::i64 && t.shape().empty(),
             "LrScheduler::load_state_dict: '", kPositionKey, "' must be an int64 scalar, got ",
             t.defined() ? to_string(t.shape()) + " " + dtype_name(t.dtype()) : "undefined");

@@ -102,30 +102,30 @@ void Optimizer::zero_grad() {
   for (Tensor& p : params_) p.set_grad(Tensor());
 }
 
-io::TensorMap Optimizer::state_dict() const {
-  io::TensorMap out;
-  out[kStepKey] = i64_scalar(step_count_);
-  out[kParamCountKey] = i64_scalar(static_cast<int64_t>(params_.size()));
+nn::StateDict Optimizer::state_dict() const {
+  nn::StateDict out;
+  out.insert(kStepKey, i64_scalar(step_count_));
+  out.insert(kParamCountKey, i64_scalar(static_cast<int64_t>(params_.size())));
   const std::vector<StateSlot> slot_list = slots();
   for (size_t i = 0; i < params_.size(); ++i)
     for (size_t s = 0; s < state_[i].size(); ++s)
-      out[slot_key(i, slot_list[s].name)] = state_[i][s].detach();
+      out.insert(slot_key(i, slot_list[s].name), state_[i][s].detach());
   return out;
 }
 
-void Optimizer::load_state_dict(const io::TensorMap& state) {
+void Optimizer::load_state_dict(const nn::StateDict& state) {
   std::vector<std::string> problems;
   auto counter = [&](const char* key) -> int64_t {
-    const auto it = state.find(key);
-    if (it == state.end()) {
+    const Tensor* value_tensor = state.find(key);
+    if (value_tensor == nullptr) {
       problems.push_back(std::string("missing key '") + key + "'");
       return -1;
     }
-    if (!is_i64_scalar(it->second)) {
+    if (!is_i64_scalar(*value_tensor)) {
       problems.push_back(std::string("'") + key + "' must be an int64 scalar");
       return -1;
     }
-    const int64_t value = it->second.data_i64()[0];
+    const int64_t value = value_tensor->data_i64()[0];
     if (value < 0) problems.push_back(std::string("'") + key + "' is negative");
     return value;
   };

@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <cstdio>
+#include <map>
 
 #include "cnn/error.h"
 
@@ -13,7 +14,7 @@ constexpr const char* kFormat = "cnn-checkpoint";
 constexpr const char* kVersion = "1";
 
 // CRC-32 over every tensor's name, shape and bytes (in key order) and the state text.
-std::string checksum(const io::TensorMap& tensors, const std::string& state) {
+std::string checksum(const nn::StateDict& tensors, const std::string& state) {
   uLong crc = crc32(0L, Z_NULL, 0);
   auto feed = [&](const void* data, size_t bytes) {
     const auto* p = static_cast<const Bytef*>(data);
@@ -24,7 +25,10 @@ std::string checksum(const io::TensorMap& tensors, const std::string& state) {
       bytes -= chunk;
     }
   };
-  for (const auto& [name, t] : tensors) {
+  std::map<std::string, const Tensor*> by_name;  // key order, as the file stores them
+  for (const auto& [name, t] : tensors) by_name.emplace(name, &t);
+  for (const auto& [name, tensor] : by_name) {
+    const Tensor& t = *tensor;
     feed(name.data(), name.size());
     feed(t.shape().data(), t.shape().size() * sizeof(int64_t));
     const Tensor c = t.contiguous();
@@ -62,16 +66,16 @@ Checkpoint load_checkpoint(const std::string& path) {
   return c;
 }
 
-io::TensorMap with_prefix_removed(const io::TensorMap& tensors, const std::string& prefix) {
-  io::TensorMap out;
+nn::StateDict with_prefix_removed(const nn::StateDict& tensors, const std::string& prefix) {
+  nn::StateDict out;
   const std::string p = prefix + ".";
   for (const auto& [name, t] : tensors)
-    if (name.compare(0, p.size(), p) == 0) out.emplace(name.substr(p.size()), t);
+    if (name.compare(0, p.size(), p) == 0) out.insert(name.substr(p.size()), t);
   return out;
 }
 
-void add_with_prefix(io::TensorMap& into, const io::TensorMap& part, const std::string& prefix) {
-  for (const auto& [name, t] : part) into.emplace(prefix + "." + name, t);
+void add_with_prefix(nn::StateDict& into, const nn::StateDict& part, const std::string& prefix) {
+  for (const auto& [name, t] : part) into.insert(prefix + "." + name, t);
 }
 
 }  // namespace cnn::train

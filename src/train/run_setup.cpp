@@ -137,24 +137,24 @@ ChannelStats normalization_of(const nlohmann::json& state) {
   return {n.at("mean").get<std::vector<float>>(), n.at("std").get<std::vector<float>>()};
 }
 
-std::map<std::string, Tensor> dropout_generator_states(const nn::Module& model) {
-  std::map<std::string, Tensor> out;
+nn::StateDict dropout_generator_states(const nn::Module& model) {
+  nn::StateDict out;
   for_each_module(model, "", [&](const nn::Module& m, const std::string& path) {
     if (const auto* d = dynamic_cast<const nn::Dropout*>(&m)) {
       const Generator::State s = const_cast<nn::Dropout*>(d)->generator().state();
-      out[path] = Tensor::from_data_i64({4}, {static_cast<int64_t>(s[0]), static_cast<int64_t>(s[1]),
-                                              static_cast<int64_t>(s[2]), static_cast<int64_t>(s[3])});
+      out.insert(path, Tensor::from_data_i64({4}, {static_cast<int64_t>(s[0]), static_cast<int64_t>(s[1]),
+                                                   static_cast<int64_t>(s[2]), static_cast<int64_t>(s[3])}));
     }
   });
   return out;
 }
 
-void load_dropout_generator_states(nn::Module& model, const std::map<std::string, Tensor>& states) {
+void load_dropout_generator_states(nn::Module& model, const nn::StateDict& states) {
   for_each_module(model, "", [&](nn::Module& m, const std::string& path) {
     if (auto* d = dynamic_cast<nn::Dropout*>(&m)) {
-      const auto it = states.find(path);
-      CNN_CHECK(it != states.end(), "checkpoint: no generator state for dropout layer '", path, "'");
-      const std::vector<int64_t> v = it->second.to_vector_i64();
+      const Tensor* state = states.find(path);
+      CNN_CHECK(state != nullptr, "checkpoint: no generator state for dropout layer '", path, "'");
+      const std::vector<int64_t> v = state->to_vector_i64();
       CNN_CHECK(v.size() == 4, "checkpoint: generator state of '", path, "' has ", v.size(), " words");
       d->generator().set_state({static_cast<uint64_t>(v[0]), static_cast<uint64_t>(v[1]),
                                 static_cast<uint64_t>(v[2]), static_cast<uint64_t>(v[3])});

@@ -45,7 +45,7 @@ nlohmann::json describe_model(const RunSetup& run);
 ChannelStats normalization_of(const nlohmann::json& state);
 
 // Dropout layers own generators; their states, by module path, as int64 [4] tensors.
-std::map<std::string, Tensor> dropout_generator_states(const nn::Module& model);
-void load_dropout_generator_states(nn::Module& model, const std::map<std::string, Tensor>& states);
+nn::StateDict dropout_generator_states(const nn::Module& model);
+void load_dropout_generator_states(nn::Module& model, const nn::StateDict& states);
 
 }  // namespace cnn::train

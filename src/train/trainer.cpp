@@ -18,6 +18,7 @@
 #include "cnn/nn/activation.h"
 #include "cnn/ops/loss.h"
 #include "cnn/parallel.h"
+#include "cnn/plot/plots.h"
 #include "cnn/train/checkpoint.h"
 #include "cnn/train/evaluate.h"
 #include "cnn/train/trained_model.h"
@@ -113,7 +114,7 @@ struct Trainer::State {
   // Everything that changes while training, as one checkpoint.
   Checkpoint checkpoint() const {
     Checkpoint c;
-    add_with_prefix(c.tensors, run.model->state_dict().to_map(), "model");
+    add_with_prefix(c.tensors, run.model->state_dict(), "model");
     add_with_prefix(c.tensors, run.optimizer->state_dict(), "optimizer");
     add_with_prefix(c.tensors, run.scheduler->state_dict(), "scheduler");
     add_with_prefix(c.tensors, dropout_generator_states(*run.model), "rng");
@@ -193,10 +194,10 @@ struct Trainer::State {
     std::vector<EpochMetrics> rows;
     for (const EpochRecord& r : history) rows.push_back(r.metrics);
     plot_training_curves(folder, rows);
-    plot_confusion_matrix((fs::path(folder) / "confusion.png").string(), test.confusion,
-                          run.data.classes,
-                          config().model + " after epoch " + std::to_string(epoch) + ": test accuracy " +
-                              percent(test.accuracy));
+    plot::plot_confusion_matrix((fs::path(folder) / "confusion.png").string(), test.confusion,
+                                run.data.classes,
+                                config().model + " after epoch " + std::to_string(epoch) +
+                                    ": test accuracy " + percent(test.accuracy));
   }
 
   void finish_epoch() {

@@ -43,7 +43,7 @@ void expect_same_checkpoint(const std::string& a, const std::string& b) {
   ASSERT_EQ(ca.tensors.size(), cb.tensors.size());
   int compared = 0;
   for (const auto& [name, t] : ca.tensors) {
-    ASSERT_EQ(cb.tensors.count(name), 1u) << name;
+    ASSERT_TRUE(cb.tensors.contains(name)) << name;
     const Tensor& u = cb.tensors.at(name);
     if (t.dtype() == DType::i64) {
       EXPECT_EQ(t.to_vector_i64(), u.to_vector_i64()) << name;

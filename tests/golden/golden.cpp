@@ -26,13 +26,13 @@ std::vector<Case> load_family(const std::string& family) {
   std::sort(files.begin(), files.end());
   for (const auto& file : files) {
     io::Metadata meta;
-    TensorMap all = io::load_safetensors(file.string(), &meta);
+    const nn::StateDict all = io::load_safetensors(file.string(), &meta);
     Case c;
     c.family = family;
     c.name = file.stem().string();
     c.op = meta["op"];
     c.params = nlohmann::json::parse(meta["params"]);
-    for (auto& [key, t] : all) {
+    for (const auto& [key, t] : all) {
       const auto dot = key.find('.');
       const std::string group = key.substr(0, dot), name = key.substr(dot + 1);
       if (group == "input") c.inputs[name] = t;

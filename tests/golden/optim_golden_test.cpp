@@ -89,19 +89,19 @@ void check_optimizer_case(const golden::Case& c) {
     }
   }
   // The final state: the same keys as PyTorch's (under our names), the same values.
-  const io::TensorMap state = opt->state_dict();
+  const nn::StateDict state = opt->state_dict();
   size_t expected_keys = 0;
   for (const auto& [name, expected] : c.outputs) {
     if (name.rfind("state.", 0) != 0) continue;
     ++expected_keys;
     const std::string key = name.substr(6);
-    const auto it = state.find(key);
-    if (it == state.end()) {
+    const Tensor* ours = state.find(key);
+    if (ours == nullptr) {
       ADD_FAILURE() << "our state has no '" << key << "'";
     } else if (expected.dtype() == DType::i64) {
-      EXPECT_EQ(it->second.to_vector_i64(), expected.to_vector_i64()) << key;
+      EXPECT_EQ(ours->to_vector_i64(), expected.to_vector_i64()) << key;
     } else {
-      expect_close(c, name, it->second, expected);
+      expect_close(c, name, *ours, expected);
     }
   }
   EXPECT_EQ(state.size(), expected_keys) << "our state has keys PyTorch's has not";

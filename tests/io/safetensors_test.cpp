@@ -52,17 +52,17 @@ class SafetensorsTest : public ::testing::Test {
 
 TEST_F(SafetensorsTest, RoundTrip) {
   const std::string path = (dir_ / "w.safetensors").string();
-  TensorMap in{{"conv.weight", testing::randn({3, 3, 2, 4}, 1)},
+  nn::StateDict in{{"conv.weight", testing::randn({3, 3, 2, 4}, 1)},
                {"bn.num_batches_tracked", Tensor::from_data_i64({}, {7})},
                {"empty", Tensor::zeros({0, 3})}};
   save_safetensors(path, in, {{"format", "cnn"}});
   Metadata meta;
-  TensorMap out = load_safetensors(path, &meta);
+  nn::StateDict out = load_safetensors(path, &meta);
   EXPECT_EQ(meta["format"], "cnn");
   ASSERT_EQ(out.size(), 3u);
-  EXPECT_TRUE(testing::bit_identical(out["conv.weight"], in["conv.weight"]));
-  EXPECT_EQ(out["bn.num_batches_tracked"].to_vector_i64(), (std::vector<int64_t>{7}));
-  EXPECT_EQ(out["empty"].shape(), (Shape{0, 3}));
+  EXPECT_TRUE(testing::bit_identical(out.at("conv.weight"), in.at("conv.weight")));
+  EXPECT_EQ(out.at("bn.num_batches_tracked").to_vector_i64(), (std::vector<int64_t>{7}));
+  EXPECT_EQ(out.at("empty").shape(), (Shape{0, 3}));
   int files = 0;  // no temporary file is left behind
   for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir_)) ++files;
   EXPECT_EQ(files, 1);

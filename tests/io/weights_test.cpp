@@ -63,11 +63,11 @@ class Weights : public ::testing::Test {
 };
 std::string Weights::dir_;
 
-void expect_same(const TensorMap& a, const TensorMap& b) {
+void expect_same(const nn::StateDict& a, const nn::StateDict& b) {
   ASSERT_EQ(a.size(), b.size());
   for (const auto& [name, t] : b) {
     SCOPED_TRACE(name);
-    ASSERT_TRUE(a.count(name));
+    ASSERT_TRUE(a.contains(name));
     const Tensor& u = a.at(name);
     EXPECT_EQ(u.dtype(), t.dtype());
     EXPECT_EQ(u.shape(), t.shape());
@@ -79,7 +79,7 @@ void expect_same(const TensorMap& a, const TensorMap& b) {
 }
 
 TEST_F(Weights, TorchSaveReadsAsItsSafetensorsTwin) {
-  const TensorMap pth = load_pth(file("model.pth"));
+  const nn::StateDict pth = load_pth(file("model.pth"));
   expect_same(pth, load_safetensors(file("model.safetensors")));
   EXPECT_EQ(pth.at("1.num_batches_tracked").to_vector_i64(), std::vector<int64_t>{12345678901});
   EXPECT_EQ(pth.at("0.weight").shape(), (Shape{4, 3, 3, 3}));  // PyTorch's OIHW, unconverted
@@ -87,7 +87,7 @@ TEST_F(Weights, TorchSaveReadsAsItsSafetensorsTwin) {
 }
 
 TEST_F(Weights, ViewsAndSharedStoragesAreReadThroughTheirStrides) {
-  const TensorMap pth = load_pth(file("views.pth"));
+  const nn::StateDict pth = load_pth(file("views.pth"));
   expect_same(pth, load_safetensors(file("views.safetensors")));
   EXPECT_EQ(pth.at("strided").to_vector(),
             (std::vector<float>{0.5f, 1.5f, 2.5f, 3.5f, 4.5f, 5.5f}));
@@ -104,7 +104,7 @@ TEST_F(Weights, UnsupportedFilesAreRefusedByName) {
 double error_vs_torch(const std::string& path, const WeightsOptions& options) {
   auto net = make_net(99);
   load_weights(*net, path, options);
-  const TensorMap io = load_safetensors(Weights::file("io.safetensors"));
+  const nn::StateDict io = load_safetensors(Weights::file("io.safetensors"));
   NoGradGuard no_grad;
   return testing::relative_error((*net)(io.at("input.x")), io.at("output.y"));
 }
@@ -140,14 +140,14 @@ TEST_F(Weights, TorchComputesWhatOurSavedNetComputes) {
   // And back into a differently initialized net of ours: bit-identical state.
   auto again = make_net(6);
   load_weights(*again, out + "/weights.pth", kNetOptions);
-  expect_same(again->state_dict().to_map(), net->state_dict().to_map());
+  expect_same(again->state_dict(), net->state_dict());
 }
 
 TEST_F(Weights, MismatchesAreListedWithBothLayouts) {
-  TensorMap state = load_pth(file("model.pth"));
+  nn::StateDict state = load_pth(file("model.pth"));
   state.erase("4.bias");
-  state.emplace("5.weight", Tensor::zeros({2}));
-  state["0.weight"] = Tensor::zeros({4, 3, 5, 5});
+  state.insert("5.weight", Tensor::zeros({2}));
+  state.insert_or_assign("0.weight", Tensor::zeros({4, 3, 5, 5}));
   auto net = make_net(1);
   const Tensor before = net->state_dict().at("0.bias").clone();
   const std::string message = error_of([&] { load_weights(*net, state, kNetOptions); });

@@ -60,7 +60,7 @@ Golden golden(const std::string& name) {
     return {};
   }
   io::Metadata meta;
-  const io::TensorMap t = io::load_safetensors(path.string(), &meta);
+  const nn::StateDict t = io::load_safetensors(path.string(), &meta);
   Golden g;
   g.input = t.at("input");
   g.output = t.at("output");
@@ -103,7 +103,7 @@ TEST_P(TorchvisionWeights, EvalOutputEqualsTorchvisions) {
     // Where torchvision's float32 output itself lies more than 5e-5 from the float64 result,
     // two float32 computations summing in different orders differ by about as much again:
     // ours is held to the float64 result instead, no farther from it than twice PyTorch's
-    // float32 output is (as tests/models/part2_test.cpp holds gradients of that kind).
+    // float32 output is (as tests/models/inception_densenet_mobile_test.cpp holds gradients of that kind).
     const double exact = testing::relative_error(y, g.output64);
     EXPECT_LE(exact, 2 * g.torch_error) << "from the float64 output";
     EXPECT_LE(error, 3 * g.torch_error);
@@ -116,8 +116,8 @@ TEST_P(TorchvisionWeights, EvalOutputEqualsTorchvisions) {
 INSTANTIATE_TEST_SUITE_P(Zoo, TorchvisionWeights, ::testing::ValuesIn(kTorchvisionModels),
                          [](const auto& param_info) { return param_info.param; });
 
-// The list above, the golden files and the lists of the structure scripts (zoo_part1.py,
-// zoo_part2.py, which take their names from torchvision) are the same set of models.
+// The list above, the golden files and the lists of the structure scripts (zoo_alexnet_vgg_resnet_squeezenet.py,
+// zoo_inception_densenet_mobile.py, which take their names from torchvision) are the same set of models.
 TEST(TorchvisionWeightsCoverage, EveryTorchvisionModelHasSavedWeights) {
   const std::set<std::string> expected(kTorchvisionModels.begin(), kTorchvisionModels.end());
   std::set<std::string> saved, structure;
@@ -125,7 +125,7 @@ TEST(TorchvisionWeightsCoverage, EveryTorchvisionModelHasSavedWeights) {
     const std::string file = entry.path().filename().string();
     if (file.ends_with(".pth")) saved.insert(file.substr(0, file.size() - 4));
   }
-  for (const char* file : {"zoo_part1/structure.json", "zoo_part2/models.json"}) {
+  for (const char* file : {"zoo_alexnet_vgg_resnet_squeezenet/structure.json", "zoo_inception_densenet_mobile/models.json"}) {
     std::ifstream in(fs::path(CNN_GOLDEN_DIR) / file);
     ASSERT_TRUE(in) << file;
     const nlohmann::json models = nlohmann::json::parse(in);

@@ -270,7 +270,7 @@ TEST(StateDict, RoundTripThroughSafetensorsKeepsParameterIdentity) {
 
   const std::string path =
       (std::filesystem::temp_directory_path() / "cnn_nn_round_trip.safetensors").string();
-  io::save_safetensors(path, a.state_dict().to_map());
+  io::save_safetensors(path, a.state_dict());
   const auto loaded = io::load_safetensors(path);
   std::remove(path.c_str());
 
@@ -321,10 +321,10 @@ class TwoLayers : public nn::Module {
 TEST(StateDict, StrictLoadListsEveryProblemAndModifiesNothing) {
   Generator gen(14);
   TwoLayers target(gen), source(gen);
-  std::map<std::string, Tensor> state = source.state_dict().to_map();
+  StateDict state = source.state_dict();
   state.erase("bn.running_var");
-  state["fc.weight"] = Tensor::zeros({2, 2});
-  state["bn.bias"] = Tensor::zeros({5});
+  state.insert_or_assign("fc.weight", Tensor::zeros({2, 2}));
+  state.insert_or_assign("bn.bias", Tensor::zeros({5}));
   const StateDict before = target.state_dict();
   std::vector<Tensor> snapshot;
   for (const auto& entry : before) snapshot.push_back(entry.second.clone());
@@ -346,9 +346,9 @@ TEST(StateDict, StrictLoadListsEveryProblemAndModifiesNothing) {
 TEST(StateDict, ShapeMismatchNamesPyTorchLayoutAndDtypeMismatchIsReported) {
   Generator gen(15);
   TwoLayers target(gen);
-  std::map<std::string, Tensor> state = target.state_dict().to_map();
-  state["conv.weight"] = Tensor::zeros({4, 2, 3, 3});   // OIHW
-  state["bn.num_batches_tracked"] = Tensor::zeros({});  // float32 instead of int64
+  StateDict state = target.state_dict();
+  state.insert_or_assign("conv.weight", Tensor::zeros({4, 2, 3, 3}));   // OIHW
+  state.insert_or_assign("bn.num_batches_tracked", Tensor::zeros({}));  // float32, not int64
   EXPECT_EQ(error_of([&] { target.load_state_dict(state); }),
             "TwoLayers::load_state_dict: 2 problems, nothing was loaded:\n"
             "  shape mismatch for 'conv.weight': the module has [3, 3, 2, 4], the state dict has "
@@ -385,8 +385,17 @@ TEST(StateDict, KeysAreUniqueAndLookupsNameTheKey) {
   EXPECT_EQ(error_of([&] { s.insert("a", Tensor::zeros({1})); }),
             "StateDict::insert: key 'a' is already present");
   EXPECT_EQ(error_of([&] { s.at("c"); }), "StateDict::at: no key 'c' among 2 entries");
-  EXPECT_EQ(StateDict::from_map(s.to_map()).keys(), (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(s.find("c"), nullptr);
+  s.insert_or_assign("b", Tensor::zeros({3}));  // replaced where it stands
+  s.insert_or_assign("c", Tensor::zeros({4}));  // appended
+  EXPECT_EQ(s.keys(), (std::vector<std::string>{"b", "a", "c"}));
+  EXPECT_EQ(s.at("b").numel(), 3);
+  EXPECT_TRUE(s.erase("b"));
+  EXPECT_FALSE(s.erase("b"));
+  EXPECT_EQ(s.keys(), (std::vector<std::string>{"a", "c"}));
+  EXPECT_EQ(s.at("c").numel(), 4);  // lookups still find the entries that moved
+  EXPECT_EQ(error_of([&] { StateDict({{"x", Tensor()}, {"x", Tensor()}}); }),
+            "StateDict::insert: key 'x' is already present");
 }
 
 // ---- containers and descriptions ----

@@ -715,8 +715,8 @@ TEST(OnnxExportCli, ZooModelsAndOptions) {
 TEST(OnnxExportCli, TrainedModelsCarryTheirClassesAndNormalization) {
   Generator gen(4);
   auto m = models::create("resnet20", {.classes = 3, .in_channels = 1}, gen);
-  io::TensorMap tensors;
-  for (const auto& [key, t] : m->state_dict()) tensors["model." + key] = t;
+  nn::StateDict tensors;
+  for (const auto& [key, t] : m->state_dict()) tensors.insert_or_assign("model." + key, t);
   nlohmann::json state = {{"config", nlohmann::json::parse(train::TrainConfig{}.to_json())},
                           {"classes", {"cat", "dog", "emu"}},
                           {"input_shape", {16, 16, 1}},

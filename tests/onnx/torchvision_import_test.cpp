@@ -42,7 +42,7 @@ TEST(OnnxTorchvision, ExportsMatchPyTorch) {
   const std::vector<std::string> models = exported_models();
   ASSERT_GE(models.size(), std::getenv("CNN_ONNX_ZOO") ? 1u : 8u) << "no torchvision exports in " << kZoo;
   for (const std::string& m : models) {
-    const io::TensorMap ref = io::load_safetensors(kZoo + "/" + m + ".reference.safetensors");
+    const nn::StateDict ref = io::load_safetensors(kZoo + "/" + m + ".reference.safetensors");
     for (int opset : {11, 13, 17})
       for (const std::string variant : {"static", "dynamic"}) {
         const std::string file = kZoo + "/" + m + "-opset" + std::to_string(opset) + "-" + variant + ".onnx";
@@ -79,7 +79,7 @@ TEST(OnnxTorchvision, ExternalDataLoads) {
   auto model = load(file);
   model->eval();
   NoGradGuard no_grad;
-  const io::TensorMap ref = io::load_safetensors(kZoo + "/resnet18.reference.safetensors");
+  const nn::StateDict ref = io::load_safetensors(kZoo + "/resnet18.reference.safetensors");
   EXPECT_LT(relative_error((*model)(nhwc(ref.at("input.b3"))), ref.at("output.b3")), kTolerance);
 }
 
@@ -127,7 +127,7 @@ TEST(OnnxTorchvision, OnnxRuntimeAgrees) {
     auto model = load(file);
     model->eval();
     NoGradGuard no_grad;
-    const io::TensorMap ref = io::load_safetensors(kZoo + "/" + m + ".reference.safetensors");
+    const nn::StateDict ref = io::load_safetensors(kZoo + "/" + m + ".reference.safetensors");
     const Tensor ours = (*model)(nhwc(ref.at("input.b3")));
     EXPECT_LT(relative_error(ours, theirs), kTolerance) << m;
   }

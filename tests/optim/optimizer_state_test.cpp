@@ -69,10 +69,10 @@ void expect_resume_is_bit_identical(const MakeOptimizer& make) {
 
   for (size_t i = 0; i < straight.size(); ++i)
     EXPECT_TRUE(bit_identical(straight[i], resumed[i])) << "parameter " << i;
-  const io::TensorMap a = opt->state_dict(), b = after->state_dict();
+  const nn::StateDict a = opt->state_dict(), b = after->state_dict();
   ASSERT_EQ(a.size(), b.size());
   for (const auto& [key, value] : a) {
-    ASSERT_EQ(b.count(key), 1u) << key;
+    ASSERT_TRUE(b.contains(key)) << key;
     EXPECT_EQ(value.dtype(), b.at(key).dtype()) << key;
     if (value.dtype() == DType::i64)
       EXPECT_EQ(value.to_vector_i64(), b.at(key).to_vector_i64()) << key;
@@ -107,11 +107,10 @@ TEST(OptimizerState, KeysNameEveryBufferAndCounter) {
   run_steps(opt, params, 0, 2);
   std::vector<std::string> keys;
   for (const auto& [key, value] : opt.state_dict()) keys.push_back(key);
-  std::vector<std::string> expected = {"param_count", "step"};
+  std::vector<std::string> expected = {"step", "param_count"};  // the counters, then by parameter
   for (const char* i : {"0", "1", "2"})
     for (const char* slot : {"exp_avg", "exp_avg_sq", "max_exp_avg_sq", "step"})
       expected.push_back(std::string("param.") + i + "." + slot);
-  std::sort(expected.begin(), expected.end());
   EXPECT_EQ(keys, expected);
   EXPECT_EQ(opt.state_dict().at("param.1.step").to_vector_i64(), std::vector<int64_t>{1});
   EXPECT_EQ(opt.state_dict().at("param.1.exp_avg").shape(), (Shape{5}));
@@ -122,7 +121,7 @@ TEST(OptimizerState, LoadCopiesTheTensors) {
   std::vector<Tensor> params = make_params();
   SGD source(params, {.lr = 0.1f, .momentum = 0.9f});
   run_steps(source, params, 0, 1);
-  const io::TensorMap state = source.state_dict();
+  const nn::StateDict state = source.state_dict();
   const Tensor saved = state.at("param.0.momentum_buffer").clone();
   std::vector<Tensor> other = make_params();
   SGD target(other, {.lr = 0.1f, .momentum = 0.9f});
@@ -141,14 +140,13 @@ class OptimizerStateErrors : public ::testing::Test {
     target_params_ = make_params();
     target_ = std::make_unique<Adam>(target_params_, AdamOptions{});
     run_steps(*target_, target_params_, 0, 1);
-    target_before_ = target_->state_dict();
-    for (auto& [key, value] : target_before_) value = value.clone();
+    for (const auto& [key, value] : target_->state_dict()) target_before_.insert(key, value.clone());
   }
 
   // The error loading `state` into the target, which must be left exactly as it was.
-  std::string load_error(const io::TensorMap& state) {
+  std::string load_error(const nn::StateDict& state) {
     const std::string msg = error_of([&] { target_->load_state_dict(state); });
-    const io::TensorMap now = target_->state_dict();
+    const nn::StateDict now = target_->state_dict();
     EXPECT_EQ(now.size(), target_before_.size());
     for (const auto& [key, value] : target_before_) {
       if (value.dtype() == DType::i64)
@@ -161,7 +159,7 @@ class OptimizerStateErrors : public ::testing::Test {
 
   std::vector<Tensor> params_, target_params_;
   std::unique_ptr<Adam> source_, target_;
-  io::TensorMap state_, target_before_;
+  nn::StateDict state_, target_before_;
 };
 
 TEST_F(OptimizerStateErrors, AnotherModelsParameterCount) {
@@ -174,9 +172,9 @@ TEST_F(OptimizerStateErrors, AnotherModelsParameterCount) {
 }
 
 TEST_F(OptimizerStateErrors, AnotherModelsShapes) {
-  io::TensorMap state = state_;
-  state["param.2.exp_avg"] = Tensor::zeros({12});
-  state["param.2.exp_avg_sq"] = Tensor::zeros({2, 2, 3}, DType::i64);
+  nn::StateDict state = state_;
+  state.insert_or_assign("param.2.exp_avg", Tensor::zeros({12}));
+  state.insert_or_assign("param.2.exp_avg_sq", Tensor::zeros({2, 2, 3}, DType::i64));
   const std::string msg = load_error(state);
   EXPECT_NE(msg.find("'param.2.exp_avg' is [12] float32 but parameter 2 is [2, 2, 3] float32"),
             std::string::npos)
@@ -199,12 +197,12 @@ TEST_F(OptimizerStateErrors, AnotherRulesState) {
 }
 
 TEST_F(OptimizerStateErrors, PartialSlotsMalformedKeysAndCounters) {
-  io::TensorMap state = state_;
+  nn::StateDict state = state_;
   state.erase("param.1.exp_avg_sq");
-  state["param.01.exp_avg"] = Tensor::zeros({5});
-  state["param.7.exp_avg"] = Tensor::zeros({5});
-  state["param.0.step"] = Tensor::scalar(2.0f);
-  state["step"] = Tensor::from_data_i64({}, {-1});
+  state.insert_or_assign("param.01.exp_avg", Tensor::zeros({5}));
+  state.insert_or_assign("param.7.exp_avg", Tensor::zeros({5}));
+  state.insert_or_assign("param.0.step", Tensor::scalar(2.0f));
+  state.insert_or_assign("step", Tensor::from_data_i64({}, {-1}));
   const std::string msg = load_error(state);
   for (const char* part : {"parameter 1 has exp_avg, step but not exp_avg_sq",
                            "unexpected key 'param.01.exp_avg'", "unexpected key 'param.7.exp_avg'",

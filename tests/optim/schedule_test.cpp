@@ -174,7 +174,7 @@ TEST(LrScheduler, ResumesAtTheSavedPosition) {
   SGD first_opt({p}, {});
   LrScheduler first(first_opt, schedule);
   for (int t = 0; t < 7; ++t) first.step();
-  const io::TensorMap state = first.state_dict();
+  const nn::StateDict state = first.state_dict();
   SGD resumed_opt({p}, {});
   LrScheduler resumed(resumed_opt, schedule);
   resumed.load_state_dict(state);

@@ -162,12 +162,12 @@ TEST(Optimizer, SkipsParametersWithoutGradientAndKeepsTheirState) {
   Adam opt({a, b}, {.lr = 0.1f, .eps = 0.0f});
   step_with(opt, a, {1.0f});  // b has no gradient: untouched, no state
   EXPECT_EQ(b.to_vector(), std::vector<float>{1.0f});
-  EXPECT_EQ(opt.state_dict().count("param.1.exp_avg"), 0u);
+  EXPECT_FALSE(opt.state_dict().contains("param.1.exp_avg"));
   // b's first update is a first step for it (bias-corrected by its own count): moves by lr.
   b.set_grad(Tensor::from_data({1}, {1.0f}));
   step_with(opt, a, {1.0f});
   expect_values(b, {0.9f});
-  const io::TensorMap state = opt.state_dict();
+  const nn::StateDict state = opt.state_dict();
   EXPECT_EQ(state.at("param.0.step").to_vector_i64(), std::vector<int64_t>{2});
   EXPECT_EQ(state.at("param.1.step").to_vector_i64(), std::vector<int64_t>{1});
   EXPECT_EQ(state.at("step").to_vector_i64(), std::vector<int64_t>{2});

@@ -18,7 +18,7 @@ struct ConvertConfig {
 };
 
 int run_convert(const ConvertConfig& c) {
-  const io::TensorMap tensors = io::load_pytorch_state_dict(c.input);
+  const nn::StateDict tensors = io::load_pytorch_state_dict(c.input);
   io::save_pytorch_state_dict(c.output, tensors);
   int64_t elements = 0;
   for (const auto& [name, t] : tensors) elements += t.numel();

@@ -10,7 +10,7 @@
 #include "cnn/models/registry.h"
 #include "cnn/nn/init.h"
 #include "cnn/onnx/onnx.h"
-#include "cnn/train/summary.h"
+#include "cnn/nn/summary.h"
 #include "commands.h"
 #include "options.h"
 
@@ -51,12 +51,12 @@ int run_onnx_summary(const SummaryConfig& c) {
   }
   const std::vector<onnx::Model::NodeRun> runs =
       model->run_nodes({Tensor::zeros({1, input[0], input[1], input[2]})});
-  train::ModelSummary summary;
+  nn::ModelSummary summary;
   summary.model = c.model;
   summary.input = input;
   summary.parameters = model->parameter_count();
   for (const auto& r : runs) {
-    train::LayerSummary layer;
+    nn::LayerSummary layer;
     layer.name = r.name;
     layer.type = r.op;
     layer.description = r.op;
@@ -67,7 +67,7 @@ int run_onnx_summary(const SummaryConfig& c) {
     summary.macs += r.macs;
     summary.layers.push_back(layer);
   }
-  const std::string text = c.json ? train::format_json(summary) : train::format_table(summary);
+  const std::string text = c.json ? nn::format_json(summary) : nn::format_table(summary);
   std::fputs(text.c_str(), stdout);
   return 0;
 }
@@ -87,9 +87,9 @@ int run_summary(const SummaryConfig& c) {
   Generator gen;
   nn::SkipInitGuard skip;  // the weights play no part in shapes, counts or multiply-adds
   auto model = models::create(c.model, {.classes = c.classes, .in_channels = input[2]}, gen);
-  train::ModelSummary summary = train::summarize(*model, input);
+  nn::ModelSummary summary = nn::summarize(*model, input);
   summary.model = c.model;
-  const std::string text = c.json ? train::format_json(summary) : train::format_table(summary);
+  const std::string text = c.json ? nn::format_json(summary) : nn::format_table(summary);
   std::fputs(text.c_str(), stdout);
   return 0;
 }

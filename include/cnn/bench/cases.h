@@ -1,6 +1,6 @@
-// What `cnn bench` measures: the convolution layers, the models and the GEMM of issue 5's
-// benchmark, each with its FLOP count. The layers are those of zoo models that
-// tests/cases/conv2d.json names, their shapes found by running the models. One multiply-add counts as 2 FLOP; a layer's
+// What `cnn bench` measures: convolution layers, models and a GEMM, each with its FLOP count.
+// The layers are those of the zoo models that tests/cases/conv2d.json names, their shapes found
+// by running the models. One multiply-add counts as 2 FLOP; a layer's
 // forward+backward (gradients of input and weight) counts as 3x its forward FLOP.
 #pragma once
 

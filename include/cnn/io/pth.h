@@ -17,17 +17,17 @@
 
 namespace cnn::io {
 
-// Every tensor of the state_dict, by name, dense.
-TensorMap load_pth(const std::string& path);
+// Every tensor of the state_dict, dense, in the file's order (PyTorch's OrderedDict order).
+nn::StateDict load_pth(const std::string& path);
 
 // (module path, version) for every module of a model, root "" first: the `_metadata` PyTorch
 // attaches to a state_dict and hands to each module's loader (see nn::Module::state_version).
 using ModuleVersions = std::vector<std::pair<std::string, int64_t>>;
 
-// Writes a .pth that torch.load reads back as an OrderedDict of tensors (each tensor in its
-// own storage) carrying `versions` as its _metadata (none when empty), atomically. Entries
+// Writes a .pth that torch.load reads back as an OrderedDict of tensors in the order of
+// `tensors` (each tensor in its own storage) carrying `versions` as its _metadata (none when empty), atomically. Entries
 // are stored uncompressed, data aligned to 64 bytes.
-void save_pth(const std::string& path, const TensorMap& tensors,
+void save_pth(const std::string& path, const nn::StateDict& tensors,
               const ModuleVersions& versions = {});
 
 // True when the file starts with a zip signature ("PK\3\4"): how load_weights and

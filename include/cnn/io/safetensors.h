@@ -7,18 +7,20 @@
 #include <map>
 #include <string>
 
-#include "cnn/tensor.h"
+#include "cnn/nn/state_dict.h"
 
 namespace cnn::io {
 
-using TensorMap = std::map<std::string, Tensor>;
 using Metadata = std::map<std::string, std::string>;
 
-// Reads every tensor (F32 and I64 are supported). Raises cnn::Error naming the file and the
-// problem. `metadata`, when given, receives the "__metadata__" strings.
-TensorMap load_safetensors(const std::string& path, Metadata* metadata = nullptr);
+// Reads every tensor (F32 and I64 are supported), in name order. Raises cnn::Error naming the
+// file and the problem. `metadata`, when given, receives the "__metadata__" strings.
+nn::StateDict load_safetensors(const std::string& path, Metadata* metadata = nullptr);
 
 // Writes atomically: a temporary file in the same folder, fsynced, then renamed over `path`.
-void save_safetensors(const std::string& path, const TensorMap& tensors, const Metadata& metadata = {});
+// The header (a JSON object) lists the tensors by name and the data follow in that order,
+// whatever the order of `tensors`.
+void save_safetensors(const std::string& path, const nn::StateDict& tensors,
+                      const Metadata& metadata = {});
 
 }  // namespace cnn::io

@@ -41,12 +41,12 @@ Tensor permute_linear_input_columns(const Tensor& weight, int64_t channels, int6
 
 // A PyTorch-layout state_dict from a .pth (recognised by its zip signature, whatever the
 // name) or a .safetensors file.
-TensorMap load_pytorch_state_dict(const std::string& path);
+nn::StateDict load_pytorch_state_dict(const std::string& path);
 
 // Converts a PyTorch-layout state_dict to `module`'s layout and loads it strictly: one
 // cnn::Error lists every missing key, unexpected key and shape mismatch (naming the PyTorch
 // and our layout), and nothing is modified unless everything fits.
-void load_weights(nn::Module& module, const TensorMap& pytorch_state,
+void load_weights(nn::Module& module, const nn::StateDict& pytorch_state,
                   const WeightsOptions& options = {});
 void load_weights(nn::Module& module, const std::string& path, const WeightsOptions& options = {});
 
@@ -57,12 +57,12 @@ ModuleVersions module_versions(const nn::Module& module);
 // The module's state_dict in PyTorch's layout, and written to `path` as .safetensors or (by
 // the extension) .pth, which torch.load reads (a .pth also carries module_versions(module), as
 // torch.save of a state_dict does).
-TensorMap pytorch_state_dict(const nn::Module& module, const WeightsOptions& options = {});
+nn::StateDict pytorch_state_dict(const nn::Module& module, const WeightsOptions& options = {});
 void save_weights(const nn::Module& module, const std::string& path,
                   const WeightsOptions& options = {});
 
 // Writes a PyTorch-layout state_dict as .pth or .safetensors, chosen by the extension; any
 // other extension raises cnn::Error.
-void save_pytorch_state_dict(const std::string& path, const TensorMap& tensors);
+void save_pytorch_state_dict(const std::string& path, const nn::StateDict& tensors);
 
 }  // namespace cnn::io

@@ -58,7 +58,6 @@ struct ExperimentResult {
 
 // "gradients", "activations", "depth", "batchnorm", "gates": the order of `cnn lab all`.
 const std::vector<std::string>& experiment_names();
-bool is_experiment(const std::string& name);
 
 // Runs one experiment into options.out/<name>/ (replacing an earlier lab folder of that name;
 // refusing a folder that is not one), writes its result.json and verdict.txt, regenerates

@@ -1,5 +1,5 @@
-// The lecture's sentences that the lab's experiments test, quoted verbatim from
-// seed/lecture-cnn.md (its spelling kept), so the report can set each measurement beside the
+// The lecture's sentences that the lab's experiments test, quoted verbatim from the lecture's
+// text (its spelling kept), so the report can set each measurement beside the
 // claim it tests. A test checks every quote against the lecture's text.
 #pragma once
 

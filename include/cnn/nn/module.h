@@ -9,48 +9,16 @@
 // docs/MODULES.md).
 #pragma once
 
-#include <map>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "cnn/error.h"
+#include "cnn/nn/state_dict.h"
 #include "cnn/tensor.h"
 
 namespace cnn::nn {
-
-using NamedTensor = std::pair<std::string, Tensor>;
-
-// name -> tensor in insertion order (the order of PyTorch's OrderedDict state_dict), with
-// lookup by name. Keys are unique.
-class StateDict {
- public:
-  StateDict() = default;
-  // From a sorted map, e.g. what io::load_safetensors returns; the order becomes sorted.
-  static StateDict from_map(const std::map<std::string, Tensor>& tensors);
-
-  // Raises cnn::Error if `key` is already present.
-  void insert(const std::string& key, Tensor value);
-  // nullptr when absent.
-  const Tensor* find(const std::string& key) const;
-  // Raises cnn::Error naming the key when absent.
-  const Tensor& at(const std::string& key) const;
-  bool contains(const std::string& key) const { return find(key) != nullptr; }
-
-  size_t size() const { return entries_.size(); }
-  bool empty() const { return entries_.empty(); }
-  std::vector<std::string> keys() const;
-  std::vector<NamedTensor>::const_iterator begin() const { return entries_.begin(); }
-  std::vector<NamedTensor>::const_iterator end() const { return entries_.end(); }
-  // For io::save_safetensors, whose map is sorted by name.
-  std::map<std::string, Tensor> to_map() const;
-
- private:
-  std::vector<NamedTensor> entries_;
-  std::unordered_map<std::string, size_t> index_;
-};
 
 // What a non-strict load_state_dict skipped (a strict load raises instead).
 struct LoadResult {
@@ -73,7 +41,7 @@ class Module {
   // Calls forward(x) and, while a ForwardObserver is installed on this thread, reports the
   // call to it. Composite modules must call their children this way, `(*conv1_)(x)`, not
   // through `conv1_->forward(x)`: a child called directly is invisible to observers, so
-  // summaries (cnn::train::summarize) would miss its shape and its multiply-adds.
+  // summaries (cnn::nn::summarize) would miss its shape and its multiply-adds.
   Tensor operator()(const Tensor& x);
 
   // One line describing the module and its configuration, e.g.
@@ -123,7 +91,6 @@ class Module {
   // an unexpected key (strict), a shape or dtype mismatch (always) -> one cnn::Error listing
   // every problem, and nothing is modified. A non-strict load reports what it skipped.
   LoadResult load_state_dict(const StateDict& state, bool strict = true);
-  LoadResult load_state_dict(const std::map<std::string, Tensor>& state, bool strict = true);
 
  protected:
   // Registers a float32 contiguous tensor as a trainable leaf (requires_grad is set on it).
@@ -152,7 +119,7 @@ class Module {
 };
 
 // Watches the module calls made through Module::operator() on one thread, e.g. to record
-// each layer's output shape (cnn::train::summarize), as PyTorch's forward hooks do. Calls are
+// each layer's output shape (cnn::nn::summarize), as PyTorch's forward hooks do. Calls are
 // reported in execution order: a composite's before_forward, then its children's calls, then
 // its after_forward. While a callback runs, observation is suspended, so a callback may run
 // modules itself without being told about them. A forward that throws reports no after_forward.
@@ -177,10 +144,6 @@ class ObserveForwards {
  private:
   ForwardObserver* previous_;
 };
-
-// Whether a ForwardObserver is installed on this thread. Fused inference paths
-// (nn/fused.h) step aside while one is, so that observers still see every module called.
-bool forwards_observed();
 
 // The module tree in PyTorch's print style:
 //   Sequential(

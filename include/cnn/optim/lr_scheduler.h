@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <memory>
 
-#include "cnn/io/safetensors.h"
+#include "cnn/nn/state_dict.h"
 #include "cnn/optim/optimizer.h"
 #include "cnn/optim/schedule.h"
 
@@ -29,10 +29,10 @@ class LrScheduler {
   float lr() const { return schedule_->lr_at(position_); }
   const Schedule& schedule() const { return *schedule_; }
 
-  io::TensorMap state_dict() const;
+  nn::StateDict state_dict() const;
   // Validates (exactly the key "position", a non-negative int64 scalar; otherwise one
   // cnn::Error and nothing changes), then moves to that position and sets the optimizer's lr.
-  void load_state_dict(const io::TensorMap& state);
+  void load_state_dict(const nn::StateDict& state);
 
  private:
   Optimizer& optimizer_;

@@ -8,7 +8,7 @@
 // they were (PyTorch's `if p.grad is None: continue`). Slots are allocated on a parameter's
 // first update, so a parameter never updated has none.
 //
-// Checkpoint keys (io::TensorMap, ready for io::save_safetensors):
+// Checkpoint keys (nn::StateDict, ready for io::save_safetensors):
 //   "step"                 i64 scalar: how many times step() was called
 //   "param_count"          i64 scalar: how many parameters the optimizer holds
 //   "param.<i>.<slot>"     parameter i's slot, e.g. "param.3.exp_avg" (f32, the parameter's
@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "cnn/io/safetensors.h"
+#include "cnn/nn/state_dict.h"
 #include "cnn/tensor.h"
 
 namespace cnn::optim {
@@ -60,12 +60,12 @@ class Optimizer {
 
   // The state described at the top of this file. Slot tensors share storage with the
   // optimizer (clone() them to keep a snapshot while training goes on).
-  io::TensorMap state_dict() const;
+  nn::StateDict state_dict() const;
   // Replaces the state with copies of `state`'s tensors. Validates everything first: the
   // parameter count, every key (unknown keys are errors), each parameter's slots (all or
   // none), shapes and dtypes; one cnn::Error lists every problem and nothing is modified,
   // so state from another model or another rule never half-loads.
-  void load_state_dict(const io::TensorMap& state);
+  void load_state_dict(const nn::StateDict& state);
 
  protected:
   // The slots this rule keeps for each parameter, in a fixed order (may depend on options).

@@ -12,7 +12,7 @@
 namespace cnn::train {
 
 struct Checkpoint {
-  io::TensorMap tensors;
+  nn::StateDict tensors;
   std::string state;  // JSON text
 };
 
@@ -21,8 +21,8 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint);
 Checkpoint load_checkpoint(const std::string& path);
 
 // Tensors under "<prefix>." with the prefix removed, e.g. the model's state_dict from "model.".
-io::TensorMap with_prefix_removed(const io::TensorMap& tensors, const std::string& prefix);
+nn::StateDict with_prefix_removed(const nn::StateDict& tensors, const std::string& prefix);
 // Adds `part` to `into` under "<prefix>.".
-void add_with_prefix(io::TensorMap& into, const io::TensorMap& part, const std::string& prefix);
+void add_with_prefix(nn::StateDict& into, const nn::StateDict& part, const std::string& prefix);
 
 }  // namespace cnn::train

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "cnn/train/config.h"
-#include "cnn/train/plots.h"
+#include "cnn/train/training_curves.h"
 
 namespace cnn::train {
 

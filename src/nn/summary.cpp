@@ -1,5 +1,5 @@
 // summarize(): one observed forward on a zero image, recording every leaf module's call.
-#include "cnn/train/summary.h"
+#include "cnn/nn/summary.h"
 
 #include "core/format.h"
 
@@ -15,14 +15,14 @@
 #include "cnn/nn/conv.h"
 #include "cnn/nn/linear.h"
 
-namespace cnn::train {
+namespace cnn::nn {
 namespace {
 
-using PathMap = std::unordered_map<const nn::Module*, std::string>;
+using PathMap = std::unordered_map<const Module*, std::string>;
 
 // Dotted path of every module of the tree; a module registered twice keeps its first path,
 // as named_parameters() keeps a shared tensor's first name.
-void collect_paths(const nn::Module& module, const std::string& path, PathMap& paths) {
+void collect_paths(const Module& module, const std::string& path, PathMap& paths) {
   if (!paths.emplace(&module, path).second) return;
   for (const auto& [name, child] : module.named_children())
     collect_paths(*child, path.empty() ? name : path + "." + name, paths);
@@ -33,7 +33,7 @@ void collect_paths(const nn::Module& module, const std::string& path, PathMap& p
 // modules had different modes, since each call overrides its own subtree only.
 class EvalModeGuard {
  public:
-  explicit EvalModeGuard(nn::Module& model) {
+  explicit EvalModeGuard(Module& model) {
     collect(model);
     model.eval();
   }
@@ -44,18 +44,18 @@ class EvalModeGuard {
   EvalModeGuard& operator=(const EvalModeGuard&) = delete;
 
  private:
-  void collect(nn::Module& module) {
+  void collect(Module& module) {
     modes_.emplace_back(&module, module.is_training());
     for (const auto& [name, child] : module.named_children()) collect(*child);
   }
-  std::vector<std::pair<nn::Module*, bool>> modes_;
+  std::vector<std::pair<Module*, bool>> modes_;
 };
 
-class LeafRecorder final : public nn::ForwardObserver {
+class LeafRecorder final : public ForwardObserver {
  public:
   explicit LeafRecorder(const PathMap& paths) : paths_(paths) {}
 
-  void after_forward(const nn::Module& module, const Tensor& /*input*/,
+  void after_forward(const Module& module, const Tensor& /*input*/,
                      const Tensor& output) override {
     if (!module.named_children().empty()) return;  // a composite: its leaves tell its work
     LayerSummary layer;
@@ -79,7 +79,7 @@ class LeafRecorder final : public nn::ForwardObserver {
 
  private:
   const PathMap& paths_;
-  std::unordered_set<const nn::Module*> counted_;
+  std::unordered_set<const Module*> counted_;
 };
 
 std::string join_x(const Shape& shape) {
@@ -90,20 +90,20 @@ std::string join_x(const Shape& shape) {
 
 }  // namespace
 
-int64_t multiply_adds(const nn::Module& module, const Tensor& output) {
+int64_t multiply_adds(const Module& module, const Tensor& output) {
   // Output elements per item of the batch: OH * OW * O for a convolution, `out` for a Linear.
   const int64_t batch = output.dim() > 0 ? output.size(0) : 1;
   const int64_t per_item = batch > 0 ? output.numel() / batch : 0;
-  if (const auto* conv = dynamic_cast<const nn::Conv2d*>(&module)) {
+  if (const auto* conv = dynamic_cast<const Conv2d*>(&module)) {
     const Shape& w = conv->weight().shape();  // [KH, KW, C / groups, O]
     return per_item * w[0] * w[1] * w[2];
   }
-  if (const auto* linear = dynamic_cast<const nn::Linear*>(&module))
+  if (const auto* linear = dynamic_cast<const Linear*>(&module))
     return per_item * linear->in_features();
   return 0;
 }
 
-ModelSummary summarize(nn::Module& model, const Shape& input) {
+ModelSummary summarize(Module& model, const Shape& input) {
   CNN_CHECK(
       !input.empty() && std::all_of(input.begin(), input.end(), [](int64_t e) { return e > 0; }),
       "summarize: the input shape of one image must have positive extents, got ", to_string(input));
@@ -117,7 +117,7 @@ ModelSummary summarize(nn::Module& model, const Shape& input) {
     // Evaluation mode: batch norm must not fold this zero image into its running statistics.
     EvalModeGuard eval_mode(model);
     NoGradGuard no_grad;
-    nn::ObserveForwards observe(recorder);
+    ObserveForwards observe(recorder);
     model(Tensor::zeros(batch_of_one));
   }
 
@@ -201,4 +201,4 @@ std::string format_json(const ModelSummary& summary) {
   return out.dump(2) + "\n";
 }
 
-}  // namespace cnn::train
+}  // namespace cnn::nn

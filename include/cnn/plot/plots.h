@@ -1,5 +1,5 @@
-// Pictures of a training run, drawn with PLplot (device "pngcairo") as PNG files: line plots
-// (loss and accuracy by epoch) and the confusion matrix as a heat map.
+// Pictures drawn with PLplot (device "pngcairo") as PNG files: line plots (a training run's
+// loss and accuracy by epoch, the lab's measurements) and a confusion matrix as a heat map.
 //
 // Every picture is rendered into a temporary file beside the target and renamed into place,
 // so a kill at any moment leaves the old picture or the new one, never half of one. A path
@@ -13,18 +13,7 @@
 #include <string>
 #include <vector>
 
-namespace cnn::train {
-
-// One row of a training run: the trainer writes these to metrics.csv and plots them.
-struct EpochMetrics {
-  int epoch = 0;                // 1 for the first epoch
-  double train_loss = 0.0;      // mean loss over the epoch's training batches
-  double train_accuracy = 0.0;  // fraction correct in [0, 1] (plotted as %)
-  double test_loss = 0.0;       // mean loss over the test set after the epoch
-  double test_accuracy = 0.0;   // fraction correct in [0, 1] (plotted as %)
-  double seconds = 0.0;         // wall time of the epoch
-  double images_per_second = 0.0;
-};
+namespace cnn::plot {
 
 // A named curve: y[k] drawn at x[k]; x and y have the same length.
 struct Series {
@@ -54,10 +43,6 @@ void plot_lines(const std::string& png_path, const std::string& title, const std
                 const std::string& y_label, const std::vector<Series>& series,
                 const PlotOptions& options = {});
 
-// Writes folder/loss.png (train and test loss by epoch) and folder/accuracy.png (train and
-// test accuracy in % by epoch). The folder must exist; `rows` may be empty.
-void plot_training_curves(const std::string& folder, const std::vector<EpochMetrics>& rows);
-
 // A heat map of counts[true][predicted] for n = class_names.size() classes (2..256): each
 // cell coloured by its share of the row (so the diagonal shows each class's recall), with
 // the count written in it up to 30 classes, class names on both axes and a colour bar.
@@ -67,4 +52,4 @@ void plot_confusion_matrix(const std::string& png_path,
                            const std::vector<std::vector<int64_t>>& counts,
                            const std::vector<std::string>& class_names, const std::string& title);
 
-}  // namespace cnn::train
+}  // namespace cnn::plot

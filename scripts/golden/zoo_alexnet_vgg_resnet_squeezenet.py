@@ -1,7 +1,7 @@
-"""Golden data for the torchvision-named models of part 1 of the zoo: AlexNet, VGG, ResNet
-(with ResNeXt and Wide ResNet) and SqueezeNet, compared by tests/models/part1_test.cpp.
+"""Golden data for the torchvision-named models AlexNet, VGG, ResNet (with ResNeXt and Wide
+ResNet) and SqueezeNet, compared by tests/models/alexnet_vgg_resnet_squeezenet_test.cpp.
 
-Writes into <out>/zoo_part1/:
+Writes into <out>/zoo_alexnet_vgg_resnet_squeezenet/:
   structure.json          for every model built with torchvision.models.<name>(num_classes=1000):
                           its parameter count and its state_dict keys with shapes in our
                           layout (conv weights OIHW -> HWIO), in PyTorch's order.
@@ -37,7 +37,7 @@ import torchvision
 
 from common import hwio, nhwc, write_safetensors
 
-FAMILY = "zoo_part1"
+FAMILY = "zoo_alexnet_vgg_resnet_squeezenet"
 BASIS_LENGTH = 1_000_003  # a prime, longer than any weight row (25088 for VGG's first FC)
 
 MODELS = [

@@ -1,5 +1,5 @@
-// The torchvision-named models of part 1 (AlexNet, VGG, ResNet/ResNeXt/Wide ResNet,
-// SqueezeNet) against torchvision 0.14, with the data of scripts/golden/zoo_part1.py:
+// The torchvision-named models AlexNet, VGG, ResNet/ResNeXt/Wide ResNet and SqueezeNet
+// against torchvision 0.14, with the data of scripts/golden/zoo_alexnet_vgg_resnet_squeezenet.py:
 //   - every model's parameter count and state_dict keys and shapes (our layout), in order;
 //   - the initialization torchvision's constructors give, by its statistics;
 //   - one training step's output and gradients on the same weights and input, relative error
@@ -30,13 +30,13 @@ namespace {
 
 using cnn::testing::relative_error;
 
-const std::filesystem::path kGolden = std::filesystem::path(CNN_GOLDEN_DIR) / "zoo_part1";
+const std::filesystem::path kGolden = std::filesystem::path(CNN_GOLDEN_DIR) / "zoo_alexnet_vgg_resnet_squeezenet";
 constexpr double kTolerance = 1e-4;
 
-const std::map<std::string, Builder>& part1() {
+const std::map<std::string, Builder>& alexnet_vgg_resnet_squeezenet() {
   static const std::map<std::string, Builder> builders = [] {
     std::map<std::string, Builder> b;
-    register_part1(b);
+    register_alexnet_vgg_resnet_squeezenet(b);
     return b;
   }();
   return builders;
@@ -45,7 +45,7 @@ const std::map<std::string, Builder>& part1() {
 std::shared_ptr<nn::Module> build(const std::string& name, const ModelOptions& options,
                                   uint64_t seed = 1) {
   Generator gen(seed);
-  return part1().at(name)(options, gen);
+  return alexnet_vgg_resnet_squeezenet().at(name)(options, gen);
 }
 
 const nlohmann::json& structure() {
@@ -134,9 +134,9 @@ void expect_torchvision_initialization(const std::string& name, const nn::Module
 
 // ---- structure: parameter counts, keys and shapes, initialization ----
 
-class Part1Structure : public ::testing::TestWithParam<std::string> {};
+class AlexNetVggResNetSqueezeNetStructure : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(Part1Structure, MatchesTorchvision) {
+TEST_P(AlexNetVggResNetSqueezeNetStructure, MatchesTorchvision) {
   const std::string name = GetParam();
   ASSERT_TRUE(structure().contains(name)) << name << " missing from structure.json";
   const auto& expected = structure()[name];
@@ -159,22 +159,22 @@ TEST_P(Part1Structure, MatchesTorchvision) {
 
 std::vector<std::string> torchvision_names() {
   std::vector<std::string> out;
-  for (const auto& [name, _] : part1())
+  for (const auto& [name, _] : alexnet_vgg_resnet_squeezenet())
     if (name != "alexnet_lecture") out.push_back(name);
   return out;
 }
 
-INSTANTIATE_TEST_SUITE_P(Zoo, Part1Structure, ::testing::ValuesIn(torchvision_names()),
+INSTANTIATE_TEST_SUITE_P(Zoo, AlexNetVggResNetSqueezeNetStructure, ::testing::ValuesIn(torchvision_names()),
                          [](const auto& param_info) { return param_info.param; });
 
-TEST(Part1, GoldenCoversEveryModel) {
+TEST(AlexNetVggResNetSqueezeNet, GoldenCoversEveryModel) {
   std::vector<std::string> golden;
   for (const auto& [name, _] : structure().items()) golden.push_back(name);
   EXPECT_EQ(golden, torchvision_names());
 }
 
 // in_channels replaces the first convolution's 3; classes sizes the last layer.
-TEST(Part1, InChannelsAndClasses) {
+TEST(AlexNetVggResNetSqueezeNet, InChannelsAndClasses) {
   const std::map<std::string, std::pair<std::string, std::string>> first_last = {
       {"resnet18", {"conv1.weight", "fc.weight"}},
       {"squeezenet1_1", {"features.0.weight", "classifier.1.weight"}},
@@ -192,7 +192,7 @@ TEST(Part1, InChannelsAndClasses) {
 
 // The smallest inputs torchvision's models accept (found by trying sizes with PyTorch):
 // AlexNet 63, VGG 32, SqueezeNet 1.0 21, SqueezeNet 1.1 17, ResNet 1; one pixel less raises.
-TEST(Part1, MinimumInputSizes) {
+TEST(AlexNetVggResNetSqueezeNet, MinimumInputSizes) {
   for (const auto& [name, size] : std::vector<std::pair<std::string, int64_t>>{
            {"squeezenet1_0", 21}, {"squeezenet1_1", 17}, {"resnet18", 1}, {"alexnet", 63}}) {
     auto model = build(name, {.classes = 3, .in_channels = 2});
@@ -205,7 +205,7 @@ TEST(Part1, MinimumInputSizes) {
   }
 }
 
-TEST(Part1, InvalidConfigurationsRaise) {
+TEST(AlexNetVggResNetSqueezeNet, InvalidConfigurationsRaise) {
   Generator gen(3);
   const ModelOptions o{.classes = 10, .in_channels = 3};
   std::string message = cnn::testing::error_of([&] { VGG(o, {.depth = 12}, gen); });
@@ -220,7 +220,7 @@ TEST(Part1, InvalidConfigurationsRaise) {
 
 // ---- the lecture's AlexNet ----
 
-TEST(Part1, AlexNetLectureFollowsTheListing) {
+TEST(AlexNetVggResNetSqueezeNet, AlexNetLectureFollowsTheListing) {
   auto model = build("alexnet_lecture", {.classes = 1000, .in_channels = 3});
   // weights + biases: conv 11x11x3x96, 5x5x96x256, 3x3x256x384, 3x3x384x384, 3x3x384x256,
   // FC 9216x4096, 4096x4096, 4096x1000
@@ -254,7 +254,7 @@ TEST(Part1, AlexNetLectureFollowsTheListing) {
 
 struct GoldenCase {
   nlohmann::json params;
-  std::map<std::string, Tensor> tensors;
+  nn::StateDict tensors;
 };
 
 GoldenCase load_case(const std::string& name) {
@@ -265,7 +265,7 @@ GoldenCase load_case(const std::string& name) {
   return c;
 }
 
-// The synthetic weight of scripts/golden/zoo_part1.py: basis[(offset + i) % L] * bound in
+// The synthetic weight of scripts/golden/zoo_alexnet_vgg_resnet_squeezenet.py: basis[(offset + i) % L] * bound in
 // PyTorch's layout (OIHW for convolutions), converted here to ours (HWIO).
 Tensor synthetic_weight(const Tensor& basis, const Shape& ours, int64_t offset, float bound) {
   const bool conv = ours.size() == 4;
@@ -287,18 +287,18 @@ std::shared_ptr<nn::Module> model_for(const GoldenCase& c) {
   static const Tensor basis =
       io::load_safetensors((kGolden / "basis.safetensors").string()).at("basis");
   const nn::StateDict ours = model->state_dict();
-  std::map<std::string, Tensor> state;
+  nn::StateDict state;
   for (const auto& [key, t] : c.tensors)
-    if (key.starts_with("state.")) state[key.substr(6)] = t;
+    if (key.starts_with("state.")) state.insert(key.substr(6), t);
   for (const auto& [key, spec] : c.params["synthetic"].items()) {
-    state[key] =
-        synthetic_weight(basis, ours.at(key).shape(), spec[0].get<int64_t>(), spec[1].get<float>());
+    state.insert_or_assign(key, synthetic_weight(basis, ours.at(key).shape(),
+                                                 spec[0].get<int64_t>(), spec[1].get<float>()));
   }
   model->load_state_dict(state);  // strict: every key present, every shape right
   return model;
 }
 
-TEST(Part1, ResNet18TrainingStepMatchesTorchvision) {
+TEST(AlexNetVggResNetSqueezeNet, ResNet18TrainingStepMatchesTorchvision) {
   const GoldenCase c = load_case("resnet18_train");
   auto model = model_for(c);
   model->train();

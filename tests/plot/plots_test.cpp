@@ -1,9 +1,9 @@
 // Plots: the files are PNGs of the asked size, written atomically; non-finite values are
 // skipped; bad arguments and unwritable paths raise cnn::Error naming them.
 //
-// A person judges how the pictures look: CNN_PLOTS_SAMPLE_DIR=/some/folder test_train
+// A person judges how the pictures look: CNN_PLOTS_SAMPLE_DIR=/some/folder test_plot
 // --gtest_filter='*Samples*' writes a representative set there.
-#include "cnn/train/plots.h"
+#include "cnn/plot/plots.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -18,10 +18,14 @@
 #include <thread>
 
 #include "cnn/error.h"
+#include "cnn/train/training_curves.h"
 #include "support/tensor_testing.h"
 
-namespace cnn::train {
+namespace cnn::plot {
 namespace {
+
+using train::EpochMetrics;
+using train::plot_training_curves;
 
 namespace fs = std::filesystem;
 using cnn::testing::error_of;
@@ -388,4 +392,4 @@ TEST(PlotsSamples, WriteForALook) {
 }
 
 }  // namespace
-}  // namespace cnn::train
+}  // namespace cnn::plot

@@ -1,4 +1,4 @@
-#include "train/png_canvas.h"
+#include "plot/png_canvas.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -13,7 +13,7 @@
 
 #include "cnn/error.h"
 
-namespace cnn::train::detail {
+namespace cnn::plot::detail {
 namespace {
 
 namespace fs = std::filesystem;
@@ -152,4 +152,4 @@ std::string plplot_text(const std::string& text) {
   return out;
 }
 
-}  // namespace cnn::train::detail
+}  // namespace cnn::plot::detail

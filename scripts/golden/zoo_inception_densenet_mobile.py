@@ -1,6 +1,6 @@
-"""Golden data for the second half of the model zoo (tests/models/part2_test.cpp): for each
-torchvision model, its parameter count and state-dict keys with shapes in cnn's layout
-(models.json), and for a few models the whole state dict, an input and torchvision's output:
+"""Golden data for GoogLeNet, Inception v3, DenseNet, ShuffleNet v2, MobileNet v2 and MNASNet
+(tests/models/inception_densenet_mobile_test.cpp): for each torchvision model, its parameter
+count and state-dict keys with shapes in cnn's layout (models.json), and for a few models the whole state dict, an input and torchvision's output:
   <name>_eval   eval mode: logits of a random batch
   <name>_train  (the state of <name>_eval) training mode (dropout off, since its random mask
                 cannot match): logits, under a fixed upstream gradient the gradients of the last
@@ -22,7 +22,7 @@ import torchvision.models as tvm
 
 from common import hwio, nhwc, seeded, write_safetensors
 
-FAMILY = "zoo_part2"
+FAMILY = "zoo_inception_densenet_mobile"
 
 # name -> constructor arguments that make torchvision build what cnn registers under the name
 MODELS = {

@@ -16,7 +16,7 @@
 #include "cnn/nn/module.h"
 #include "cnn/shape.h"
 
-namespace cnn::train {
+namespace cnn::nn {
 
 // One call of a leaf module (one without children) during the summary's forward.
 struct LayerSummary {
@@ -42,11 +42,11 @@ struct ModelSummary {
 // A leaf called but not registered in the module tree is listed as "(unregistered)" with 0
 // parameters: they are not the model's (parameters() and state_dict() leave them out).
 // Restores each module's training mode afterwards; raises cnn::Error when the forward does.
-ModelSummary summarize(nn::Module& model, const Shape& input);
+ModelSummary summarize(Module& model, const Shape& input);
 
 // Multiply-adds of one call of `module` (a Conv2d or a Linear; 0 for every other kind)
 // that produced `output`, per item of the batch dimension.
-int64_t multiply_adds(const nn::Module& module, const Tensor& output);
+int64_t multiply_adds(const Module& module, const Tensor& output);
 
 // A table: layer, type, output shape, parameters, multiply-adds, then the totals.
 std::string format_table(const ModelSummary& summary);
@@ -55,4 +55,4 @@ std::string format_table(const ModelSummary& summary);
 //  "description", "output_shape", "parameters", "macs"}, ...]}, indented by two spaces.
 std::string format_json(const ModelSummary& summary);
 
-}  // namespace cnn::train
+}  // namespace cnn::nn

@@ -1,7 +1,7 @@
 // Model summaries: the forward observers they rest on (Module::operator() and
 // ObserveForwards), then the shapes, parameter counts and multiply-adds of the CIFAR ResNets
 // against the paper's numbers and an independent count, and the table and JSON forms.
-#include "cnn/train/summary.h"
+#include "cnn/nn/summary.h"
 
 #include <gtest/gtest.h>
 
@@ -140,7 +140,7 @@ TEST(Summary, MultiplyAddsOfConvolutionAndLinear) {
   // 9x9 input, kernel 3, stride 2 -> 4x4; 6 filters each over 3x3x(4 / 2 groups) inputs.
   auto conv = std::make_shared<nn::Conv2d>(
       4, 6, nn::Conv2dOptions{.kernel = 3, .stride = 2, .groups = 2}, gen);
-  const train::ModelSummary s = train::summarize(*conv, {9, 9, 4});
+  const nn::ModelSummary s = nn::summarize(*conv, {9, 9, 4});
   ASSERT_EQ(s.layers.size(), 1u);
   EXPECT_EQ(s.layers[0].name, "Conv2d");  // the model itself is the leaf
   EXPECT_EQ(s.layers[0].output_shape, (Shape{4, 4, 6}));
@@ -148,9 +148,9 @@ TEST(Summary, MultiplyAddsOfConvolutionAndLinear) {
   EXPECT_EQ(s.parameters, 3 * 3 * 2 * 6 + 6);
 
   nn::Linear linear(5, 3, gen);
-  EXPECT_EQ(train::multiply_adds(linear, Tensor::zeros({7, 3})), 5 * 3);  // per batch item
+  EXPECT_EQ(nn::multiply_adds(linear, Tensor::zeros({7, 3})), 5 * 3);  // per batch item
   nn::ReLU relu;
-  EXPECT_EQ(train::multiply_adds(relu, Tensor::zeros({1, 8, 8, 3})), 0);
+  EXPECT_EQ(nn::multiply_adds(relu, Tensor::zeros({1, 8, 8, 3})), 0);
 }
 
 // ---- the CIFAR ResNets ----
@@ -170,28 +170,28 @@ int64_t resnet_cifar_macs(int64_t depth, int64_t h, int64_t w, int64_t channels,
   return macs + 64 * classes;
 }
 
-train::ModelSummary summarize_model(const std::string& name, const Shape& input,
+nn::ModelSummary summarize_model(const std::string& name, const Shape& input,
                                     int64_t classes = 10) {
   Generator gen(1);
   auto model = models::create(name, {.classes = classes, .in_channels = input[2]}, gen);
-  return train::summarize(*model, input);
+  return nn::summarize(*model, input);
 }
 
-const train::LayerSummary& layer_named(const train::ModelSummary& s, const std::string& name) {
+const nn::LayerSummary& layer_named(const nn::ModelSummary& s, const std::string& name) {
   for (const auto& layer : s.layers)
     if (layer.name == name) return layer;
   ADD_FAILURE() << "no layer " << name;
   return s.layers.front();
 }
 
-int64_t sum_of_layer_parameters(const train::ModelSummary& s) {
+int64_t sum_of_layer_parameters(const nn::ModelSummary& s) {
   int64_t sum = 0;
   for (const auto& layer : s.layers) sum += layer.parameters;
   return sum;
 }
 
 TEST(Summary, ResNet20OnCifarMatchesThePaper) {
-  const train::ModelSummary s = summarize_model("resnet20", {32, 32, 3});
+  const nn::ModelSummary s = summarize_model("resnet20", {32, 32, 3});
   EXPECT_EQ(s.parameters, 269722);  // the paper's 0.27M; torchvision-style counts agree
   EXPECT_EQ(s.macs, 40551040);      // the paper's "41M"
   EXPECT_EQ(s.macs, resnet_cifar_macs(20, 32, 32, 3, 10));
@@ -214,22 +214,22 @@ TEST(Summary, ResNet20OnCifarMatchesThePaper) {
 }
 
 TEST(Summary, ResNet20OnFashionMnist) {
-  const train::ModelSummary s = summarize_model("resnet20", {28, 28, 1});
+  const nn::ModelSummary s = summarize_model("resnet20", {28, 28, 1});
   EXPECT_EQ(s.parameters, 269722 - 16 * 9 * 2);  // the stem sees 1 channel instead of 3
   EXPECT_EQ(s.macs, resnet_cifar_macs(20, 28, 28, 1, 10));
   EXPECT_EQ(layer_named(s, "layer3.0.conv1").output_shape, (Shape{7, 7, 64}));
 }
 
 TEST(Summary, ResNet56AndPlain20) {
-  const train::ModelSummary r56 = summarize_model("resnet56", {32, 32, 3});
+  const nn::ModelSummary r56 = summarize_model("resnet56", {32, 32, 3});
   EXPECT_EQ(r56.parameters, 853018);  // the paper's 0.85M
   EXPECT_EQ(r56.macs, resnet_cifar_macs(56, 32, 32, 3, 10));
   EXPECT_EQ(r56.layers.size(), 2u * 55 + 1);
 
   // Option-A shortcuts hold no parameters and the counts leave additions out, so the plain
   // network and the residual one have the same parameters and multiply-adds.
-  const train::ModelSummary plain = summarize_model("plain20", {32, 32, 3}, 100);
-  const train::ModelSummary resnet = summarize_model("resnet20", {32, 32, 3}, 100);
+  const nn::ModelSummary plain = summarize_model("plain20", {32, 32, 3}, 100);
+  const nn::ModelSummary resnet = summarize_model("resnet20", {32, 32, 3}, 100);
   EXPECT_EQ(plain.parameters, resnet.parameters);
   EXPECT_EQ(plain.parameters, 269722 + 64 * 90 + 90);
   EXPECT_EQ(plain.macs, resnet_cifar_macs(20, 32, 32, 3, 100));
@@ -255,20 +255,20 @@ class Scaled : public nn::Module {
 TEST(Summary, ParametersOfCompositesCountInTheTotal) {
   Generator gen(1);
   Scaled model(gen);
-  const train::ModelSummary s = train::summarize(model, {4});
+  const nn::ModelSummary s = nn::summarize(model, {4});
   ASSERT_EQ(s.layers.size(), 1u);
   EXPECT_EQ(s.layers[0].name, "linear");
   EXPECT_EQ(s.parameters, 3 + 4 * 3 + 3);
   EXPECT_EQ(sum_of_layer_parameters(s), 4 * 3 + 3);
-  EXPECT_NE(train::format_table(s).find("The listed layers hold 15 parameters"), std::string::npos)
-      << train::format_table(s);
+  EXPECT_NE(nn::format_table(s).find("The listed layers hold 15 parameters"), std::string::npos)
+      << nn::format_table(s);
 }
 
 TEST(Summary, ALayerCalledTwiceCountsItsWorkTwiceAndItsParametersOnce) {
   Generator gen(1);
   auto linear = std::make_shared<nn::Linear>(3, 3, gen);
   nn::Sequential model(linear, std::make_shared<nn::ReLU>(), linear);
-  const train::ModelSummary s = train::summarize(model, {3});
+  const nn::ModelSummary s = nn::summarize(model, {3});
   ASSERT_EQ(s.layers.size(), 3u);
   EXPECT_EQ(s.layers[2].name, "0");  // its first path
   EXPECT_EQ(s.layers[0].parameters, 12);
@@ -294,7 +294,7 @@ class Hidden : public nn::Module {
 TEST(Summary, AnUnregisteredLayerIsListedWithoutParameters) {
   Generator gen(1);
   Hidden model(gen);
-  const train::ModelSummary s = train::summarize(model, {2});
+  const nn::ModelSummary s = nn::summarize(model, {2});
   ASSERT_EQ(s.layers.size(), 2u);
   EXPECT_EQ(s.layers[0].name, "(unregistered)");
   EXPECT_EQ(s.layers[0].type, "Linear");
@@ -308,14 +308,14 @@ TEST(Summary, LeavesTrainingModesAndStatisticsAsTheyWere) {
   Generator gen(1);
   auto model = models::create("resnet20", {.classes = 10, .in_channels = 1}, gen);
   model->child("layer2")->eval();
-  train::summarize(*model, {28, 28, 1});
+  nn::summarize(*model, {28, 28, 1});
   EXPECT_TRUE(model->is_training());
   EXPECT_TRUE(model->child("layer1")->is_training());
   EXPECT_FALSE(model->child("layer2")->child("0")->is_training());
   EXPECT_EQ(model->state_dict().at("bn1.num_batches_tracked").data_i64()[0], 0);
 
   // A forward that fails (3 channels into a 1-channel stem) restores the modes too.
-  EXPECT_NE(error_of([&] { train::summarize(*model, {28, 28, 3}); }), "");
+  EXPECT_NE(error_of([&] { nn::summarize(*model, {28, 28, 3}); }), "");
   EXPECT_TRUE(model->child("layer1")->is_training());
   EXPECT_FALSE(model->child("layer2")->is_training());
 }
@@ -323,10 +323,10 @@ TEST(Summary, LeavesTrainingModesAndStatisticsAsTheyWere) {
 TEST(Summary, RejectsAnEmptyOrZeroInputShape) {
   Generator gen(1);
   nn::Linear linear(3, 3, gen);
-  EXPECT_EQ(error_of([&] { train::summarize(linear, {}); }),
+  EXPECT_EQ(error_of([&] { nn::summarize(linear, {}); }),
             "summarize: the input shape of one image must have positive extents, got []");
   EXPECT_NE(error_of([&] {
-              train::summarize(linear, {0, 3});
+              nn::summarize(linear, {0, 3});
             }).find("got [0, 3]"),
             std::string::npos);
 }
@@ -334,9 +334,9 @@ TEST(Summary, RejectsAnEmptyOrZeroInputShape) {
 // ---- output forms ----
 
 TEST(Summary, TableListsLayersAndTotals) {
-  train::ModelSummary s = summarize_model("resnet20", {32, 32, 3});
+  nn::ModelSummary s = summarize_model("resnet20", {32, 32, 3});
   s.model = "resnet20";
-  const std::string table = train::format_table(s);
+  const std::string table = nn::format_table(s);
   for (const char* needle : {"Model resnet20, input 32x32x3", "Output shape", "MACs",
                              "layer3.2.conv2", "[8, 8, 64]", "36,864", "269,722", "40,551,040"})
     EXPECT_NE(table.find(needle), std::string::npos) << needle << "\n" << table;
@@ -344,9 +344,9 @@ TEST(Summary, TableListsLayersAndTotals) {
 }
 
 TEST(Summary, JsonHasTotalsAndOneEntryPerLayer) {
-  train::ModelSummary s = summarize_model("resnet20", {28, 28, 1});
+  nn::ModelSummary s = summarize_model("resnet20", {28, 28, 1});
   s.model = "resnet20";
-  const nlohmann::json j = nlohmann::json::parse(train::format_json(s));
+  const nlohmann::json j = nlohmann::json::parse(nn::format_json(s));
   EXPECT_EQ(j.at("model"), "resnet20");
   EXPECT_EQ(j.at("input"), nlohmann::json({28, 28, 1}));
   EXPECT_EQ(j.at("parameters").get<int64_t>(), 269434);

@@ -10,7 +10,7 @@
 
 namespace cnn::models {
 
-void register_part1(std::map<std::string, Builder>& b) {
+void register_alexnet_vgg_resnet_squeezenet(std::map<std::string, Builder>& b) {
   b["alexnet"] = alexnet;
   b["alexnet_lecture"] = alexnet_lecture;
 

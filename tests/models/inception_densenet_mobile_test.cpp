@@ -1,7 +1,8 @@
-// The second half of the model zoo against torchvision 0.14 (golden data written by
-// scripts/golden/zoo_part2.py): parameter counts, state-dict keys (in order) and shapes, eval-mode
-// logits, and one training-mode forward and backward; the small-image networks against the
-// parameter counts their papers print.
+// GoogLeNet, Inception v3, DenseNet, ShuffleNet v2, MobileNet v2 and MNASNet against
+// torchvision 0.14 (golden data written by scripts/golden/zoo_inception_densenet_mobile.py):
+// parameter counts, state-dict keys (in order) and shapes, eval-mode logits, and one
+// training-mode forward and backward; the small-image networks against the parameter counts
+// their papers print.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -20,17 +21,17 @@
 namespace cnn::models {
 namespace {
 
-const std::filesystem::path kGolden = std::filesystem::path(CNN_GOLDEN_DIR) / "zoo_part2";
+const std::filesystem::path kGolden = std::filesystem::path(CNN_GOLDEN_DIR) / "zoo_inception_densenet_mobile";
 
 std::shared_ptr<nn::Module> build(const std::string& name, ModelOptions options = {1000, 3}) {
   static const std::map<std::string, Builder> builders = [] {
     std::map<std::string, Builder> b;
-    register_part2(b);
+    register_inception_densenet_mobile(b);
     return b;
   }();
   const auto it = builders.find(name);
   if (it == builders.end()) {
-    ADD_FAILURE() << "register_part2 registers no '" << name << "'";
+    ADD_FAILURE() << "register_inception_densenet_mobile registers no '" << name << "'";
     return nullptr;
   }
   Generator gen(7);
@@ -39,11 +40,11 @@ std::shared_ptr<nn::Module> build(const std::string& name, ModelOptions options 
 
 std::string shape_text(const Tensor& t) { return to_string(t.shape()); }
 
-io::TensorMap load_golden(const std::string& file) {
+nn::StateDict load_golden(const std::string& file) {
   const auto path = kGolden / file;
   if (!std::filesystem::exists(path)) {
     ADD_FAILURE() << "no golden data " << path << "; run: /usr/bin/python3 scripts/golden/"
-                  << "make_golden.py --out " << CNN_GOLDEN_DIR << " zoo_part2";
+                  << "make_golden.py --out " << CNN_GOLDEN_DIR << " zoo_inception_densenet_mobile";
     return {};
   }
   return io::load_safetensors(path.string());
@@ -52,15 +53,15 @@ io::TensorMap load_golden(const std::string& file) {
 // The model with torchvision's weights (the `state.` entries of <name>_eval).
 std::shared_ptr<nn::Module> with_torchvision_weights(const std::string& name) {
   auto model = build(name);
-  std::map<std::string, Tensor> state;
+  nn::StateDict state;
   for (const auto& [key, t] : load_golden(name + "_eval.safetensors"))
-    if (key.rfind("state.", 0) == 0) state[key.substr(6)] = t;
+    if (key.rfind("state.", 0) == 0) state.insert(key.substr(6), t);
   EXPECT_FALSE(state.empty());
   if (model && !state.empty()) model->load_state_dict(state);
   return model;
 }
 
-TEST(ZooPart2, ParameterCountsAndStateDictsEqualTorchvision) {
+TEST(InceptionDenseNetMobile, ParameterCountsAndStateDictsEqualTorchvision) {
   std::ifstream in(kGolden / "models.json");
   ASSERT_TRUE(in) << "no " << kGolden / "models.json" << "; run scripts/golden/make_golden.py";
   const auto golden = nlohmann::json::parse(in);
@@ -86,7 +87,7 @@ TEST(ZooPart2, ParameterCountsAndStateDictsEqualTorchvision) {
   }
 }
 
-TEST(ZooPart2, EvalLogitsEqualTorchvision) {
+TEST(InceptionDenseNetMobile, EvalLogitsEqualTorchvision) {
   // with torchvision's own random initialization (every model with saved weights:
   // torchvision_weights_test.cpp)
   for (const std::string name : {"densenet121", "mobilenet_v2"}) {
@@ -118,7 +119,7 @@ void dropout_off(nn::Module& m) {
 // result itself lies up to 1.5e-2 from its float64 result (measured by the golden script in
 // both memory layouts, the larger kept), so ours is held to the float64 gradient, no farther
 // from it than twice PyTorch's float32 distance (and never required closer than 1e-4).
-TEST(ZooPart2, TrainingForwardAndBackwardEqualTorchvision) {
+TEST(InceptionDenseNetMobile, TrainingForwardAndBackwardEqualTorchvision) {
   struct Case {
     std::string name, first_conv, first_bn, last_linear;
   };
@@ -180,7 +181,7 @@ TEST(ZooPart2, TrainingForwardAndBackwardEqualTorchvision) {
 
 // The smallest inputs torchvision's weight metadata names (min_size), with one input channel
 // and 7 classes: in_channels replaces the first convolution's 3, classes the last layer's 1000.
-TEST(ZooPart2, SmallestInputsAndOtherChannelsAndClasses) {
+TEST(InceptionDenseNetMobile, SmallestInputsAndOtherChannelsAndClasses) {
   const std::pair<const char*, int64_t> cases[] = {
       {"googlenet", 15},  {"inception_v3", 75},      {"densenet121", 29},
       {"mobilenet_v2", 1}, {"shufflenet_v2_x0_5", 1}, {"mnasnet0_5", 1}};
@@ -203,7 +204,7 @@ TEST(ZooPart2, SmallestInputsAndOtherChannelsAndClasses) {
 // The papers print rounded counts: DenseNet-BC (L = 100, k = 12) 0.8M (Huang et al. 2017,
 // table 2), WRN-28-10 36.5M (Zagoruyko & Komodakis 2016, table 3), ResNet-164 1.7M (He et al.
 // 2016, table 3).
-TEST(ZooPart2, SmallImageNetworksHaveThePapersParameterCounts) {
+TEST(InceptionDenseNetMobile, SmallImageNetworksHaveThePapersParameterCounts) {
   const std::pair<const char*, double> cases[] = {
       {"densenet_bc_100_12", 0.8}, {"wrn28_10", 36.5}, {"resnet164", 1.7}};
   for (const auto& [name, millions] : cases) {

@@ -13,7 +13,7 @@
 #include <mutex>
 #include <string>
 
-namespace cnn::train::detail {
+namespace cnn::plot::detail {
 
 // Colour map 0 of every canvas: fixed roles, then kSeriesColors distinct line colours.
 enum Color : PLINT { kWhite = 0, kBlack = 1, kGridGrey = 2, kMidGrey = 3, kFirstSeriesColor = 4 };
@@ -61,4 +61,4 @@ inline double text_width(const std::string& text, double text_px) {
 // `text` made literal for PLplot, whose text escape character is '#'.
 std::string plplot_text(const std::string& text);
 
-}  // namespace cnn::train::detail
+}  // namespace cnn::plot::detail

@@ -1,20 +1,19 @@
-// Line plots (and the training curves made of them), drawn with PLplot on a PngCanvas.
+// Line plots, drawn with PLplot on a PngCanvas.
 //
 // Layout is computed in pixels, the margins made to fit the estimated label widths.
 // Ticks and their labels are chosen here too (1, 2, 5 times a power of ten), so their
 // widths are known and a log axis reads 0.1, 0.2, 0.5 instead of only powers of ten.
-#include "cnn/train/plots.h"
+#include "cnn/plot/plots.h"
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 
 #include "cnn/error.h"
-#include "train/png_canvas.h"
+#include "plot/png_canvas.h"
 
-namespace cnn::train {
+namespace cnn::plot {
 namespace {
 
 using detail::Color;
@@ -360,22 +359,4 @@ void plot_lines(const std::string& png_path, const std::string& title, const std
   canvas.finish();
 }
 
-void plot_training_curves(const std::string& folder, const std::vector<EpochMetrics>& rows) {
-  Series train_loss{"train", {}, {}}, test_loss{"test", {}, {}};
-  Series train_acc{"train", {}, {}}, test_acc{"test", {}, {}};
-  for (const EpochMetrics& r : rows) {
-    for (Series* s : {&train_loss, &test_loss, &train_acc, &test_acc}) s->x.push_back(r.epoch);
-    train_loss.y.push_back(r.train_loss);
-    test_loss.y.push_back(r.test_loss);
-    train_acc.y.push_back(100.0 * r.train_accuracy);
-    test_acc.y.push_back(100.0 * r.test_accuracy);
-  }
-  const PlotOptions options{.integer_x = true};
-  const std::filesystem::path dir(folder);
-  plot_lines((dir / "loss.png").string(), "Loss", "epoch", "loss", {train_loss, test_loss},
-             options);
-  plot_lines((dir / "accuracy.png").string(), "Accuracy", "epoch", "accuracy (%)",
-             {train_acc, test_acc}, options);
-}
-
-}  // namespace cnn::train
+}  // namespace cnn::plot

@@ -1,6 +1,6 @@
-// Registers the second half of the model zoo under torchvision's function names (GoogLeNet,
-// Inception v3, DenseNet, ShuffleNet v2, MobileNet v2, MNASNet) and the papers' small-image
-// networks (densenet_bc_100_12, wrn28_10, resnet164). Each builder takes the number of classes
+// Registers the multi-branch, densely connected and mobile networks under torchvision's
+// function names (GoogLeNet, Inception v3, DenseNet, ShuffleNet v2, MobileNet v2, MNASNet)
+// and the papers' small-image networks (densenet_bc_100_12, wrn28_10, resnet164). Each builder takes the number of classes
 // and input channels; everything else is torchvision's default.
 #include <memory>
 
@@ -15,7 +15,7 @@
 
 namespace cnn::models {
 
-void register_part2(std::map<std::string, Builder>& b) {
+void register_inception_densenet_mobile(std::map<std::string, Builder>& b) {
   using Ptr = std::shared_ptr<nn::Module>;
   b["googlenet"] = [](const ModelOptions& o, Generator& gen) -> Ptr {
     return std::make_shared<GoogLeNet>(

@@ -11,10 +11,10 @@
 #include <string>
 
 #include "cnn/error.h"
-#include "cnn/train/plots.h"
-#include "train/png_canvas.h"
+#include "cnn/plot/plots.h"
+#include "plot/png_canvas.h"
 
-namespace cnn::train {
+namespace cnn::plot {
 namespace {
 
 using detail::Color;
@@ -169,4 +169,4 @@ void plot_confusion_matrix(const std::string& png_path,
   canvas.finish();
 }
 
-}  // namespace cnn::train
+}  // namespace cnn::plot

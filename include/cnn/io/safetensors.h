@@ -1,7 +1,8 @@
-// safetensors files: an 8-byte little-endian header length, a JSON header naming each
-// tensor's dtype, shape and byte range, then the raw little-endian data. The reader trusts no
-// number in the file: every size product is checked for overflow, every range against the
-// file's length, ranges may not overlap, and nesting depth and header size are capped.
+/// \file
+/// safetensors files: an 8-byte little-endian header length, a JSON header naming each
+/// tensor's dtype, shape and byte range, then the raw little-endian data. The reader trusts no
+/// number in the file: every size product is checked for overflow, every range against the
+/// file's length, ranges may not overlap, and nesting depth and header size are capped.
 #pragma once
 
 #include <map>
@@ -14,11 +15,11 @@ namespace cnn::io {
 using TensorMap = std::map<std::string, Tensor>;
 using Metadata = std::map<std::string, std::string>;
 
-// Reads every tensor (F32 and I64 are supported). Raises cnn::Error naming the file and the
-// problem. `metadata`, when given, receives the "__metadata__" strings.
+/// Reads every tensor (F32 and I64 are supported). Raises cnn::Error naming the file and the
+/// problem. `metadata`, when given, receives the "__metadata__" strings.
 TensorMap load_safetensors(const std::string& path, Metadata* metadata = nullptr);
 
-// Writes atomically: a temporary file in the same folder, fsynced, then renamed over `path`.
+/// Writes atomically: a temporary file in the same folder, fsynced, then renamed over `path`.
 void save_safetensors(const std::string& path, const TensorMap& tensors, const Metadata& metadata = {});
 
 }  // namespace cnn::io

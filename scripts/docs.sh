@@ -23,7 +23,7 @@ status=0
   echo "WARN_LOGFILE     = $log"
 } | doxygen - || status=$?
 
-warnings=$(grep -c 'warning:' "$log" || true)
+warnings=$(grep -cE '(warning|error):' "$log" || true)
 if [[ $status -ne 0 || $warnings -ne 0 ]]; then
   cat "$log" >&2
   echo "docs: FAILED: $warnings Doxygen warning(s), exit status $status" >&2

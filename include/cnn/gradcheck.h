@@ -7,7 +7,7 @@
 /// ```text
 ///   (L(x + eps v) - L(x - eps v)) / (2 eps)
 /// ```
-/// is compared with <dL/dx_i, v> from backward(). The error of one comparison is
+/// is compared with `<dL/dx_i, v>` from backward(). The error of one comparison is
 /// |numeric - analytic| / max(|numeric|, |analytic|, floor); a comparison fails when that
 /// exceeds `tolerance` and the difference is also larger than the float32 rounding noise of
 /// L divided by eps (16 ulps per output, summed in quadrature).

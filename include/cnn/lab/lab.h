@@ -2,7 +2,7 @@
 /// The trainability lab: experiments that test, on real data, the lecture's claims about why
 /// deep networks stop learning and what makes them learn again (`cnn lab EXPERIMENT`).
 ///
-/// Each experiment writes a folder OUT/<experiment>/ with its measurements (CSV and
+/// Each experiment writes a folder `OUT/<experiment>/` with its measurements (CSV and
 /// result.json), its pictures (PNG) and verdict.txt, then regenerates OUT/report.html from every
 /// experiment folder present (cnn/lab/report.h). Experiments:
 /// ```text
@@ -63,7 +63,7 @@ struct ExperimentResult {
 const std::vector<std::string>& experiment_names();
 bool is_experiment(const std::string& name);
 
-/// Runs one experiment into options.out/<name>/ (replacing an earlier lab folder of that name;
+/// Runs one experiment into `options.out/<name>/` (replacing an earlier lab folder of that name;
 /// refusing a folder that is not one), writes its result.json and verdict.txt, regenerates
 /// options.out/report.html, and returns the result. Raises cnn::Error naming an unknown
 /// experiment or invalid options.

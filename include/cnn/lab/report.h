@@ -2,9 +2,9 @@
 /// The lab's HTML report: OUT/report.html, one section per experiment folder present under OUT,
 /// each claim of the lecture quoted beside the pictures and the finding that test it.
 ///
-/// The page checks itself once loaded: when every <img> has loaded (naturalWidth > 0) and no
-/// image fired an error, the element #lab-status gets data-state="ok" and the title ends with
-/// "[all N pictures loaded]"; otherwise data-state="failed" and the element names the pictures
+/// The page checks itself once loaded: when every `<img>` has loaded (naturalWidth > 0) and no
+/// image fired an error, the element `#lab-status` gets `data-state="ok"` and the title ends with
+/// "[all N pictures loaded]"; otherwise `data-state="failed"` and the element names the pictures
 /// that failed. A headless browser's --dump-dom shows either (the report test uses Chromium).
 #pragma once
 

@@ -116,7 +116,7 @@ class Module {
 
   // ---- checkpoints ----
   /// Every parameter, then every buffer, of this module, then each child's entries under the
-  /// prefix "<child>.", recursively: PyTorch's order and names. Values share storage with the
+  /// prefix `"<child>."`, recursively: PyTorch's order and names. Values share storage with the
   /// module (detached: clone() them to keep a snapshot).
   StateDict state_dict() const;
   /// Copies values into the existing tensors in place, so the parameters keep their identity

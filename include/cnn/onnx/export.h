@@ -11,7 +11,7 @@
 /// unfused paths), on a random input of `input_shape`, while every op reports itself; the ops
 /// that lead to the output become ONNX nodes. Parameters and buffers become initializers named
 /// by their state_dict keys ("layer1.0.conv1.weight"), in ONNX's layouts (convolution weights
-/// OIHW); other constant tensors an op reads become initializers "const_<n>".
+/// OIHW); other constant tensors an op reads become initializers `"const_<n>"`.
 ///
 /// Layout: by default the graph takes and returns NCHW ([N, C, H, W]) as every ONNX image model
 /// does, and every rank-4 activation inside is NCHW. cnn's NHWC tensors are tracked as

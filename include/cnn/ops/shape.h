@@ -51,9 +51,10 @@ struct Pad2dOptions {
 /// of an axis with no rows or cols.
 Tensor pad2d(const Tensor& x, const Pad2d& padding, const Pad2dOptions& options);
 /// The lecture's L~ for a strided, wider residual (option A of the ResNet paper):
-/// L~[b, x, y, j] = L[b, s*x, s*y, j] for j < C, 0 for C <= j < out_channels.
-/// x [N, H, W, C] -> [N, ceil(H / s), ceil(W / s), out_channels], i.e. x[:, ::s, ::s, :] with
-/// zero channels appended; stride >= 1 and out_channels >= C.
+/// `L~[b, x, y, j] = L[b, s*x, s*y, j]` for `j < C`, 0 for `C <= j < out_channels`.
+/// x [N, H, W, C] -> [N, ceil(H / s), ceil(W / s), out_channels]: every s-th row and column of
+/// x (PyTorch's slice with step s on both axes) with zero channels appended; stride >= 1 and
+/// out_channels >= C.
 Tensor shortcut_identity(const Tensor& x, int64_t stride, int64_t out_channels);
 
 }  // namespace cnn

@@ -21,9 +21,9 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint);
 /// Raises cnn::Error naming the file when it is not a cnn checkpoint or fails its checksum.
 Checkpoint load_checkpoint(const std::string& path);
 
-/// Tensors under "<prefix>." with the prefix removed, e.g. the model's state_dict from "model.".
+/// Tensors under `"<prefix>."` with the prefix removed, e.g. the model's state_dict from "model.".
 io::TensorMap with_prefix_removed(const io::TensorMap& tensors, const std::string& prefix);
-/// Adds `part` to `into` under "<prefix>.".
+/// Adds `part` to `into` under `"<prefix>."`.
 void add_with_prefix(io::TensorMap& into, const io::TensorMap& part, const std::string& prefix);
 
 }  // namespace cnn::train

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what cnn needs on Debian 12, skipping what is already present (idempotent).
 #   scripts/setup.sh          build tools, libraries and the Fashion-MNIST data set
-#   scripts/setup.sh --test   the same, plus GoogleTest, PyTorch and ONNX (the test oracles), Chromium
-#                             and ONNX Runtime for Node.js (npm onnxruntime-node, in bench/ort/node_modules)
+#   scripts/setup.sh --test   the same, plus GoogleTest, PyTorch and ONNX (the test oracles), Chromium,
+#                             Doxygen (the API reference, scripts/docs.sh) and ONNX Runtime for
+#                             Node.js (npm onnxruntime-node, in bench/ort/node_modules)
 set -euo pipefail
 
 packages=(
@@ -24,6 +25,7 @@ if [[ "${1:-}" == "--test" ]]; then
     python3-torch python3-torchvision python3-numpy  # PyTorch, the oracle for golden tests
     python3-onnx              # ONNX's backend node tests; exporting torchvision models to ONNX
     chromium                  # headless browser: the lab report test loads report.html
+    doxygen                   # the API reference from include/cnn (scripts/docs.sh, the docs test)
   )
   if ! command -v node >/dev/null; then
     packages+=(nodejs npm)    # Node.js, for ONNX Runtime (bench/ort); any node already on PATH will do

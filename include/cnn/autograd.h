@@ -1,10 +1,11 @@
-// Define-by-run reverse-mode autograd.
-//
-// Each differentiable op that sees an input requiring grad records a Node holding what its
-// backward needs (saved tensors are detached copies of the handles, so a node never keeps
-// its own output's graph alive). backward() runs the nodes in dependency order, sums the
-// gradients reaching each node, accumulates into leaves' .grad(), and releases each node's
-// saved tensors as soon as it has run unless retain_graph is set.
+/// \file
+/// Define-by-run reverse-mode autograd.
+///
+/// Each differentiable op that sees an input requiring grad records a Node holding what its
+/// backward needs (saved tensors are detached copies of the handles, so a node never keeps
+/// its own output's graph alive). backward() runs the nodes in dependency order, sums the
+/// gradients reaching each node, accumulates into leaves' .grad(), and releases each node's
+/// saved tensors as soon as it has run unless retain_graph is set.
 #pragma once
 
 #include <functional>
@@ -19,26 +20,26 @@ namespace cnn::autograd {
 using TensorList = std::vector<Tensor>;
 
 struct Edge {
-  std::shared_ptr<Node> node;  // null: that input needs no gradient
-  int input_nr = 0;            // which of node's outputs this edge feeds
+  std::shared_ptr<Node> node;  ///< null: that input needs no gradient
+  int input_nr = 0;            ///< which of node's outputs this edge feeds
 };
 
 class Node {
  public:
   virtual ~Node() = default;
-  // Gradients with respect to the inputs, one per next edge (undefined where not needed),
-  // given the gradients with respect to this node's outputs (undefined where none arrived).
+  /// Gradients with respect to the inputs, one per next edge (undefined where not needed),
+  /// given the gradients with respect to this node's outputs (undefined where none arrived).
   virtual TensorList apply(const TensorList& grad_outputs) = 0;
   virtual std::string name() const = 0;
-  // Frees saved tensors; a released node raises cnn::Error if applied again.
+  /// Frees saved tensors; a released node raises cnn::Error if applied again.
   virtual void release() {}
 
   std::vector<Edge> next_edges;
-  // Shapes of the outputs, used to make zero gradients for outputs no gradient reached.
+  /// Shapes of the outputs, used to make zero gradients for outputs no gradient reached.
   std::vector<Shape> output_shapes;
 };
 
-// A node whose backward is a function: ops write forward and backward side by side.
+/// A node whose backward is a function: ops write forward and backward side by side.
 class FunctionNode final : public Node {
  public:
   using Backward = std::function<TensorList(const TensorList& grad_outputs)>;
@@ -53,7 +54,7 @@ class FunctionNode final : public Node {
   Backward backward_;
 };
 
-// Whether ops record the graph. Thread-local; on by default.
+/// Whether ops record the graph. Thread-local; on by default.
 bool grad_enabled();
 void set_grad_enabled(bool enabled);
 
@@ -68,10 +69,10 @@ class NoGradGuard {
   bool previous_;
 };
 
-// Anomaly detection (thread-local, off by default): every op checks its outputs, and the
-// engine every gradient, for NaN or infinity, and raises cnn::Error naming the op where a
-// non-finite value first appeared. Costs a pass over each tensor; the trainer turns it on
-// only to re-run a step whose loss or gradients were not finite.
+/// Anomaly detection (thread-local, off by default): every op checks its outputs, and the
+/// engine every gradient, for NaN or infinity, and raises cnn::Error naming the op where a
+/// non-finite value first appeared. Costs a pass over each tensor; the trainer turns it on
+/// only to re-run a step whose loss or gradients were not finite.
 bool detect_anomaly();
 void set_detect_anomaly(bool enabled);
 
@@ -86,20 +87,20 @@ class DetectAnomalyGuard {
   bool previous_;
 };
 
-// True when every element of a float32 tensor is finite (i64 tensors are always finite).
+/// True when every element of a float32 tensor is finite (i64 tensors are always finite).
 bool all_finite(const Tensor& t);
 
-// True when grad mode is on and any input requires grad.
+/// True when grad mode is on and any input requires grad.
 bool needs_grad(const TensorList& inputs);
 
-// Records `backward` as the grad_fn of `outputs`, with one edge per input. Does nothing when
-// no input requires grad or grad mode is off. The backward receives one gradient per output
-// (a zero tensor for outputs no gradient reached) and returns one per input (undefined where
-// that input needs none). Capture tensors in it through detach().
+/// Records `backward` as the grad_fn of `outputs`, with one edge per input. Does nothing when
+/// no input requires grad or grad mode is off. The backward receives one gradient per output
+/// (a zero tensor for outputs no gradient reached) and returns one per input (undefined where
+/// that input needs none). Capture tensors in it through detach().
 void record(const char* name, const TensorList& inputs, const TensorList& outputs,
             FunctionNode::Backward backward);
 
-// Runs back-propagation from `roots` seeded with `grads`.
+/// Runs back-propagation from `roots` seeded with `grads`.
 void run_backward(const TensorList& roots, const TensorList& grads, bool retain_graph);
 
 }  // namespace cnn::autograd

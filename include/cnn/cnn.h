@@ -1,4 +1,5 @@
-// The umbrella header: everything a user of the library needs.
+/// \file
+/// The umbrella header: everything a user of the library needs.
 #pragma once
 
 #include "cnn/autograd.h"

@@ -1,5 +1,6 @@
-// Errors raised on bad arguments and bad input. Every message names the operation, the
-// argument and the shapes involved, so a user can fix the call without a debugger.
+/// \file
+/// Errors raised on bad arguments and bad input. Every message names the operation, the
+/// argument and the shapes involved, so a user can fix the call without a debugger.
 #pragma once
 
 #include <sstream>
@@ -23,7 +24,7 @@ std::string concat(Parts&&... parts) {
 }
 }  // namespace detail
 
-// Throws cnn::Error whose message is the streamed concatenation of `parts`.
+/// Throws cnn::Error whose message is the streamed concatenation of `parts`.
 template <class... Parts>
 [[noreturn]] void fail(Parts&&... parts) {
   throw Error(detail::concat(std::forward<Parts>(parts)...));

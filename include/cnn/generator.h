@@ -1,6 +1,7 @@
-// Generator: the explicit source of every random number (initialization, dropout, shuffling).
-// xoshiro256** seeded through splitmix64: fast, small state that a checkpoint can store, and
-// the same stream on every platform, so a seed reproduces a run bit for bit.
+/// \file
+/// Generator: the explicit source of every random number (initialization, dropout, shuffling).
+/// xoshiro256** seeded through splitmix64: fast, small state that a checkpoint can store, and
+/// the same stream on every platform, so a seed reproduces a run bit for bit.
 #pragma once
 
 #include <array>
@@ -16,14 +17,14 @@ class Generator {
 
   void seed(uint64_t seed);
   uint64_t next_u64();
-  // Uniform on [0, 1) with 24 random bits.
+  /// Uniform on [0, 1) with 24 random bits.
   float uniform();
-  // Uniform on [lo, hi).
+  /// Uniform on [lo, hi).
   float uniform(float lo, float hi) { return lo + (hi - lo) * uniform(); }
-  // Standard normal (Box-Muller on two uniforms; the spare value is kept in the state).
+  /// Standard normal (Box-Muller on two uniforms; the spare value is kept in the state).
   float normal();
   float normal(float mean, float stddev) { return mean + stddev * normal(); }
-  // Uniform integer in [0, n).
+  /// Uniform integer in [0, n).
   uint64_t below(uint64_t n);
 
   State state() const { return s_; }

@@ -1,9 +1,10 @@
-// Tensor: a strided view of reference-counted, 64-byte aligned storage, with an optional
-// autograd record. One type for data, parameters and gradients (no separate Variable).
-//
-// Views (reshape, permute, slice, transpose) share storage with their source; they are
-// differentiable, as are contiguous() and clone(). Kernels read contiguous data only: an op
-// calls contiguous() on its inputs, which copies only when the input is not already dense.
+/// \file
+/// Tensor: a strided view of reference-counted, 64-byte aligned storage, with an optional
+/// autograd record. One type for data, parameters and gradients (no separate Variable).
+///
+/// Views (reshape, permute, slice, transpose) share storage with their source; they are
+/// differentiable, as are contiguous() and clone(). Kernels read contiguous data only: an op
+/// calls contiguous() on its inputs, which copies only when the input is not already dense.
 #pragma once
 
 #include <cstdint>
@@ -21,7 +22,7 @@ enum class Device { cpu };
 const char* dtype_name(DType dtype);
 size_t dtype_size(DType dtype);
 
-// A block of memory owned by one or more tensors.
+/// A block of memory owned by one or more tensors.
 class Storage {
  public:
   explicit Storage(size_t bytes);
@@ -53,12 +54,12 @@ class Tensor {
   static Tensor ones(const Shape& shape) { return full(shape, 1.0f); }
   static Tensor full(const Shape& shape, float value);
   static Tensor scalar(float value) { return full({}, value); }
-  // Copies `values` (row-major); their count must equal the shape's element count.
+  /// Copies `values` (row-major); their count must equal the shape's element count.
   static Tensor from_data(const Shape& shape, const std::vector<float>& values);
   static Tensor from_data_i64(const Shape& shape, const std::vector<int64_t>& values);
   static Tensor uniform(const Shape& shape, float lo, float hi, Generator& gen);
   static Tensor normal(const Shape& shape, float mean, float stddev, Generator& gen);
-  // A view of existing storage. Checks that every reachable element lies inside it.
+  /// A view of existing storage. Checks that every reachable element lies inside it.
   static Tensor view_of(std::shared_ptr<Storage> storage, const Shape& shape, const Shape& strides,
                         int64_t offset, DType dtype);
 
@@ -68,7 +69,7 @@ class Tensor {
   const Shape& strides() const;
   int64_t offset() const;
   int64_t dim() const { return static_cast<int64_t>(shape().size()); }
-  // Extent of dimension d; negative d counts from the end.
+  /// Extent of dimension d; negative d counts from the end.
   int64_t size(int64_t d) const;
   int64_t numel() const;
   DType dtype() const;
@@ -81,16 +82,16 @@ class Tensor {
   const float* data() const;
   int64_t* data_i64();
   const int64_t* data_i64() const;
-  // Row-major copy of the elements as float (i64 values are converted).
+  /// Row-major copy of the elements as float (i64 values are converted).
   std::vector<float> to_vector() const;
   std::vector<int64_t> to_vector_i64() const;
-  // The single element of a one-element tensor.
+  /// The single element of a one-element tensor.
   float item() const;
-  // One element by index (negative indices count from the end); for tests and inspection.
+  /// One element by index (negative indices count from the end); for tests and inspection.
   float at(const Shape& index) const;
 
   // ---- differentiable views and copies (defined in src/ops/view.cpp) ----
-  Tensor reshape(const Shape& shape) const;  // one extent may be -1
+  Tensor reshape(const Shape& shape) const;  ///< one extent may be -1
   Tensor flatten(int64_t start_dim = 1, int64_t end_dim = -1) const;
   Tensor permute(const Shape& dims) const;
   Tensor transpose(int64_t dim0, int64_t dim1) const;
@@ -100,22 +101,22 @@ class Tensor {
 
   // ---- autograd ----
   bool requires_grad() const;
-  // Marks a leaf tensor as one whose gradient backward() should compute.
+  /// Marks a leaf tensor as one whose gradient backward() should compute.
   Tensor& requires_grad_(bool on = true);
   bool is_leaf() const;
-  // The accumulated gradient of a leaf (undefined until a backward pass reaches it).
+  /// The accumulated gradient of a leaf (undefined until a backward pass reaches it).
   const Tensor& grad() const;
   void set_grad(const Tensor& grad);
   const std::shared_ptr<autograd::Node>& grad_fn() const;
   int output_nr() const;
   void set_grad_fn(std::shared_ptr<autograd::Node> node, int output_nr);
-  // Same storage, no graph record: the result is a leaf that does not require grad.
+  /// Same storage, no graph record: the result is a leaf that does not require grad.
   Tensor detach() const;
-  // Back-propagates from this tensor. `grad` defaults to 1 for a one-element tensor.
+  /// Back-propagates from this tensor. `grad` defaults to 1 for a one-element tensor.
   void backward(const Tensor& grad = Tensor(), bool retain_graph = false) const;
 
   const std::shared_ptr<TensorImpl>& impl() const { return impl_; }
-  // True when both tensors are the same object (not merely equal values).
+  /// True when both tensors are the same object (not merely equal values).
   bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
 
  private:

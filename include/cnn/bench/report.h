@@ -1,5 +1,6 @@
-// `cnn bench` as a library call: measure what the options select, ours and PyTorch's, and
-// format the result as aligned text tables or as JSON with the same content.
+/// \file
+/// `cnn bench` as a library call: measure what the options select, ours and PyTorch's, and
+/// format the result as aligned text tables or as JSON with the same content.
 #pragma once
 
 #include <functional>
@@ -15,34 +16,34 @@
 namespace cnn::bench {
 
 struct BenchOptions {
-  int threads = 1;                                 // for our kernels and for PyTorch
-  bool quick = false;                              // BenchPolicies::quick() instead of standard()
-  bool gemm = true, layers = true, models = true;  // the sections to run
-  bool torch = true;                               // false: our figures alone
+  int threads = 1;                                 ///< for our kernels and for PyTorch
+  bool quick = false;                              ///< BenchPolicies::quick() instead of standard()
+  bool gemm = true, layers = true, models = true;  ///< the sections to run
+  bool torch = true;                               ///< false: our figures alone
   TorchRunner torch_runner;
-  // The case lists (tests/cases): conv2d.json names the zoo layers the layer section times.
+  /// The case lists (tests/cases): conv2d.json names the zoo layers the layer section times.
   std::string cases_dir;
-  // Told what is being measured as the run goes on (one short line per step); may be empty.
+  /// Told what is being measured as the run goes on (one short line per step); may be empty.
   std::function<void(const std::string&)> progress;
 };
 
 struct Machine {
-  std::string cpu;  // "model name" of /proc/cpuinfo
+  std::string cpu;  ///< "model name" of /proc/cpuinfo
   int hardware_threads = 0;
-  int threads = 0;       // used for our kernels and PyTorch's
-  std::string date;      // local time, "2026-11-20 14:03:07 +0100"
-  std::string gemm_isa;  // the GEMM microkernel in use
-  // 1-minute load averages when the run started and when it ended (-1: unknown): other
-  // processes competing for the cores make every figure, PyTorch's most, unreliable.
+  int threads = 0;       ///< used for our kernels and PyTorch's
+  std::string date;      ///< local time, "2026-11-20 14:03:07 +0100"
+  std::string gemm_isa;  ///< the GEMM microkernel in use
+  /// 1-minute load averages when the run started and when it ended (-1: unknown): other
+  /// processes competing for the cores make every figure, PyTorch's most, unreliable.
   double load_average_start = -1, load_average_end = -1;
 };
 
 struct TorchStatus {
   bool requested = false;
-  bool measured = false;  // at least one section has PyTorch's figures
+  bool measured = false;  ///< at least one section has PyTorch's figures
   std::string version;
   std::string python;
-  std::vector<std::string> notes;  // why a section has no PyTorch figures
+  std::vector<std::string> notes;  ///< why a section has no PyTorch figures
 };
 
 struct GemmRow {
@@ -68,25 +69,25 @@ struct Report {
   bool quick = false;
   BenchPolicies policies;
   TorchStatus torch;
-  FmaPeak peak_one_thread, peak_all_threads;  // all threads = machine.threads
+  FmaPeak peak_one_thread, peak_all_threads;  ///< all threads = machine.threads
   bool has_gemm = false, has_layers = false, has_models = false;
   std::vector<GemmRow> gemm;
   std::vector<LayerRow> layers;
   std::vector<ModelRow> models;
 
-  // The peak measured on `threads` threads (one, or all).
+  /// The peak measured on `threads` threads (one, or all).
   const FmaPeak& peak_for(int threads) const {
     return threads == 1 ? peak_one_thread : peak_all_threads;
   }
 };
 
-// Runs the selected sections: for each, ours first, then PyTorch's in one subprocess.
-// PyTorch's absence is recorded in report.torch.notes, not raised.
+/// Runs the selected sections: for each, ours first, then PyTorch's in one subprocess.
+/// PyTorch's absence is recorded in report.torch.notes, not raised.
 Report run_benchmarks(const BenchOptions& options);
 
-// The tables, with the machine, date and units at the top.
+/// The tables, with the machine, date and units at the top.
 std::string format_text(const Report& report);
-// The same content as one JSON object (documented in docs/PERFORMANCE.md).
+/// The same content as one JSON object (documented in docs/PERFORMANCE.md).
 std::string format_json(const Report& report);
 
 }  // namespace cnn::bench

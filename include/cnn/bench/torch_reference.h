@@ -1,7 +1,8 @@
-// PyTorch's side of `cnn bench`: bench/torch_bench.py, run as a subprocess with the cases and
-// the timing policy as JSON on its standard input, measures the same work and answers with
-// JSON on its standard output. Each case is timed in NCHW and in channels_last; the faster
-// layout's figure is kept, and both are reported.
+/// \file
+/// PyTorch's side of `cnn bench`: bench/torch_bench.py, run as a subprocess with the cases and
+/// the timing policy as JSON on its standard input, measures the same work and answers with
+/// JSON on its standard output. Each case is timed in NCHW and in channels_last; the faster
+/// layout's figure is kept, and both are reported.
 #pragma once
 
 #include <cstdint>
@@ -15,9 +16,9 @@
 namespace cnn::bench {
 
 struct TorchFigure {
-  Timing timing;       // of the faster layout
-  std::string layout;  // "nchw" or "channels_last"; "row-major" for the GEMM
-  double nchw_seconds = 0, channels_last_seconds = 0;  // the median of each (0: not measured)
+  Timing timing;       ///< of the faster layout
+  std::string layout;  ///< "nchw" or "channels_last"; "row-major" for the GEMM
+  double nchw_seconds = 0, channels_last_seconds = 0;  ///< the median of each (0: not measured)
 };
 
 struct TorchLayerFigures {
@@ -26,12 +27,12 @@ struct TorchLayerFigures {
 
 struct TorchModelFigure {
   TorchFigure figure;
-  int64_t parameters = 0;  // of PyTorch's model, to compare with ours
+  int64_t parameters = 0;  ///< of PyTorch's model, to compare with ours
 };
 
-// What to measure; the script measures each list in order, one entry per case.
+/// What to measure; the script measures each list in order, one entry per case.
 struct TorchSpec {
-  int threads = 1;  // torch.set_num_threads (the GEMM cases set their own)
+  int threads = 1;  ///< torch.set_num_threads (the GEMM cases set their own)
   BenchPolicies policies;
   std::vector<GemmCase> gemm;
   std::vector<ConvCase> layers;
@@ -39,7 +40,7 @@ struct TorchSpec {
 };
 
 struct TorchResults {
-  std::string version;  // torch.__version__
+  std::string version;  ///< torch.__version__
   std::vector<TorchFigure> gemm;
   std::vector<TorchLayerFigures> layers;
   std::vector<TorchModelFigure> models;
@@ -47,11 +48,11 @@ struct TorchResults {
 
 struct TorchRunner {
   std::string python = "/usr/bin/python3";
-  std::string script;  // bench/torch_bench.py
+  std::string script;  ///< bench/torch_bench.py
 };
 
-// Raised by run_torch. `unavailable` is set when PyTorch cannot be used at all (the python
-// program does not start, or cannot import torch), so further runs would fail the same way.
+/// Raised by run_torch. `unavailable` is set when PyTorch cannot be used at all (the python
+/// program does not start, or cannot import torch), so further runs would fail the same way.
 class TorchError : public Error {
  public:
   TorchError(const std::string& message, bool unavailable)
@@ -62,9 +63,9 @@ class TorchError : public Error {
   bool unavailable_;
 };
 
-// Runs the script on `spec` and returns its figures, one per case of each list. The script's
-// standard error passes through to ours. Raises TorchError when python cannot be started,
-// torch cannot be imported, the script fails, or its output is not the expected JSON.
+/// Runs the script on `spec` and returns its figures, one per case of each list. The script's
+/// standard error passes through to ours. Raises TorchError when python cannot be started,
+/// torch cannot be imported, the script fails, or its output is not the expected JSON.
 TorchResults run_torch(const TorchRunner& runner, const TorchSpec& spec);
 
 }  // namespace cnn::bench

@@ -1,9 +1,10 @@
-// IDX files, the format of MNIST and Fashion-MNIST: a 4-byte magic (two zero bytes, an
-// element-type code, the rank), one big-endian 32-bit extent per dimension, then the elements.
-// Files may be gzipped (detected by their first two bytes). The reader is strict: it checks the
-// magic, the element type (unsigned bytes), the rank, the product of the extents against the
-// data actually present, and caps the size it will allocate. Errors name the file and what is
-// wrong, e.g. "truncated: 47,040,016 bytes expected, 1,000 found".
+/// \file
+/// IDX files, the format of MNIST and Fashion-MNIST: a 4-byte magic (two zero bytes, an
+/// element-type code, the rank), one big-endian 32-bit extent per dimension, then the elements.
+/// Files may be gzipped (detected by their first two bytes). The reader is strict: it checks the
+/// magic, the element type (unsigned bytes), the rank, the product of the extents against the
+/// data actually present, and caps the size it will allocate. Errors name the file and what is
+/// wrong, e.g. "truncated: 47,040,016 bytes expected, 1,000 found".
 #pragma once
 
 #include <cstdint>
@@ -17,23 +18,23 @@ namespace cnn::data {
 
 struct IdxArray {
   Shape shape;
-  std::vector<uint8_t> values;  // row-major
+  std::vector<uint8_t> values;  ///< row-major
 };
 
-// Largest element count read_idx accepts (1 GiB of bytes): larger headers are refused before
-// any allocation.
+/// Largest element count read_idx accepts (1 GiB of bytes): larger headers are refused before
+/// any allocation.
 inline constexpr int64_t kMaxIdxElements = int64_t{1} << 30;
 
 IdxArray read_idx(const std::string& path);
 
-// Images as float32 [N, rows, cols, 1] scaled to [0, 1] (NHWC with one channel).
+/// Images as float32 [N, rows, cols, 1] scaled to [0, 1] (NHWC with one channel).
 Tensor idx_images_to_tensor(const IdxArray& images, const std::string& path);
-// Labels as int64 [N].
+/// Labels as int64 [N].
 Tensor idx_labels_to_tensor(const IdxArray& labels, const std::string& path);
 
 struct LabeledImages {
-  Tensor images;  // [N, H, W, C] float32
-  Tensor labels;  // [N] int64
+  Tensor images;  ///< [N, H, W, C] float32
+  Tensor labels;  ///< [N] int64
 };
 
 struct ImageClassificationData {
@@ -41,16 +42,16 @@ struct ImageClassificationData {
   std::vector<std::string> class_names;
 };
 
-// Reads an MNIST-layout folder: train-images-idx3-ubyte, train-labels-idx1-ubyte,
-// t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each optionally with a .gz suffix.
-// Checks that label and image counts agree and that every label is below `classes`.
+/// Reads an MNIST-layout folder: train-images-idx3-ubyte, train-labels-idx1-ubyte,
+/// t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, each optionally with a .gz suffix.
+/// Checks that label and image counts agree and that every label is below `classes`.
 ImageClassificationData load_mnist_folder(const std::string& folder,
                                           const std::vector<std::string>& class_names);
 
-// Fashion-MNIST's ten classes, in label order.
+/// Fashion-MNIST's ten classes, in label order.
 const std::vector<std::string>& fashion_mnist_classes();
-// load_mnist_folder with Fashion-MNIST's class names. Debian's dataset-fashion-mnist package
-// installs the files in /usr/share/datasets/fashion-mnist.
+/// load_mnist_folder with Fashion-MNIST's class names. Debian's dataset-fashion-mnist package
+/// installs the files in /usr/share/datasets/fashion-mnist.
 ImageClassificationData fashion_mnist(const std::string& folder = "/usr/share/datasets/fashion-mnist");
 
 }  // namespace cnn::data

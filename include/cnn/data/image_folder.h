@@ -1,20 +1,23 @@
-// ImageFolder: a dataset of image files, one sub-folder of `root` per class, like
-// torchvision.datasets.ImageFolder:
-//
-//   root/cat/001.png, root/cat/kitten/7.jpg, root/dog/a.JPEG, ...
-//
-// Class names are the sub-folder names in sorted (byte) order and labels their positions.
-// Within a class, files are found recursively and ordered as torchvision's os.walk order:
-// by folder, then by file name. Files ending in .png, .jpg or .jpeg (any case) are examples;
-// other files are ignored. Symbolic links to files are followed, links to folders are not
-// (so a link cycle cannot make the scan endless).
-//
-// Decoding is lazy: the constructor only lists files (and decodes the first image when the
-// shape is not fully given by the options); get() decodes, so that a DataLoader's producer
-// thread does the work. Every example has one shape [H, W, C]: `.size` resizes each image
-// (bilinear, PyTorch's interpolate(mode='bilinear', align_corners=False), no antialiasing)
-// and `.channels` converts gray <-> RGB; without them the first image fixes the shape and an
-// image that differs raises an error naming it.
+/// \file
+/// ImageFolder: a dataset of image files, one sub-folder of `root` per class, like
+/// torchvision.datasets.ImageFolder:
+///
+/// ```text
+///   root/cat/001.png, root/cat/kitten/7.jpg, root/dog/a.JPEG, ...
+/// ```
+///
+/// Class names are the sub-folder names in sorted (byte) order and labels their positions.
+/// Within a class, files are found recursively and ordered as torchvision's os.walk order:
+/// by folder, then by file name. Files ending in .png, .jpg or .jpeg (any case) are examples;
+/// other files are ignored. Symbolic links to files are followed, links to folders are not
+/// (so a link cycle cannot make the scan endless).
+///
+/// Decoding is lazy: the constructor only lists files (and decodes the first image when the
+/// shape is not fully given by the options); get() decodes, so that a DataLoader's producer
+/// thread does the work. Every example has one shape [H, W, C]: `.size` resizes each image
+/// (bilinear, PyTorch's interpolate(mode='bilinear', align_corners=False), no antialiasing)
+/// and `.channels` converts gray <-> RGB; without them the first image fixes the shape and an
+/// image that differs raises an error naming it.
 #pragma once
 
 #include <string>
@@ -27,8 +30,8 @@
 namespace cnn::data {
 
 struct ImageFolderOptions {
-  Size2 size = 0;    // {rows, cols} to resize to (28: square); 0: as the first image
-  int channels = 0;  // 1 or 3 to convert; 0: as the first image
+  Size2 size = 0;    ///< {rows, cols} to resize to (28: square); 0: as the first image
+  int channels = 0;  ///< 1 or 3 to convert; 0: as the first image
   ImageLimits limits = {};
 };
 
@@ -41,7 +44,7 @@ class ImageFolder : public Dataset {
   const std::vector<std::string>& classes() const override { return classes_; }
   Shape example_shape() const override { return shape_; }
 
-  // The file behind example `index` (for messages and inspection).
+  /// The file behind example `index` (for messages and inspection).
   const std::string& path(int64_t index) const;
 
  private:
@@ -50,10 +53,10 @@ class ImageFolder : public Dataset {
     int64_t label;
   };
   ImageFolderOptions options_;
-  bool resize_;  // options_.size was given
+  bool resize_;  ///< options_.size was given
   std::vector<std::string> classes_;
   std::vector<File> files_;
-  Shape shape_;  // [H, W, C]
+  Shape shape_;  ///< [H, W, C]
 };
 
 }  // namespace cnn::data

@@ -1,25 +1,28 @@
-// DataLoader: batches of a Dataset, shuffled, augmented and built ahead by a producer thread.
-//
-//   DataLoader loader(dataset, transform, {.batch_size = 128, .shuffle = true, .seed = 1});
-//   for (int64_t e = 0; e < epochs; ++e)
-//     for (Batch& batch : loader.epoch(e)) train_step(batch.x, batch.y);
-//
-// Determinism (a resumed run must repeat an interrupted one bit for bit):
-//   - the order of epoch e is a Fisher-Yates shuffle driven by a Generator seeded from
-//     (seed, e) alone (the identity order when shuffle is off);
-//   - the example at position k of epoch e is transformed with a Generator seeded from
-//     (seed, e, k) alone, so augmentation does not depend on threads or on where a run started;
-//   - epoch(e, start_batch) yields exactly the batches start_batch, start_batch + 1, ... of
-//     epoch(e, 0).
-//
-// An Epoch owns its producer thread, which calls Dataset::get, applies the transform and copies
-// the examples into the batch tensors, keeping up to `prefetch` finished batches in a queue
-// (prefetch = 0: no thread, each batch is built when the loop asks for it). The loop waits
-// while the queue is empty. Leaving the loop early (break, an exception) destroys the Epoch,
-// which stops the thread and joins it without waiting for the epoch to finish. An exception
-// thrown while building a batch is raised in the loop, after the batches built before it; a
-// cnn::Error keeps its message behind the epoch, batch and dataset index where it happened.
-// An Epoch holds the dataset and transform by shared_ptr: it may outlive its DataLoader.
+/// \file
+/// DataLoader: batches of a Dataset, shuffled, augmented and built ahead by a producer thread.
+///
+/// ```
+///   DataLoader loader(dataset, transform, {.batch_size = 128, .shuffle = true, .seed = 1});
+///   for (int64_t e = 0; e < epochs; ++e)
+///     for (Batch& batch : loader.epoch(e)) train_step(batch.x, batch.y);
+/// ```
+///
+/// Determinism (a resumed run must repeat an interrupted one bit for bit):
+///   - the order of epoch e is a Fisher-Yates shuffle driven by a Generator seeded from
+///     (seed, e) alone (the identity order when shuffle is off);
+///   - the example at position k of epoch e is transformed with a Generator seeded from
+///     (seed, e, k) alone, so augmentation does not depend on threads or on where a run started;
+///   - epoch(e, start_batch) yields exactly the batches start_batch, start_batch + 1, ... of
+///     epoch(e, 0).
+///
+/// An Epoch owns its producer thread, which calls Dataset::get, applies the transform and copies
+/// the examples into the batch tensors, keeping up to `prefetch` finished batches in a queue
+/// (prefetch = 0: no thread, each batch is built when the loop asks for it). The loop waits
+/// while the queue is empty. Leaving the loop early (break, an exception) destroys the Epoch,
+/// which stops the thread and joins it without waiting for the epoch to finish. An exception
+/// thrown while building a batch is raised in the loop, after the batches built before it; a
+/// cnn::Error keeps its message behind the epoch, batch and dataset index where it happened.
+/// An Epoch holds the dataset and transform by shared_ptr: it may outlive its DataLoader.
 #pragma once
 
 #include <cstdint>
@@ -34,15 +37,15 @@ namespace cnn::data {
 struct DataLoaderOptions {
   int64_t batch_size = 64;
   bool shuffle = false;
-  bool drop_last = false;  // drop a last batch smaller than batch_size
+  bool drop_last = false;  ///< drop a last batch smaller than batch_size
   uint64_t seed = 0;
-  int64_t prefetch = 2;  // batches built ahead by the producer thread; 0: no thread
+  int64_t prefetch = 2;  ///< batches built ahead by the producer thread; 0: no thread
 };
 
 struct Batch {
-  Tensor x;           // float32 [B, H, W, C]
-  Tensor y;           // int64 [B]
-  int64_t index = 0;  // position of the batch in its epoch
+  Tensor x;           ///< float32 [B, H, W, C]
+  Tensor y;           ///< int64 [B]
+  int64_t index = 0;  ///< position of the batch in its epoch
 };
 
 class Epoch {
@@ -67,7 +70,7 @@ class Epoch {
   Epoch& operator=(Epoch&&) noexcept;
   ~Epoch();
 
-  // Single pass: begin() fetches the first batch and may be called once.
+  /// Single pass: begin() fetches the first batch and may be called once.
   Iterator begin();
   End end() const { return {}; }
 
@@ -79,12 +82,12 @@ class Epoch {
 
 class DataLoader {
  public:
-  // `transform` may be null (no transform).
+  /// `transform` may be null (no transform).
   DataLoader(std::shared_ptr<const Dataset> dataset, std::shared_ptr<const Transform> transform,
              const DataLoaderOptions& options = {});
 
-  // The batches of epoch `epoch` (>= 0), from batch `start_batch` (0 <= start_batch <=
-  // batches_per_epoch()) on. The producer starts at once.
+  /// The batches of epoch `epoch` (>= 0), from batch `start_batch` (0 <= start_batch <=
+  /// batches_per_epoch()) on. The producer starts at once.
   Epoch epoch(int64_t epoch, int64_t start_batch = 0) const;
 
   int64_t batches_per_epoch() const;

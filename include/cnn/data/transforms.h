@@ -1,12 +1,13 @@
-// Per-example transforms (augmentation and normalization) on images float32 [H, W, C], with
-// torchvision's semantics where torchvision has the transform.
-//
-// The interface: `apply(image, gen)` changes `image` in place or replaces it with a new tensor
-// (RandomCrop, whose output has another shape). The image belongs to the caller (Dataset::get
-// returns a fresh copy), so in-place work is safe and saves a copy per transform. Every random
-// choice comes from `gen`, which the DataLoader seeds per example from (seed, epoch, position),
-// so augmentation never depends on thread timing and a resumed run repeats it exactly.
-// The random streams are not PyTorch's: the same seed gives other, equally distributed, crops.
+/// \file
+/// Per-example transforms (augmentation and normalization) on images float32 [H, W, C], with
+/// torchvision's semantics where torchvision has the transform.
+///
+/// The interface: `apply(image, gen)` changes `image` in place or replaces it with a new tensor
+/// (RandomCrop, whose output has another shape). The image belongs to the caller (Dataset::get
+/// returns a fresh copy), so in-place work is safe and saves a copy per transform. Every random
+/// choice comes from `gen`, which the DataLoader seeds per example from (seed, epoch, position),
+/// so augmentation never depends on thread timing and a resumed run repeats it exactly.
+/// The random streams are not PyTorch's: the same seed gives other, equally distributed, crops.
 #pragma once
 
 #include <memory>
@@ -25,7 +26,7 @@ class Transform {
   virtual void apply(Tensor& image, Generator& gen) const = 0;
 };
 
-// Applies the transforms in order.
+/// Applies the transforms in order.
 class Compose final : public Transform {
  public:
   explicit Compose(std::vector<std::shared_ptr<const Transform>> transforms);
@@ -35,7 +36,7 @@ class Compose final : public Transform {
   std::vector<std::shared_ptr<const Transform>> transforms_;
 };
 
-// image[y, x, c] = (image[y, x, c] - mean[c]) / stddev[c], one mean and stddev per channel.
+/// image[y, x, c] = (image[y, x, c] - mean[c]) / stddev[c], one mean and stddev per channel.
 class Normalize final : public Transform {
  public:
   Normalize(std::vector<float> mean, std::vector<float> stddev);
@@ -45,8 +46,8 @@ class Normalize final : public Transform {
   std::vector<float> mean_, stddev_;
 };
 
-// Resizes to `size` = (rows, cols) by bilinear interpolation (PyTorch's align_corners=False,
-// without antialiasing): lets a model with a larger minimum input train on small images.
+/// Resizes to `size` = (rows, cols) by bilinear interpolation (PyTorch's align_corners=False,
+/// without antialiasing): lets a model with a larger minimum input train on small images.
 class Resize final : public Transform {
  public:
   explicit Resize(Size2 size);
@@ -56,10 +57,10 @@ class Resize final : public Transform {
   Size2 size_;
 };
 
-// Zero-pads the image by `padding`, then cuts a `size` window at a uniformly random position:
-// top in [0, Hp - size.h], then left in [0, Wp - size.w] (torchvision's RandomCrop with
-// padding_mode='constant', fill=0; no random draw when the padded image is exactly `size`).
-// An image smaller than `size` after padding raises an error.
+/// Zero-pads the image by `padding`, then cuts a `size` window at a uniformly random position:
+/// top in [0, Hp - size.h], then left in [0, Wp - size.w] (torchvision's RandomCrop with
+/// padding_mode='constant', fill=0; no random draw when the padded image is exactly `size`).
+/// An image smaller than `size` after padding raises an error.
 class RandomCrop final : public Transform {
  public:
   explicit RandomCrop(Size2 size, Pad2d padding = 0);
@@ -70,7 +71,7 @@ class RandomCrop final : public Transform {
   Pad2d padding_;
 };
 
-// Mirrors the columns (image[y, x] <- image[y, W - 1 - x]) when gen.uniform() < p.
+/// Mirrors the columns (image[y, x] <- image[y, W - 1 - x]) when gen.uniform() < p.
 class RandomHorizontalFlip final : public Transform {
  public:
   explicit RandomHorizontalFlip(float p = 0.5f);
@@ -82,16 +83,18 @@ class RandomHorizontalFlip final : public Transform {
 
 struct RandomErasingOptions {
   float p = 0.5f;
-  std::pair<float, float> scale = {0.02f, 0.33f};  // erased area / image area
-  std::pair<float, float> ratio = {0.3f, 3.3f};    // rows / cols of the erased rectangle
+  std::pair<float, float> scale = {0.02f, 0.33f};  ///< erased area / image area
+  std::pair<float, float> ratio = {0.3f, 3.3f};    ///< rows / cols of the erased rectangle
   float value = 0.0f;
 };
 
-// torchvision's RandomErasing (Zhong et al. 2017): with probability p, up to 10 attempts of
-//   area = H W uniform(scale),  aspect = exp(uniform(log ratio)),
-//   h = round(sqrt(area aspect)), w = round(sqrt(area / aspect))   (round half to even)
-// and the first with h < H and w < W sets image[top : top + h, left : left + w, :] = value,
-// top uniform in [0, H - h], left in [0, W - w]. When all 10 fail the image is unchanged.
+/// torchvision's RandomErasing (Zhong et al. 2017): with probability p, up to 10 attempts of
+/// ```text
+///   area = H W uniform(scale),  aspect = exp(uniform(log ratio)),
+///   h = round(sqrt(area aspect)), w = round(sqrt(area / aspect))   (round half to even)
+/// ```
+/// and the first with h < H and w < W sets image[top : top + h, left : left + w, :] = value,
+/// top uniform in [0, H - h], left in [0, W - w]. When all 10 fail the image is unchanged.
 class RandomErasing final : public Transform {
  public:
   explicit RandomErasing(const RandomErasingOptions& options = {});

@@ -1,10 +1,11 @@
-// Inception v3 (Szegedy et al. 2015, "Rethinking the Inception architecture") as torchvision
-// 0.14 builds it with aux_logits=False and transform_input=False: a stem of BasicConv2d
-// layers (convolution without bias, batch norm eps 0.001, ReLU) and max pools, then the
-// modules Mixed_5b..5d (InceptionA), Mixed_6a (InceptionB, grid reduction), Mixed_6b..6e
-// (InceptionC, factorized 1x7 / 7x1 convolutions), Mixed_7a (InceptionD, grid reduction),
-// Mixed_7b..7c (InceptionE, split 1x3 / 3x1 branches); each concatenates its branches over
-// channels. Then global average pooling, dropout 0.5 and fc. The smallest input is 75x75.
+/// \file
+/// Inception v3 (Szegedy et al. 2015, "Rethinking the Inception architecture") as torchvision
+/// 0.14 builds it with aux_logits=False and transform_input=False: a stem of BasicConv2d
+/// layers (convolution without bias, batch norm eps 0.001, ReLU) and max pools, then the
+/// modules Mixed_5b..5d (InceptionA), Mixed_6a (InceptionB, grid reduction), Mixed_6b..6e
+/// (InceptionC, factorized 1x7 / 7x1 convolutions), Mixed_7a (InceptionD, grid reduction),
+/// Mixed_7b..7c (InceptionE, split 1x3 / 3x1 branches); each concatenates its branches over
+/// channels. Then global average pooling, dropout 0.5 and fc. The smallest input is 75x75.
 #pragma once
 
 #include <memory>
@@ -71,12 +72,12 @@ struct InceptionV3Options {
   float dropout = 0.5f;
 };
 
-// Initialization as torchvision's init_weights=True without the auxiliary classifier: every
-// convolution and linear weight from the normal (0, 0.1) truncated to [-2, 2].
+/// Initialization as torchvision's init_weights=True without the auxiliary classifier: every
+/// convolution and linear weight from the normal (0, 0.1) truncated to [-2, 2].
 class InceptionV3 : public nn::Module {
  public:
   InceptionV3(const InceptionV3Options& options, Generator& gen);
-  // x [N, H, W, in_channels] with H, W >= 75 -> logits [N, classes]
+  /// x [N, H, W, in_channels] with H, W >= 75 -> logits [N, classes]
   Tensor forward(const Tensor& x) override;
 
  private:

@@ -1,5 +1,6 @@
-// The model zoo: builders registered by name ("resnet20", later torchvision's names), so
-// programs and the command line create any model from a string.
+/// \file
+/// The model zoo: builders registered by name ("resnet20", later torchvision's names), so
+/// programs and the command line create any model from a string.
 #pragma once
 
 #include <functional>
@@ -19,9 +20,9 @@ struct ModelOptions {
 
 using Builder = std::function<std::shared_ptr<nn::Module>(const ModelOptions&, Generator&)>;
 
-// Creates the model registered as `name`; raises cnn::Error listing the known names.
+/// Creates the model registered as `name`; raises cnn::Error listing the known names.
 std::shared_ptr<nn::Module> create(const std::string& name, const ModelOptions& options, Generator& gen);
-// Registered names, sorted.
+/// Registered names, sorted.
 std::vector<std::string> names();
 bool exists(const std::string& name);
 

@@ -1,5 +1,6 @@
-// Activation layers (the lecture's sigma), softmax layers and dropout: stateless wrappers
-// around the ops of cnn/ops/activation.h, so they can sit in a Sequential.
+/// \file
+/// Activation layers (the lecture's sigma), softmax layers and dropout: stateless wrappers
+/// around the ops of cnn/ops/activation.h, so they can sit in a Sequential.
 #pragma once
 
 #include <cstdint>
@@ -50,8 +51,8 @@ class Tanh : public Module {
   std::string name() const override { return "Tanh()"; }
 };
 
-// Normalizes over `dim`; the default -1 is the channel dimension of NHWC activations and the
-// class dimension of [N, classes] logits (PyTorch's NCHW code writes dim=1 for channels).
+/// Normalizes over `dim`; the default -1 is the channel dimension of NHWC activations and the
+/// class dimension of [N, classes] logits (PyTorch's NCHW code writes dim=1 for channels).
 class Softmax : public Module {
  public:
   explicit Softmax(int64_t dim = -1) : Module("Softmax"), dim_(dim) {}
@@ -72,10 +73,10 @@ class LogSoftmax : public Module {
   int64_t dim_;
 };
 
-// In training, zeroes each element with probability p (in [0, 1)) and scales the others by
-// 1 / (1 - p); the identity in evaluation. The layer owns a Generator seeded from `gen` when
-// constructed (one draw), so its masks are reproducible and independent of later uses of `gen`; a
-// checkpoint that must resume bit-identically saves generator().state().
+/// In training, zeroes each element with probability p (in [0, 1)) and scales the others by
+/// 1 / (1 - p); the identity in evaluation. The layer owns a Generator seeded from `gen` when
+/// constructed (one draw), so its masks are reproducible and independent of later uses of `gen`; a
+/// checkpoint that must resume bit-identically saves generator().state().
 class Dropout : public Module {
  public:
   Dropout(float p, Generator& gen);

@@ -1,4 +1,5 @@
-// Sequential, and the structural layers Identity and Flatten that often sit in one.
+/// \file
+/// Sequential, and the structural layers Identity and Flatten that often sit in one.
 #pragma once
 
 #include <cstdint>
@@ -10,28 +11,28 @@
 
 namespace cnn::nn {
 
-// Runs its children in order, each on the previous one's output. The children are named
-// "0", "1", ... as in torch.nn.Sequential, so keys read `features.0.weight`.
+/// Runs its children in order, each on the previous one's output. The children are named
+/// "0", "1", ... as in torch.nn.Sequential, so keys read `features.0.weight`.
 class Sequential : public Module {
  public:
   Sequential() : Module("Sequential") {}
-  // make_shared<Sequential>(conv, bn, relu)
+  /// make_shared<Sequential>(conv, bn, relu)
   template <class... M>
   explicit Sequential(std::shared_ptr<M>... modules) : Sequential() {
     (push_back(std::move(modules)), ...);
   }
   explicit Sequential(const std::vector<std::shared_ptr<Module>>& modules);
 
-  // Appends under the next number and returns the module with its own type.
+  /// Appends under the next number and returns the module with its own type.
   template <class M>
   std::shared_ptr<M> push_back(std::shared_ptr<M> module) {
     return register_module(std::to_string(size()), std::move(module));
   }
 
   size_t size() const { return named_children().size(); }
-  // Raises cnn::Error when i is out of range.
+  /// Raises cnn::Error when i is out of range.
   std::shared_ptr<Module> operator[](size_t i) const;
-  // The child i as an M; raises cnn::Error when it is of another type.
+  /// The child i as an M; raises cnn::Error when it is of another type.
   template <class M>
   std::shared_ptr<M> at(size_t i) const {
     auto module = (*this)[i];
@@ -41,7 +42,7 @@ class Sequential : public Module {
     return typed;
   }
 
-  // The input itself when empty.
+  /// The input itself when empty.
   Tensor forward(const Tensor& x) override;
 };
 
@@ -52,10 +53,10 @@ class Identity : public Module {
   std::string name() const override { return "Identity()"; }
 };
 
-// Merges dimensions start_dim..end_dim into one (Tensor::flatten). The elements keep our
-// NHWC order: flattening [N, H, W, C] gives index (h * W + w) * C + c, where PyTorch's NCHW
-// gives (c * H + h) * W + w, so a Linear after a Flatten imported from PyTorch needs its
-// input columns permuted (unless H = W = 1).
+/// Merges dimensions start_dim..end_dim into one (Tensor::flatten). The elements keep our
+/// NHWC order: flattening [N, H, W, C] gives index (h * W + w) * C + c, where PyTorch's NCHW
+/// gives (c * H + h) * W + w, so a Linear after a Flatten imported from PyTorch needs its
+/// input columns permuted (unless H = W = 1).
 class Flatten : public Module {
  public:
   explicit Flatten(int64_t start_dim = 1, int64_t end_dim = -1)

@@ -1,4 +1,5 @@
-// Every layer of cnn::nn, by family.
+/// \file
+/// Every layer of cnn::nn, by family.
 #pragma once
 
 #include "cnn/nn/activation.h"

@@ -1,5 +1,6 @@
-// Linear: the lecture's fully connected layer y[b, j] = sum_i W[j, i] x[b, i] + B[j], holding W
-// as `weight` [out, in] (PyTorch's layout too) and B as `bias` [out].
+/// \file
+/// Linear: the lecture's fully connected layer y[b, j] = sum_i W[j, i] x[b, i] + B[j], holding W
+/// as `weight` [out, in] (PyTorch's layout too) and B as `bias` [out].
 #pragma once
 
 #include <cstdint>
@@ -16,17 +17,17 @@ struct LinearOptions {
 
 class Linear : public Module {
  public:
-  // Initialized as PyTorch does: weight and bias uniform on (-1/sqrt(in), 1/sqrt(in)).
+  /// Initialized as PyTorch does: weight and bias uniform on (-1/sqrt(in), 1/sqrt(in)).
   Linear(int64_t in_features, int64_t out_features, const LinearOptions& options, Generator& gen);
   Linear(int64_t in_features, int64_t out_features, Generator& gen)
       : Linear(in_features, out_features, LinearOptions{}, gen) {}
 
-  // x [N, in_features] -> [N, out_features]
+  /// x [N, in_features] -> [N, out_features]
   Tensor forward(const Tensor& x) override;
   std::string name() const override;
 
   const Tensor& weight() const { return weight_; }
-  const Tensor& bias() const { return bias_; }  // undefined with .bias = false
+  const Tensor& bias() const { return bias_; }  ///< undefined with .bias = false
   int64_t in_features() const { return in_features_; }
   int64_t out_features() const { return out_features_; }
 

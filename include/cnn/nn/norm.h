@@ -1,5 +1,6 @@
-// Normalization layers: spatial batch normalization (the lecture's mu-hat, sigma-hat, gamma,
-// beta) and AlexNet's local response normalization.
+/// \file
+/// Normalization layers: spatial batch normalization (the lecture's mu-hat, sigma-hat, gamma,
+/// beta) and AlexNet's local response normalization.
 #pragma once
 
 #include <cstdint>
@@ -12,28 +13,28 @@ namespace cnn::nn {
 
 struct BatchNorm2dOptions {
   float eps = 1e-5f;
-  float momentum = 0.1f;  // running = (1 - momentum) * running + momentum * batch statistic
-  bool affine = true;     // learn weight (gamma) and bias (beta)
+  float momentum = 0.1f;  ///< running = (1 - momentum) * running + momentum * batch statistic
+  bool affine = true;     ///< learn weight (gamma) and bias (beta)
   bool track_running_stats = true;
 };
 
-// State, with torchvision's names: parameters `weight` (gamma, ones) and `bias` (beta, zeros)
-// [C]; buffers `running_mean` (zeros) and `running_var` (ones) [C], and `num_batches_tracked`,
-// an int64 scalar counting training forwards. In training the batch statistics normalize and
-// update the running ones; in evaluation the running ones normalize. Without running
-// statistics the batch ones are used in both modes, as in PyTorch.
+/// State, with torchvision's names: parameters `weight` (gamma, ones) and `bias` (beta, zeros)
+/// [C]; buffers `running_mean` (zeros) and `running_var` (ones) [C], and `num_batches_tracked`,
+/// an int64 scalar counting training forwards. In training the batch statistics normalize and
+/// update the running ones; in evaluation the running ones normalize. Without running
+/// statistics the batch ones are used in both modes, as in PyTorch.
 class BatchNorm2d : public Module {
  public:
   explicit BatchNorm2d(int64_t num_features, const BatchNorm2dOptions& options = {});
 
-  // x [N, H, W, num_features] -> same shape
+  /// x [N, H, W, num_features] -> same shape
   Tensor forward(const Tensor& x) override;
   std::string name() const override;
-  int64_t state_version() const override { return 2; }  // with num_batches_tracked
+  int64_t state_version() const override { return 2; }  ///< with num_batches_tracked
 
-  const Tensor& weight() const { return weight_; }  // undefined unless affine
+  const Tensor& weight() const { return weight_; }  ///< undefined unless affine
   const Tensor& bias() const { return bias_; }
-  const Tensor& running_mean() const { return running_mean_; }  // undefined unless tracked
+  const Tensor& running_mean() const { return running_mean_; }  ///< undefined unless tracked
   const Tensor& running_var() const { return running_var_; }
   const Tensor& num_batches_tracked() const { return num_batches_tracked_; }
   int64_t num_features() const { return num_features_; }
@@ -49,7 +50,7 @@ class BatchNorm2d : public Module {
   Tensor num_batches_tracked_;
 };
 
-// y[c] = x[c] / (k + alpha / size * sum_{c' in window(c)} x[c']^2) ^ beta across channels.
+/// y[c] = x[c] / (k + alpha / size * sum_{c' in window(c)} x[c']^2) ^ beta across channels.
 class LocalResponseNorm : public Module {
  public:
   explicit LocalResponseNorm(const LocalResponseNormOptions& options = {});

@@ -1,4 +1,5 @@
-// Pooling layers over NHWC activations; they take the options of the pooling ops.
+/// \file
+/// Pooling layers over NHWC activations; they take the options of the pooling ops.
 #pragma once
 
 #include <string>
@@ -9,10 +10,10 @@
 
 namespace cnn::nn {
 
-// The lecture's L'[b, x, y, i] = max_{dx, dy} L[b, s*x + dx, s*y + dy, i].
+/// The lecture's L'[b, x, y, i] = max_{dx, dy} L[b, s*x + dx, s*y + dy, i].
 class MaxPool2d : public Module {
  public:
-  // e.g. MaxPool2d({.kernel = 3, .stride = 2, .padding = 1}); stride 0 means the kernel.
+  /// e.g. MaxPool2d({.kernel = 3, .stride = 2, .padding = 1}); stride 0 means the kernel.
   explicit MaxPool2d(const MaxPool2dOptions& options);
   Tensor forward(const Tensor& x) override;
   std::string name() const override;
@@ -33,7 +34,7 @@ class AvgPool2d : public Module {
   AvgPool2dOptions options_;
 };
 
-// [N, H, W, C] -> [N, output_size.h, output_size.w, C]; output (1, 1) is global average pooling.
+/// [N, H, W, C] -> [N, output_size.h, output_size.w, C]; output (1, 1) is global average pooling.
 class AdaptiveAvgPool2d : public Module {
  public:
   explicit AdaptiveAvgPool2d(Size2 output_size);

@@ -1,6 +1,7 @@
-// StateDict: named tensors in order, the one container for a model's state_dict, an
-// optimizer's or a schedule's state, a checkpoint's tensors and the contents of a weights file
-// (safetensors, .pth), as PyTorch's OrderedDict of tensors serves all of these.
+/// \file
+/// StateDict: named tensors in order, the one container for a model's state_dict, an
+/// optimizer's or a schedule's state, a checkpoint's tensors and the contents of a weights file
+/// (safetensors, .pth), as PyTorch's OrderedDict of tensors serves all of these.
 #pragma once
 
 #include <cstddef>
@@ -16,23 +17,23 @@ namespace cnn::nn {
 
 using NamedTensor = std::pair<std::string, Tensor>;
 
-// name -> tensor in insertion order (the order of PyTorch's OrderedDict state_dict), with
-// lookup by name. Keys are unique.
+/// name -> tensor in insertion order (the order of PyTorch's OrderedDict state_dict), with
+/// lookup by name. Keys are unique.
 class StateDict {
  public:
   StateDict() = default;
-  // The entries in the order given; raises cnn::Error on a repeated key.
+  /// The entries in the order given; raises cnn::Error on a repeated key.
   StateDict(std::initializer_list<NamedTensor> entries);
 
-  // Appends; raises cnn::Error if `key` is already present.
+  /// Appends; raises cnn::Error if `key` is already present.
   void insert(const std::string& key, Tensor value);
-  // Replaces the value of `key` where it stands, or appends it when absent.
+  /// Replaces the value of `key` where it stands, or appends it when absent.
   void insert_or_assign(const std::string& key, Tensor value);
-  // Removes `key`, keeping the order of the others; false when it was absent.
+  /// Removes `key`, keeping the order of the others; false when it was absent.
   bool erase(const std::string& key);
-  // nullptr when absent.
+  /// nullptr when absent.
   const Tensor* find(const std::string& key) const;
-  // Raises cnn::Error naming the key when absent.
+  /// Raises cnn::Error naming the key when absent.
   const Tensor& at(const std::string& key) const;
   bool contains(const std::string& key) const { return find(key) != nullptr; }
 

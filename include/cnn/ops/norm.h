@@ -1,4 +1,5 @@
-// Normalization layers.
+/// \file
+/// Normalization layers.
 #pragma once
 
 #include "cnn/tensor.h"
@@ -7,19 +8,19 @@ namespace cnn {
 
 struct BatchNormOptions {
   bool training = true;
-  float momentum = 0.1f;  // running = (1 - momentum) * running + momentum * batch statistic
+  float momentum = 0.1f;  ///< running = (1 - momentum) * running + momentum * batch statistic
   float eps = 1e-5f;
 };
 
-// Spatial batch normalization as the lecture defines it, over x [..., C] (channels last):
-// statistics per channel over every other dimension (batch, rows, cols).
-// Training: y = gamma * (x - mu) / sqrt(var + eps) + beta with the batch mean mu and the
-// *biased* batch variance var (divide by n), as PyTorch does; the running estimates, when
-// defined, are updated in place with the batch mean and the *unbiased* variance (divide by
-// n - 1), the lecture's sigma-hat. Evaluation: the running estimates replace the batch
-// statistics. gamma and beta may be undefined (no affine transform). gamma, beta and the
-// running estimates have shape [C]; x needs rank >= 2, and training needs more than one value
-// per channel (as in PyTorch).
+/// Spatial batch normalization as the lecture defines it, over x [..., C] (channels last):
+/// statistics per channel over every other dimension (batch, rows, cols).
+/// Training: y = gamma * (x - mu) / sqrt(var + eps) + beta with the batch mean mu and the
+/// *biased* batch variance var (divide by n), as PyTorch does; the running estimates, when
+/// defined, are updated in place with the batch mean and the *unbiased* variance (divide by
+/// n - 1), the lecture's sigma-hat. Evaluation: the running estimates replace the batch
+/// statistics. gamma and beta may be undefined (no affine transform). gamma, beta and the
+/// running estimates have shape [C]; x needs rank >= 2, and training needs more than one value
+/// per channel (as in PyTorch).
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                   const Tensor& gamma, const Tensor& beta, const BatchNormOptions& options = {});
 
@@ -30,9 +31,9 @@ struct LocalResponseNormOptions {
   float k = 1.0f;
 };
 
-// AlexNet's local response normalization across channels, PyTorch's definition:
-// y[c] = x[c] / (k + alpha / size * sum_{c' in window(c)} x[c']^2) ^ beta, with the window
-// covering channels c - size/2 .. c + (size-1)/2, zero beyond the edges. x [..., C].
+/// AlexNet's local response normalization across channels, PyTorch's definition:
+/// y[c] = x[c] / (k + alpha / size * sum_{c' in window(c)} x[c']^2) ^ beta, with the window
+/// covering channels c - size/2 .. c + (size-1)/2, zero beyond the edges. x [..., C].
 Tensor local_response_norm(const Tensor& x, const LocalResponseNormOptions& options = {});
 
 }  // namespace cnn

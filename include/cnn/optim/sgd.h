@@ -1,12 +1,15 @@
-// Stochastic gradient descent with momentum, Nesterov momentum and weight decay, with
-// PyTorch's update rule (torch.optim.SGD) so that hyper-parameters carry over. Per element,
-// with g the gradient and v the momentum buffer:
-//   d = g + weight_decay * p                       (L2 penalty folded into the gradient)
-//   v = d                                          on the parameter's first update,
-//   v = momentum * v + (1 - dampening) * d         afterwards          (when momentum > 0)
-//   d = nesterov ? d + momentum * v : v                                (when momentum > 0)
-//   p = p - lr * d
-// State per parameter: "momentum_buffer" (only when momentum > 0).
+/// \file
+/// Stochastic gradient descent with momentum, Nesterov momentum and weight decay, with
+/// PyTorch's update rule (torch.optim.SGD) so that hyper-parameters carry over. Per element,
+/// with g the gradient and v the momentum buffer:
+/// ```text
+///   d = g + weight_decay * p                       (L2 penalty folded into the gradient)
+///   v = d                                          on the parameter's first update,
+///   v = momentum * v + (1 - dampening) * d         afterwards          (when momentum > 0)
+///   d = nesterov ? d + momentum * v : v                                (when momentum > 0)
+///   p = p - lr * d
+/// ```
+/// State per parameter: "momentum_buffer" (only when momentum > 0).
 #pragma once
 
 #include <vector>
@@ -25,10 +28,10 @@ struct SGDOptions {
 
 class SGD : public Optimizer {
  public:
-  // Raises cnn::Error for a negative or non-finite lr, momentum or weight_decay, a dampening
-  // outside [0, 1], or Nesterov without momentum > 0 and dampening = 0 (PyTorch's rules).
+  /// Raises cnn::Error for a negative or non-finite lr, momentum or weight_decay, a dampening
+  /// outside [0, 1], or Nesterov without momentum > 0 and dampening = 0 (PyTorch's rules).
   SGD(std::vector<Tensor> params, const SGDOptions& options);
-  // The options, with lr the current learning rate.
+  /// The options, with lr the current learning rate.
   SGDOptions options() const;
 
  protected:

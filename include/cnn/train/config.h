@@ -1,5 +1,6 @@
-// The configuration of a training run: what `cnn train` resolves from its options and writes
-// to the run folder as config.json, and what --resume reads back.
+/// \file
+/// The configuration of a training run: what `cnn train` resolves from its options and writes
+/// to the run folder as config.json, and what --resume reads back.
 #pragma once
 
 #include <cstdint>
@@ -8,33 +9,33 @@
 namespace cnn::train {
 
 struct TrainConfig {
-  std::string model = "resnet20";  // a zoo name, or an ONNX file (copied into the run folder)
+  std::string model = "resnet20";  ///< a zoo name, or an ONNX file (copied into the run folder)
   std::string data = "/usr/share/datasets/fashion-mnist";
   int64_t epochs = 5;
   int64_t batch_size = 128;
-  std::string optimizer = "sgd";  // sgd | adam | adamw
-  double lr = 0.1;                // the peak learning rate for "onecycle"
-  double momentum = 0.9;          // SGD momentum (Nesterov); Adam's beta1 is its own default
+  std::string optimizer = "sgd";  ///< sgd | adam | adamw
+  double lr = 0.1;                ///< the peak learning rate for "onecycle"
+  double momentum = 0.9;          ///< SGD momentum (Nesterov); Adam's beta1 is its own default
   double weight_decay = 5e-4;
-  std::string schedule = "onecycle";  // constant | step | cosine | onecycle
+  std::string schedule = "onecycle";  ///< constant | step | cosine | onecycle
   int64_t warmup_epochs = 0;
   double label_smoothing = 0.0;
-  int64_t resize = 0;        // resize images to N x N pixels first (models with a larger minimum input); 0: off
-  int64_t crop_padding = 2;  // random crop after zero padding by this much; 0: no crop
-  bool flip = true;          // random horizontal flip
-  double erasing = 0.0;      // probability of random erasing
+  int64_t resize = 0;        ///< resize images to N x N pixels first (models with a larger minimum input); 0: off
+  int64_t crop_padding = 2;  ///< random crop after zero padding by this much; 0: no crop
+  bool flip = true;          ///< random horizontal flip
+  double erasing = 0.0;      ///< probability of random erasing
   uint64_t seed = 1;
-  int64_t threads = 0;       // 0: every core
-  int64_t train_limit = 0;   // use the first N training images; 0: all
-  int64_t test_limit = 0;    // evaluate on the first N test images; 0: all
-  int64_t num_classes = 0;   // an ONNX model's classifier is replaced when this differs from its outputs; 0: the model's
-  std::string out;           // the run folder
+  int64_t threads = 0;       ///< 0: every core
+  int64_t train_limit = 0;   ///< use the first N training images; 0: all
+  int64_t test_limit = 0;    ///< evaluate on the first N test images; 0: all
+  int64_t num_classes = 0;   ///< an ONNX model's classifier is replaced when this differs from its outputs; 0: the model's
+  std::string out;           ///< the run folder
 
   std::string to_json() const;
-  // Fields that are missing keep their defaults; raises cnn::Error naming a field of the wrong
-  // type or one this version does not know.
+  /// Fields that are missing keep their defaults; raises cnn::Error naming a field of the wrong
+  /// type or one this version does not know.
   static TrainConfig from_json(const std::string& text, const std::string& source);
-  // Raises cnn::Error naming the first invalid field.
+  /// Raises cnn::Error naming the first invalid field.
   void validate() const;
 };
 

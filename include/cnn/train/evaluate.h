@@ -1,4 +1,5 @@
-// Evaluation of a classifier over a data set: mean loss, accuracy and the confusion matrix.
+/// \file
+/// Evaluation of a classifier over a data set: mean loss, accuracy and the confusion matrix.
 #pragma once
 
 #include <cstdint>
@@ -10,20 +11,20 @@
 namespace cnn::train {
 
 struct Evaluation {
-  double loss = 0.0;      // mean cross-entropy per example
-  double accuracy = 0.0;  // fraction correct, in [0, 1]
+  double loss = 0.0;      ///< mean cross-entropy per example
+  double accuracy = 0.0;  ///< fraction correct, in [0, 1]
   int64_t examples = 0;
-  std::vector<std::vector<int64_t>> confusion;  // [true class][predicted class]
+  std::vector<std::vector<int64_t>> confusion;  ///< [true class][predicted class]
 
-  // Recall of each class: confusion[c][c] / sum of row c (NaN for a class without examples).
+  /// Recall of each class: confusion[c][c] / sum of row c (NaN for a class without examples).
   std::vector<double> per_class_accuracy() const;
 };
 
-// Runs `model` in evaluation mode, without recording the graph, over one pass of `loader`;
-// restores the model's previous mode.
+/// Runs `model` in evaluation mode, without recording the graph, over one pass of `loader`;
+/// restores the model's previous mode.
 Evaluation evaluate(nn::Module& model, const data::DataLoader& loader, int64_t classes);
 
-// Index of the largest logit of each row of logits [N, classes].
+/// Index of the largest logit of each row of logits [N, classes].
 std::vector<int64_t> argmax_rows(const Tensor& logits);
 
 }  // namespace cnn::train

@@ -35,7 +35,8 @@ def read_safetensors(path):
             continue
         begin, end = info["data_offsets"]
         dtype = {"F32": np.float32, "I64": np.int64}[info["dtype"]]
-        out[name] = torch.from_numpy(np.frombuffer(data[begin:end], dtype=dtype).reshape(info["shape"]).copy())
+        out[name] = torch.from_numpy(
+            np.frombuffer(data[begin:end], dtype=dtype).reshape(info["shape"]).copy())
     return out
 
 

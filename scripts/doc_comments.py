@@ -86,7 +86,8 @@ def fence(block):
             continue
         j = i
         while j < len(block) and (PREFORMATTED.match(block[j]) or (
-                EMPTY_DOC.match(block[j]) and j + 1 < len(block) and PREFORMATTED.match(block[j + 1]))):
+                EMPTY_DOC.match(block[j]) and j + 1 < len(block)
+                and PREFORMATTED.match(block[j + 1]))):
             j += 1
         run = block[i:j]
         if LIST_ITEM.match(run[0]):

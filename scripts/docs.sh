@@ -10,7 +10,10 @@ if [[ $# -gt 1 || "${1:-}" == -* ]]; then
   exit 2
 fi
 out="$(mkdir -p "${1:-$root/build/docs}" && cd "${1:-$root/build/docs}" && pwd)"
-command -v doxygen >/dev/null || { echo "docs: doxygen not found (scripts/setup.sh --test installs it)" >&2; exit 1; }
+if ! command -v doxygen >/dev/null; then
+  echo "docs: doxygen not found (scripts/setup.sh --test installs it)" >&2
+  exit 1
+fi
 
 version="$(sed -n 's/^project(cnn VERSION \([0-9.]*\).*/\1/p' "$root/CMakeLists.txt")"
 log="$out/doxygen-warnings.log"

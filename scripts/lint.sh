@@ -2,8 +2,8 @@
 # The house rules that a compiler does not check, run by .ci/run before the tests:
 #   1. C++ files are formatted as .clang-format says (clang-format 14, Debian's clang-format);
 #   2. no line of code (C++, CMake, shell, Python, JavaScript) is longer than 100 columns;
-#   3. clang-tidy, with the checks in .clang-tidy, is clean on src/ (needs build/compile_commands.json,
-#      which scripts/build.sh writes).
+#   3. clang-tidy, with the checks in .clang-tidy, is clean on src/ (needs
+#      build/compile_commands.json, which scripts/build.sh writes).
 #
 #   scripts/lint.sh                 all three, on every tracked file
 #   scripts/lint.sh --since REF     only on the files changed since the git commit REF
@@ -22,12 +22,22 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-# tracked files matching the patterns, or those of them changed since $since (and still present)
+# tracked files matching the patterns, or those of them changed since $since (and still
+# present); outside a git checkout (a source tarball), the files under the source folders
+in_git=false
+git rev-parse --is-inside-work-tree >/dev/null 2>&1 && in_git=true
 files() {
   if [[ -n "$since" ]]; then
     git diff --name-only --diff-filter=d "$since" -- "$@"
-  else
+  elif $in_git; then
     git ls-files -- "$@"
+  else
+    local names=() p
+    for p in "$@"; do
+      if [[ $p == */* ]]; then names+=(-o -path "$p"); else names+=(-o -name "$p"); fi
+    done
+    find src include tools tests examples scripts bench cmake CMakeLists.txt -type f \
+      \( "${names[@]:1}" \) -not -path '*/node_modules/*' | sort
   fi
 }
 
@@ -37,15 +47,17 @@ mapfile -t cxx < <(files '*.cpp' '*.h')
 if $fix && [[ ${#cxx[@]} -gt 0 ]]; then
   clang-format -i "${cxx[@]}"
 fi
-if [[ ${#cxx[@]} -gt 0 ]] && ! clang-format --dry-run --Werror "${cxx[@]}" 2>/tmp/cnn_lint_format.$$; then
+if [[ ${#cxx[@]} -gt 0 ]] &&
+    ! clang-format --dry-run --Werror "${cxx[@]}" 2>/tmp/cnn_lint_format.$$; then
   grep -m 20 'error:' /tmp/cnn_lint_format.$$ >&2 || true
   echo "lint: clang-format would change the files above (scripts/lint.sh --fix rewrites them)" >&2
   failed=1
 fi
 rm -f /tmp/cnn_lint_format.$$
 
-mapfile -t code < <(files '*.cpp' '*.h' '*.sh' '*.py' '*.js' 'CMakeLists.txt' '*.cmake' '*.in' \
-  .ci/run)
+# (.ci/run is not among them: it holds the README's test command verbatim)
+mapfile -t code < <(files '*.cpp' '*.h' '*.sh' '*.py' '*.js' 'CMakeLists.txt' '*/CMakeLists.txt' \
+  '*.cmake' '*.in')
 if [[ ${#code[@]} -gt 0 ]]; then
   long=$(awk 'length > 100 { printf "%s:%d: %d columns\n", FILENAME, FNR, length }' "${code[@]}")
   if [[ -n "$long" ]]; then

@@ -49,7 +49,8 @@ def main(out):
     torch.save(state, os.path.join(out, "model.pth"))
     write_safetensors(os.path.join(out, "model.safetensors"), dict(state), {})
     with zipfile.ZipFile(os.path.join(out, "model.pth")) as src, \
-            zipfile.ZipFile(os.path.join(out, "model_deflate.pth"), "w", zipfile.ZIP_DEFLATED) as dst:
+            zipfile.ZipFile(os.path.join(out, "model_deflate.pth"), "w",
+                            zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             dst.writestr(info.filename, src.read(info.filename))
     x = torch.randn(2, 3, 6, 6)

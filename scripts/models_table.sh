@@ -15,5 +15,9 @@ for name in $($cnn summary --list); do
     *) input=224x224x3; classes=1000 ;;
   esac
   $cnn summary "$name" --input $input --classes $classes --json |
-    python3 -c 'import json,sys; j=json.load(sys.stdin); print("| %s | %s | %s | {:,} | {:,} |".format(j["parameters"], j["macs"]) % (j["model"], sys.argv[1], sys.argv[2]))' "$input" "$classes"
+    python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+print("| %s | %s | %s | {:,} | {:,} |".format(j["parameters"], j["macs"])
+      % (j["model"], sys.argv[1], sys.argv[2]))' "$input" "$classes"
 done

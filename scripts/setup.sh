@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what cnn needs on Debian 12, skipping what is already present (idempotent).
 #   scripts/setup.sh          build tools, libraries and the Fashion-MNIST data set
-#   scripts/setup.sh --test   the same, plus GoogleTest, PyTorch and ONNX (the test oracles), Chromium,
-#                             Doxygen (the API reference, scripts/docs.sh) and ONNX Runtime for
+#   scripts/setup.sh --test   the same, plus GoogleTest, PyTorch and ONNX (the test oracles),
+#                             Chromium, Doxygen (the API reference, scripts/docs.sh),
+#                             clang-format and clang-tidy (scripts/lint.sh) and ONNX Runtime for
 #                             Node.js (npm onnxruntime-node, in bench/ort/node_modules)
 set -euo pipefail
 
@@ -26,9 +27,10 @@ if [[ "${1:-}" == "--test" ]]; then
     python3-onnx              # ONNX's backend node tests; exporting torchvision models to ONNX
     chromium                  # headless browser: the lab report test loads report.html
     doxygen                   # the API reference from include/cnn (scripts/docs.sh, the docs test)
+    clang-format clang-tidy   # the house rules that .ci/run checks (scripts/lint.sh)
   )
   if ! command -v node >/dev/null; then
-    packages+=(nodejs npm)    # Node.js, for ONNX Runtime (bench/ort); any node already on PATH will do
+    packages+=(nodejs npm)    # Node.js, for ONNX Runtime (bench/ort); any node on PATH will do
   fi
 elif [[ $# -gt 0 ]]; then
   echo "usage: scripts/setup.sh [--test]" >&2
@@ -47,12 +49,16 @@ if [[ ${#missing[@]} -eq 0 ]]; then
 else
   sudo=()
   if [[ $(id -u) -ne 0 ]]; then
-    command -v sudo >/dev/null || { echo "setup: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+    if ! command -v sudo >/dev/null; then
+      echo "setup: need root or sudo to install: ${missing[*]}" >&2
+      exit 1
+    fi
     sudo=(sudo)
   fi
   echo "setup: installing ${missing[*]}"
   "${sudo[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}"
 fi
 
 if $test; then

@@ -22,9 +22,11 @@
 const fs = require('fs');
 const path = require('path');
 
-const USAGE = `usage:
-  node bench/ort/ort_run.js run --model M.onnx --inputs IN.safetensors --out OUT.safetensors [--threads N] [--no-opt] [--suffix S]
-  node bench/ort/ort_run.js bench --model M.onnx --shape 1x3x224x224 [--input-name NAME] [--threads 2] [--warmup 5] [--iters 30] [--min-seconds 2]`;
+const USAGE = 'usage:\n' +
+  '  node bench/ort/ort_run.js run --model M.onnx --inputs IN.safetensors --out OUT.safetensors' +
+  ' [--threads N] [--no-opt] [--suffix S]\n' +
+  '  node bench/ort/ort_run.js bench --model M.onnx --shape 1x3x224x224 [--input-name NAME]' +
+  ' [--threads 2] [--warmup 5] [--iters 30] [--min-seconds 2]';
 
 class UsageError extends Error {}
 
@@ -33,7 +35,8 @@ function loadOrt() {
     return require('onnxruntime-node');
   } catch (e) {
     throw new Error(`cannot load onnxruntime-node (${e.message.split('\n')[0]}); install it with ` +
-                    `'npm ci --ignore-scripts --no-audit --no-fund --prefix bench/ort' or scripts/setup.sh --test`);
+                    `'npm ci --ignore-scripts --no-audit --no-fund --prefix bench/ort' ` +
+                    'or scripts/setup.sh --test');
   }
 }
 
@@ -53,7 +56,9 @@ function readSafetensors(file) {
   const buf = fs.readFileSync(file);
   if (buf.length < 8) throw new Error(`${file}: not a safetensors file (too short)`);
   const headerLength = Number(buf.readBigUInt64LE(0));
-  if (8 + headerLength > buf.length) throw new Error(`${file}: header length ${headerLength} past the end of the file`);
+  if (8 + headerLength > buf.length) {
+    throw new Error(`${file}: header length ${headerLength} past the end of the file`);
+  }
   let header;
   try {
     header = JSON.parse(buf.toString('utf8', 8, 8 + headerLength));
@@ -65,11 +70,15 @@ function readSafetensors(file) {
   for (const [name, info] of Object.entries(header)) {
     if (name === '__metadata__') continue;
     const dtype = DTYPES[info.dtype];
-    if (!dtype) throw new Error(`${file}: tensor '${name}' has dtype ${info.dtype}; supported: ${Object.keys(DTYPES).join(', ')}`);
+    if (!dtype) {
+      throw new Error(`${file}: tensor '${name}' has dtype ${info.dtype}; ` +
+                      `supported: ${Object.keys(DTYPES).join(', ')}`);
+    }
     const [begin, end] = info.data_offsets;
     const count = info.shape.reduce((a, b) => a * b, 1);
     if (end - begin !== count * dtype.array.BYTES_PER_ELEMENT || base + end > buf.length) {
-      throw new Error(`${file}: tensor '${name}': data_offsets [${begin}, ${end}] do not fit shape [${info.shape}] ${info.dtype}`);
+      throw new Error(`${file}: tensor '${name}': data_offsets [${begin}, ${end}] ` +
+                      `do not fit shape [${info.shape}] ${info.dtype}`);
     }
     // Copy into a fresh, aligned ArrayBuffer (the data need not be aligned in the file).
     const bytes = buf.buffer.slice(buf.byteOffset + base + begin, buf.byteOffset + base + end);
@@ -86,7 +95,8 @@ function writeSafetensors(file, tensors, metadata) {
   for (const name of Object.keys(tensors).sort()) {
     const t = tensors[name];
     const bytes = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes.length] };
+    header[name] = { dtype: t.dtype, shape: t.shape,
+                     data_offsets: [offset, offset + bytes.length] };
     blobs.push(bytes);
     offset += bytes.length;
   }
@@ -104,7 +114,9 @@ function parseArgs(argv, spec) {
     const arg = argv[i];
     let key = arg.startsWith('--') ? arg.slice(2) : null;
     let value;
-    if (key !== null && key.includes('=')) [key, value] = [key.slice(0, key.indexOf('=')), key.slice(key.indexOf('=') + 1)];
+    if (key !== null && key.includes('=')) {
+      [key, value] = [key.slice(0, key.indexOf('=')), key.slice(key.indexOf('=') + 1)];
+    }
     if (key === null || !(key in spec)) throw new UsageError(`unknown argument '${arg}'`);
     if (spec[key] === 'flag') {
       out[key] = true;
@@ -117,7 +129,8 @@ function parseArgs(argv, spec) {
     if (spec[key] === 'int' || spec[key] === 'number') {
       const n = Number(value);
       if (!Number.isFinite(n) || (spec[key] === 'int' && !Number.isInteger(n)) || n < 0) {
-        throw new UsageError(`--${key}: expected a non-negative ${spec[key] === 'int' ? 'integer' : 'number'}, got '${value}'`);
+        throw new UsageError(`--${key}: expected a non-negative ` +
+                             `${spec[key] === 'int' ? 'integer' : 'number'}, got '${value}'`);
       }
       value = n;
     }
@@ -153,17 +166,20 @@ function typeOf(session, name, which) {
 }
 
 async function cmdRun(argv) {
-  const args = parseArgs(argv, { model: 'string', inputs: 'string', out: 'string', threads: 'int', 'no-opt': 'flag', suffix: 'string' });
+  const args = parseArgs(argv, { model: 'string', inputs: 'string', out: 'string', threads: 'int',
+                                 'no-opt': 'flag', suffix: 'string' });
   require_(args, 'model', 'inputs', 'out');
   const suffix = args.suffix || '';
   const ort = loadOrt();
   const { tensors } = readSafetensors(args.inputs);
-  const session = await createSession(ort, args.model, { threads: args.threads || 1, optimize: !args['no-opt'] });
+  const session = await createSession(ort, args.model, { threads: args.threads || 1,
+                                                         optimize: !args['no-opt'] });
   const feeds = {};
   for (const name of session.inputNames) {
     const t = tensors[name + suffix];
     if (!t) {
-      throw new Error(`graph input '${name}' (${typeOf(session, name, 'input')}) has no tensor '${name + suffix}' in ${args.inputs} ` +
+      throw new Error(`graph input '${name}' (${typeOf(session, name, 'input')}) ` +
+                      `has no tensor '${name + suffix}' in ${args.inputs} ` +
                       `(it has: ${Object.keys(tensors).join(', ') || 'none'})`);
     }
     feeds[name] = new ort.Tensor(DTYPES[t.dtype].ort, t.data, t.shape);
@@ -178,18 +194,25 @@ async function cmdRun(argv) {
   for (const name of session.outputNames) {
     const r = results[name];
     const dtype = FROM_ORT[r.type];
-    if (!dtype) throw new Error(`graph output '${name}' has type ${r.type}, which cannot be written to safetensors here`);
+    if (!dtype) {
+      throw new Error(`graph output '${name}' has type ${r.type}, ` +
+                      'which cannot be written to safetensors here');
+    }
     let data = r.data;
-    if (dtype === 'BOOL' && !(data instanceof Uint8Array)) data = Uint8Array.from(data, (v) => (v ? 1 : 0));
+    if (dtype === 'BOOL' && !(data instanceof Uint8Array)) {
+      data = Uint8Array.from(data, (v) => (v ? 1 : 0));
+    }
     outputs[name + suffix] = { dtype, shape: r.dims.map(Number), data };
   }
   await session.release();
-  writeSafetensors(args.out, outputs, { model: path.basename(args.model), ort_version: ortVersion(ort),
+  writeSafetensors(args.out, outputs, { model: path.basename(args.model),
+                                        ort_version: ortVersion(ort),
                                         optimization: args['no-opt'] ? 'disabled' : 'all' });
 }
 
 function ortVersion(ort) {
-  return (ort.env && ort.env.versions && (ort.env.versions.node || ort.env.versions.common)) || 'unknown';
+  return (ort.env && ort.env.versions &&
+          (ort.env.versions.node || ort.env.versions.common)) || 'unknown';
 }
 
 function mulberry32(seed) {
@@ -202,10 +225,14 @@ function mulberry32(seed) {
 }
 
 async function cmdBench(argv) {
-  const args = parseArgs(argv, { model: 'string', shape: 'string', 'input-name': 'string', threads: 'int', warmup: 'int', iters: 'int', 'min-seconds': 'number' });
+  const args = parseArgs(argv, { model: 'string', shape: 'string', 'input-name': 'string',
+                                 threads: 'int', warmup: 'int', iters: 'int',
+                                 'min-seconds': 'number' });
   require_(args, 'model', 'shape');
   const shape = args.shape.split(/[x,]/).map(Number);
-  if (!shape.length || shape.some((d) => !Number.isInteger(d) || d <= 0)) throw new UsageError(`--shape: expected dimensions such as 1x3x224x224, got '${args.shape}'`);
+  if (!shape.length || shape.some((d) => !Number.isInteger(d) || d <= 0)) {
+    throw new UsageError(`--shape: expected dimensions such as 1x3x224x224, got '${args.shape}'`);
+  }
   const threads = args.threads === undefined ? 2 : args.threads;
   const warmup = args.warmup === undefined ? 5 : args.warmup;
   const iters = args.iters === undefined ? 30 : args.iters;
@@ -214,10 +241,14 @@ async function cmdBench(argv) {
   const session = await createSession(ort, args.model, { threads, optimize: true });
   const inputName = args['input-name'] || session.inputNames[0];
   if (!session.inputNames.includes(inputName)) {
-    throw new Error(`${args.model} has no input '${inputName}' (inputs: ${session.inputNames.join(', ')})`);
+    throw new Error(`${args.model} has no input '${inputName}' ` +
+                    `(inputs: ${session.inputNames.join(', ')})`);
   }
   const others = session.inputNames.filter((n) => n !== inputName);
-  if (others.length) throw new Error(`${args.model} has inputs besides '${inputName}' (${others.join(', ')}); bench feeds only one`);
+  if (others.length) {
+    throw new Error(`${args.model} has inputs besides '${inputName}' (${others.join(', ')}); ` +
+                    'bench feeds only one');
+  }
   const random = mulberry32(12345);
   const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
   for (let i = 0; i < data.length; i++) data[i] = random() * 2 - 1;
@@ -232,7 +263,8 @@ async function cmdBench(argv) {
   for (let i = 0; i < warmup; i++) await once();
   const times = [];
   const start = process.hrtime.bigint();
-  while (times.length < Math.max(iters, 1) || Number(process.hrtime.bigint() - start) / 1e9 < minSeconds) {
+  while (times.length < Math.max(iters, 1) ||
+         Number(process.hrtime.bigint() - start) / 1e9 < minSeconds) {
     const t0 = process.hrtime.bigint();
     await once();
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
@@ -246,7 +278,11 @@ async function cmdBench(argv) {
     model: args.model,
     threads,
     shape,
-    ms: { min: round(sorted[0]), median: round(median), mean: round(times.reduce((a, b) => a + b, 0) / times.length) },
+    ms: {
+      min: round(sorted[0]),
+      median: round(median),
+      mean: round(times.reduce((a, b) => a + b, 0) / times.length),
+    },
     iters: times.length,
     ort_version: ortVersion(ort),
   }));

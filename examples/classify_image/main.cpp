@@ -21,8 +21,9 @@ using namespace cnn;
 
 int main(int argc, char** argv) {
   if (argc < 4 || argc > 5) {
-    std::fprintf(stderr, "usage: %s MODEL WEIGHTS IMAGE [LABELS]\n"
-                         "  e.g. %s resnet18 resnet18.pth cat.jpg imagenet_classes.txt\n",
+    std::fprintf(stderr,
+                 "usage: %s MODEL WEIGHTS IMAGE [LABELS]\n"
+                 "  e.g. %s resnet18 resnet18.pth cat.jpg imagenet_classes.txt\n",
                  argv[0], argv[0]);
     return 2;
   }

@@ -6,7 +6,8 @@
 // given, else with random ones). The outputs of several of its layers, each on a coarser grid
 // than the one before, are brought back to the image's grid and concatenated: the hypercolumn
 // of pixel (x, y) holds every chosen layer's features at the place of (x, y),
-//   L[b, x, y, J_0 + J_1 + ...] = L_0[b, x, y, J_0] ; L_1[b, floor(x X_1 / X), floor(y Y_1 / Y), J_1] ; ...
+//   L[b, x, y, J_0 + J_1 + ...] = L_0[b, x, y, J_0] ; L_1[b, floor(x X_1 / X), floor(y Y_1 / Y),
+//   J_1] ; ...
 // The program prints the shapes, then writes OUT.png (default hypercolumn.png): how similar
 // each pixel's hypercolumn is to the centre pixel's (cosine similarity, white = most similar).
 #include <cnn/cnn.h>

@@ -53,8 +53,8 @@ int main(int argc, char** argv) {
     double loss_sum = 0;
     for (int64_t epoch = 0; step < steps; ++epoch) {
       for (data::Batch& batch : loader.epoch(epoch)) {
-        Tensor logits = (*model)(batch.x);              // [64, 10]
-        Tensor loss = cross_entropy(logits, batch.y);   // a scalar: mean over the batch
+        Tensor logits = (*model)(batch.x);             // [64, 10]
+        Tensor loss = cross_entropy(logits, batch.y);  // a scalar: mean over the batch
         optimizer.zero_grad();
         loss.backward();  // fills each parameter's grad()
         optimizer.step();

@@ -32,9 +32,9 @@ template <class... Parts>
 
 }  // namespace cnn
 
-#define CNN_CHECK(cond, ...)      \
-  do {                            \
-    if (!(cond)) {                \
-      ::cnn::fail(__VA_ARGS__);   \
-    }                             \
+#define CNN_CHECK(cond, ...)    \
+  do {                          \
+    if (!(cond)) {              \
+      ::cnn::fail(__VA_ARGS__); \
+    }                           \
   } while (0)

@@ -18,7 +18,8 @@ void set_num_threads(int n);
 class ThreadCountGuard {
  public:
   explicit ThreadCountGuard(int threads) : previous_(num_threads()) { set_num_threads(threads); }
-  ~ThreadCountGuard() { set_num_threads(previous_); }
+  // set_num_threads throws only for a count it would refuse, and previous_ is one it set
+  ~ThreadCountGuard() { set_num_threads(previous_); }  // NOLINT(bugprone-exception-escape)
   ThreadCountGuard(const ThreadCountGuard&) = delete;
   ThreadCountGuard& operator=(const ThreadCountGuard&) = delete;
 

@@ -43,7 +43,8 @@ struct Pad2d {
   int64_t right = 0;
   constexpr Pad2d(int64_t v = 0) : top(v), bottom(v), left(v), right(v) {}  ///< NOLINT
   constexpr Pad2d(int64_t rows, int64_t cols) : top(rows), bottom(rows), left(cols), right(cols) {}
-  constexpr Pad2d(int64_t t, int64_t b, int64_t l, int64_t r) : top(t), bottom(b), left(l), right(r) {}
+  constexpr Pad2d(int64_t t, int64_t b, int64_t l, int64_t r)
+      : top(t), bottom(b), left(l), right(r) {}
   friend constexpr bool operator==(const Pad2d&, const Pad2d&) = default;
 };
 

@@ -91,7 +91,7 @@ class Tensor {
   float at(const Shape& index) const;
 
   // ---- differentiable views and copies (defined in src/ops/view.cpp) ----
-  Tensor reshape(const Shape& shape) const;  ///< one extent may be -1
+  Tensor reshape(const Shape& requested) const;  ///< one extent may be -1
   Tensor flatten(int64_t start_dim = 1, int64_t end_dim = -1) const;
   Tensor permute(const Shape& dims) const;
   Tensor transpose(int64_t dim0, int64_t dim1) const;

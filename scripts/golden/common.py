@@ -23,7 +23,8 @@ def expand_grid(case):
     values, the first axis outermost; an object value sets each of its fields."""
     cases = [{k: v for k, v in case.items() if k != "grid"}]
     for field, values in case.get("grid", []):
-        cases = [dict(c, **(v if isinstance(v, dict) else {field: v})) for c in cases for v in values]
+        cases = [dict(c, **(v if isinstance(v, dict) else {field: v}))
+                 for c in cases for v in values]
     return cases
 
 

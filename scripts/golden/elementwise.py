@@ -25,8 +25,10 @@ def generate(out):
         ("mean_last", "mean", [-1], False),
     ]:
         fn = torch.sum if op == "sum" else torch.mean
-        forward = (lambda x, fn=fn: fn(x)) if not dims else (lambda x, fn=fn, d=dims, k=keep: fn(x, d, keepdim=k))
-        run_case(out, FAMILY, name, op, {"dims": dims, "keepdim": keep}, {"x": r(2, 3, 5, 4)}, forward)
+        forward = ((lambda x, fn=fn: fn(x)) if not dims
+                   else (lambda x, fn=fn, d=dims, k=keep: fn(x, d, keepdim=k)))
+        run_case(out, FAMILY, name, op, {"dims": dims, "keepdim": keep}, {"x": r(2, 3, 5, 4)},
+                 forward)
     # amax (ONNX's ReduceMax): the gradient splits among tied maxima, which the small
     # integers of the last case make common.
     ties = lambda high: torch.randint(0, high, (2, 3, 5, 4)).float().requires_grad_()
@@ -43,7 +45,9 @@ def generate(out):
     for name, op, params, forward in [
         ("flatten_nhwc", "flatten", {"start": 1}, lambda x: torch.flatten(x, 1)),
         ("reshape_infer", "reshape", {"shape": [5, -1]}, lambda x: x.reshape(5, -1)),
-        ("permute_nhwc_to_nchw", "permute", {"dims": [0, 3, 1, 2]}, lambda x: x.permute(0, 3, 1, 2)),
-        ("slice_rows_step2", "slice", {"dim": 1, "start": 1, "end": 3, "step": 2}, lambda x: x[:, 1:3:2]),
+        ("permute_nhwc_to_nchw", "permute", {"dims": [0, 3, 1, 2]},
+         lambda x: x.permute(0, 3, 1, 2)),
+        ("slice_rows_step2", "slice", {"dim": 1, "start": 1, "end": 3, "step": 2},
+         lambda x: x[:, 1:3:2]),
     ]:
         run_case(out, FAMILY, name, op, params, {"x": r(2, 3, 5, 4)}, forward)

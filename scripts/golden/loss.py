@@ -35,7 +35,8 @@ def generate(out):
         target = torch.randint(0, c, (n,))
         run_case(out, FAMILY, name, "nll_loss", {"reduction": reduction},
                  {"log_probs": log_probs, "target": target},
-                 lambda log_probs, target, red=reduction: F.nll_loss(log_probs, target, reduction=red))
+                 lambda log_probs, target, red=reduction: F.nll_loss(log_probs, target,
+                                                                     reduction=red))
     for name, shape, reduction in [
         ("mse_mean", (2, 3, 4, 5), "mean"), ("mse_sum", (7, 3), "sum"),
         ("mse_none", (1, 3, 2, 5), "none"), ("mse_vector", (9,), "mean"),

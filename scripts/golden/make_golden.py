@@ -15,7 +15,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", required=True, help="folder to write <family>/<case>.safetensors into")
+    parser.add_argument("--out", required=True,
+                        help="folder to write <family>/<case>.safetensors into")
     parser.add_argument("families", nargs="*", help="only these families (default: all)")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -36,7 +37,8 @@ def main():
         start = time.time()
         shutil.rmtree(os.path.join(args.out, name), ignore_errors=True)
         module.generate(args.out)
-        count = len(os.listdir(os.path.join(args.out, name))) if os.path.isdir(os.path.join(args.out, name)) else 0
+        count = (len(os.listdir(os.path.join(args.out, name)))
+                 if os.path.isdir(os.path.join(args.out, name)) else 0)
         print(f"golden {name}: {count} cases in {time.time() - start:.1f}s")
 
 

@@ -31,7 +31,8 @@ def make_optimizer(op, params, o):
                                nesterov=o.get("nesterov", False), foreach=False)
     cls = torch.optim.Adam if op == "adam" else torch.optim.AdamW
     return cls(params, lr=o["lr"], betas=(o.get("beta1", 0.9), o.get("beta2", 0.999)),
-               eps=o.get("eps", 1e-8), weight_decay=o.get("weight_decay", 0.0 if op == "adam" else 1e-2),
+               eps=o.get("eps", 1e-8),
+               weight_decay=o.get("weight_decay", 0.0 if op == "adam" else 1e-2),
                amsgrad=o.get("amsgrad", False), foreach=False)
 
 
@@ -78,7 +79,8 @@ def schedule_case(out, name, config, lr, make_scheduler, n):
 
 
 def warmup(opt, start_factor, steps, after):
-    return sched.SequentialLR(opt, [sched.LinearLR(opt, start_factor=start_factor, total_iters=steps),
+    return sched.SequentialLR(opt, [sched.LinearLR(opt, start_factor=start_factor,
+                                                   total_iters=steps),
                                     after(opt)], milestones=[steps])
 
 

@@ -23,12 +23,14 @@ def generate(out):
     ]
     for name, shape, size in sizes:
         run_case(out, FAMILY, "nearest_" + name, "upsample_nearest2d", {"output_size": list(size)},
-                 {"x": r(*shape)}, lambda x, s=size: F.interpolate(x, size=s, mode="nearest"), LAYOUT)
+                 {"x": r(*shape)}, lambda x, s=size: F.interpolate(x, size=s, mode="nearest"),
+                 LAYOUT)
         for ac in (False, True):
             run_case(out, FAMILY, f"bilinear_{name}_align_corners_{str(ac).lower()}",
                      "upsample_bilinear2d", {"output_size": list(size), "align_corners": ac},
                      {"x": r(*shape)},
-                     lambda x, s=size, ac=ac: F.interpolate(x, size=s, mode="bilinear", align_corners=ac),
+                     lambda x, s=size, ac=ac: F.interpolate(x, size=s, mode="bilinear",
+                                                            align_corners=ac),
                      LAYOUT)
     # 2 -> 82 rows: PyTorch's float32 index picks row 0 for output row 41 (exact: row 1).
     run_case(out, FAMILY, "nearest_2x3_to_82x5_float_rounding", "upsample_nearest2d",

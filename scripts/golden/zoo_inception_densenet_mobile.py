@@ -1,6 +1,7 @@
 """Golden data for GoogLeNet, Inception v3, DenseNet, ShuffleNet v2, MobileNet v2 and MNASNet
 (tests/models/inception_densenet_mobile_test.cpp): for each torchvision model, its parameter
-count and state-dict keys with shapes in cnn's layout (models.json), and for a few models the whole state dict, an input and torchvision's output:
+count and state-dict keys with shapes in cnn's layout (models.json), and for a few models the
+whole state dict, an input and torchvision's output:
   <name>_eval   eval mode: logits of a random batch
   <name>_train  (the state of <name>_eval) training mode (dropout off, since its random mask
                 cannot match): logits, under a fixed upstream gradient the gradients of the last

@@ -51,7 +51,8 @@ def main():
         zoo = os.path.join(args.out, "zoo")
         os.makedirs(zoo, exist_ok=True)
         for model, size in ZOO.items():
-            took = run([os.path.join(HERE, "export_torchvision.py"), "--out", zoo, "--models", model,
+            took = run([os.path.join(HERE, "export_torchvision.py"), "--out", zoo,
+                        "--models", model,
                         "--opsets", "11,13,17", "--batches", "1,3", "--size", size,
                         "--bn-stats", "calibrated"])
             print(f"onnx zoo {model} at {size}: {took:.1f}s")
@@ -61,7 +62,8 @@ def main():
         import onnx  # Debian's python3-onnx
         model = onnx.load(os.path.join(zoo, "resnet18-opset17-dynamic.onnx"))
         onnx.save_model(model, os.path.join(external, "resnet18.onnx"), save_as_external_data=True,
-                        all_tensors_to_one_file=True, location="resnet18.weights", size_threshold=1024)
+                        all_tensors_to_one_file=True, location="resnet18.weights",
+                        size_threshold=1024)
 
 
 if __name__ == "__main__":

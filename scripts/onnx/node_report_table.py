@@ -18,8 +18,8 @@ SUPPORTED_ONLY = True
 
 def main():
     rows = list(csv.DictReader(open(sys.argv[1])))
-    stats = collections.defaultdict(lambda: {"pass": 0, "excluded": 0, "unsupported-type": 0, "fail": 0,
-                                             "abs": 0.0, "tol": 0.0})
+    stats = collections.defaultdict(lambda: {"pass": 0, "excluded": 0, "unsupported-type": 0,
+                                             "fail": 0, "abs": 0.0, "tol": 0.0})
     for r in rows:
         if r["status"] == "unsupported-op":
             continue
@@ -29,7 +29,8 @@ def main():
             if r["status"] == "pass":
                 s["abs"] = max(s["abs"], float(r["max_abs_error"]))
                 s["tol"] = max(s["tol"], float(r["tolerance_used"]))
-    print("| op | passed | excluded | other element types | failed | largest abs. error | tolerance used |")
+    print("| op | passed | excluded | other element types | failed | largest abs. error | "
+          "tolerance used |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for op in sorted(stats):
         s = stats[op]

@@ -19,8 +19,8 @@ void check_forward(const char* name, const TensorList& inputs, const TensorList&
   for (size_t i = 0; i < outputs.size(); ++i) {
     if (!outputs[i].defined() || all_finite(outputs[i])) continue;
     for (size_t k = 0; k < inputs.size(); ++k) {
-      CNN_CHECK(!inputs[k].defined() || all_finite(inputs[k]), "anomaly: input ", k, " of ",
-                name, " (shape ", to_string(inputs[k].shape()),
+      CNN_CHECK(!inputs[k].defined() || all_finite(inputs[k]), "anomaly: input ", k, " of ", name,
+                " (shape ", to_string(inputs[k].shape()),
                 ") already holds NaN or infinity; it comes from outside the recorded ops (data, "
                 "parameters or an op without autograd)");
     }
@@ -72,8 +72,12 @@ Edge edge_of(const Tensor& t) {
 
 }  // namespace
 
-bool grad_enabled() { return g_grad_enabled; }
-void set_grad_enabled(bool enabled) { g_grad_enabled = enabled; }
+bool grad_enabled() {
+  return g_grad_enabled;
+}
+void set_grad_enabled(bool enabled) {
+  g_grad_enabled = enabled;
+}
 
 TensorList FunctionNode::apply(const TensorList& grad_outputs) {
   CNN_CHECK(backward_ != nullptr, "autograd: backward through ", name_,
@@ -89,8 +93,12 @@ bool needs_grad(const TensorList& inputs) {
   return false;
 }
 
-bool detect_anomaly() { return g_detect_anomaly; }
-void set_detect_anomaly(bool enabled) { g_detect_anomaly = enabled; }
+bool detect_anomaly() {
+  return g_detect_anomaly;
+}
+void set_detect_anomaly(bool enabled) {
+  g_detect_anomaly = enabled;
+}
 
 bool all_finite(const Tensor& t) {
   if (!t.defined() || t.dtype() != DType::f32) return true;
@@ -190,14 +198,15 @@ void run_backward(const TensorList& roots, const TensorList& grads, bool retain_
     if (!retain_graph) node->release();
     if (detecting) {
       for (size_t i = 0; i < out.size(); ++i) {
-        CNN_CHECK(all_finite(out[i]), "anomaly: NaN or infinity first appeared in the gradient that ",
-                  node->name(), "'s backward computed for its input ", i, " (shape ",
-                  to_string(out[i].shape()), ")");
+        CNN_CHECK(all_finite(out[i]),
+                  "anomaly: NaN or infinity first appeared in the gradient that ", node->name(),
+                  "'s backward computed for its input ", i, " (shape ", to_string(out[i].shape()),
+                  ")");
       }
     }
-    CNN_CHECK(out.size() == node->next_edges.size() || node->next_edges.empty(), "autograd: ",
-              node->name(), " returned ", out.size(), " gradients for ", node->next_edges.size(),
-              " inputs");
+    CNN_CHECK(out.size() == node->next_edges.size() || node->next_edges.empty(),
+              "autograd: ", node->name(), " returned ", out.size(), " gradients for ",
+              node->next_edges.size(), " inputs");
     for (size_t i = 0; i < node->next_edges.size(); ++i) {
       const Edge& e = node->next_edges[i];
       if (!e.node) continue;

@@ -44,15 +44,17 @@ GradcheckResult gradcheck(const GradcheckFn& f, const std::vector<Tensor>& input
   Tensor y = f(leaves);
   const Tensor r = Tensor::normal(y.shape(), 0.0f, 1.0f, gen);
   const std::vector<float> rv = r.to_vector();
-  CNN_CHECK(y.requires_grad(), "gradcheck: the output does not depend on any input that requires grad");
+  CNN_CHECK(y.requires_grad(),
+            "gradcheck: the output does not depend on any input that requires grad");
   const double noise = rounding_noise(y, rv) / options.eps;
   y.backward(r);
 
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (!inputs[i].requires_grad()) continue;
     const Tensor& grad = leaves[i].grad();
-    const std::vector<float> g = grad.defined() ? grad.to_vector()
-                                                : std::vector<float>(static_cast<size_t>(inputs[i].numel()), 0.0f);
+    const std::vector<float> g =
+        grad.defined() ? grad.to_vector()
+                       : std::vector<float>(static_cast<size_t>(inputs[i].numel()), 0.0f);
     const std::vector<float> x0 = inputs[i].to_vector();
     for (int d = 0; d < options.directions; ++d) {
       const std::vector<float> v = Tensor::normal(inputs[i].shape(), 0.0f, 1.0f, gen).to_vector();

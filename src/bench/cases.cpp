@@ -21,8 +21,9 @@ int64_t ConvCase::out_width() const {
 }
 
 double ConvCase::forward_flops() const {
+  const int64_t macs_per_output = kernel * kernel * (in_channels / groups);
   return 2.0 * static_cast<double>(batch * out_height() * out_width() * out_channels) *
-         static_cast<double>(kernel * kernel * in_channels / groups);
+         static_cast<double>(macs_per_output);
 }
 
 std::string ConvCase::shape_text() const {
@@ -123,8 +124,7 @@ std::vector<ConvCase> model_conv_layers(const std::string& model, int64_t height
   std::vector<ConvCase> cases;
   for (const std::string& layer : layers.empty() ? record.order : layers) {
     const auto it = record.calls.find(layer);
-    if (it == record.calls.end())
-      fail("cnn bench: ", model, " runs no Conv2d named '", layer, "'");
+    if (it == record.calls.end()) fail("cnn bench: ", model, " runs no Conv2d named '", layer, "'");
     cases.push_back(conv_case(model, layer, it->second, batch));
   }
   return cases;
@@ -138,7 +138,8 @@ std::vector<ConvCase> layer_cases(const std::string& conv2d_cases_file) {
       const auto model = entry.at("model").get<std::string>();
       const auto input = entry.at("input").get<std::vector<int64_t>>();  // H, W, C
       const auto layers = entry.at("layers").get<std::vector<std::string>>();
-      if (input.size() != 3) fail("cnn bench: ", model, "'s input must be [height, width, channels]");
+      if (input.size() != 3)
+        fail("cnn bench: ", model, "'s input must be [height, width, channels]");
       const std::vector<ConvCase> found = model_conv_layers(
           model, input[0], input[1], input[2], entry.at("classes").get<int64_t>(), 1, layers);
       for (const int64_t batch : entry.at("batches").get<std::vector<int64_t>>())
@@ -176,7 +177,8 @@ std::vector<GemmCase> gemm_cases(const std::string& gemm_cases_file, int threads
   try {
     for (const nlohmann::json& c : file.at("cases")) {
       bool bench = false;
-      for (const nlohmann::json& use : c.at("use")) bench = bench || use.get<std::string>() == "bench";
+      for (const nlohmann::json& use : c.at("use"))
+        bench = bench || use.get<std::string>() == "bench";
       if (!bench) continue;
       const GemmCase one{.m = c.at("m").get<int64_t>(),
                          .n = c.at("n").get<int64_t>(),

@@ -10,21 +10,24 @@
 
 namespace cnn::bench {
 
-ModelTiming time_model(const ModelCase& c, const TimingPolicy& policy) {
+ModelTiming time_model(const ModelCase& model_case, const TimingPolicy& policy) {
   Generator gen(1);
-  auto model = models::create(c.model, {.classes = c.classes, .in_channels = c.channels}, gen);
-  const Tensor x = Tensor::normal({c.batch, c.height, c.width, c.channels}, 0, 1, gen);
+  auto model = models::create(
+      model_case.model, {.classes = model_case.classes, .in_channels = model_case.channels}, gen);
+  const Tensor x = Tensor::normal(
+      {model_case.batch, model_case.height, model_case.width, model_case.channels}, 0, 1, gen);
   ModelTiming result;
   result.parameters = model->parameter_count();
-  if (c.mode == ModelMode::inference) {
+  if (model_case.mode == ModelMode::inference) {
     model->eval();
     const NoGradGuard no_grad;
     result.timing = time_work([&] { (*model)(x); }, policy);
     return result;
   }
-  std::vector<int64_t> labels(static_cast<size_t>(c.batch));
-  for (size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<int64_t>(i) % c.classes;
-  const Tensor y = Tensor::from_data_i64({c.batch}, labels);
+  std::vector<int64_t> labels(static_cast<size_t>(model_case.batch));
+  for (size_t i = 0; i < labels.size(); ++i)
+    labels[i] = static_cast<int64_t>(i) % model_case.classes;
+  const Tensor y = Tensor::from_data_i64({model_case.batch}, labels);
   model->train();
   // The trainer's optimizer (src/train/trainer.cpp); a small rate keeps random data stable.
   optim::SGD sgd(model->parameters(),

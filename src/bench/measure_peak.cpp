@@ -56,7 +56,9 @@ FmaPeak measure_fma_peak(int threads, const TimingPolicy& policy) {
   for (float v : sinks) keep = keep + v;
   const double flops =
       static_cast<double>(threads) * static_cast<double>(iterations * flops_per_iteration);
-  return {.isa = avx512 ? "avx512" : avx2 ? "avx2+fma" : "scalar",
+  return {.isa = avx512 ? "avx512"
+                 : avx2 ? "avx2+fma"
+                        : "scalar",
           .threads = threads,
           .gflops = flops / t.min_seconds / 1e9,
           .timing = t};

@@ -16,7 +16,10 @@ namespace {
 
 TimingPolicy policy(bool quick) {
   return quick ? TimingPolicy{.warmup_reps = 1, .min_reps = 2, .max_reps = 2, .budget_seconds = 0}
-               : TimingPolicy{.warmup_reps = 3, .warmup_seconds = 0.3, .min_reps = 10, .max_reps = 200,
+               : TimingPolicy{.warmup_reps = 3,
+                              .warmup_seconds = 0.3,
+                              .min_reps = 10,
+                              .max_reps = 200,
                               .budget_seconds = 1.5};
 }
 
@@ -27,10 +30,11 @@ Timing time_ort(const OnnxBenchOptions& o, int64_t batch, const Shape& image, st
   const TimingPolicy p = policy(o.quick);
   SubprocessResult r;
   try {
-    r = run_subprocess({o.node, o.ort_script, "bench", "--model", o.file, "--shape", shape, "--threads",
-                        std::to_string(o.threads), "--warmup", std::to_string(p.warmup_reps), "--iters",
-                        std::to_string(p.min_reps), "--min-seconds", std::to_string(p.budget_seconds)},
-                       "");
+    r = run_subprocess(
+        {o.node, o.ort_script, "bench", "--model", o.file, "--shape", shape, "--threads",
+         std::to_string(o.threads), "--warmup", std::to_string(p.warmup_reps), "--iters",
+         std::to_string(p.min_reps), "--min-seconds", std::to_string(p.budget_seconds)},
+        "");
   } catch (const Error& e) {
     error = e.what();
     return {};
@@ -61,21 +65,22 @@ std::vector<OnnxBenchRow> run_onnx_bench(const OnnxBenchOptions& o) {
   const Shape declared = model->inputs()[0].shape;
   Shape image = o.image;
   if (image.empty()) {
-    CNN_CHECK(declared[1] > 0 && declared[2] > 0 && declared[3] > 0, o.file, ": the input size is symbolic (",
-              to_string(declared), "); give --input HxWxC");
+    CNN_CHECK(declared[1] > 0 && declared[2] > 0 && declared[3] > 0, o.file,
+              ": the input size is symbolic (", to_string(declared), "); give --input HxWxC");
     image = {declared[2], declared[3], declared[1]};
   }
   std::shared_ptr<nn::Module> builder;
   if (!o.builder.empty()) {
     Generator gen(1);
     const int64_t classes = onnx::declared_classes(*model);
-    builder = models::create(o.builder, {.classes = classes > 0 ? classes : 1000, .in_channels = image[2]}, gen);
+    builder = models::create(
+        o.builder, {.classes = classes > 0 ? classes : 1000, .in_channels = image[2]}, gen);
     builder->eval();
   }
   std::vector<OnnxBenchRow> rows;
   for (int64_t batch : o.batches) {
-    CNN_CHECK(declared[0] < 0 || declared[0] == batch, o.file, ": the model's batch is fixed at ", declared[0],
-              "; it cannot be timed at batch ", batch);
+    CNN_CHECK(declared[0] < 0 || declared[0] == batch, o.file, ": the model's batch is fixed at ",
+              declared[0], "; it cannot be timed at batch ", batch);
     OnnxBenchRow row;
     row.batch = batch;
     Generator gen(2);
@@ -104,7 +109,8 @@ std::string format_onnx_bench(const OnnxBenchOptions& o, const std::vector<OnnxB
   char line[256];
   out << "ONNX model " << o.file << ", " << o.threads << " thread(s); medians in milliseconds\n";
   std::snprintf(line, sizeof line, "%6s %12s %12s %12s %12s %12s\n", "batch", "imported",
-                o.builder.empty() ? "builder" : o.builder.c_str(), "onnxruntime", "imp/builder", "imp/ort");
+                o.builder.empty() ? "builder" : o.builder.c_str(), "onnxruntime", "imp/builder",
+                "imp/ort");
   out << line;
   const auto ms = [](const Timing& t) { return t.reps > 0 ? t.median_seconds * 1e3 : -1.0; };
   const auto cell = [](double v, const char* fmt) {
@@ -115,9 +121,10 @@ std::string format_onnx_bench(const OnnxBenchOptions& o, const std::vector<OnnxB
   };
   for (const OnnxBenchRow& r : rows) {
     const double a = ms(r.imported), b = ms(r.builder), c = ms(r.ort);
-    std::snprintf(line, sizeof line, "%6lld %12s %12s %12s %12s %12s\n", static_cast<long long>(r.batch),
-                  cell(a, "%.2f").c_str(), cell(b, "%.2f").c_str(), cell(c, "%.2f").c_str(),
-                  cell(b > 0 ? a / b : -1, "%.3f").c_str(), cell(c > 0 ? a / c : -1, "%.3f").c_str());
+    std::snprintf(line, sizeof line, "%6lld %12s %12s %12s %12s %12s\n",
+                  static_cast<long long>(r.batch), cell(a, "%.2f").c_str(), cell(b, "%.2f").c_str(),
+                  cell(c, "%.2f").c_str(), cell(b > 0 ? a / b : -1, "%.3f").c_str(),
+                  cell(c > 0 ? a / c : -1, "%.3f").c_str());
     out << line;
     if (!r.ort_error.empty()) out << "  onnxruntime: " << r.ort_error << "\n";
   }

@@ -77,9 +77,9 @@ Report run_benchmarks(const BenchOptions& options) {
   report.torch.python = options.torch_runner.python;
   Runner run(options, report);
   // Read (and the models run for their layers' shapes) first: a bad list fails at once.
-  const std::vector<GemmCase> gemms = options.gemm
-                                           ? gemm_cases(options.cases_dir + "/gemm.json", options.threads)
-                                           : std::vector<GemmCase>{};
+  const std::vector<GemmCase> gemms =
+      options.gemm ? gemm_cases(options.cases_dir + "/gemm.json", options.threads)
+                   : std::vector<GemmCase>{};
   const std::vector<ConvCase> layers =
       options.layers ? layer_cases(options.cases_dir + "/conv2d.json") : std::vector<ConvCase>{};
 

@@ -12,8 +12,6 @@
 
 #include "cnn/error.h"
 
-extern char** environ;
-
 namespace cnn::bench {
 namespace {
 
@@ -50,6 +48,7 @@ SubprocessResult run_subprocess(const std::vector<std::string>& argv, const std:
   posix_spawn_file_actions_adddup2(&files.actions, ::fileno(in.get()), STDIN_FILENO);
   posix_spawn_file_actions_adddup2(&files.actions, out[1], STDOUT_FILENO);
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid = 0;

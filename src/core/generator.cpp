@@ -12,11 +12,15 @@ uint64_t splitmix64(uint64_t& x) {
   return z ^ (z >> 31);
 }
 
-uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+uint64_t rotl(uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 
 }  // namespace
 
-Generator::Generator(uint64_t seed_value) { seed(seed_value); }
+Generator::Generator(uint64_t seed_value) {
+  seed(seed_value);
+}
 
 void Generator::seed(uint64_t seed_value) {
   uint64_t x = seed_value;
@@ -36,7 +40,9 @@ uint64_t Generator::next_u64() {
   return result;
 }
 
-float Generator::uniform() { return static_cast<float>(next_u64() >> 40) * 0x1.0p-24f; }
+float Generator::uniform() {
+  return static_cast<float>(next_u64() >> 40) * 0x1.0p-24f;
+}
 
 float Generator::normal() {
   if (has_spare_) {

@@ -33,7 +33,9 @@ void for_each_run(const Tensor& t, F&& f) {
   }
 }
 
-float* base_of(const Tensor& t) { return static_cast<float*>(t.storage()->data()); }
+float* base_of(const Tensor& t) {
+  return static_cast<float*>(t.storage()->data());
+}
 
 }  // namespace
 

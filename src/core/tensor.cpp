@@ -11,12 +11,20 @@
 
 namespace cnn {
 
-const char* dtype_name(DType dtype) { return dtype == DType::f32 ? "float32" : "int64"; }
-size_t dtype_size(DType dtype) { return dtype == DType::f32 ? 4 : 8; }
+const char* dtype_name(DType dtype) {
+  return dtype == DType::f32 ? "float32" : "int64";
+}
+size_t dtype_size(DType dtype) {
+  return dtype == DType::f32 ? 4 : 8;
+}
 
-Storage::Storage(size_t bytes) : bytes_(bytes) { data_ = memory::allocate(bytes); }
+Storage::Storage(size_t bytes) : bytes_(bytes) {
+  data_ = memory::allocate(bytes);
+}
 
-Storage::~Storage() { memory::release(data_, bytes_); }
+Storage::~Storage() {
+  memory::release(data_, bytes_);
+}
 
 namespace {
 
@@ -56,7 +64,9 @@ void for_each_offset(const Shape& shape, const Shape& strides, int64_t offset, F
 
 }  // namespace
 
-Tensor Tensor::empty(const Shape& shape, DType dtype) { return Tensor(make_impl(shape, dtype)); }
+Tensor Tensor::empty(const Shape& shape, DType dtype) {
+  return Tensor(make_impl(shape, dtype));
+}
 
 Tensor Tensor::zeros(const Shape& shape, DType dtype) {
   Tensor t = empty(shape, dtype);
@@ -80,9 +90,9 @@ Tensor Tensor::from_data(const Shape& shape, const std::vector<float>& values) {
 
 Tensor Tensor::from_data_i64(const Shape& shape, const std::vector<int64_t>& values) {
   Tensor t = empty(shape, DType::i64);
-  CNN_CHECK(static_cast<int64_t>(values.size()) == t.numel(), "Tensor::from_data_i64: ",
-            values.size(), " values given for shape ", to_string(shape), " (", t.numel(),
-            " elements)");
+  CNN_CHECK(static_cast<int64_t>(values.size()) == t.numel(),
+            "Tensor::from_data_i64: ", values.size(), " values given for shape ", to_string(shape),
+            " (", t.numel(), " elements)");
   std::copy(values.begin(), values.end(), t.data_i64());
   return t;
 }
@@ -132,13 +142,25 @@ const TensorImpl& Tensor::checked() const {
   return *impl_;
 }
 
-const Shape& Tensor::shape() const { return checked().shape; }
-const Shape& Tensor::strides() const { return checked().strides; }
-int64_t Tensor::offset() const { return checked().offset; }
-DType Tensor::dtype() const { return checked().dtype; }
-const std::shared_ptr<Storage>& Tensor::storage() const { return checked().storage; }
+const Shape& Tensor::shape() const {
+  return checked().shape;
+}
+const Shape& Tensor::strides() const {
+  return checked().strides;
+}
+int64_t Tensor::offset() const {
+  return checked().offset;
+}
+DType Tensor::dtype() const {
+  return checked().dtype;
+}
+const std::shared_ptr<Storage>& Tensor::storage() const {
+  return checked().storage;
+}
 
-int64_t Tensor::size(int64_t d) const { return shape()[normalize_dim(d, dim(), "Tensor::size")]; }
+int64_t Tensor::size(int64_t d) const {
+  return shape()[normalize_dim(d, dim(), "Tensor::size")];
+}
 
 int64_t Tensor::numel() const {
   int64_t n = 1;
@@ -164,16 +186,19 @@ float* Tensor::data() {
   return static_cast<float*>(impl.storage->data()) + impl.offset;
 }
 
-const float* Tensor::data() const { return const_cast<Tensor*>(this)->data(); }
+const float* Tensor::data() const {
+  return const_cast<Tensor*>(this)->data();
+}
 
 int64_t* Tensor::data_i64() {
   const auto& impl = checked();
-  CNN_CHECK(impl.dtype == DType::i64, "tensor of dtype ", dtype_name(impl.dtype),
-            " read as int64");
+  CNN_CHECK(impl.dtype == DType::i64, "tensor of dtype ", dtype_name(impl.dtype), " read as int64");
   return static_cast<int64_t*>(impl.storage->data()) + impl.offset;
 }
 
-const int64_t* Tensor::data_i64() const { return const_cast<Tensor*>(this)->data_i64(); }
+const int64_t* Tensor::data_i64() const {
+  return const_cast<Tensor*>(this)->data_i64();
+}
 
 std::vector<float> Tensor::to_vector() const {
   const auto& impl = checked();
@@ -181,7 +206,8 @@ std::vector<float> Tensor::to_vector() const {
   out.reserve(static_cast<size_t>(numel()));
   if (impl.dtype == DType::f32) {
     const float* base = static_cast<const float*>(impl.storage->data());
-    for_each_offset(impl.shape, impl.strides, impl.offset, [&](int64_t o) { out.push_back(base[o]); });
+    for_each_offset(impl.shape, impl.strides, impl.offset,
+                    [&](int64_t o) { out.push_back(base[o]); });
   } else {
     const int64_t* base = static_cast<const int64_t*>(impl.storage->data());
     for_each_offset(impl.shape, impl.strides, impl.offset,
@@ -192,10 +218,12 @@ std::vector<float> Tensor::to_vector() const {
 
 std::vector<int64_t> Tensor::to_vector_i64() const {
   const auto& impl = checked();
-  CNN_CHECK(impl.dtype == DType::i64, "to_vector_i64 on a tensor of dtype ", dtype_name(impl.dtype));
+  CNN_CHECK(impl.dtype == DType::i64, "to_vector_i64 on a tensor of dtype ",
+            dtype_name(impl.dtype));
   std::vector<int64_t> out;
   const int64_t* base = static_cast<const int64_t*>(impl.storage->data());
-  for_each_offset(impl.shape, impl.strides, impl.offset, [&](int64_t o) { out.push_back(base[o]); });
+  for_each_offset(impl.shape, impl.strides, impl.offset,
+                  [&](int64_t o) { out.push_back(base[o]); });
   return out;
 }
 

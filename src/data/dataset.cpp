@@ -7,7 +7,8 @@
 
 namespace cnn::data {
 
-TensorDataset::TensorDataset(Tensor images, Tensor labels, std::vector<std::string> classes)
+TensorDataset::TensorDataset(const Tensor& images, const Tensor& labels,
+                             std::vector<std::string> classes)
     : classes_(std::move(classes)) {
   CNN_CHECK(images.defined() && images.dtype() == DType::f32 && images.dim() == 4,
             "TensorDataset: images must be float32 [N, H, W, C], got ",

@@ -15,7 +15,6 @@
 namespace cnn::data {
 namespace {
 
-
 // A byte source over a plain or gzipped file; zlib's gz* functions read both.
 class Reader {
  public:
@@ -50,7 +49,8 @@ class Reader {
         int code = 0;
         const char* msg = gzerror(file_, &code);
         CNN_CHECK(code == Z_OK || code == Z_BUF_ERROR, path_, ": corrupt gzip stream: ", msg);
-        if (gzipped_ && code == Z_BUF_ERROR) fail(path_, ": gzip stream ends early (truncated .gz file)");
+        if (gzipped_ && code == Z_BUF_ERROR)
+          fail(path_, ": gzip stream ends early (truncated .gz file)");
         break;
       }
       total += static_cast<uint64_t>(got);
@@ -102,7 +102,8 @@ IdxArray read_idx(const std::string& path) {
   for (int d = 0; d < rank; ++d) {
     uint8_t b[4];
     CNN_CHECK(in.read(b, 4) == 4, path, ": truncated inside the header (dimension ", d, ")");
-    const int64_t extent = (int64_t{b[0]} << 24) | (int64_t{b[1]} << 16) | (int64_t{b[2]} << 8) | b[3];
+    const int64_t extent =
+        (int64_t{b[0]} << 24) | (int64_t{b[1]} << 16) | (int64_t{b[2]} << 8) | b[3];
     out.shape.push_back(extent);
     CNN_CHECK(!__builtin_mul_overflow(count, extent, &count) && count <= kMaxIdxElements, path,
               ": dimensions ", to_string(out.shape), "... exceed the limit of ",
@@ -113,19 +114,21 @@ IdxArray read_idx(const std::string& path) {
   if (!in.gzipped()) {
     // Compare with the file's length before allocating anything.
     const uint64_t size = std::filesystem::file_size(path);
-    CNN_CHECK(size >= expected, path, ": truncated: ", detail::with_thousands(expected), " bytes expected, ",
-              detail::with_thousands(size), " found");
+    CNN_CHECK(size >= expected, path, ": truncated: ", detail::with_thousands(expected),
+              " bytes expected, ", detail::with_thousands(size), " found");
     CNN_CHECK(size == expected, path, ": ", detail::with_thousands(size - expected),
-              " bytes of trailing data after the ", detail::with_thousands(expected), " bytes that dimensions ",
-              to_string(out.shape), " describe");
+              " bytes of trailing data after the ", detail::with_thousands(expected),
+              " bytes that dimensions ", to_string(out.shape), " describe");
   }
   out.values.resize(static_cast<size_t>(count));
   const uint64_t body = in.read(out.values.data(), static_cast<uint64_t>(count));
-  CNN_CHECK(body == static_cast<uint64_t>(count), path, ": truncated: ", detail::with_thousands(expected),
-            " bytes expected (", kind, " content), ", detail::with_thousands(header + body), " found");
+  CNN_CHECK(body == static_cast<uint64_t>(count), path,
+            ": truncated: ", detail::with_thousands(expected), " bytes expected (", kind,
+            " content), ", detail::with_thousands(header + body), " found");
   uint8_t extra = 0;
-  CNN_CHECK(in.read(&extra, 1) == 0, path, ": trailing data after the ", detail::with_thousands(expected),
-            " bytes that dimensions ", to_string(out.shape), " describe");
+  CNN_CHECK(in.read(&extra, 1) == 0, path, ": trailing data after the ",
+            detail::with_thousands(expected), " bytes that dimensions ", to_string(out.shape),
+            " describe");
   return out;
 }
 
@@ -134,7 +137,8 @@ Tensor idx_images_to_tensor(const IdxArray& images, const std::string& path) {
             to_string(images.shape));
   Tensor t = Tensor::empty({images.shape[0], images.shape[1], images.shape[2], 1});
   float* p = t.data();
-  for (size_t i = 0; i < images.values.size(); ++i) p[i] = static_cast<float>(images.values[i]) / 255.0f;
+  for (size_t i = 0; i < images.values.size(); ++i)
+    p[i] = static_cast<float>(images.values[i]) / 255.0f;
   return t;
 }
 
@@ -154,7 +158,8 @@ LabeledImages load_split(const std::string& folder, const std::string& prefix, s
   const std::string label_path = find_file(folder, prefix + "-labels-idx1-ubyte");
   const IdxArray images = read_idx(image_path);
   const IdxArray labels = read_idx(label_path);
-  LabeledImages out{idx_images_to_tensor(images, image_path), idx_labels_to_tensor(labels, label_path)};
+  LabeledImages out{idx_images_to_tensor(images, image_path),
+                    idx_labels_to_tensor(labels, label_path)};
   CNN_CHECK(out.images.size(0) == out.labels.size(0), label_path, ": ", out.labels.size(0),
             " labels for ", out.images.size(0), " images in ", image_path);
   const int64_t* l = out.labels.data_i64();
@@ -177,8 +182,8 @@ ImageClassificationData load_mnist_folder(const std::string& folder,
 }
 
 const std::vector<std::string>& fashion_mnist_classes() {
-  static const std::vector<std::string> names = {"T-shirt/top", "Trouser", "Pullover", "Dress",
-                                                 "Coat",        "Sandal",  "Shirt",    "Sneaker",
+  static const std::vector<std::string> names = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
+                                                 "Coat",        "Sandal",    "Shirt",    "Sneaker",
                                                  "Bag",         "Ankle boot"};
   return names;
 }

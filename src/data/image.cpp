@@ -17,7 +17,6 @@
 namespace cnn::data {
 namespace detail {
 
-
 void check_image_size(const std::string& path, const char* format, int64_t rows, int64_t cols,
                       const ImageLimits& limits) {
   CNN_CHECK(rows >= 1 && cols >= 1, path, ": ", format, " header gives an empty image of ", rows,
@@ -27,7 +26,8 @@ void check_image_size(const std::string& path, const char* format, int64_t rows,
             " per side (ImageLimits::max_side)");
   CNN_CHECK(rows * cols <= limits.max_pixels, path, ": ", format, " header gives ", rows, " x ",
             cols, " = ", cnn::detail::with_thousands(static_cast<int64_t>(rows * cols)),
-            " pixels, over the limit of ", cnn::detail::with_thousands(static_cast<int64_t>(limits.max_pixels)),
+            " pixels, over the limit of ",
+            cnn::detail::with_thousands(static_cast<int64_t>(limits.max_pixels)),
             " (ImageLimits::max_pixels)");
 }
 
@@ -46,8 +46,9 @@ std::vector<uint8_t> read_file(const std::string& path, int64_t max_bytes) {
   CNN_CHECK(fs::is_regular_file(status), path, ": cannot decode: not a regular file");
   const uint64_t size = fs::file_size(path, ec);
   CNN_CHECK(!ec, path, ": cannot read the file size: ", ec.message());
-  CNN_CHECK(size <= static_cast<uint64_t>(max_bytes), path, ": file of ", cnn::detail::with_thousands(size),
-            " bytes is over the limit of ", cnn::detail::with_thousands(static_cast<int64_t>(max_bytes)),
+  CNN_CHECK(size <= static_cast<uint64_t>(max_bytes), path, ": file of ",
+            cnn::detail::with_thousands(size), " bytes is over the limit of ",
+            cnn::detail::with_thousands(static_cast<int64_t>(max_bytes)),
             " (ImageLimits::max_file_bytes)");
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), std::fclose);
   CNN_CHECK(file != nullptr, path, ": cannot open: ", std::strerror(errno));

@@ -32,5 +32,4 @@ DecodedPixels decode_jpeg(const std::string& path, const uint8_t* bytes, size_t 
 void check_image_size(const std::string& path, const char* format, int64_t rows, int64_t cols,
                       const ImageLimits& limits);
 
-
 }  // namespace cnn::data::detail

@@ -116,8 +116,8 @@ struct JpegDecompressor {
 [[noreturn]] void fail_jpeg(const std::string& path, size_t size, const JpegErrors& errors,
                             const char* stage) {
   if (errors.truncated)
-    fail(path, ": truncated JPEG: the file ends after ", cnn::detail::with_thousands(size), " bytes, ",
-         stage);
+    fail(path, ": truncated JPEG: the file ends after ", cnn::detail::with_thousands(size),
+         " bytes, ", stage);
   fail(path, ": corrupt JPEG: ", errors.message, " (", stage, ")");
 }
 

@@ -115,8 +115,8 @@ int64_t big_endian_u32(const uint8_t* p) {
 
 [[noreturn]] void fail_png(const std::string& path, const PngContext& ctx, const char* stage) {
   if (ctx.truncated)
-    fail(path, ": truncated PNG: the file ends after ", cnn::detail::with_thousands(ctx.size), " bytes, ",
-         stage);
+    fail(path, ": truncated PNG: the file ends after ", cnn::detail::with_thousands(ctx.size),
+         " bytes, ", stage);
   fail(path, ": corrupt PNG: ", ctx.message, " (", stage, ")");
 }
 

@@ -124,7 +124,8 @@ Resize::Resize(Size2 size) : size_(size) {
 }
 
 void Resize::apply(Tensor& image, Generator& /*gen*/) const {
-  CNN_CHECK(image.dim() == 3, "Resize: expected an image [H, W, C], got shape ", to_string(image.shape()));
+  CNN_CHECK(image.dim() == 3, "Resize: expected an image [H, W, C], got shape ",
+            to_string(image.shape()));
   if (image.size(0) == size_.h && image.size(1) == size_.w) return;
   NoGradGuard no_grad;
   const Tensor batch = image.reshape({1, image.size(0), image.size(1), image.size(2)});

@@ -22,7 +22,8 @@ namespace {
 void write_file_atomically(const std::string& path, const std::string& bytes) {
   const std::filesystem::path target(path);
   const std::filesystem::path folder = target.has_parent_path() ? target.parent_path() : ".";
-  std::string tmp = (folder / detail::concat(".", target.filename().string(), ".tmp-XXXXXX")).string();
+  std::string tmp =
+      (folder / detail::concat(".", target.filename().string(), ".tmp-XXXXXX")).string();
   const int fd = ::mkstemp(tmp.data());
   if (fd < 0) fail_errno("cannot create a temporary file beside", path);
   ::fchmod(fd, 0644);  // mkstemp creates 0600; results are meant to be read by others too

@@ -57,7 +57,8 @@ nn::StateDict load_pth(const std::string& path) {
   return out;
 }
 
-void save_pth(const std::string& path, const nn::StateDict& tensors, const ModuleVersions& versions) {
+void save_pth(const std::string& path, const nn::StateDict& tensors,
+              const ModuleVersions& versions) {
   std::vector<std::pair<std::string, Tensor>> dense;
   for (const auto& [name, t] : tensors) {
     CNN_CHECK(t.defined(), "save_pth: tensor '", name, "' is undefined");

@@ -21,9 +21,12 @@ void check_depth(const std::string& text, const std::string& path) {
   bool in_string = false, escaped = false;
   for (char c : text) {
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '{' || c == '[') {
@@ -90,9 +93,12 @@ nn::StateDict load_safetensors(const std::string& path, Metadata* metadata) {
     CNN_CHECK(value["dtype"].is_string(), where, ": dtype is not a string");
     const std::string dtype = value["dtype"].get<std::string>();
     Entry e{name, DType::f32, {}, 0, 0};
-    if (dtype == "F32") e.dtype = DType::f32;
-    else if (dtype == "I64") e.dtype = DType::i64;
-    else fail(where, ": unsupported dtype '", dtype, "' (F32 and I64 are supported)");
+    if (dtype == "F32")
+      e.dtype = DType::f32;
+    else if (dtype == "I64")
+      e.dtype = DType::i64;
+    else
+      fail(where, ": unsupported dtype '", dtype, "' (F32 and I64 are supported)");
     CNN_CHECK(value["shape"].is_array() && value["shape"].size() <= 8, where,
               ": shape must be an array of at most 8 extents");
     for (const auto& extent : value["shape"]) {
@@ -125,6 +131,7 @@ nn::StateDict load_safetensors(const std::string& path, Metadata* metadata) {
     entries.push_back(std::move(e));
   }
   std::vector<const Entry*> by_offset;
+  by_offset.reserve(entries.size());
   for (const auto& e : entries) by_offset.push_back(&e);
   std::sort(by_offset.begin(), by_offset.end(),
             [](const Entry* a, const Entry* b) { return a->begin < b->begin; });
@@ -146,7 +153,8 @@ nn::StateDict load_safetensors(const std::string& path, Metadata* metadata) {
   return out;
 }
 
-void save_safetensors(const std::string& path, const nn::StateDict& tensors, const Metadata& metadata) {
+void save_safetensors(const std::string& path, const nn::StateDict& tensors,
+                      const Metadata& metadata) {
   nlohmann::json header = nlohmann::json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   uint64_t offset = 0;
@@ -167,7 +175,8 @@ void save_safetensors(const std::string& path, const nn::StateDict& tensors, con
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');
   std::string bytes(8, '\0');
-  for (int i = 0; i < 8; ++i) bytes[static_cast<size_t>(i)] = static_cast<char>((text.size() >> (8 * i)) & 0xff);
+  for (int i = 0; i < 8; ++i)
+    bytes[static_cast<size_t>(i)] = static_cast<char>((text.size() >> (8 * i)) & 0xff);
   bytes += text;
   for (const Tensor& c : dense) {
     const char* src = c.dtype() == DType::f32 ? reinterpret_cast<const char*>(c.data())

@@ -45,7 +45,7 @@ std::string describe_setting(const DeepNetOptions& o) {
   return s;
 }
 
-void initialize_weight(Tensor weight, Init init, Generator& gen) {
+void initialize_weight(const Tensor& weight, Init init, Generator& gen) {
   switch (init) {
     case Init::small:
       nn::normal(weight, 0.0f, 0.01f, gen);

@@ -91,8 +91,8 @@ void plot(const std::string& folder, const std::string& file, const std::string&
           const std::string& title, const std::string& x_label, const std::string& y_label,
           const std::vector<plot::Series>& series, const plot::PlotOptions& options,
           std::vector<Picture>& pictures) {
-  plot::plot_lines((std::filesystem::path(folder) / file).string(), title, x_label, y_label,
-                    series, options);
+  plot::plot_lines((std::filesystem::path(folder) / file).string(), title, x_label, y_label, series,
+                   options);
   pictures.push_back({file, caption});
 }
 

@@ -8,11 +8,12 @@
 #include <vector>
 
 #include "cnn/lab/lab.h"
-#include "cnn/tensor.h"
 #include "cnn/plot/plots.h"
+#include "cnn/tensor.h"
 
 namespace cnn::lab::detail {
 
+// NOLINTNEXTLINE(bugprone-exception-escape): the implicit moves of nlohmann::json do not throw
 struct ExperimentOutput {
   ExperimentResult result;
   nlohmann::json measurements;  // result.json's "measurements": what the tests read

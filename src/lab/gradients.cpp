@@ -249,7 +249,7 @@ std::vector<plot::Series> by_layer(const Table& t, const std::vector<DeepNetOpti
 }
 
 std::vector<plot::Series> by_depth(const Table& t, const std::vector<DeepNetOptions>& list,
-                                    bool ratio) {
+                                   bool ratio) {
   std::vector<plot::Series> out;
   for (const DeepNetOptions& s : list) {
     plot::Series series{describe_setting(s), {}, {}};

@@ -63,7 +63,8 @@ constexpr const char* kHead = R"(<!DOCTYPE html>
 <style>
 body { font-family: sans-serif; max-width: 1000px; margin: 2em auto; padding: 0 1em; color: #222; }
 h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2em; margin-top: 2em; }
-blockquote { margin: 0.8em 0 0.2em 0; padding: 0.4em 0.8em; border-left: 4px solid #999; background: #f6f6f6; }
+blockquote { margin: 0.8em 0 0.2em 0; padding: 0.4em 0.8em; border-left: 4px solid #999;
+             background: #f6f6f6; }
 .slide { color: #666; font-size: 0.85em; }
 .held { color: #fff; background: #2a7d2a; padding: 0 0.4em; border-radius: 3px; }
 .failed { color: #fff; background: #b03030; padding: 0 0.4em; border-radius: 3px; }
@@ -78,7 +79,8 @@ code, pre { background: #f0f0f0; padding: 0.1em 0.3em; }
 // Marks the page once loaded: data-state "ok" when every picture decoded, else "failed".
 window.labImageErrors = [];
 window.addEventListener('error', function (e) {
-  if (e.target && e.target.tagName === 'IMG') window.labImageErrors.push(e.target.getAttribute('src'));
+  if (e.target && e.target.tagName === 'IMG')
+    window.labImageErrors.push(e.target.getAttribute('src'));
 }, true);
 window.addEventListener('load', function () {
   var images = document.images, bad = window.labImageErrors.slice();
@@ -94,7 +96,8 @@ window.addEventListener('load', function () {
     document.title += ' [all ' + images.length + ' pictures loaded]';
   } else {
     status.setAttribute('data-state', 'failed');
-    status.textContent = bad.length + ' of ' + images.length + ' pictures failed: ' + bad.join(', ');
+    status.textContent =
+        bad.length + ' of ' + images.length + ' pictures failed: ' + bad.join(', ');
     document.title += ' [pictures failed]';
   }
 });
@@ -164,7 +167,7 @@ std::string write_report(const std::string& out_root) {
     }
   }
   html << "</body>\n</html>\n";
-  const std::string path = (fs::path(out_root) / "report.html").string();
+  std::string path = (fs::path(out_root) / "report.html").string();
   io::write_file_atomically(path, html.str());
   return path;
 }

@@ -79,6 +79,7 @@ std::vector<Tensor> near_boolean_columns(const Tensor& inputs, float jitter, uin
                                                                                             : u);
     }
   std::vector<Tensor> out;
+  out.reserve(columns.size());
   for (const auto& col : columns) out.push_back(Tensor::from_data({n, 1}, col));
   return out;
 }

@@ -27,8 +27,9 @@ Tensor gather_grid(const Tensor& layer, Size2 grid) {
   for (int64_t b = 0; b < n; ++b)
     for (int64_t x = 0; x < grid.h; ++x)
       for (int64_t y = 0; y < grid.w; ++y)
-        std::copy_n(src + ((b * h + rows[static_cast<size_t>(x)]) * w + cols[static_cast<size_t>(y)]) * c, c,
-                    dst + ((b * grid.h + x) * grid.w + y) * c);
+        std::copy_n(
+            src + ((b * h + rows[static_cast<size_t>(x)]) * w + cols[static_cast<size_t>(y)]) * c,
+            c, dst + ((b * grid.h + x) * grid.w + y) * c);
   autograd::record("hypercolumn_gather", {layer}, {out},
                    [n, h, w, c, rows, cols, grid](const autograd::TensorList& g) {
                      const Tensor gy = g[0].contiguous();
@@ -38,7 +39,9 @@ Tensor gather_grid(const Tensor& layer, Size2 grid) {
                      for (int64_t b = 0; b < n; ++b)
                        for (int64_t x = 0; x < grid.h; ++x)
                          for (int64_t y = 0; y < grid.w; ++y) {
-                           float* to = gd + ((b * h + rows[static_cast<size_t>(x)]) * w + cols[static_cast<size_t>(y)]) * c;
+                           float* to = gd + ((b * h + rows[static_cast<size_t>(x)]) * w +
+                                             cols[static_cast<size_t>(y)]) *
+                                                c;
                            const float* from = gs + ((b * grid.h + x) * grid.w + y) * c;
                            for (int64_t j = 0; j < c; ++j) to[j] += from[j];
                          }
@@ -49,7 +52,8 @@ Tensor gather_grid(const Tensor& layer, Size2 grid) {
 
 class Recorder final : public nn::ForwardObserver {
  public:
-  explicit Recorder(std::map<const nn::Module*, size_t> wanted) : wanted_(std::move(wanted)), outputs_(wanted_.size()) {}
+  explicit Recorder(std::map<const nn::Module*, size_t> wanted)
+      : wanted_(std::move(wanted)), outputs_(wanted_.size()) {}
   void after_forward(const nn::Module& module, const Tensor&, const Tensor& output) override {
     const auto it = wanted_.find(&module);
     if (it != wanted_.end()) outputs_[it->second] = output;
@@ -136,8 +140,8 @@ Tensor sliding_window_scores(nn::Module& model, const Tensor& images, Size2 wind
   flush();
   model.train(was_training);
   const Tensor all = concat(scores, 0);
-  CNN_CHECK(all.dim() == 2, "sliding_window_scores: the model returned shape ", to_string(all.shape()),
-            ", expected [windows, classes]");
+  CNN_CHECK(all.dim() == 2, "sliding_window_scores: the model returned shape ",
+            to_string(all.shape()), ", expected [windows, classes]");
   return all.reshape({n, rows, cols, all.size(1)});
 }
 

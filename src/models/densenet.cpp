@@ -63,11 +63,16 @@ Tensor DenseBlock::forward(const Tensor& x) {
 
 DenseNetOptions densenet_options(int64_t depth) {
   switch (depth) {
-    case 121: return {.growth_rate = 32, .block_config = {6, 12, 24, 16}, .num_init_features = 64};
-    case 161: return {.growth_rate = 48, .block_config = {6, 12, 36, 24}, .num_init_features = 96};
-    case 169: return {.growth_rate = 32, .block_config = {6, 12, 32, 32}, .num_init_features = 64};
-    case 201: return {.growth_rate = 32, .block_config = {6, 12, 48, 32}, .num_init_features = 64};
-    default: fail("densenet_options: no DenseNet-", depth, " (121, 161, 169 or 201)");
+    case 121:
+      return {.growth_rate = 32, .block_config = {6, 12, 24, 16}, .num_init_features = 64};
+    case 161:
+      return {.growth_rate = 48, .block_config = {6, 12, 36, 24}, .num_init_features = 96};
+    case 169:
+      return {.growth_rate = 32, .block_config = {6, 12, 32, 32}, .num_init_features = 64};
+    case 201:
+      return {.growth_rate = 32, .block_config = {6, 12, 48, 32}, .num_init_features = 64};
+    default:
+      fail("densenet_options: no DenseNet-", depth, " (121, 161, 169 or 201)");
   }
 }
 
@@ -94,22 +99,25 @@ DenseNet::DenseNet(const DenseNetOptions& options, Generator& gen) : Module("Den
   const auto blocks = static_cast<int64_t>(options.block_config.size());
   for (int64_t i = 0; i < blocks; ++i) {
     const int64_t layers = options.block_config[static_cast<size_t>(i)];
-    features_->add("denseblock" + std::to_string(i + 1),
-                   std::make_shared<DenseBlock>(layers, channels, options.growth_rate,
-                                                options.bn_size, gen));
+    features_->add(
+        "denseblock" + std::to_string(i + 1),
+        std::make_shared<DenseBlock>(layers, channels, options.growth_rate, options.bn_size, gen));
     channels += layers * options.growth_rate;
     if (i + 1 == blocks) break;
-    const auto out = static_cast<int64_t>(std::floor(options.compression * static_cast<double>(channels)));
+    const auto out =
+        static_cast<int64_t>(std::floor(options.compression * static_cast<double>(channels)));
     auto transition = std::make_shared<NamedSequential>("Transition");
     transition->add("norm", std::make_shared<nn::BatchNorm2d>(channels));
     transition->add("relu", std::make_shared<nn::ReLU>());
     transition->add("conv", he_conv(channels, out, {.kernel = 1, .bias = false}, gen));
-    transition->add("pool", std::make_shared<nn::AvgPool2d>(AvgPool2dOptions{.kernel = 2, .stride = 2}));
+    transition->add("pool",
+                    std::make_shared<nn::AvgPool2d>(AvgPool2dOptions{.kernel = 2, .stride = 2}));
     features_->add("transition" + std::to_string(i + 1), transition);
     channels = out;
   }
   features_->add("norm" + std::to_string(blocks + 1), std::make_shared<nn::BatchNorm2d>(channels));
-  classifier_ = register_module("classifier", std::make_shared<nn::Linear>(channels, options.classes, gen));
+  classifier_ =
+      register_module("classifier", std::make_shared<nn::Linear>(channels, options.classes, gen));
   nn::zeros(classifier_->bias());
 }
 

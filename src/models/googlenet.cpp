@@ -43,8 +43,8 @@ BasicConv2d::BasicConv2d(int64_t in_channels, int64_t out_channels,
   nn::Conv2dOptions o = options;
   o.bias = false;
   conv_ = register_module("conv", std::make_shared<nn::Conv2d>(in_channels, out_channels, o, gen));
-  bn_ = register_module("bn", std::make_shared<nn::BatchNorm2d>(
-                                  out_channels, nn::BatchNorm2dOptions{.eps = 0.001f}));
+  bn_ = register_module(
+      "bn", std::make_shared<nn::BatchNorm2d>(out_channels, nn::BatchNorm2dOptions{.eps = 0.001f}));
 }
 
 // one convolution in inference (nn/fused.h); Inception v3 is built of these too
@@ -66,16 +66,19 @@ GoogLeNetInception::GoogLeNetInception(int64_t in_channels, int64_t ch1x1, int64
                                        int64_t pool_proj, Generator& gen)
     : Module("Inception") {
   branch1_ = register_module("branch1", basic(in_channels, ch1x1, {.kernel = 1}, gen));
-  branch2_ = register_module("branch2", std::make_shared<nn::Sequential>(
-      basic(in_channels, ch3x3red, {.kernel = 1}, gen),
-      basic(ch3x3red, ch3x3, {.kernel = 3, .padding = 1}, gen)));
-  branch3_ = register_module("branch3", std::make_shared<nn::Sequential>(
-      basic(in_channels, ch5x5red, {.kernel = 1}, gen),
-      basic(ch5x5red, ch5x5, {.kernel = 3, .padding = 1}, gen)));
-  branch4_ = register_module("branch4", std::make_shared<nn::Sequential>(
-      std::make_shared<nn::MaxPool2d>(
-          MaxPool2dOptions{.kernel = 3, .stride = 1, .padding = 1, .ceil_mode = true}),
-      basic(in_channels, pool_proj, {.kernel = 1}, gen)));
+  branch2_ = register_module(
+      "branch2",
+      std::make_shared<nn::Sequential>(basic(in_channels, ch3x3red, {.kernel = 1}, gen),
+                                       basic(ch3x3red, ch3x3, {.kernel = 3, .padding = 1}, gen)));
+  branch3_ = register_module(
+      "branch3",
+      std::make_shared<nn::Sequential>(basic(in_channels, ch5x5red, {.kernel = 1}, gen),
+                                       basic(ch5x5red, ch5x5, {.kernel = 3, .padding = 1}, gen)));
+  branch4_ = register_module("branch4",
+                             std::make_shared<nn::Sequential>(
+                                 std::make_shared<nn::MaxPool2d>(MaxPool2dOptions{
+                                     .kernel = 3, .stride = 1, .padding = 1, .ceil_mode = true}),
+                                 basic(in_channels, pool_proj, {.kernel = 1}, gen)));
 }
 
 Tensor GoogLeNetInception::forward(const Tensor& x) {
@@ -94,8 +97,8 @@ GoogLeNet::GoogLeNet(const GoogLeNetOptions& options, Generator& gen) : Module("
                        int64_t f) {
     return std::make_shared<GoogLeNetInception>(in, a, b, c, d, e, f, gen);
   };
-  conv1_ = register_module("conv1", basic(options.in_channels, 64,
-                                          {.kernel = 7, .stride = 2, .padding = 3}, gen));
+  conv1_ = register_module(
+      "conv1", basic(options.in_channels, 64, {.kernel = 7, .stride = 2, .padding = 3}, gen));
   maxpool1_ = register_module("maxpool1", pool(3));
   conv2_ = register_module("conv2", basic(64, 64, {.kernel = 1}, gen));
   conv3_ = register_module("conv3", basic(64, 192, {.kernel = 3, .padding = 1}, gen));

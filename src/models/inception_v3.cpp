@@ -12,7 +12,9 @@ using Opt = nn::Conv2dOptions;
 Tensor avg3x3(const Tensor& x) {
   return avg_pool2d(x, {.kernel = 3, .stride = 1, .padding = 1});
 }
-Tensor max3x3s2(const Tensor& x) { return max_pool2d(x, {.kernel = 3, .stride = 2}); }
+Tensor max3x3s2(const Tensor& x) {
+  return max_pool2d(x, {.kernel = 3, .stride = 2});
+}
 
 }  // namespace
 
@@ -48,19 +50,24 @@ Tensor InceptionB::forward(const Tensor& x) {
                  max3x3s2(x)});
 }
 
-InceptionC::InceptionC(int64_t in, int64_t c7, Generator& gen) : Module("InceptionC") {
+InceptionC::InceptionC(int64_t in_channels, int64_t channels_7x7, Generator& gen)
+    : Module("InceptionC") {
   const Size2 k1x7{1, 7}, k7x1{7, 1};
   const Pad2d p1x7{0, 3}, p7x1{3, 0};
-  CNN_BASIC(branch1x1_, "branch1x1", in, 192, .kernel = 1);
-  CNN_BASIC(branch7x7_1_, "branch7x7_1", in, c7, .kernel = 1);
-  CNN_BASIC(branch7x7_2_, "branch7x7_2", c7, c7, .kernel = k1x7, .padding = p1x7);
-  CNN_BASIC(branch7x7_3_, "branch7x7_3", c7, 192, .kernel = k7x1, .padding = p7x1);
-  CNN_BASIC(branch7x7dbl_1_, "branch7x7dbl_1", in, c7, .kernel = 1);
-  CNN_BASIC(branch7x7dbl_2_, "branch7x7dbl_2", c7, c7, .kernel = k7x1, .padding = p7x1);
-  CNN_BASIC(branch7x7dbl_3_, "branch7x7dbl_3", c7, c7, .kernel = k1x7, .padding = p1x7);
-  CNN_BASIC(branch7x7dbl_4_, "branch7x7dbl_4", c7, c7, .kernel = k7x1, .padding = p7x1);
-  CNN_BASIC(branch7x7dbl_5_, "branch7x7dbl_5", c7, 192, .kernel = k1x7, .padding = p1x7);
-  CNN_BASIC(branch_pool_, "branch_pool", in, 192, .kernel = 1);
+  CNN_BASIC(branch1x1_, "branch1x1", in_channels, 192, .kernel = 1);
+  CNN_BASIC(branch7x7_1_, "branch7x7_1", in_channels, channels_7x7, .kernel = 1);
+  CNN_BASIC(branch7x7_2_, "branch7x7_2", channels_7x7, channels_7x7, .kernel = k1x7,
+            .padding = p1x7);
+  CNN_BASIC(branch7x7_3_, "branch7x7_3", channels_7x7, 192, .kernel = k7x1, .padding = p7x1);
+  CNN_BASIC(branch7x7dbl_1_, "branch7x7dbl_1", in_channels, channels_7x7, .kernel = 1);
+  CNN_BASIC(branch7x7dbl_2_, "branch7x7dbl_2", channels_7x7, channels_7x7, .kernel = k7x1,
+            .padding = p7x1);
+  CNN_BASIC(branch7x7dbl_3_, "branch7x7dbl_3", channels_7x7, channels_7x7, .kernel = k1x7,
+            .padding = p1x7);
+  CNN_BASIC(branch7x7dbl_4_, "branch7x7dbl_4", channels_7x7, channels_7x7, .kernel = k7x1,
+            .padding = p7x1);
+  CNN_BASIC(branch7x7dbl_5_, "branch7x7dbl_5", channels_7x7, 192, .kernel = k1x7, .padding = p1x7);
+  CNN_BASIC(branch_pool_, "branch_pool", in_channels, 192, .kernel = 1);
 }
 
 Tensor InceptionC::forward(const Tensor& x) {
@@ -74,8 +81,10 @@ InceptionD::InceptionD(int64_t in, Generator& gen) : Module("InceptionD") {
   CNN_BASIC(branch3x3_1_, "branch3x3_1", in, 192, .kernel = 1);
   CNN_BASIC(branch3x3_2_, "branch3x3_2", 192, 320, .kernel = 3, .stride = 2);
   CNN_BASIC(branch7x7x3_1_, "branch7x7x3_1", in, 192, .kernel = 1);
-  CNN_BASIC(branch7x7x3_2_, "branch7x7x3_2", 192, 192, .kernel = Size2(1, 7), .padding = Pad2d(0, 3));
-  CNN_BASIC(branch7x7x3_3_, "branch7x7x3_3", 192, 192, .kernel = Size2(7, 1), .padding = Pad2d(3, 0));
+  CNN_BASIC(branch7x7x3_2_, "branch7x7x3_2", 192, 192, .kernel = Size2(1, 7),
+            .padding = Pad2d(0, 3));
+  CNN_BASIC(branch7x7x3_3_, "branch7x7x3_3", 192, 192, .kernel = Size2(7, 1),
+            .padding = Pad2d(3, 0));
   CNN_BASIC(branch7x7x3_4_, "branch7x7x3_4", 192, 192, .kernel = 3, .stride = 2);
 }
 
@@ -108,17 +117,17 @@ Tensor InceptionE::forward(const Tensor& x) {
 
 InceptionV3::InceptionV3(const InceptionV3Options& options, Generator& gen) : Module("Inception3") {
   CNN_CHECK(options.classes >= 1 && options.in_channels >= 1,
-            "InceptionV3: classes and in_channels must be positive, got ", options.classes,
-            " and ", options.in_channels);
+            "InceptionV3: classes and in_channels must be positive, got ", options.classes, " and ",
+            options.in_channels);
   CNN_BASIC(conv1a_, "Conv2d_1a_3x3", options.in_channels, 32, .kernel = 3, .stride = 2);
   CNN_BASIC(conv2a_, "Conv2d_2a_3x3", 32, 32, .kernel = 3);
   CNN_BASIC(conv2b_, "Conv2d_2b_3x3", 32, 64, .kernel = 3, .padding = 1);
-  maxpool1_ = register_module("maxpool1", std::make_shared<nn::MaxPool2d>(
-                                              MaxPool2dOptions{.kernel = 3, .stride = 2}));
+  maxpool1_ = register_module(
+      "maxpool1", std::make_shared<nn::MaxPool2d>(MaxPool2dOptions{.kernel = 3, .stride = 2}));
   CNN_BASIC(conv3b_, "Conv2d_3b_1x1", 64, 80, .kernel = 1);
   CNN_BASIC(conv4a_, "Conv2d_4a_3x3", 80, 192, .kernel = 3);
-  maxpool2_ = register_module("maxpool2", std::make_shared<nn::MaxPool2d>(
-                                              MaxPool2dOptions{.kernel = 3, .stride = 2}));
+  maxpool2_ = register_module(
+      "maxpool2", std::make_shared<nn::MaxPool2d>(MaxPool2dOptions{.kernel = 3, .stride = 2}));
   mixed5b_ = register_module("Mixed_5b", std::make_shared<InceptionA>(192, 32, gen));
   mixed5c_ = register_module("Mixed_5c", std::make_shared<InceptionA>(256, 64, gen));
   mixed5d_ = register_module("Mixed_5d", std::make_shared<InceptionA>(288, 64, gen));

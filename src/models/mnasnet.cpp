@@ -14,7 +14,9 @@ constexpr float kBnMomentum = 1.0f - 0.9997f;  // torchvision's _BN_MOMENTUM
 std::shared_ptr<nn::BatchNorm2d> bn(int64_t c) {
   return std::make_shared<nn::BatchNorm2d>(c, nn::BatchNorm2dOptions{.momentum = kBnMomentum});
 }
-std::shared_ptr<nn::ReLU> relu_layer() { return std::make_shared<nn::ReLU>(); }
+std::shared_ptr<nn::ReLU> relu_layer() {
+  return std::make_shared<nn::ReLU>();
+}
 
 void init_mnasnet(nn::Module& m, Generator& gen) {
   for (const auto& child : m.children()) init_mnasnet(*child, gen);
@@ -49,10 +51,11 @@ MnasBlock::MnasBlock(int64_t in_channels, int64_t out_channels, int64_t kernel, 
   CNN_CHECK((stride == 1 || stride == 2) && (kernel == 3 || kernel == 5),
             "MnasBlock: stride must be 1 or 2 and kernel 3 or 5, got ", stride, " and ", kernel);
   const int64_t mid = in_channels * expansion;
-  layers_ = register_module("layers", std::make_shared<nn::Sequential>(
-      conv_no_bias(in_channels, mid, 1, 1, 1, gen), bn(mid), relu_layer(),
-      conv_no_bias(mid, mid, kernel, stride, mid, gen), bn(mid), relu_layer(),
-      conv_no_bias(mid, out_channels, 1, 1, 1, gen), bn(out_channels)));
+  layers_ = register_module(
+      "layers", std::make_shared<nn::Sequential>(
+                    conv_no_bias(in_channels, mid, 1, 1, 1, gen), bn(mid), relu_layer(),
+                    conv_no_bias(mid, mid, kernel, stride, mid, gen), bn(mid), relu_layer(),
+                    conv_no_bias(mid, out_channels, 1, 1, 1, gen), bn(out_channels)));
 }
 
 Tensor MnasBlock::forward(const Tensor& x) {
@@ -65,10 +68,11 @@ MnasNet::MnasNet(const MnasNetOptions& options, Generator& gen) : Module("MNASNe
             "MnasNet: classes and in_channels must be positive, got ", options.classes, " and ",
             options.in_channels);
   const auto d = mnasnet_depths(options.alpha);
-  layers_ = register_module("layers", std::make_shared<nn::Sequential>(
-      conv_no_bias(options.in_channels, d[0], 3, 2, 1, gen), bn(d[0]), relu_layer(),
-      conv_no_bias(d[0], d[0], 3, 1, d[0], gen), bn(d[0]), relu_layer(),
-      conv_no_bias(d[0], d[1], 1, 1, 1, gen), bn(d[1])));
+  layers_ = register_module(
+      "layers", std::make_shared<nn::Sequential>(
+                    conv_no_bias(options.in_channels, d[0], 3, 2, 1, gen), bn(d[0]), relu_layer(),
+                    conv_no_bias(d[0], d[0], 3, 1, d[0], gen), bn(d[0]), relu_layer(),
+                    conv_no_bias(d[0], d[1], 1, 1, 1, gen), bn(d[1])));
   // torchvision's _stack(in, out, kernel, stride, expansion, repeats) for the six stacks.
   auto stack = [&](int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t expansion,
                    int64_t repeats) {
@@ -87,9 +91,10 @@ MnasNet::MnasNet(const MnasNetOptions& options, Generator& gen) : Module("MNASNe
   layers_->push_back(conv_no_bias(d[7], 1280, 1, 1, 1, gen));
   layers_->push_back(bn(1280));
   layers_->push_back(relu_layer());
-  classifier_ = register_module("classifier", std::make_shared<nn::Sequential>(
-      std::make_shared<nn::Dropout>(options.dropout, gen),
-      std::make_shared<nn::Linear>(1280, options.classes, gen)));
+  classifier_ = register_module(
+      "classifier",
+      std::make_shared<nn::Sequential>(std::make_shared<nn::Dropout>(options.dropout, gen),
+                                       std::make_shared<nn::Linear>(1280, options.classes, gen)));
   init_mnasnet(*this, gen);
 }
 

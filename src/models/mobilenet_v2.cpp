@@ -10,11 +10,13 @@ namespace {
 std::shared_ptr<nn::Sequential> conv_bn_relu6(int64_t in, int64_t out, int64_t kernel,
                                               int64_t stride, int64_t groups, Generator& gen) {
   return std::make_shared<nn::Sequential>(
-      std::make_shared<nn::Conv2d>(
-          in, out,
-          nn::Conv2dOptions{.kernel = kernel, .stride = stride, .padding = (kernel - 1) / 2,
-                            .groups = groups, .bias = false},
-          gen),
+      std::make_shared<nn::Conv2d>(in, out,
+                                   nn::Conv2dOptions{.kernel = kernel,
+                                                     .stride = stride,
+                                                     .padding = (kernel - 1) / 2,
+                                                     .groups = groups,
+                                                     .bias = false},
+                                   gen),
       std::make_shared<nn::BatchNorm2d>(out), std::make_shared<nn::ReLU6>());
 }
 
@@ -48,10 +50,11 @@ Tensor MobileNetV2Block::forward(const Tensor& x) {
   return nn::sequential_conv_bn_act(*conv_, x, residual_ ? x : Tensor());
 }
 
-MobileNetV2::MobileNetV2(const MobileNetV2Options& options, Generator& gen) : Module("MobileNetV2") {
+MobileNetV2::MobileNetV2(const MobileNetV2Options& options, Generator& gen)
+    : Module("MobileNetV2") {
   CNN_CHECK(options.classes >= 1 && options.in_channels >= 1,
-            "MobileNetV2: classes and in_channels must be positive, got ", options.classes,
-            " and ", options.in_channels);
+            "MobileNetV2: classes and in_channels must be positive, got ", options.classes, " and ",
+            options.in_channels);
   // The paper's table 2: expansion t, channels c, repeats n, first stride s.
   struct Stage {
     int64_t t, c, n, s;
@@ -69,9 +72,10 @@ MobileNetV2::MobileNetV2(const MobileNetV2Options& options, Generator& gen) : Mo
     }
   }
   features_->push_back(conv_bn_relu6(channels, 1280, 1, 1, 1, gen));
-  classifier_ = register_module("classifier", std::make_shared<nn::Sequential>(
-      std::make_shared<nn::Dropout>(options.dropout, gen),
-      std::make_shared<nn::Linear>(1280, options.classes, gen)));
+  classifier_ = register_module(
+      "classifier",
+      std::make_shared<nn::Sequential>(std::make_shared<nn::Dropout>(options.dropout, gen),
+                                       std::make_shared<nn::Linear>(1280, options.classes, gen)));
   init_mobilenet(*this, gen);
 }
 

@@ -15,11 +15,13 @@ const std::map<std::string, Builder>& registry() {
     for (int64_t depth : {20, 32, 44, 56, 110}) {
       for (bool residual : {true, false}) {
         b[(residual ? "resnet" : "plain") + std::to_string(depth)] =
-            [depth, residual](const ModelOptions& o, Generator& gen) -> std::shared_ptr<nn::Module> {
-          return std::make_shared<ResNetCifar>(
-              ResNetCifarOptions{.depth = depth, .classes = o.classes, .in_channels = o.in_channels,
-                                 .residual = residual},
-              gen);
+            [depth, residual](const ModelOptions& o,
+                              Generator& gen) -> std::shared_ptr<nn::Module> {
+          return std::make_shared<ResNetCifar>(ResNetCifarOptions{.depth = depth,
+                                                                  .classes = o.classes,
+                                                                  .in_channels = o.in_channels,
+                                                                  .residual = residual},
+                                               gen);
         };
       }
     }
@@ -50,6 +52,8 @@ std::vector<std::string> names() {
   return out;
 }
 
-bool exists(const std::string& name) { return registry().count(name) > 0; }
+bool exists(const std::string& name) {
+  return registry().count(name) > 0;
+}
 
 }  // namespace cnn::models

@@ -60,7 +60,8 @@ ResNetCifar::ResNetCifar(const ResNetCifarOptions& options, Generator& gen)
   layer1_ = register_module("layer1", stage(16, 1));
   layer2_ = register_module("layer2", stage(32, 2));
   layer3_ = register_module("layer3", stage(64, 2));
-  fc_ = register_module("fc", std::make_shared<nn::Linear>(64, options.classes, nn::LinearOptions{}, gen));
+  fc_ = register_module(
+      "fc", std::make_shared<nn::Linear>(64, options.classes, nn::LinearOptions{}, gen));
 }
 
 Tensor ResNetCifar::features(const Tensor& x) {

@@ -18,7 +18,9 @@ std::shared_ptr<nn::Conv2d> he_conv(int64_t in, int64_t out, int64_t kernel, int
                      {.mode = nn::FanMode::fan_out, .nonlinearity = nn::Nonlinearity::relu});
   return conv;
 }
-std::shared_ptr<nn::BatchNorm2d> bn(int64_t c) { return std::make_shared<nn::BatchNorm2d>(c); }
+std::shared_ptr<nn::BatchNorm2d> bn(int64_t c) {
+  return std::make_shared<nn::BatchNorm2d>(c);
+}
 
 }  // namespace
 
@@ -51,8 +53,8 @@ Tensor PreActBlock::forward(const Tensor& x) {
 }
 
 PreActResNetOptions wide_resnet_options(int64_t depth, int64_t widen) {
-  CNN_CHECK(depth >= 10 && (depth - 4) % 6 == 0 && widen >= 1, "wide_resnet_options: depth ",
-            depth, " is not 6n + 4 (16, 22, 28, 40, ...) or widen ", widen, " is not positive");
+  CNN_CHECK(depth >= 10 && (depth - 4) % 6 == 0 && widen >= 1, "wide_resnet_options: depth ", depth,
+            " is not 6n + 4 (16, 22, 28, 40, ...) or widen ", widen, " is not positive");
   return {.blocks_per_stage = (depth - 4) / 6, .widths = {16 * widen, 32 * widen, 64 * widen}};
 }
 
@@ -68,8 +70,11 @@ DenseNetOptions densenet_bc_small_options(int64_t depth, int64_t growth_rate) {
   // Three blocks; each bottleneck layer counts two weighted layers (1x1 and 3x3), and the stem
   // convolution, two transitions and the classifier make up the other four.
   const int64_t n = (depth - 4) / 6;
-  return {.growth_rate = growth_rate, .block_config = {n, n, n},
-          .num_init_features = 2 * growth_rate, .bn_size = 4, .compression = 0.5,
+  return {.growth_rate = growth_rate,
+          .block_config = {n, n, n},
+          .num_init_features = 2 * growth_rate,
+          .bn_size = 4,
+          .compression = 0.5,
           .small_input = true};
 }
 

@@ -1,7 +1,7 @@
 // Registers the multi-branch, densely connected and mobile networks under torchvision's
 // function names (GoogLeNet, Inception v3, DenseNet, ShuffleNet v2, MobileNet v2, MNASNet)
-// and the papers' small-image networks (densenet_bc_100_12, wrn28_10, resnet164). Each builder takes the number of classes
-// and input channels; everything else is torchvision's default.
+// and the papers' small-image networks (densenet_bc_100_12, wrn28_10, resnet164). Each builder
+// takes the number of classes and input channels; everything else is torchvision's default.
 #include <memory>
 
 #include "cnn/models/densenet.h"
@@ -33,11 +33,12 @@ void register_inception_densenet_mobile(std::map<std::string, Builder>& b) {
       return std::make_shared<DenseNet>(d, gen);
     };
   }
-  const std::pair<const char*, double> shufflenets[] = {
-      {"shufflenet_v2_x0_5", 0.5}, {"shufflenet_v2_x1_0", 1.0},
-      {"shufflenet_v2_x1_5", 1.5}, {"shufflenet_v2_x2_0", 2.0}};
+  const std::pair<const char*, double> shufflenets[] = {{"shufflenet_v2_x0_5", 0.5},
+                                                        {"shufflenet_v2_x1_0", 1.0},
+                                                        {"shufflenet_v2_x1_5", 1.5},
+                                                        {"shufflenet_v2_x2_0", 2.0}};
   for (const auto& [name, width] : shufflenets) {
-    b[name] = [width](const ModelOptions& o, Generator& gen) -> Ptr {
+    b[name] = [width = width](const ModelOptions& o, Generator& gen) -> Ptr {
       return std::make_shared<ShuffleNetV2>(
           ShuffleNetV2Options{.width = width, .classes = o.classes, .in_channels = o.in_channels},
           gen);
@@ -50,7 +51,7 @@ void register_inception_densenet_mobile(std::map<std::string, Builder>& b) {
   const std::pair<const char*, double> mnasnets[] = {
       {"mnasnet0_5", 0.5}, {"mnasnet0_75", 0.75}, {"mnasnet1_0", 1.0}, {"mnasnet1_3", 1.3}};
   for (const auto& [name, alpha] : mnasnets) {
-    b[name] = [alpha](const ModelOptions& o, Generator& gen) -> Ptr {
+    b[name] = [alpha = alpha](const ModelOptions& o, Generator& gen) -> Ptr {
       return std::make_shared<MnasNet>(
           MnasNetOptions{.alpha = alpha, .classes = o.classes, .in_channels = o.in_channels}, gen);
     };

@@ -13,7 +13,9 @@ namespace {
 
 using detail::forwards_observed;
 
-bool needs_grad(const Tensor& t) { return t.defined() && t.requires_grad(); }
+bool needs_grad(const Tensor& t) {
+  return t.defined() && t.requires_grad();
+}
 
 // Whether conv_act may take the fused path (see fused.h).
 bool fusable(const Conv2d& conv, const Tensor& x) {
@@ -45,9 +47,12 @@ bool activation_of(const Module& m, ConvActivation& act) {
 // The unfused activation, as the ReLU and ReLU6 modules compute it.
 Tensor activate(const Tensor& y, ConvActivation act) {
   switch (act) {
-    case ConvActivation::relu: return relu(y);
-    case ConvActivation::relu6: return relu6(y);
-    case ConvActivation::none: break;
+    case ConvActivation::relu:
+      return relu(y);
+    case ConvActivation::relu6:
+      return relu6(y);
+    case ConvActivation::none:
+      break;
   }
   return y;
 }
@@ -58,12 +63,15 @@ Tensor conv_bn_act(Conv2d& conv, BatchNorm2d& bn, const Tensor& x, ConvActivatio
                    const Tensor& residual) {
   if (fusable(conv, bn, x, residual)) {
     const Conv2dOptions& o = conv.options();
-    return conv2d_bn_act(x, conv.weight(), conv.bias(),
-                         {.running_mean = bn.running_mean(), .running_var = bn.running_var(),
-                          .gamma = bn.weight(), .beta = bn.bias(), .eps = bn.options().eps},
-                         residual, act,
-                         {.stride = o.stride, .padding = o.padding, .dilation = o.dilation,
-                          .groups = o.groups});
+    return conv2d_bn_act(
+        x, conv.weight(), conv.bias(),
+        {.running_mean = bn.running_mean(),
+         .running_var = bn.running_var(),
+         .gamma = bn.weight(),
+         .beta = bn.bias(),
+         .eps = bn.options().eps},
+        residual, act,
+        {.stride = o.stride, .padding = o.padding, .dilation = o.dilation, .groups = o.groups});
   }
   Tensor y = bn(conv(x));
   if (residual.defined()) y = add(residual, y);
@@ -73,9 +81,9 @@ Tensor conv_bn_act(Conv2d& conv, BatchNorm2d& bn, const Tensor& x, ConvActivatio
 Tensor conv_act(Conv2d& conv, const Tensor& x, ConvActivation act) {
   if (act != ConvActivation::none && fusable(conv, x)) {
     const Conv2dOptions& o = conv.options();
-    return conv2d_act(x, conv.weight(), conv.bias(), act,
-                      {.stride = o.stride, .padding = o.padding, .dilation = o.dilation,
-                       .groups = o.groups});
+    return conv2d_act(
+        x, conv.weight(), conv.bias(), act,
+        {.stride = o.stride, .padding = o.padding, .dilation = o.dilation, .groups = o.groups});
   }
   return activate(conv(x), act);
 }
@@ -94,7 +102,8 @@ Tensor sequential_conv_bn_act(Sequential& seq, const Tensor& x, const Tensor& re
     auto* conv = typeid(m) == typeid(Conv2d) ? static_cast<Conv2d*>(&m) : nullptr;
     Module* next = i + 1 < n ? children[i + 1].second.get() : nullptr;
     auto* bn = next != nullptr && typeid(*next) == typeid(BatchNorm2d)
-                   ? static_cast<BatchNorm2d*>(next) : nullptr;
+                   ? static_cast<BatchNorm2d*>(next)
+                   : nullptr;
     ConvActivation act = ConvActivation::none;
     if (conv != nullptr && bn != nullptr) {
       const size_t used = i + 2 < n && activation_of(*children[i + 2].second, act) ? 3 : 2;
@@ -117,8 +126,8 @@ Tensor sequential_conv_bn_act(Sequential& seq, const Tensor& x, const Tensor& re
   return residual.defined() ? add(y, residual) : y;
 }
 
-Tensor residual_conv_bn_act(Conv2d& conv, BatchNorm2d& bn, const Tensor& x,
-                            Sequential* downsample, const Tensor& identity, ConvActivation act) {
+Tensor residual_conv_bn_act(Conv2d& conv, BatchNorm2d& bn, const Tensor& x, Sequential* downsample,
+                            const Tensor& identity, ConvActivation act) {
   if (forwards_observed()) {  // torchvision's order: conv, bn, then the shortcut
     const Tensor r = bn(conv(x));
     return activate(add(downsample != nullptr ? (*downsample)(identity) : identity, r), act);

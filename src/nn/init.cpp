@@ -48,9 +48,15 @@ bool nothing_to_fill(const Tensor& t) {
 
 }  // namespace
 
-SkipInitGuard::SkipInitGuard() { ++skip_depth; }
-SkipInitGuard::~SkipInitGuard() { --skip_depth; }
-bool initialization_skipped() { return skip_depth > 0; }
+SkipInitGuard::SkipInitGuard() {
+  ++skip_depth;
+}
+SkipInitGuard::~SkipInitGuard() {
+  --skip_depth;
+}
+bool initialization_skipped() {
+  return skip_depth > 0;
+}
 
 Fans compute_fans(const Tensor& weight) {
   CNN_CHECK(weight.defined(), "nn::compute_fans: the tensor is undefined");

@@ -74,9 +74,13 @@ ObserveForwards::ObserveForwards(ForwardObserver& observer) : previous_(forward_
   forward_observer = &observer;
 }
 
-ObserveForwards::~ObserveForwards() { forward_observer = previous_; }
+ObserveForwards::~ObserveForwards() {
+  forward_observer = previous_;
+}
 
-bool detail::forwards_observed() { return forward_observer != nullptr; }
+bool detail::forwards_observed() {
+  return forward_observer != nullptr;
+}
 
 std::vector<std::shared_ptr<Module>> Module::children() const {
   std::vector<std::shared_ptr<Module>> out;

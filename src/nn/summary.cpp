@@ -55,8 +55,7 @@ class LeafRecorder final : public ForwardObserver {
  public:
   explicit LeafRecorder(const PathMap& paths) : paths_(paths) {}
 
-  void after_forward(const Module& module, const Tensor& /*input*/,
-                     const Tensor& output) override {
+  void after_forward(const Module& module, const Tensor& /*input*/, const Tensor& output) override {
     if (!module.named_children().empty()) return;  // a composite: its leaves tell its work
     LayerSummary layer;
     const auto path = paths_.find(&module);
@@ -130,7 +129,6 @@ ModelSummary summarize(Module& model, const Shape& input) {
   return summary;
 }
 
-
 std::string format_table(const ModelSummary& summary) {
   struct Row {
     std::string cells[5];
@@ -139,12 +137,13 @@ std::string format_table(const ModelSummary& summary) {
   rows.push_back({{"Layer", "Type", "Output shape", "Parameters", "MACs"}});
   int64_t layer_parameters = 0;
   for (const LayerSummary& layer : summary.layers) {
-    rows.push_back({{layer.name, layer.type, to_string(layer.output_shape),
-                     detail::with_thousands(layer.parameters), detail::with_thousands(layer.macs)}});
+    rows.push_back(
+        {{layer.name, layer.type, to_string(layer.output_shape),
+          detail::with_thousands(layer.parameters), detail::with_thousands(layer.macs)}});
     layer_parameters += layer.parameters;
   }
-  const Row total{
-      {"Total", "", "", detail::with_thousands(summary.parameters), detail::with_thousands(summary.macs)}};
+  const Row total{{"Total", "", "", detail::with_thousands(summary.parameters),
+                   detail::with_thousands(summary.macs)}};
   size_t width[5] = {};
   auto widen = [&](const Row& row) {
     for (size_t c = 0; c < 5; ++c) width[c] = std::max(width[c], row.cells[c].size());

@@ -31,7 +31,8 @@ std::shared_ptr<Model> with_classes(const Model& model, int64_t classes, Generat
     const Shape old = w.value.data.shape();
     const int64_t k = rows_are_classes ? old[1] : old[0];
     const float bound = 1.0f / std::sqrt(static_cast<float>(k));
-    w.value.data = Tensor::uniform(rows_are_classes ? Shape{classes, k} : Shape{k, classes}, -bound, bound, gen);
+    w.value.data = Tensor::uniform(rows_are_classes ? Shape{classes, k} : Shape{k, classes}, -bound,
+                                   bound, gen);
     if (n.op == "Gemm" && n.inputs.size() > 2 && n.inputs[2] >= 0) {
       Slot& b = g.slots[static_cast<size_t>(n.inputs[2])];
       if (b.kind == Slot::Kind::parameter && b.value.rank() == 1)
@@ -43,11 +44,13 @@ std::shared_ptr<Model> with_classes(const Model& model, int64_t classes, Generat
       if (o.shape.size() == 2) o.shape[1] = classes;
     return std::make_shared<Model>(graph, model.options());
   }
-  fail("onnx: ", model.name(), " has no Gemm or MatMul classifier with a trainable weight to replace");
+  fail("onnx: ", model.name(),
+       " has no Gemm or MatMul classifier with a trainable weight to replace");
 }
 
 std::shared_ptr<Model> with_input_channels(const Model& model, int64_t channels) {
-  CNN_CHECK(channels == 1, "onnx: only single-channel adaptation is supported, got ", channels, " channels");
+  CNN_CHECK(channels == 1, "onnx: only single-channel adaptation is supported, got ", channels,
+            " channels");
   auto graph = std::make_shared<Graph>(model.graph());
   Graph& g = *graph;
   CNN_CHECK(g.inputs.size() == 1, "onnx: ", model.name(), " has ", g.inputs.size(), " inputs");
@@ -56,8 +59,9 @@ std::shared_ptr<Model> with_input_channels(const Model& model, int64_t channels)
   for (const Node& n : g.nodes) {
     const bool reads_input = std::find(n.inputs.begin(), n.inputs.end(), input) != n.inputs.end();
     if (!reads_input) continue;
-    CNN_CHECK(n.op == "Conv" && n.inputs[0] == input && n.attrs.i("group", 1) == 1, "onnx: ", model.name(),
-              ": the input feeds ", n.where(), ", not a plain convolution, so its channels cannot be adapted");
+    CNN_CHECK(n.op == "Conv" && n.inputs[0] == input && n.attrs.i("group", 1) == 1,
+              "onnx: ", model.name(), ": the input feeds ", n.where(),
+              ", not a plain convolution, so its channels cannot be adapted");
     Slot& w = g.slots[static_cast<size_t>(n.inputs[1])];
     CNN_CHECK(w.kind == Slot::Kind::parameter && w.value.rank() == 4, "onnx: ", n.where(),
               ": the weight is not a parameter of rank 4");
@@ -70,7 +74,8 @@ std::shared_ptr<Model> with_input_channels(const Model& model, int64_t channels)
   CNN_CHECK(convs > 0, "onnx: ", model.name(), ": no convolution reads the input");
   for (Slot& s : g.slots)
     if (s.kind == Slot::Kind::computed || s.kind == Slot::Kind::input) s.shape_known = false;
-  if (!g.input_info.empty() && g.input_info[0].shape.size() == 4) g.input_info[0].shape[1] = channels;
+  if (!g.input_info.empty() && g.input_info[0].shape.size() == 4)
+    g.input_info[0].shape[1] = channels;
   return std::make_shared<Model>(graph, model.options());
 }
 

@@ -16,7 +16,8 @@ Attrs::Attrs(const ::onnx::NodeProto& node, std::string where) : where_(std::mov
   }
 }
 
-const AttributeProto& Attrs::get(const std::string& name, AttributeProto::AttributeType type) const {
+const AttributeProto& Attrs::get(const std::string& name,
+                                 AttributeProto::AttributeType type) const {
   const auto it = attrs_.find(name);
   CNN_CHECK(it != attrs_.end(), where_, ": required attribute '", name, "' is missing");
   CNN_CHECK(it->second.type() == type || it->second.type() == AttributeProto::UNDEFINED, where_,
@@ -29,7 +30,9 @@ const AttributeProto& Attrs::get(const std::string& name, AttributeProto::Attrib
 int64_t Attrs::i(const std::string& name, int64_t fallback) const {
   return has(name) ? i(name) : fallback;
 }
-int64_t Attrs::i(const std::string& name) const { return get(name, AttributeProto::INT).i(); }
+int64_t Attrs::i(const std::string& name) const {
+  return get(name, AttributeProto::INT).i();
+}
 
 float Attrs::f(const std::string& name, float fallback) const {
   return has(name) ? get(name, AttributeProto::FLOAT).f() : fallback;

@@ -118,7 +118,7 @@ std::string GraphBuilder::const_name(const Tensor& t) {
 }
 
 std::string GraphBuilder::initializer(const Tensor& data, const std::string& base) {
-  const std::string name = unique(base);
+  std::string name = unique(base);
   tensor_to_proto(data.detach(), name, *graph_.add_initializer());
   return name;
 }
@@ -144,7 +144,7 @@ std::string GraphBuilder::in_layout(const Tensor& t, const Perm& perm) {
   if (is_const(t)) {
     const auto it = layouts_.find(key);
     if (it != layouts_.end()) return it->second;
-    const std::string name = initializer(to_onnx_order(t, perm), const_name(t));
+    std::string name = initializer(to_onnx_order(t, perm), const_name(t));
     layouts_.emplace(key, name);
     return name;
   }
@@ -158,7 +158,7 @@ std::string GraphBuilder::in_layout(const Tensor& t, const Perm& perm) {
   const Perm inverse = inverse_perm(perm);
   std::vector<int64_t> order(perm.size());
   for (size_t j = 0; j < perm.size(); ++j) order[j] = v.perm[static_cast<size_t>(inverse[j])];
-  const std::string name = transpose(v.name, order);
+  std::string name = transpose(v.name, order);
   layouts_.emplace(key, name);
   return name;
 }
@@ -175,7 +175,7 @@ std::string GraphBuilder::in_layout_rank(const Tensor& t, const Perm& perm, int6
     Tensor data = to_onnx_order(t.detach().reshape(expanded), perm);
     Shape trimmed = data.shape();
     while (!trimmed.empty() && trimmed.front() == 1) trimmed.erase(trimmed.begin());
-    const std::string name = initializer(data.reshape(trimmed), const_name(t));
+    std::string name = initializer(data.reshape(trimmed), const_name(t));
     layouts_.emplace(key, name);
     return name;
   }
@@ -207,7 +207,7 @@ std::vector<std::string> GraphBuilder::node(const std::string& op_type,
   const std::string base = in_op_ ? node_base() : std::string("graph");
   const bool plain =
       in_op_ && nodes_of_current_ == 0 && (current().leaf || current().module.empty());
-  const std::string name = unique(plain ? base : base + "/" + op_type);
+  std::string name = unique(plain ? base : base + "/" + op_type);
   ++nodes_of_current_;
   ::onnx::NodeProto& n = *graph_.add_node();
   n.set_name(name);

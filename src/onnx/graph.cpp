@@ -22,8 +22,10 @@ using Kind = Slot::Kind;
 std::string node_label(const ::onnx::NodeProto& n, int index) {
   std::string label = n.op_type();
   label.append(" node '");
-  if (n.name().empty()) label.append("#").append(std::to_string(index));
-  else label.append(n.name());
+  if (n.name().empty())
+    label.append("#").append(std::to_string(index));
+  else
+    label.append(n.name());
   label.append("'");
   return label;
 }
@@ -102,7 +104,8 @@ std::shared_ptr<Graph> Graph::build(const ::onnx::ModelProto& model, const std::
                                     const std::string& file, const LoadOptions& options) {
   auto g = std::make_shared<Graph>();
   g->file = file;
-  g->producer = model.producer_name() + (model.producer_version().empty() ? "" : " " + model.producer_version());
+  g->producer = model.producer_name() +
+                (model.producer_version().empty() ? "" : " " + model.producer_version());
   g->opset = 0;
   for (const auto& op : model.opset_import())
     if (op.domain().empty() || op.domain() == "ai.onnx") g->opset = op.version();
@@ -113,8 +116,8 @@ std::shared_ptr<Graph> Graph::build(const ::onnx::ModelProto& model, const std::
   std::unordered_map<std::string, int> ids;
   const auto add_slot = [&](const std::string& name, Kind kind, const std::string& what) {
     CNN_CHECK(!name.empty(), where, ": ", what, " has an empty name");
-    CNN_CHECK(ids.emplace(name, static_cast<int>(g->slots.size())).second, where, ": ", what,
-              " '", name, "' is defined twice");
+    CNN_CHECK(ids.emplace(name, static_cast<int>(g->slots.size())).second, where, ": ", what, " '",
+              name, "' is defined twice");
     Slot s;
     s.name = name;
     s.kind = kind;
@@ -124,7 +127,8 @@ std::shared_ptr<Graph> Graph::build(const ::onnx::ModelProto& model, const std::
 
   for (const auto& init : graph.initializer()) {
     const int id = add_slot(init.name(), Kind::constant, "initializer");
-    g->slots[id].value = value_of(tensor_from_proto(init, dir, where + " initializer '" + init.name() + "'"));
+    g->slots[id].value =
+        value_of(tensor_from_proto(init, dir, where + " initializer '" + init.name() + "'"));
     g->data_elements += g->slots[id].value.data.numel();
   }
   CNN_CHECK(graph.sparse_initializer_size() == 0, where, ": sparse initializers are not supported");
@@ -133,7 +137,8 @@ std::shared_ptr<Graph> Graph::build(const ::onnx::ModelProto& model, const std::
     const int id = add_slot(in.name(), Kind::input, "graph input");
     g->inputs.push_back(id);
     g->input_info.push_back(value_info(in));
-    CNN_CHECK(in.type().has_tensor_type(), where, ": graph input '", in.name(), "' is not a tensor");
+    CNN_CHECK(in.type().has_tensor_type(), where, ": graph input '", in.name(),
+              "' is not a tensor");
   }
 
   int index = 0;
@@ -234,8 +239,8 @@ void Graph::finish_plans() {
 
 std::vector<Value> Graph::run(std::vector<Value> in, bool use_inference, RunContext& context,
                               const NodeObserver& observe) const {
-  CNN_CHECK(in.size() == inputs.size(), "onnx: the model takes ", inputs.size(),
-            " input(s), got ", in.size());
+  CNN_CHECK(in.size() == inputs.size(), "onnx: the model takes ", inputs.size(), " input(s), got ",
+            in.size());
   // what a node may create from sizes it reads is in proportion to the inputs and the model
   int64_t elements = data_elements;
   for (const Value& v : in) elements += v.defined() ? v.data.numel() : 0;

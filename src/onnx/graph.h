@@ -20,15 +20,15 @@ struct Slot {
   enum class Kind { computed, input, constant, parameter, buffer };
   std::string name;
   Kind kind = Kind::computed;
-  Value value;         // constants, parameters and buffers
-  Shape known_shape;   // from the file's declarations and shape inference; -1: unknown
+  Value value;        // constants, parameters and buffers
+  Shape known_shape;  // from the file's declarations and shape inference; -1: unknown
   bool shape_known = false;
 };
 
 // Raises cnn::Error naming the node (its index when it has no name) where the node cannot be
 // imported: another domain, an op outside the table or older than its OpDef::min_opset, or
 // inputs and outputs that ONNX's schema does not allow. `where` starts the message.
-void check_node(const ::onnx::NodeProto& node, int index, int64_t opset, const std::string& where);
+void check_node(const ::onnx::NodeProto& proto, int index, int64_t opset, const std::string& where);
 
 class Graph {
  public:

@@ -82,7 +82,8 @@ void Model::register_state() {
         // a name already used by a tensor at this level cannot also be a child
         if (at->is_tensor(parts[i]))
           usable = false;
-        else at = at->scope(parts[i]);
+        else
+          at = at->scope(parts[i]);
       }
       usable = usable && !at->has_entry(parts.back());
     }
@@ -93,8 +94,10 @@ void Model::register_state() {
         if (c == '.') c = '_';
       while (leaf.empty() || root->has_entry(leaf)) leaf += "_";
     }
-    if (s.kind == Slot::Kind::parameter) at->add_parameter(leaf, s.value.data);
-    else at->add_buffer(leaf, s.value.data);
+    if (s.kind == Slot::Kind::parameter)
+      at->add_parameter(leaf, s.value.data);
+    else
+      at->add_buffer(leaf, s.value.data);
   }
   // move the root's entries onto this module
   for (const auto& [n, t] : root->named_parameters(false)) register_parameter(n, t);
@@ -102,17 +105,26 @@ void Model::register_state() {
   for (const auto& [n, m] : root->named_children()) register_module(n, m);
 }
 
-const std::vector<ValueInfo>& Model::inputs() const { return graph_->input_info; }
-const std::vector<ValueInfo>& Model::outputs() const { return graph_->output_info; }
-int64_t Model::opset() const { return graph_->opset; }
-const std::map<std::string, std::string>& Model::metadata() const { return graph_->metadata; }
+const std::vector<ValueInfo>& Model::inputs() const {
+  return graph_->input_info;
+}
+const std::vector<ValueInfo>& Model::outputs() const {
+  return graph_->output_info;
+}
+int64_t Model::opset() const {
+  return graph_->opset;
+}
+const std::map<std::string, std::string>& Model::metadata() const {
+  return graph_->metadata;
+}
 
 std::string Model::name() const {
   std::string file = graph_->file;
   const size_t slash = file.find_last_of('/');
   if (slash != std::string::npos) file = file.substr(slash + 1);
   return "ONNX(" + file + ": " + std::to_string(graph_->nodes.size()) + " nodes, opset " +
-         std::to_string(graph_->opset) + (graph_->producer.empty() ? "" : ", producer " + graph_->producer) + ")";
+         std::to_string(graph_->opset) +
+         (graph_->producer.empty() ? "" : ", producer " + graph_->producer) + ")";
 }
 
 std::vector<std::string> Model::plan(bool inference) const {
@@ -139,21 +151,27 @@ std::vector<Model::NodeRun> Model::run_nodes(const std::vector<Tensor>& inputs) 
     for (const Value& v : out) r.output_shapes.push_back(v.defined() ? v.logical_shape() : Shape{});
     for (int id : n.inputs) {
       if (id < 0 || graph_->slots[static_cast<size_t>(id)].kind != Slot::Kind::parameter) continue;
-      if (!counted[static_cast<size_t>(id)]) r.parameters += graph_->slots[static_cast<size_t>(id)].value.data.numel();
+      if (!counted[static_cast<size_t>(id)])
+        r.parameters += graph_->slots[static_cast<size_t>(id)].value.data.numel();
       counted[static_cast<size_t>(id)] = true;
     }
     // per item of the batch: weight uses
-    const Slot* w = n.inputs.size() > 1 && n.inputs[1] >= 0 ? &graph_->slots[static_cast<size_t>(n.inputs[1])] : nullptr;
-    if (!out.empty() && out[0].defined() && out[0].rank() >= 1 && w != nullptr && w->value.defined()) {
+    const Slot* w = n.inputs.size() > 1 && n.inputs[1] >= 0
+                        ? &graph_->slots[static_cast<size_t>(n.inputs[1])]
+                        : nullptr;
+    if (!out.empty() && out[0].defined() && out[0].rank() >= 1 && w != nullptr &&
+        w->value.defined()) {
       const Shape ys = out[0].logical_shape();
       const int64_t batch = std::max<int64_t>(ys[0], 1);
       if (n.op == "Conv" || n.op == "ConvTranspose") {
         int64_t spatial = 1;
         for (size_t d = 2; d < ys.size(); ++d) spatial *= ys[d];
         r.macs = n.op == "Conv" ? spatial * w->value.data.numel()
-                                : w->value.data.numel() * (checked_numel(ys) / batch) / std::max<int64_t>(ys[1], 1);
+                                : w->value.data.numel() * (checked_numel(ys) / batch) /
+                                      std::max<int64_t>(ys[1], 1);
       } else if (n.op == "Gemm" || n.op == "MatMul") {
-        r.macs = w->value.data.numel() * (checked_numel(ys) / batch) / std::max<int64_t>(ys.back(), 1);
+        r.macs =
+            w->value.data.numel() * (checked_numel(ys) / batch) / std::max<int64_t>(ys.back(), 1);
       }
     }
     runs.push_back(std::move(r));
@@ -183,19 +201,23 @@ std::vector<Tensor> Model::run(const std::vector<Tensor>& inputs) {
     Shape logical_shape = x.shape();
     if (nhwc) logical_shape = {x.size(0), x.size(3), x.size(1), x.size(2)};
     const auto shown = [&] {
-      return to_string(x.shape()) + (nhwc ? " (NHWC; as ONNX's [N, C, H, W]: " + to_string(logical_shape) + ")" : "");
+      return to_string(x.shape()) +
+             (nhwc ? " (NHWC; as ONNX's [N, C, H, W]: " + to_string(logical_shape) + ")" : "");
     };
     if (!info.shape.empty()) {
-      CNN_CHECK(info.shape.size() == logical_shape.size(), "onnx: input '", info.name, "' must have rank ",
-                info.shape.size(), " (declared ", to_string(info.shape), "), got shape ", shown());
+      CNN_CHECK(info.shape.size() == logical_shape.size(), "onnx: input '", info.name,
+                "' must have rank ", info.shape.size(), " (declared ", to_string(info.shape),
+                "), got shape ", shown());
       for (size_t d = 0; d < info.shape.size(); ++d)
-        CNN_CHECK(info.shape[d] < 0 || info.shape[d] == logical_shape[d], "onnx: input '", info.name,
-                  "' has extent ", logical_shape[d], " in dimension ", d, " where the model declares ",
-                  info.shape[d], " (declared shape ", to_string(info.shape), ", got ", shown(), ")");
+        CNN_CHECK(info.shape[d] < 0 || info.shape[d] == logical_shape[d], "onnx: input '",
+                  info.name, "' has extent ", logical_shape[d], " in dimension ", d,
+                  " where the model declares ", info.shape[d], " (declared shape ",
+                  to_string(info.shape), ", got ", shown(), ")");
     }
-    const bool want_int = info.elem_type == "int64" || info.elem_type == "int32" || info.elem_type == "bool";
-    CNN_CHECK((x.dtype() == DType::i64) == want_int, "onnx: input '", info.name, "' must be ", info.elem_type,
-              ", got ", dtype_name(x.dtype()));
+    const bool want_int =
+        info.elem_type == "int64" || info.elem_type == "int32" || info.elem_type == "bool";
+    CNN_CHECK((x.dtype() == DType::i64) == want_int, "onnx: input '", info.name, "' must be ",
+              info.elem_type, ", got ", dtype_name(x.dtype()));
     values.push_back(nhwc ? value_of(x, {0, 2, 3, 1}) : value_of(x));
   }
   RunContext context{.training = is_training(), .generator = &generator_};
@@ -203,8 +225,10 @@ std::vector<Tensor> Model::run(const std::vector<Tensor>& inputs) {
   const bool inference = !is_training() && !autograd::grad_enabled() && !observer_;
   const std::vector<Value> out = g.run(std::move(values), inference, context, observer_);
   std::vector<Tensor> result;
+  result.reserve(out.size());
   for (const Value& v : out)
-    result.push_back(options_.nhwc_interface && v.rank() == 4 ? stored_as(v, {0, 2, 3, 1}) : logical(v));
+    result.push_back(options_.nhwc_interface && v.rank() == 4 ? stored_as(v, {0, 2, 3, 1})
+                                                              : logical(v));
   return result;
 }
 
@@ -223,7 +247,9 @@ std::shared_ptr<Model> load(const std::string& path, const LoadOptions& options)
   return std::make_shared<Model>(Graph::build(proto, dir, path, options), options);
 }
 
-std::vector<std::string> supported_ops() { return op_names(); }
+std::vector<std::string> supported_ops() {
+  return op_names();
+}
 
 Tensor read_tensor_file(const std::string& path) {
   struct stat st {};
@@ -232,7 +258,8 @@ Tensor read_tensor_file(const std::string& path) {
   CNN_CHECK(st.st_size <= (int64_t{1} << 31), "onnx: '", path, "' is larger than 2 GiB");
   std::ifstream in(path, std::ios::binary);
   ::onnx::TensorProto proto;
-  CNN_CHECK(in && proto.ParseFromIstream(&in), "onnx: '", path, "' is not a serialized TensorProto");
+  CNN_CHECK(in && proto.ParseFromIstream(&in), "onnx: '", path,
+            "' is not a serialized TensorProto");
   return tensor_from_proto(proto, "", "onnx: '" + path + "'");
 }
 

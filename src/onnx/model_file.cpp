@@ -85,9 +85,13 @@ int64_t default_opset(const ::onnx::ModelProto& model) {
   CNN_CHECK(::stat(path.c_str(), &st) == 0, "onnx: cannot open '", path, "': no such file");
   CNN_CHECK(S_ISREG(st.st_mode), "onnx: '", path, "' is not a regular file");
   CNN_CHECK(st.st_size > 0, "onnx: '", path, "' is empty");
-  const int64_t limit = std::min<int64_t>(options.max_file_bytes, INT32_MAX);  // protobuf's own limit
-  CNN_CHECK(st.st_size <= limit, "onnx: '", path, "' has ", st.st_size, " bytes, more than the limit of ",
-            limit, limit == INT32_MAX ? " (protobuf's 2 GiB: larger models store their tensors as external data)" : "");
+  const int64_t limit =
+      std::min<int64_t>(options.max_file_bytes, INT32_MAX);  // protobuf's own limit
+  CNN_CHECK(st.st_size <= limit, "onnx: '", path, "' has ", st.st_size,
+            " bytes, more than the limit of ", limit,
+            limit == INT32_MAX
+                ? " (protobuf's 2 GiB: larger models store their tensors as external data)"
+                : "");
   const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK);
   CNN_CHECK(fd >= 0, "onnx: cannot open '", path, "'");
   ::onnx::ModelProto model;

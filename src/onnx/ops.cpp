@@ -44,12 +44,13 @@ Tensor input(const Node& node, const std::vector<Value>& in, size_t i, const Per
 std::vector<int64_t> int_values(const Node& node, const std::vector<Value>& in, size_t i) {
   CNN_CHECK(present(in, i), node.where(), ": input ", i, " is required");
   const Tensor t = logical(in[i]);
-  CNN_CHECK(t.dim() <= 1, node.where(), ": input ", i, " must be a scalar or a 1-D list, got shape ",
-            to_string(t.shape()));
+  CNN_CHECK(t.dim() <= 1, node.where(), ": input ", i,
+            " must be a scalar or a 1-D list, got shape ", to_string(t.shape()));
   if (t.dtype() == DType::i64) return t.to_vector_i64();
   std::vector<int64_t> out;
   for (float v : t.to_vector()) {
-    CNN_CHECK(std::isfinite(v), node.where(), ": input ", i, " holds ", v, " where integers are expected");
+    CNN_CHECK(std::isfinite(v), node.where(), ": input ", i, " holds ", v,
+              " where integers are expected");
     out.push_back(static_cast<int64_t>(v));
   }
   return out;

@@ -68,10 +68,10 @@ const OpDef* find_op(const std::string& op);
 std::vector<std::string> op_names();
 
 // Registration, one function per file of ops.
-void add_nn_ops(std::vector<OpDef>& table);        // ops_nn.cpp: conv, pools, norms
-void add_math_ops(std::vector<OpDef>& table);      // ops_math.cpp: pointwise, gemm, reductions
-void add_shape_ops(std::vector<OpDef>& table);     // ops_shape.cpp: reshape, concat, slice, ...
-void add_resize_ops(std::vector<OpDef>& table);    // ops_resize.cpp: Resize, Upsample
+void add_nn_ops(std::vector<OpDef>& table);      // ops_nn.cpp: conv, pools, norms
+void add_math_ops(std::vector<OpDef>& table);    // ops_math.cpp: pointwise, gemm, reductions
+void add_shape_ops(std::vector<OpDef>& table);   // ops_shape.cpp: reshape, concat, slice, ...
+void add_resize_ops(std::vector<OpDef>& table);  // ops_resize.cpp: Resize, Upsample
 
 // Helpers for op implementations.
 inline bool present(const std::vector<Value>& in, size_t i) {

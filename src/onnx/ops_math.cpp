@@ -33,7 +33,8 @@ std::vector<Value> leaky_relu_op(const Node& n, const std::vector<Value>& in, Ru
 Tensor int_binary(const Node& n, const Tensor& a, const Tensor& b) {
   const Shape shape = broadcast_shapes(a.shape(), b.shape(), n.op.c_str());
   const int64_t count = checked_numel(shape);
-  CNN_CHECK(count <= (int64_t{1} << 24), n.where(), ": integer tensor of shape ", to_string(shape), " is too large");
+  CNN_CHECK(count <= (int64_t{1} << 24), n.where(), ": integer tensor of shape ", to_string(shape),
+            " is too large");
   const auto r = static_cast<int64_t>(shape.size());
   const auto index_of = [&](const Tensor& t, int64_t flat) {
     int64_t offset = 0, stride = 1;
@@ -118,14 +119,19 @@ std::vector<Value> binary(const Node& n, const std::vector<Value>& in, RunContex
   CNN_CHECK(ints == (in[1].data.dtype() == DType::i64), n.where(),
             ": inputs of different element types");
   if (ints) return {value_of(int_binary(n, logical(in[0]), logical(in[1])))};
-  CNN_CHECK(n.op != "Mod", n.where(), ": Mod of float tensors is not supported (integer tensors are)");
+  CNN_CHECK(n.op != "Mod", n.where(),
+            ": Mod of float tensors is not supported (integer tensors are)");
   Perm perm;
   const std::vector<Tensor> t = aligned(n, in, perm, ctx);
   Tensor y;
-  if (n.op == "Add") y = add(t[0], t[1]);
-  else if (n.op == "Sub") y = sub(t[0], t[1]);
-  else if (n.op == "Mul") y = mul(t[0], t[1]);
-  else y = div(t[0], t[1]);
+  if (n.op == "Add")
+    y = add(t[0], t[1]);
+  else if (n.op == "Sub")
+    y = sub(t[0], t[1]);
+  else if (n.op == "Mul")
+    y = mul(t[0], t[1]);
+  else
+    y = div(t[0], t[1]);
   return {value_of(y, perm)};
 }
 
@@ -161,7 +167,8 @@ std::vector<Value> clip(const Node& n, const std::vector<Value>& in, RunContext&
 }
 
 std::vector<Value> hard_sigmoid(const Node& n, const std::vector<Value>& in, RunContext&) {
-  return {value_of(hardsigmoid(in[0].data, n.attrs.f("alpha", 0.2f), n.attrs.f("beta", 0.5f)), in[0].perm)};
+  return {value_of(hardsigmoid(in[0].data, n.attrs.f("alpha", 0.2f), n.attrs.f("beta", 0.5f)),
+                   in[0].perm)};
 }
 
 // ---- matrix products ----
@@ -200,8 +207,8 @@ std::vector<Value> matmul(const Node& n, const std::vector<Value>& in, RunContex
     Tensor w = rb == 1 ? logical(in[1]).reshape({1, in[1].data.size(0)}) : input(n, in, 1, {1, 0});
     const bool vec_a = a.dim() == 1;
     if (vec_a) a = a.reshape({1, a.size(0)});
-    CNN_CHECK(a.size(-1) == w.size(1), n.where(), ": shapes ", to_string(in[0].logical_shape()), " and ",
-              to_string(in[1].logical_shape()), " do not match for a matrix product");
+    CNN_CHECK(a.size(-1) == w.size(1), n.where(), ": shapes ", to_string(in[0].logical_shape()),
+              " and ", to_string(in[1].logical_shape()), " do not match for a matrix product");
     Shape result = a.shape();
     result.back() = w.size(0);
     checked_result_size(n, result, ctx);
@@ -213,7 +220,8 @@ std::vector<Value> matmul(const Node& n, const std::vector<Value>& in, RunContex
   }
   Tensor b = logical(in[1]);
   if (a.dim() == 1) a = a.reshape({1, a.size(0)});
-  const Shape ba(a.shape().begin(), a.shape().end() - 2), bb(b.shape().begin(), b.shape().end() - 2);
+  const Shape ba(a.shape().begin(), a.shape().end() - 2),
+      bb(b.shape().begin(), b.shape().end() - 2);
   const Shape batch = broadcast_shapes(ba, bb, "MatMul");
   CNN_CHECK(a.size(-1) == b.size(-2), n.where(), ": shapes ", to_string(a.shape()), " and ",
             to_string(b.shape()), " do not match for a matrix product");
@@ -327,8 +335,9 @@ std::vector<Value> reduce_max(const Node& n, const std::vector<Value>& in, RunCo
 // or nothing with noop_with_empty_axes.
 std::vector<Value> reduce_sum(const Node& n, const std::vector<Value>& in, RunContext&) {
   const bool keep = n.attrs.i("keepdims", 1) != 0;
-  std::vector<int64_t> axes = n.opset >= 13 ? (present(in, 1) ? int_values(n, in, 1) : std::vector<int64_t>{})
-                                            : n.attrs.ints("axes");
+  std::vector<int64_t> axes = n.opset >= 13
+                                  ? (present(in, 1) ? int_values(n, in, 1) : std::vector<int64_t>{})
+                                  : n.attrs.ints("axes");
   if (axes.empty() && n.attrs.i("noop_with_empty_axes", 0) != 0) return {in[0]};
   Perm perm;
   const Shape dims = reduce_axes(n, in[0], keep, perm, axes);
@@ -352,14 +361,17 @@ std::vector<Value> cast(const Node& n, const std::vector<Value>& in, RunContext&
   std::vector<int64_t> out;
   if (from == DType::f32) {
     for (float x : in[0].data.contiguous().to_vector()) {
-      CNN_CHECK(std::isfinite(x) && std::abs(x) < 9.2e18f, n.where(), ": cannot cast ", x, " to an integer");
+      CNN_CHECK(std::isfinite(x) && std::abs(x) < 9.2e18f, n.where(), ": cannot cast ", x,
+                " to an integer");
       out.push_back(to == 9 ? (x != 0.0f) : static_cast<int64_t>(x));
     }
   } else {
     out = in[0].data.contiguous().to_vector_i64();
     for (int64_t& v : out)
-      if (to == 9) v = v != 0;
-      else if (to == 6) v = static_cast<int32_t>(v);
+      if (to == 9)
+        v = v != 0;
+      else if (to == 6)
+        v = static_cast<int32_t>(v);
   }
   return {value_of(Tensor::from_data_i64(in[0].data.shape(), out), in[0].perm)};
 }

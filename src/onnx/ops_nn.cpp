@@ -26,8 +26,9 @@ const Perm kHWIO{2, 3, 1, 0};
 Tensor spatial_input(const Node& n, const std::vector<Value>& in, size_t i) {
   CNN_CHECK(present(in, i), n.where(), ": input ", i, " is required");
   const int64_t rank = in[i].rank();
-  CNN_CHECK(rank == 3 || rank == 4, n.where(), ": input ", i, " must be [N, C, H, W] or [N, C, L], got shape ",
-            to_string(in[i].logical_shape()), " (3-D convolutions and pools are not supported)");
+  CNN_CHECK(rank == 3 || rank == 4, n.where(), ": input ", i,
+            " must be [N, C, H, W] or [N, C, L], got shape ", to_string(in[i].logical_shape()),
+            " (3-D convolutions and pools are not supported)");
   Tensor t = stored_as(in[i], channels_last_perm(rank));
   if (rank == 3) t = t.reshape({t.size(0), 1, t.size(1), t.size(2)});
   return t;
@@ -100,13 +101,15 @@ Window window(const Node& n, int64_t rank, int64_t h, int64_t w, Size2 kernel_fr
   };
   Window win;
   win.kernel = n.attrs.has("kernel_shape") ? pair("kernel_shape", 1) : kernel_from_weight;
-  CNN_CHECK(win.kernel.h >= 1 && win.kernel.w >= 1, n.where(), ": attribute 'kernel_shape' is required");
+  CNN_CHECK(win.kernel.h >= 1 && win.kernel.w >= 1, n.where(),
+            ": attribute 'kernel_shape' is required");
   win.stride = pair("strides", 1);
   win.dilation = pair("dilations", 1);
   const std::string auto_pad = n.attrs.s("auto_pad", "NOTSET");
   if (auto_pad == "NOTSET") {
     const std::vector<int64_t> p = n.attrs.ints("pads", std::vector<int64_t>(2 * dims, 0));
-    CNN_CHECK(p.size() == 2 * dims, n.where(), ": attribute 'pads' has ", p.size(), " values, expected ", 2 * dims);
+    CNN_CHECK(p.size() == 2 * dims, n.where(), ": attribute 'pads' has ", p.size(),
+              " values, expected ", 2 * dims);
     for (int64_t e : p)
       CNN_CHECK(e >= 0 && e <= kMaxExtent, n.where(), ": attribute 'pads' must lie in [0, ",
                 kMaxExtent, "], got ", e);
@@ -114,7 +117,8 @@ Window window(const Node& n, int64_t rank, int64_t h, int64_t w, Size2 kernel_fr
   } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
     // out = ceil(in / stride); the total padding that makes it so, the odd cell at the end
     // (SAME_UPPER) or at the beginning (SAME_LOWER)
-    const auto same = [&](int64_t in, int64_t k, int64_t s, int64_t d, int64_t& before, int64_t& after) {
+    const auto same = [&](int64_t in, int64_t k, int64_t s, int64_t d, int64_t& before,
+                          int64_t& after) {
       const int64_t out = (in + s - 1) / s;
       const int64_t total = std::max<int64_t>(0, (out - 1) * s + (k - 1) * d + 1 - in);
       before = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
@@ -129,7 +133,9 @@ Window window(const Node& n, int64_t rank, int64_t h, int64_t w, Size2 kernel_fr
 }
 
 ConvActivation activation_of(int kind) {
-  return kind == 1 ? ConvActivation::relu : kind == 2 ? ConvActivation::relu6 : ConvActivation::none;
+  return kind == 1   ? ConvActivation::relu
+         : kind == 2 ? ConvActivation::relu6
+                     : ConvActivation::none;
 }
 
 std::vector<Value> conv(const Node& n, const std::vector<Value>& in, RunContext& ctx) {
@@ -140,22 +146,24 @@ std::vector<Value> conv(const Node& n, const std::vector<Value>& in, RunContext&
   const Tensor w = spatial_weight(n, in, rank);  // HWIO
   const Tensor b = present(in, 2) ? input(n, in, 2) : Tensor();
   const Window win = window(n, rank, x.size(1), x.size(2), Size2(w.size(0), w.size(1)));
-  CNN_CHECK(win.kernel == Size2(w.size(0), w.size(1)), n.where(), ": kernel_shape disagrees with the weight's shape ",
-            to_string(in[1].logical_shape()));
+  CNN_CHECK(win.kernel == Size2(w.size(0), w.size(1)), n.where(),
+            ": kernel_shape disagrees with the weight's shape ", to_string(in[1].logical_shape()));
   check_window_result(n, ctx, x, win, w.size(3));
-  const Conv2dOptions options{.stride = win.stride, .padding = win.pad, .dilation = win.dilation,
+  const Conv2dOptions options{.stride = win.stride,
+                              .padding = win.pad,
+                              .dilation = win.dilation,
                               .groups = n.attrs.i("group", 1)};
   const ConvFusion& f = n.fusion;
   if (f.absorbed.empty()) return {spatial_output(conv2d(x, w, b, options), rank)};
 
   // The inference fusion: act(bn(conv(x)) + residual) in the kernel's epilogue.
-  const auto extent = [](int64_t size, int64_t before, int64_t after, int64_t k, int64_t s, int64_t d) {
-    return (size + before + after - d * (k - 1) - 1) / s + 1;
-  };
-  const Shape out_shape{x.size(0),
-                        extent(x.size(1), win.pad.top, win.pad.bottom, w.size(0), win.stride.h, win.dilation.h),
-                        extent(x.size(2), win.pad.left, win.pad.right, w.size(1), win.stride.w, win.dilation.w),
-                        w.size(3)};
+  const auto extent = [](int64_t size, int64_t before, int64_t after, int64_t k, int64_t s,
+                         int64_t d) { return (size + before + after - d * (k - 1) - 1) / s + 1; };
+  const Shape out_shape{
+      x.size(0),
+      extent(x.size(1), win.pad.top, win.pad.bottom, w.size(0), win.stride.h, win.dilation.h),
+      extent(x.size(2), win.pad.left, win.pad.right, w.size(1), win.stride.w, win.dilation.w),
+      w.size(3)};
   const Tensor residual = f.residual ? stored_as(in[7], kNHWC) : Tensor();
   // a residual that needs broadcasting is added after the kernel
   const bool fuse_residual = residual.defined() && residual.shape() == out_shape;
@@ -163,8 +171,11 @@ std::vector<Value> conv(const Node& n, const std::vector<Value>& in, RunContext&
   const ConvActivation fused_act = !f.residual || fuse_residual ? act : ConvActivation::none;
   Tensor y;
   if (f.batch_norm) {
-    const ConvBatchNorm bn{.running_mean = input(n, in, 5), .running_var = input(n, in, 6),
-                           .gamma = input(n, in, 3), .beta = input(n, in, 4), .eps = f.bn_eps};
+    const ConvBatchNorm bn{.running_mean = input(n, in, 5),
+                           .running_var = input(n, in, 6),
+                           .gamma = input(n, in, 3),
+                           .beta = input(n, in, 4),
+                           .eps = f.bn_eps};
     y = conv2d_bn_act(x, w, b, bn, fuse_residual ? residual : Tensor(), fused_act, options);
   } else {
     y = conv2d_act(x, w, b, fused_act, options, fuse_residual ? residual : Tensor());
@@ -190,14 +201,15 @@ std::vector<Value> conv_transpose(const Node& n, const std::vector<Value>& in, R
   const size_t dims = static_cast<size_t>(rank - 2);
   const auto pair = [&](const char* name, int64_t fallback) {
     const std::vector<int64_t> v = n.attrs.ints(name, std::vector<int64_t>(dims, fallback));
-    CNN_CHECK(v.size() == dims, n.where(), ": attribute '", name, "' has ", v.size(), " values for ", dims,
-              " spatial dimension(s)");
+    CNN_CHECK(v.size() == dims, n.where(), ": attribute '", name, "' has ", v.size(),
+              " values for ", dims, " spatial dimension(s)");
     for (int64_t e : v)
       CNN_CHECK(std::abs(e) <= kMaxExtent, n.where(), ": attribute '", name, "' value ", e,
                 " is out of range");
     return dims == 1 ? Size2(0, v[0]) : Size2(v[0], v[1]);
   };
-  Size2 stride = pair("strides", 1), dilation = pair("dilations", 1), out_pad = pair("output_padding", 0);
+  Size2 stride = pair("strides", 1), dilation = pair("dilations", 1),
+        out_pad = pair("output_padding", 0);
   if (dims == 1) stride.h = dilation.h = 1;
   const Size2 kernel(w.size(0), w.size(1));
   const int64_t group = n.attrs.i("group", 1);
@@ -213,7 +225,8 @@ std::vector<Value> conv_transpose(const Node& n, const std::vector<Value>& in, R
   if (!output_shape.empty() || auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
     Size2 out(x.size(1) * stride.h, x.size(2) * stride.w);
     if (!output_shape.empty()) {
-      CNN_CHECK(output_shape.size() == dims, n.where(), ": output_shape has ", output_shape.size(), " values");
+      CNN_CHECK(output_shape.size() == dims, n.where(), ": output_shape has ", output_shape.size(),
+                " values");
       out = dims == 1 ? Size2(1, output_shape[0]) : Size2(output_shape[0], output_shape[1]);
     }
     // a negative total (an output larger than the scatter reaches) is extra output padding
@@ -271,12 +284,16 @@ std::vector<Value> max_pool(const Node& n, const std::vector<Value>& in, RunCont
   // PyTorch's kernels take at most half the kernel of padding per side; pad wider explicitly
   if (pad.top * 2 > win.kernel.h || pad.bottom * 2 > win.kernel.h || pad.left * 2 > win.kernel.w ||
       pad.right * 2 > win.kernel.w) {
-    CNN_CHECK(!want_indices, n.where(), ": the Indices output with padding wider than half the kernel is not supported");
+    CNN_CHECK(!want_indices, n.where(),
+              ": the Indices output with padding wider than half the kernel is not supported");
     x = pad2d(x, pad, -std::numeric_limits<float>::infinity());
     pad = Pad2d(0);
   }
-  const MaxPool2dOptions options{.kernel = win.kernel, .stride = win.stride, .padding = pad,
-                                 .dilation = win.dilation, .ceil_mode = ceil_mode};
+  const MaxPool2dOptions options{.kernel = win.kernel,
+                                 .stride = win.stride,
+                                 .padding = pad,
+                                 .dilation = win.dilation,
+                                 .ceil_mode = ceil_mode};
   if (!want_indices) return {spatial_output(max_pool2d(x, options), rank)};
   const MaxPool2dWithIndices r = max_pool2d_with_indices(x, options);
   const int64_t h = x.size(1), w = x.size(2), c = x.size(3);
@@ -284,12 +301,14 @@ std::vector<Value> max_pool(const Node& n, const std::vector<Value>& in, RunCont
   const int64_t per_image = idx.empty() ? 0 : static_cast<int64_t>(idx.size()) / x.size(0);
   for (size_t i = 0; i < idx.size(); ++i) {
     if (idx[i] < 0) continue;
-    const int64_t image = static_cast<int64_t>(i) / per_image, channel = static_cast<int64_t>(i) % c;
+    const int64_t image = static_cast<int64_t>(i) / per_image,
+                  channel = static_cast<int64_t>(i) % c;
     const int64_t row = idx[i] / w, col = idx[i] % w;
     idx[i] = (image * c + channel) * h * w + (order == 0 ? row * w + col : col * h + row);
   }
   Tensor indices = Tensor::from_data_i64(r.indices.shape(), idx);
-  if (rank == 3) indices = Tensor::from_data_i64({indices.size(0), indices.size(2), indices.size(3)}, idx);
+  if (rank == 3)
+    indices = Tensor::from_data_i64({indices.size(0), indices.size(2), indices.size(3)}, idx);
   return {spatial_output(r.y, rank), value_of(indices, channels_last_perm(rank))};
 }
 
@@ -313,8 +332,11 @@ std::vector<Value> average_pool(const Node& n, const std::vector<Value>& in, Run
     const Tensor counts = avg_pool2d(pad2d(ones, pad, 0.0f), o);
     return {spatial_output(div(sums, counts), rank)};
   }
-  return {spatial_output(avg_pool2d(x, {.kernel = win.kernel, .stride = win.stride, .padding = pad,
-                                        .ceil_mode = ceil_mode, .count_include_pad = include_pad}),
+  return {spatial_output(avg_pool2d(x, {.kernel = win.kernel,
+                                        .stride = win.stride,
+                                        .padding = pad,
+                                        .ceil_mode = ceil_mode,
+                                        .count_include_pad = include_pad}),
                          rank)};
 }
 
@@ -322,7 +344,8 @@ std::vector<Value> average_pool(const Node& n, const std::vector<Value>& in, Run
 template <bool kMax>
 std::vector<Value> global_pool(const Node& n, const std::vector<Value>& in, RunContext&) {
   const int64_t rank = in[0].rank();
-  CNN_CHECK(rank >= 3, n.where(), ": input must be [N, C, ...], got shape ", to_string(in[0].logical_shape()));
+  CNN_CHECK(rank >= 3, n.where(), ": input must be [N, C, ...], got shape ",
+            to_string(in[0].logical_shape()));
   const Tensor x = input(n, in, 0, channels_last_perm(rank));
   if (rank == 4) return {value_of(kMax ? global_max_pool2d(x) : global_avg_pool2d(x), kNHWC)};
   Shape dims;
@@ -330,9 +353,11 @@ std::vector<Value> global_pool(const Node& n, const std::vector<Value>& in, RunC
   return {value_of(kMax ? amax(x, dims, true) : mean(x, dims, true), channels_last_perm(rank))};
 }
 
-std::vector<Value> batch_normalization(const Node& n, const std::vector<Value>& in, RunContext& ctx) {
+std::vector<Value> batch_normalization(const Node& n, const std::vector<Value>& in,
+                                       RunContext& ctx) {
   const int64_t rank = in[0].rank();
-  CNN_CHECK(rank >= 2, n.where(), ": input must be [N, C, ...], got shape ", to_string(in[0].logical_shape()));
+  CNN_CHECK(rank >= 2, n.where(), ": input must be [N, C, ...], got shape ",
+            to_string(in[0].logical_shape()));
   const Perm layout = channels_last_perm(rank);
   const Tensor x = input(n, in, 0, layout);
   const Tensor gamma = input(n, in, 1), beta = input(n, in, 2);
@@ -361,12 +386,15 @@ std::vector<Value> batch_normalization(const Node& n, const std::vector<Value>& 
 std::vector<Value> lrn(const Node& n, const std::vector<Value>& in, RunContext&) {
   const int64_t rank = in[0].rank();
   const int64_t size = n.attrs.i("size");
-  CNN_CHECK(size >= 1 && size % 2 == 1, n.where(), ": LRN size ", size,
-            " is not supported (odd sizes only: ONNX and PyTorch place an even window differently)");
+  CNN_CHECK(
+      size >= 1 && size % 2 == 1, n.where(), ": LRN size ", size,
+      " is not supported (odd sizes only: ONNX and PyTorch place an even window differently)");
   const Perm layout = channels_last_perm(rank);
   const Tensor x = input(n, in, 0, layout);
-  return {value_of(local_response_norm(x, {.size = size, .alpha = n.attrs.f("alpha", 1e-4f),
-                                           .beta = n.attrs.f("beta", 0.75f), .k = n.attrs.f("bias", 1.0f)}),
+  return {value_of(local_response_norm(x, {.size = size,
+                                           .alpha = n.attrs.f("alpha", 1e-4f),
+                                           .beta = n.attrs.f("beta", 0.75f),
+                                           .k = n.attrs.f("bias", 1.0f)}),
                    layout)};
 }
 
@@ -381,13 +409,15 @@ std::vector<Value> dropout(const Node& n, const std::vector<Value>& in, RunConte
   if (!training || ratio == 0.0f) {
     std::vector<Value> out{in[0]};
     if (want_mask)  // all kept (a bool tensor, held as int64)
-      out.push_back(value_of(Tensor::from_data_i64(in[0].data.shape(),
-                                                   std::vector<int64_t>(static_cast<size_t>(in[0].data.numel()), 1)),
-                             in[0].perm));
+      out.push_back(value_of(
+          Tensor::from_data_i64(in[0].data.shape(),
+                                std::vector<int64_t>(static_cast<size_t>(in[0].data.numel()), 1)),
+          in[0].perm));
     return out;
   }
   CNN_CHECK(ctx.generator != nullptr, n.where(), ": training dropout needs a generator");
-  if (!want_mask) return {value_of(cnn::dropout(in[0].data, ratio, true, *ctx.generator), in[0].perm)};
+  if (!want_mask)
+    return {value_of(cnn::dropout(in[0].data, ratio, true, *ctx.generator), in[0].perm)};
   // scale = 1 / (1 - ratio) where kept, 0 where dropped; the mask is where scale is non-zero
   const Tensor scale = cnn::dropout(Tensor::ones(in[0].data.shape()), ratio, true, *ctx.generator);
   std::vector<int64_t> kept;

@@ -51,7 +51,8 @@ int64_t round_nearest(const std::string& mode, double v) {
   if (mode == "ceil") return static_cast<int64_t>(std::ceil(v));
   const double f = std::floor(v);
   if (v - f == 0.5) return static_cast<int64_t>(mode == "round_prefer_ceil" ? f + 1 : f);
-  CNN_CHECK(mode == "round_prefer_floor" || mode == "round_prefer_ceil", "onnx Resize: unknown nearest_mode '", mode, "'");
+  CNN_CHECK(mode == "round_prefer_floor" || mode == "round_prefer_ceil",
+            "onnx Resize: unknown nearest_mode '", mode, "'");
   return static_cast<int64_t>(std::round(v));
 }
 
@@ -88,7 +89,8 @@ AxisPlan plan_axis(const ResizeMode& m, int64_t in, int64_t out, double length, 
       continue;
     }
     const double base = std::floor(src), r = src - base;
-    std::vector<double> w = m.mode == "linear" ? std::vector<double>{1 - r, r} : cubic_weights(r, m.cubic_a);
+    std::vector<double> w =
+        m.mode == "linear" ? std::vector<double>{1 - r, r} : cubic_weights(r, m.cubic_a);
     const int64_t first = static_cast<int64_t>(base) - (m.mode == "linear" ? 0 : 1);
     double total = 0;
     for (int t = 0; t < taps; ++t) {
@@ -99,7 +101,8 @@ AxisPlan plan_axis(const ResizeMode& m, int64_t in, int64_t out, double length, 
     for (int t = 0; t < taps; ++t) {
       p.taps[static_cast<size_t>(t)][xs] = clamp_index(first + t);
       p.weights[static_cast<size_t>(t)][xs] =
-          static_cast<float>(m.exclude_outside && total != 0 ? w[static_cast<size_t>(t)] / total : w[static_cast<size_t>(t)]);
+          static_cast<float>(m.exclude_outside && total != 0 ? w[static_cast<size_t>(t)] / total
+                                                             : w[static_cast<size_t>(t)]);
     }
   }
   return p;
@@ -132,44 +135,54 @@ Tensor resize_axis(const Tensor& t, int64_t axis, const AxisPlan& p, float extra
 }
 
 std::vector<Value> resize_with(const Node& n, const std::vector<Value>& in, const ResizeMode& m,
-                               std::vector<float> scales, std::vector<int64_t> sizes, std::vector<float> roi) {
+                               std::vector<float> scales, std::vector<int64_t> sizes,
+                               std::vector<float> roi) {
   const Value& v = in[0];
   CNN_CHECK(v.data.dtype() == DType::f32, n.where(), ": only float tensors can be resized");
-  CNN_CHECK(m.mode == "nearest" || m.mode == "linear" || m.mode == "cubic", n.where(), ": unknown mode '", m.mode, "'");
+  CNN_CHECK(m.mode == "nearest" || m.mode == "linear" || m.mode == "cubic", n.where(),
+            ": unknown mode '", m.mode, "'");
   const Shape shape = v.logical_shape();
   const auto rank = static_cast<int64_t>(shape.size());
   CNN_CHECK(!scales.empty() || !sizes.empty(), n.where(), ": neither scales nor sizes is given");
   const bool from_sizes = !sizes.empty();
   if (from_sizes) {
-    CNN_CHECK(static_cast<int64_t>(sizes.size()) == rank, n.where(), ": ", sizes.size(), " sizes for rank ", rank);
+    CNN_CHECK(static_cast<int64_t>(sizes.size()) == rank, n.where(), ": ", sizes.size(),
+              " sizes for rank ", rank);
     scales.clear();
     for (int64_t d = 0; d < rank; ++d)
-      scales.push_back(static_cast<float>(sizes[static_cast<size_t>(d)]) / static_cast<float>(shape[static_cast<size_t>(d)]));
+      scales.push_back(static_cast<float>(sizes[static_cast<size_t>(d)]) /
+                       static_cast<float>(shape[static_cast<size_t>(d)]));
   } else {
-    CNN_CHECK(static_cast<int64_t>(scales.size()) == rank, n.where(), ": ", scales.size(), " scales for rank ", rank);
+    CNN_CHECK(static_cast<int64_t>(scales.size()) == rank, n.where(), ": ", scales.size(),
+              " scales for rank ", rank);
     for (int64_t d = 0; d < rank; ++d) {
       const double s = scales[static_cast<size_t>(d)];
       CNN_CHECK(std::isfinite(s) && s > 0, n.where(), ": scale ", s, " must be positive");
       const double o = std::floor(shape[static_cast<size_t>(d)] * s);
-      CNN_CHECK(o >= 1 && o <= (int64_t{1} << 24), n.where(), ": scale ", s, " gives extent ", o, " for dimension ", d);
+      CNN_CHECK(o >= 1 && o <= (int64_t{1} << 24), n.where(), ": scale ", s, " gives extent ", o,
+                " for dimension ", d);
       sizes.push_back(static_cast<int64_t>(o));
     }
   }
   for (int64_t d = 0; d < rank; ++d) {
     const int64_t o = sizes[static_cast<size_t>(d)];
-    CNN_CHECK(o >= 1 && o <= (int64_t{1} << 24), n.where(), ": output extent ", o, " for dimension ", d);
+    CNN_CHECK(o >= 1 && o <= (int64_t{1} << 24), n.where(), ": output extent ", o,
+              " for dimension ", d);
   }
   if (roi.empty()) roi.assign(static_cast<size_t>(2 * rank), 0.0f);
   if (m.coordinates == "tf_crop_and_resize")
-    CNN_CHECK(static_cast<int64_t>(roi.size()) == 2 * rank, n.where(), ": roi needs ", 2 * rank, " values");
+    CNN_CHECK(static_cast<int64_t>(roi.size()) == 2 * rank, n.where(), ": roi needs ", 2 * rank,
+              " values");
   Tensor t = v.data;
   for (int64_t d = 0; d < rank; ++d) {
     const int64_t from = shape[static_cast<size_t>(d)], to = sizes[static_cast<size_t>(d)];
     const double scale = scales[static_cast<size_t>(d)];
     if (from == to && scale == 1.0 && m.coordinates != "tf_crop_and_resize") continue;
     const double length = from_sizes ? static_cast<double>(to) : from * scale;
-    const AxisPlan p = plan_axis(m, from, to, length, scale, roi.size() > static_cast<size_t>(d) ? roi[static_cast<size_t>(d)] : 0.0,
-                                 roi.size() > static_cast<size_t>(d + rank) ? roi[static_cast<size_t>(d + rank)] : 1.0);
+    const AxisPlan p = plan_axis(
+        m, from, to, length, scale,
+        roi.size() > static_cast<size_t>(d) ? roi[static_cast<size_t>(d)] : 0.0,
+        roi.size() > static_cast<size_t>(d + rank) ? roi[static_cast<size_t>(d + rank)] : 1.0);
     t = resize_axis(t, v.stored_axis(d), p, m.extrapolation);
   }
   return {value_of(t, v.perm)};
@@ -178,20 +191,23 @@ std::vector<Value> resize_with(const Node& n, const std::vector<Value>& in, cons
 std::vector<float> float_values(const Node& n, const std::vector<Value>& in, size_t i) {
   if (!present(in, i)) return {};
   const Tensor t = logical(in[i]);
-  CNN_CHECK(t.dtype() == DType::f32 && t.dim() == 1, n.where(), ": input ", i, " must be a 1-D float list");
+  CNN_CHECK(t.dtype() == DType::f32 && t.dim() == 1, n.where(), ": input ", i,
+            " must be a 1-D float list");
   return t.to_vector();
 }
 
 std::vector<Value> resize(const Node& n, const std::vector<Value>& in, RunContext&) {
   ResizeMode m;
   m.mode = n.attrs.s("mode", "nearest");
-  m.coordinates = n.attrs.s("coordinate_transformation_mode", n.opset >= 11 ? "half_pixel" : "asymmetric");
+  m.coordinates =
+      n.attrs.s("coordinate_transformation_mode", n.opset >= 11 ? "half_pixel" : "asymmetric");
   m.nearest = n.attrs.s("nearest_mode", n.opset >= 11 ? "round_prefer_floor" : "floor");
   m.cubic_a = n.attrs.f("cubic_coeff_a", -0.75f);
   m.exclude_outside = n.attrs.i("exclude_outside", 0) != 0;
   m.extrapolation = n.attrs.f("extrapolation_value", 0.0f);
   if (n.opset < 11) return resize_with(n, in, m, float_values(n, in, 1), {}, {});
-  std::vector<int64_t> sizes = present(in, 3) && in[3].data.numel() > 0 ? int_values(n, in, 3) : std::vector<int64_t>{};
+  std::vector<int64_t> sizes =
+      present(in, 3) && in[3].data.numel() > 0 ? int_values(n, in, 3) : std::vector<int64_t>{};
   std::vector<float> scales = present(in, 2) ? float_values(n, in, 2) : std::vector<float>{};
   return resize_with(n, in, m, scales, sizes, float_values(n, in, 1));
 }
@@ -201,7 +217,8 @@ std::vector<Value> upsample(const Node& n, const std::vector<Value>& in, RunCont
   m.mode = n.attrs.s("mode", "nearest");
   m.coordinates = "asymmetric";
   m.nearest = "floor";
-  const std::vector<float> scales = n.opset >= 9 ? float_values(n, in, 1) : n.attrs.floats("scales");
+  const std::vector<float> scales =
+      n.opset >= 9 ? float_values(n, in, 1) : n.attrs.floats("scales");
   return resize_with(n, in, m, scales, {}, {});
 }
 

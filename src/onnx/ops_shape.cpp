@@ -18,11 +18,13 @@ namespace {
 
 constexpr int64_t kMaxIntElements = int64_t{1} << 24;
 
-Value ints_value(const Shape& shape, std::vector<int64_t> values) {
+Value ints_value(const Shape& shape, const std::vector<int64_t>& values) {
   return value_of(Tensor::from_data_i64(shape, values));
 }
 
-std::vector<Value> identity(const Node&, const std::vector<Value>& in, RunContext&) { return {in[0]}; }
+std::vector<Value> identity(const Node&, const std::vector<Value>& in, RunContext&) {
+  return {in[0]};
+}
 
 }  // namespace
 
@@ -56,7 +58,9 @@ std::vector<Value> constant(const Node& n, const std::vector<Value>&, RunContext
     const std::vector<int64_t> v = a.ints("value_ints");
     return {ints_value({static_cast<int64_t>(v.size())}, v)};
   }
-  fail(n.where(), ": a Constant needs one of value, value_float(s) or value_int(s) (sparse and string values are not supported)");
+  fail(n.where(),
+       ": a Constant needs one of value, value_float(s) or value_int(s) (sparse and string values "
+       "are not supported)");
 }
 
 std::vector<Value> constant_of_shape(const Node& n, const std::vector<Value>& in, RunContext& ctx) {
@@ -67,7 +71,8 @@ std::vector<Value> constant_of_shape(const Node& n, const std::vector<Value>& in
   const Tensor v = n.attrs.tensor("value");
   CNN_CHECK(v.numel() == 1, n.where(), ": attribute 'value' must hold one element");
   if (v.dtype() == DType::f32) return {value_of(Tensor::full(shape, v.to_vector()[0]))};
-  return {ints_value(shape, std::vector<int64_t>(static_cast<size_t>(count), v.to_vector_i64()[0]))};
+  return {
+      ints_value(shape, std::vector<int64_t>(static_cast<size_t>(count), v.to_vector_i64()[0]))};
 }
 
 // ---- reshaping ----
@@ -77,7 +82,8 @@ Shape reshape_target(const Node& n, const Shape& from, std::vector<int64_t> to, 
   int64_t inferred = -1, known = 1;
   for (size_t i = 0; i < to.size(); ++i) {
     if (to[i] == 0 && !allowzero) {
-      CNN_CHECK(i < from.size(), n.where(), ": shape entry ", i, " is 0 but the input has rank ", from.size());
+      CNN_CHECK(i < from.size(), n.where(), ": shape entry ", i, " is 0 but the input has rank ",
+                from.size());
       to[i] = from[i];
     }
     if (to[i] == -1) {
@@ -92,12 +98,12 @@ Shape reshape_target(const Node& n, const Shape& from, std::vector<int64_t> to, 
   }
   const int64_t total = checked_numel(from);
   if (inferred >= 0) {
-    CNN_CHECK(known != 0 && total % known == 0, n.where(), ": cannot reshape ", to_string(from), " to ",
-              to_string(to));
+    CNN_CHECK(known != 0 && total % known == 0, n.where(), ": cannot reshape ", to_string(from),
+              " to ", to_string(to));
     to[static_cast<size_t>(inferred)] = total / known;
   }
-  CNN_CHECK(checked_numel(to) == total, n.where(), ": cannot reshape ", to_string(from), " (", total,
-            " elements) to ", to_string(to));
+  CNN_CHECK(checked_numel(to) == total, n.where(), ": cannot reshape ", to_string(from), " (",
+            total, " elements) to ", to_string(to));
   return to;
 }
 
@@ -114,14 +120,16 @@ Value reshaped(const Value& v, const Shape& shape) {
 
 std::vector<Value> reshape(const Node& n, const std::vector<Value>& in, RunContext&) {
   const std::vector<int64_t> target = n.opset >= 5 ? int_values(n, in, 1) : n.attrs.ints("shape");
-  return {reshaped(in[0], reshape_target(n, in[0].logical_shape(), target, n.attrs.i("allowzero", 0) != 0))};
+  return {reshaped(
+      in[0], reshape_target(n, in[0].logical_shape(), target, n.attrs.i("allowzero", 0) != 0))};
 }
 
 std::vector<Value> flatten(const Node& n, const std::vector<Value>& in, RunContext&) {
   const Shape s = in[0].logical_shape();
   const auto rank = static_cast<int64_t>(s.size());
   int64_t axis = n.attrs.i("axis", 1);
-  CNN_CHECK(axis >= -rank && axis <= rank, n.where(), ": axis ", axis, " outside [", -rank, ", ", rank, "]");
+  CNN_CHECK(axis >= -rank && axis <= rank, n.where(), ": axis ", axis, " outside [", -rank, ", ",
+            rank, "]");
   if (axis < 0) axis += rank;
   int64_t outer = 1, inner = 1;
   for (int64_t d = 0; d < rank; ++d) (d < axis ? outer : inner) *= s[static_cast<size_t>(d)];
@@ -139,7 +147,8 @@ std::vector<Value> transpose(const Node& n, const std::vector<Value>& in, RunCon
   Perm sorted = p;
   std::sort(sorted.begin(), sorted.end());
   CNN_CHECK(is_identity(sorted), n.where(), ": perm ", to_string(p), " is not a permutation");
-  // logical_out[i] = logical_in[p[i]]; stored[k] = logical_in[perm_in[k]] = logical_out[p^-1[perm_in[k]]]
+  // logical_out[i] = logical_in[p[i]]; stored[k] = logical_in[perm_in[k]] =
+  // logical_out[p^-1[perm_in[k]]]
   const Perm pinv = inverse_perm(p);
   const Perm from = in[0].perm.empty() ? identity_perm(rank) : in[0].perm;
   Perm out(static_cast<size_t>(rank));
@@ -151,7 +160,8 @@ std::vector<Value> transpose(const Node& n, const std::vector<Value>& in, RunCon
 // Squeeze and Unsqueeze only add or drop extents of 1, so they keep the stored order: the
 // stored tensor gains or loses those extents and the layout is renumbered.
 std::vector<int64_t> axes_of(const Node& n, const std::vector<Value>& in, int opset_inputs) {
-  if (n.opset >= opset_inputs) return present(in, 1) ? int_values(n, in, 1) : std::vector<int64_t>{};
+  if (n.opset >= opset_inputs)
+    return present(in, 1) ? int_values(n, in, 1) : std::vector<int64_t>{};
   return n.attrs.ints("axes");
 }
 
@@ -161,12 +171,13 @@ std::vector<Value> squeeze(const Node& n, const std::vector<Value>& in, RunConte
   std::vector<int64_t> axes = axes_of(n, in, 13);
   std::vector<bool> drop(static_cast<size_t>(rank), false);
   if (axes.empty()) {
-    for (int64_t d = 0; d < rank; ++d) drop[static_cast<size_t>(d)] = s[static_cast<size_t>(d)] == 1;
+    for (int64_t d = 0; d < rank; ++d)
+      drop[static_cast<size_t>(d)] = s[static_cast<size_t>(d)] == 1;
   } else {
     for (int64_t a : axes) {
       a = normalize_axis(n, a, rank);
-      CNN_CHECK(s[static_cast<size_t>(a)] == 1, n.where(), ": cannot squeeze axis ", a, " of extent ",
-                s[static_cast<size_t>(a)], " (shape ", to_string(s), ")");
+      CNN_CHECK(s[static_cast<size_t>(a)] == 1, n.where(), ": cannot squeeze axis ", a,
+                " of extent ", s[static_cast<size_t>(a)], " (shape ", to_string(s), ")");
       drop[static_cast<size_t>(a)] = true;
     }
   }
@@ -210,7 +221,8 @@ std::vector<Value> unsqueeze(const Node& n, const std::vector<Value>& in, RunCon
     }
   const Tensor& d = in[0].data;
   if (d.dtype() == DType::i64) {
-    return {value_of(stored_as(value_of(Tensor::from_data_i64(stored, d.contiguous().to_vector_i64()), perm), {}))};
+    return {value_of(stored_as(
+        value_of(Tensor::from_data_i64(stored, d.contiguous().to_vector_i64()), perm), {}))};
   }
   return {value_of(d.reshape(stored), perm)};
 }
@@ -253,6 +265,7 @@ std::vector<Value> concat_op(const Node& n, const std::vector<Value>& in, RunCon
               present(in, i) ? in[i].rank() : 0, ", expected ", rank);
   if (in[0].data.dtype() == DType::i64) {
     std::vector<Tensor> parts;
+    parts.reserve(in.size());
     for (const Value& v : in) parts.push_back(logical(v));
     return {value_of(concat_ints(n, parts, axis))};
   }
@@ -271,19 +284,21 @@ std::vector<Value> split_op(const Node& n, const std::vector<Value>& in, RunCont
   const Value& v = in[0];
   const int64_t axis = normalize_axis(n, n.attrs.i("axis", 0), v.rank());
   const int64_t extent = v.logical_shape()[static_cast<size_t>(axis)];
-  std::vector<int64_t> sizes = n.opset >= 13 ? (present(in, 1) ? int_values(n, in, 1) : std::vector<int64_t>{})
-                                             : n.attrs.ints("split");
+  std::vector<int64_t> sizes =
+      n.opset >= 13 ? (present(in, 1) ? int_values(n, in, 1) : std::vector<int64_t>{})
+                    : n.attrs.ints("split");
   const auto parts = static_cast<int64_t>(n.outputs.size());
   if (sizes.empty()) {
-    CNN_CHECK(parts >= 1 && extent % parts == 0, n.where(), ": extent ", extent, " does not split into ",
-              parts, " equal parts");
+    CNN_CHECK(parts >= 1 && extent % parts == 0, n.where(), ": extent ", extent,
+              " does not split into ", parts, " equal parts");
     sizes.assign(static_cast<size_t>(parts), extent / parts);
   }
-  CNN_CHECK(static_cast<int64_t>(sizes.size()) == parts, n.where(), ": ", sizes.size(), " sizes for ",
-            parts, " outputs");
+  CNN_CHECK(static_cast<int64_t>(sizes.size()) == parts, n.where(), ": ", sizes.size(),
+            " sizes for ", parts, " outputs");
   CNN_CHECK(v.data.dtype() == DType::f32, n.where(), ": only float tensors can be split");
   const std::vector<Tensor> pieces = split(v.data, sizes, v.stored_axis(axis));
   std::vector<Value> out;
+  out.reserve(pieces.size());
   for (const Tensor& p : pieces) out.push_back(value_of(p, v.perm));
   return out;
 }
@@ -302,7 +317,7 @@ std::vector<int64_t> slice_indices(int64_t extent, int64_t start, int64_t end, i
   end = clamp_index(end);
   std::vector<int64_t> idx;
   if (step > 0) {
-    for (int64_t i = start; i < end; i = end - i > step ? i + step : end) idx.push_back(i);
+    for (int64_t i = start; i<end; i = end - i> step ? i + step : end) idx.push_back(i);
   } else {
     for (int64_t i = start; i > end; i = i - end > -step ? i + step : end) idx.push_back(i);
   }
@@ -321,7 +336,8 @@ Tensor select_ints(const Tensor& t, int64_t axis, const std::vector<int64_t>& in
   std::vector<int64_t> out;
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t k : indices)
-      for (int64_t j = 0; j < inner; ++j) out.push_back(src[static_cast<size_t>((o * extent + k) * inner + j)]);
+      for (int64_t j = 0; j < inner; ++j)
+        out.push_back(src[static_cast<size_t>((o * extent + k) * inner + j)]);
   s[static_cast<size_t>(axis)] = static_cast<int64_t>(indices.size());
   return Tensor::from_data_i64(s, out);
 }
@@ -383,7 +399,8 @@ std::vector<Value> gather(const Node& n, const std::vector<Value>& in, RunContex
   const int64_t extent = s[static_cast<size_t>(axis)];
   std::vector<int64_t> idx = idx_t.to_vector_i64();
   for (int64_t& i : idx) {
-    CNN_CHECK(i >= -extent && i < extent, n.where(), ": index ", i, " is outside [", -extent, ", ", extent, ")");
+    CNN_CHECK(i >= -extent && i < extent, n.where(), ": index ", i, " is outside [", -extent, ", ",
+              extent, ")");
     if (i < 0) i += extent;
   }
   Shape out(s.begin(), s.begin() + axis);
@@ -406,7 +423,8 @@ std::vector<Value> pad(const Node& n, const std::vector<Value>& in, RunContext& 
   const float value = n.opset >= 11 ? float_scalar(n, in, 2, 0.0f) : n.attrs.f("value", 0.0f);
   CNN_CHECK(static_cast<int64_t>(pads.size()) == 2 * rank, n.where(), ": ", pads.size(),
             " pads for a tensor of rank ", rank);
-  CNN_CHECK(mode == "constant" || mode == "reflect" || mode == "edge", n.where(), ": unknown Pad mode '", mode, "'");
+  CNN_CHECK(mode == "constant" || mode == "reflect" || mode == "edge", n.where(),
+            ": unknown Pad mode '", mode, "'");
   CNN_CHECK(v.data.dtype() == DType::f32, n.where(), ": only float tensors can be padded");
   Shape padded = v.logical_shape();  // checked before any block is allocated
   for (size_t a = 0; a < padded.size(); ++a) {
@@ -421,7 +439,8 @@ std::vector<Value> pad(const Node& n, const std::vector<Value>& in, RunContext& 
     bool spatial = rank == 4;
     for (int64_t a : {0, 1, 4, 5}) spatial = spatial && pads[static_cast<size_t>(a)] == 0;
     CNN_CHECK(spatial, n.where(), ": Pad mode '", mode,
-              "' is supported on the last two dimensions of a 4-D tensor only, got pads ", to_string(pads));
+              "' is supported on the last two dimensions of a 4-D tensor only, got pads ",
+              to_string(pads));
     const Tensor x = stored_as(v, {0, 2, 3, 1});
     const Tensor y = pad2d(x, Pad2d(pads[2], pads[6], pads[3], pads[7]),
                            {.mode = mode == "reflect" ? PadMode::reflect : PadMode::edge});
@@ -431,7 +450,8 @@ std::vector<Value> pad(const Node& n, const std::vector<Value>& in, RunContext& 
   // slice where the padding is negative.
   Tensor t = v.data;
   for (int64_t a = 0; a < rank; ++a) {
-    const int64_t before = pads[static_cast<size_t>(a)], after = pads[static_cast<size_t>(a + rank)];
+    const int64_t before = pads[static_cast<size_t>(a)],
+                  after = pads[static_cast<size_t>(a + rank)];
     if (before == 0 && after == 0) continue;
     const int64_t k = v.stored_axis(a);
     const int64_t extent = t.size(k);

@@ -101,7 +101,8 @@ void fold_constants(Graph& g) {
       results.push_back(value_of(Tensor::from_data_i64({static_cast<int64_t>(part.size())}, part)));
     } else {
       std::vector<Value> args;
-      for (int id : n.inputs) args.push_back(id >= 0 ? g.slots[static_cast<size_t>(id)].value : Value{});
+      for (int id : n.inputs)
+        args.push_back(id >= 0 ? g.slots[static_cast<size_t>(id)].value : Value{});
       results = run_at_load(g, n, args, budget);
     }
     for (size_t k = 0; k < n.outputs.size() && k < results.size(); ++k) {
@@ -200,7 +201,8 @@ void fuse_convolutions(Graph& g, std::vector<Node>& plan) {
     // only 2-D convolutions take the fused kernels
     if (conv.inputs.size() < 2 || conv.inputs[1] < 0) continue;
     const Slot& w = g.slots[static_cast<size_t>(conv.inputs[1])];
-    const bool rank4 = w.value.defined() ? w.value.rank() == 4 : w.shape_known && w.known_shape.size() == 4;
+    const bool rank4 =
+        w.value.defined() ? w.value.rank() == 4 : w.shape_known && w.known_shape.size() == 4;
     if (!rank4) continue;
     ConvFusion f;
     std::vector<int> extra(5, -1);  // bn scale, bias, mean, var; residual

@@ -30,9 +30,12 @@ std::string read_external(const TensorProto& proto, const std::string& model_dir
                 text.substr(0, 40), "'");
       return static_cast<int64_t>(std::stoll(text));
     };
-    if (entry.key() == "location") location = entry.value();
-    else if (entry.key() == "offset") offset = number(entry.value());
-    else if (entry.key() == "length") length = number(entry.value());
+    if (entry.key() == "location")
+      location = entry.value();
+    else if (entry.key() == "offset")
+      offset = number(entry.value());
+    else if (entry.key() == "length")
+      length = number(entry.value());
   }
   CNN_CHECK(!location.empty(), what, ": external data without a 'location'");
   CNN_CHECK(!model_dir.empty(), what, ": external data '", location,
@@ -52,8 +55,8 @@ std::string read_external(const TensorProto& proto, const std::string& model_dir
   CNN_CHECK(f.compare(0, d.size(), d) == 0, what, ": external data location '", location,
             "' resolves to ", f, ", outside the model's folder");
   struct stat st {};
-  CNN_CHECK(::stat(f.c_str(), &st) == 0 && S_ISREG(st.st_mode), what, ": external data '",
-            location, "' is not a regular file");
+  CNN_CHECK(::stat(f.c_str(), &st) == 0 && S_ISREG(st.st_mode), what, ": external data '", location,
+            "' is not a regular file");
   // Opened without blocking and checked again on the open file, so that a FIFO put in its place
   // after the check above cannot stall the load, and the size checked is the one read.
   struct File {
@@ -83,10 +86,18 @@ std::string read_external(const TensorProto& proto, const std::string& model_dir
 
 int64_t element_bytes(int32_t type) {
   switch (type) {
-    case TensorProto::FLOAT: case TensorProto::INT32: return 4;
-    case TensorProto::INT64: case TensorProto::DOUBLE: return 8;
-    case TensorProto::BOOL: case TensorProto::INT8: case TensorProto::UINT8: return 1;
-    default: return 0;
+    case TensorProto::FLOAT:
+    case TensorProto::INT32:
+      return 4;
+    case TensorProto::INT64:
+    case TensorProto::DOUBLE:
+      return 8;
+    case TensorProto::BOOL:
+    case TensorProto::INT8:
+    case TensorProto::UINT8:
+      return 1;
+    default:
+      return 0;
   }
 }
 
@@ -94,21 +105,36 @@ int64_t element_bytes(int32_t type) {
 
 std::string elem_type_name(int32_t elem_type) {
   switch (elem_type) {
-    case TensorProto::FLOAT: return "float";
-    case TensorProto::UINT8: return "uint8";
-    case TensorProto::INT8: return "int8";
-    case TensorProto::UINT16: return "uint16";
-    case TensorProto::INT16: return "int16";
-    case TensorProto::INT32: return "int32";
-    case TensorProto::INT64: return "int64";
-    case TensorProto::STRING: return "string";
-    case TensorProto::BOOL: return "bool";
-    case TensorProto::FLOAT16: return "float16";
-    case TensorProto::DOUBLE: return "double";
-    case TensorProto::UINT32: return "uint32";
-    case TensorProto::UINT64: return "uint64";
-    case TensorProto::BFLOAT16: return "bfloat16";
-    default: return "type " + std::to_string(elem_type);
+    case TensorProto::FLOAT:
+      return "float";
+    case TensorProto::UINT8:
+      return "uint8";
+    case TensorProto::INT8:
+      return "int8";
+    case TensorProto::UINT16:
+      return "uint16";
+    case TensorProto::INT16:
+      return "int16";
+    case TensorProto::INT32:
+      return "int32";
+    case TensorProto::INT64:
+      return "int64";
+    case TensorProto::STRING:
+      return "string";
+    case TensorProto::BOOL:
+      return "bool";
+    case TensorProto::FLOAT16:
+      return "float16";
+    case TensorProto::DOUBLE:
+      return "double";
+    case TensorProto::UINT32:
+      return "uint32";
+    case TensorProto::UINT64:
+      return "uint64";
+    case TensorProto::BFLOAT16:
+      return "bfloat16";
+    default:
+      return "type " + std::to_string(elem_type);
   }
 }
 
@@ -152,8 +178,8 @@ Tensor tensor_from_proto(const TensorProto& proto, const std::string& model_dir,
     const int have = type == TensorProto::FLOAT   ? proto.float_data_size()
                      : type == TensorProto::INT64 ? proto.int64_data_size()
                                                   : proto.int32_data_size();  // int32 and bool
-    CNN_CHECK(have == n, what, ": holds ", have, " values, but shape ", to_string(shape),
-              " needs ", n);
+    CNN_CHECK(have == n, what, ": holds ", have, " values, but shape ", to_string(shape), " needs ",
+              n);
   }
   if (type == TensorProto::FLOAT) {
     Tensor t = Tensor::empty(shape);

@@ -20,7 +20,8 @@ bool is_identity(const Perm& perm) {
 
 Perm inverse_perm(const Perm& perm) {
   Perm inv(perm.size());
-  for (size_t k = 0; k < perm.size(); ++k) inv[static_cast<size_t>(perm[k])] = static_cast<int64_t>(k);
+  for (size_t k = 0; k < perm.size(); ++k)
+    inv[static_cast<size_t>(perm[k])] = static_cast<int64_t>(k);
   return inv;
 }
 

@@ -43,7 +43,9 @@ Perm channels_last_perm(int64_t rank);
 // the two layouts differ only in where extents of 1 sit.
 Tensor stored_as(const Value& v, const Perm& perm);
 // The tensor in ONNX's logical order.
-inline Tensor logical(const Value& v) { return stored_as(v, {}); }
+inline Tensor logical(const Value& v) {
+  return stored_as(v, {});
+}
 // Wraps a tensor stored in layout `perm`.
 inline Value value_of(Tensor t, Perm perm = {}) {
   if (is_identity(perm)) perm.clear();

@@ -92,7 +92,8 @@ void check_no_graph(const char* op, const char* separate_ops,
   for (const Tensor* t : args)
     CNN_CHECK(!t->defined() || !t->requires_grad(), op,
               ": inference only (it records no backward), but grad mode is on and an argument "
-              "requires grad; use ", separate_ops, ", or a NoGradGuard");
+              "requires grad; use ",
+              separate_ops, ", or a NoGradGuard");
 }
 
 // ReLU: max(v, 0); ReLU6: min(max(v, 0), 6), in the kernel's epilogue.
@@ -131,7 +132,8 @@ Tensor conv2d_bn_act(const Tensor& x, const Tensor& weight, const Tensor& bias,
                      std::sqrt(static_cast<double>(var.data()[o]) + bn.eps);
     const double b = conv_bias.defined() ? conv_bias.data()[o] : 0.0;
     scale[o] = static_cast<float>(s);
-    shift[o] = static_cast<float>((beta.defined() ? beta.data()[o] : 0.0) + (b - mean.data()[o]) * s);
+    shift[o] =
+        static_cast<float>((beta.defined() ? beta.data()[o] : 0.0) + (b - mean.data()[o]) * s);
   }
   const Tensor xc = x.contiguous(), wc = weight.contiguous();
   const Tensor rc = residual.defined() ? residual.contiguous() : Tensor();
@@ -178,23 +180,23 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
   const bool need_x = x.requires_grad(), need_w = weight.requires_grad();
   const bool need_b = bias.defined() && bias.requires_grad();
   // Each gradient needs the other operand: dx needs W, dW needs x.
-  autograd::record(
-      "conv2d", {x, weight, bias}, {y},
-      [g, need_x, need_w, need_b, x_saved = need_w ? xc.detach() : Tensor(),
-       w_saved = need_x ? wc.detach() : Tensor()](const TensorList& grads) {
-        const Tensor dy = grads[0].contiguous();
-        Tensor dx, dw, db;
-        if (need_x) {  // dx = conv_transpose(dy, W)
-          dx = Tensor::empty({g.batch, g.in_h, g.in_w, g.in_c});
-          kernels::conv2d_backward_data(g, dy.data(), w_saved.data(), dx.data());
-        }
-        if (need_w) {  // dW = sum over output pixels of dy * Padd(x) at each tap
-          dw = Tensor::empty({g.kernel_h, g.kernel_w, g.group_in(), g.out_c});
-          kernels::conv2d_backward_weight(g, x_saved.data(), dy.data(), dw.data());
-        }
-        if (need_b) db = sum(dy, {0, 1, 2});  // db[o] = sum_{b, oy, ox} dy[b, oy, ox, o]
-        return TensorList{dx, dw, db};
-      });
+  autograd::record("conv2d", {x, weight, bias}, {y},
+                   [g, need_x, need_w, need_b, x_saved = need_w ? xc.detach() : Tensor(),
+                    w_saved = need_x ? wc.detach() : Tensor()](const TensorList& grads) {
+                     const Tensor dy = grads[0].contiguous();
+                     Tensor dx, dw, db;
+                     if (need_x) {  // dx = conv_transpose(dy, W)
+                       dx = Tensor::empty({g.batch, g.in_h, g.in_w, g.in_c});
+                       kernels::conv2d_backward_data(g, dy.data(), w_saved.data(), dx.data());
+                     }
+                     if (need_w) {  // dW = sum over output pixels of dy * Padd(x) at each tap
+                       dw = Tensor::empty({g.kernel_h, g.kernel_w, g.group_in(), g.out_c});
+                       kernels::conv2d_backward_weight(g, x_saved.data(), dy.data(), dw.data());
+                     }
+                     if (need_b)
+                       db = sum(dy, {0, 1, 2});  // db[o] = sum_{b, oy, ox} dy[b, oy, ox, o]
+                     return TensorList{dx, dw, db};
+                   });
   CNN_TRACE("conv2d", {x, weight, bias}, {y},
             {{"stride", options.stride},
              {"padding", options.padding},

@@ -96,14 +96,15 @@ Tensor div(const Tensor& a, const Tensor& b) {
   return out;
 }
 
-Tensor neg(const Tensor& x) { return affine(x, -1.0f, 0.0f); }
+Tensor neg(const Tensor& x) {
+  return affine(x, -1.0f, 0.0f);
+}
 
 Tensor affine(const Tensor& x, float scale, float shift) {
   detail::check_float(x, "affine", "x");
   Tensor out = unary(x, [=](float v) { return v * scale + shift; });
-  autograd::record("affine", {x}, {out}, [scale](const TensorList& g) {
-    return TensorList{affine(g[0], scale, 0.0f)};
-  });
+  autograd::record("affine", {x}, {out},
+                   [scale](const TensorList& g) { return TensorList{affine(g[0], scale, 0.0f)}; });
   CNN_TRACE("affine", {x}, {out}, {{"scale", scale}, {"shift", shift}});
   return out;
 }
@@ -121,9 +122,8 @@ Tensor square(const Tensor& x) {
 Tensor exp(const Tensor& x) {
   detail::check_float(x, "exp", "x");
   Tensor out = unary(x, [](float v) { return std::exp(v); });
-  autograd::record("exp", {x}, {out}, [yd = out.detach()](const TensorList& g) {
-    return TensorList{mul(g[0], yd)};
-  });
+  autograd::record("exp", {x}, {out},
+                   [yd = out.detach()](const TensorList& g) { return TensorList{mul(g[0], yd)}; });
   CNN_TRACE("exp", {x}, {out});
   return out;
 }
@@ -131,9 +131,8 @@ Tensor exp(const Tensor& x) {
 Tensor log(const Tensor& x) {
   detail::check_float(x, "log", "x");
   Tensor out = unary(x, [](float v) { return std::log(v); });
-  autograd::record("log", {x}, {out}, [xd = x.detach()](const TensorList& g) {
-    return TensorList{div(g[0], xd)};
-  });
+  autograd::record("log", {x}, {out},
+                   [xd = x.detach()](const TensorList& g) { return TensorList{div(g[0], xd)}; });
   CNN_TRACE("log", {x}, {out});
   return out;
 }

@@ -32,22 +32,24 @@ Tensor index_select(const Tensor& x, int64_t dim, const std::vector<int64_t>& in
   float* dst = y.data();
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t k = 0; k < count; ++k)
-      std::memcpy(dst + (o * count + k) * inner, src + (o * extent + indices[static_cast<size_t>(k)]) * inner,
+      std::memcpy(dst + (o * count + k) * inner,
+                  src + (o * extent + indices[static_cast<size_t>(k)]) * inner,
                   static_cast<size_t>(inner) * sizeof(float));
-  autograd::record("index_select", {x}, {y},
-                   [indices, outer, extent, inner, count, in_shape = x.shape()](const autograd::TensorList& g) {
-                     const Tensor dy = g[0].contiguous();
-                     Tensor dx = Tensor::zeros(in_shape);
-                     const float* gy = dy.data();
-                     float* gx = dx.data();
-                     for (int64_t o = 0; o < outer; ++o)
-                       for (int64_t k = 0; k < count; ++k) {
-                         float* to = gx + (o * extent + indices[static_cast<size_t>(k)]) * inner;
-                         const float* from = gy + (o * count + k) * inner;
-                         for (int64_t i = 0; i < inner; ++i) to[i] += from[i];
-                       }
-                     return autograd::TensorList{dx};
-                   });
+  autograd::record(
+      "index_select", {x}, {y},
+      [indices, outer, extent, inner, count, in_shape = x.shape()](const autograd::TensorList& g) {
+        const Tensor dy = g[0].contiguous();
+        Tensor dx = Tensor::zeros(in_shape);
+        const float* gy = dy.data();
+        float* gx = dx.data();
+        for (int64_t o = 0; o < outer; ++o)
+          for (int64_t k = 0; k < count; ++k) {
+            float* to = gx + (o * extent + indices[static_cast<size_t>(k)]) * inner;
+            const float* from = gy + (o * count + k) * inner;
+            for (int64_t i = 0; i < inner; ++i) to[i] += from[i];
+          }
+        return autograd::TensorList{dx};
+      });
   CNN_TRACE("index_select", {x}, {y}, {{"dim", d}, {"indices", indices}});
   return y;
 }

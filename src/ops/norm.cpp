@@ -115,7 +115,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   const Tensor bc = beta.defined() ? beta.contiguous() : Tensor();
   Tensor y = Tensor::empty(x.shape());
   kernels::batch_norm_forward(xc.data(), n, C, norm.mean.data(), norm.inv_std.data(),
-                                   data_or_null(gc), data_or_null(bc), y.data());
+                              data_or_null(gc), data_or_null(bc), y.data());
 
   const bool need_x = x.requires_grad();
   const bool need_gamma = gamma.defined() && gamma.requires_grad();

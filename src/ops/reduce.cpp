@@ -13,9 +13,9 @@ namespace {
 
 struct Reduction {
   std::vector<bool> reduced;
-  Shape out_shape;   // with or without kept dimensions, as asked
-  Shape kept_shape;  // reduced dimensions set to 1
-  int64_t count = 1; // elements summed into each output
+  Shape out_shape;    // with or without kept dimensions, as asked
+  Shape kept_shape;   // reduced dimensions set to 1
+  int64_t count = 1;  // elements summed into each output
 };
 
 Reduction plan(const Tensor& x, const Shape& dims, bool keepdim, const char* op) {
@@ -24,8 +24,8 @@ Reduction plan(const Tensor& x, const Shape& dims, bool keepdim, const char* op)
   r.reduced.assign(static_cast<size_t>(rank), dims.empty());
   for (int64_t d : dims) {
     const int64_t nd = normalize_dim(d, rank, op);
-    CNN_CHECK(!r.reduced[static_cast<size_t>(nd)], op, ": dimension ", d, " listed twice for x of shape ",
-              to_string(x.shape()));
+    CNN_CHECK(!r.reduced[static_cast<size_t>(nd)], op, ": dimension ", d,
+              " listed twice for x of shape ", to_string(x.shape()));
     r.reduced[static_cast<size_t>(nd)] = true;
   }
   for (int64_t d = 0; d < rank; ++d) {
@@ -90,14 +90,13 @@ Tensor amax(const Tensor& x, const Shape& dims, bool keepdim) {
   const Tensor xc = x.contiguous();
   Tensor out = Tensor::empty(r.out_shape);
   kernels::amax_over(xc.data(), xc.shape(), r.reduced, out.data());
-  autograd::record("amax", {x}, {out},
-                   [r, xd = xc.detach(), yd = out.detach()](const autograd::TensorList& g) {
-                     const Tensor dy = g[0].contiguous();
-                     Tensor dx = Tensor::empty(xd.shape());
-                     kernels::amax_backward(xd.data(), xd.shape(), r.reduced, yd.data(), dy.data(),
-                                            dx.data());
-                     return autograd::TensorList{dx};
-                   });
+  autograd::record(
+      "amax", {x}, {out}, [r, xd = xc.detach(), yd = out.detach()](const autograd::TensorList& g) {
+        const Tensor dy = g[0].contiguous();
+        Tensor dx = Tensor::empty(xd.shape());
+        kernels::amax_backward(xd.data(), xd.shape(), r.reduced, yd.data(), dy.data(), dx.data());
+        return autograd::TensorList{dx};
+      });
   CNN_TRACE("amax", {x}, {out}, {{"dims", dims}, {"keepdim", keepdim}});
   return out;
 }
@@ -109,13 +108,12 @@ Tensor sum_to_shape(const Tensor& g, const Shape& shape) {
             to_string(shape));
   Shape dims;
   for (int64_t d = 0; d < g.dim(); ++d) {
-    if (d < lead) {
-      dims.push_back(d);
-    } else if (shape[static_cast<size_t>(d - lead)] == 1 && g.size(d) != 1) {
+    if (d < lead || (shape[static_cast<size_t>(d - lead)] == 1 && g.size(d) != 1)) {
       dims.push_back(d);
     } else {
-      CNN_CHECK(shape[static_cast<size_t>(d - lead)] == g.size(d), "sum_to_shape: cannot reduce shape ",
-                to_string(g.shape()), " to ", to_string(shape));
+      CNN_CHECK(shape[static_cast<size_t>(d - lead)] == g.size(d),
+                "sum_to_shape: cannot reduce shape ", to_string(g.shape()), " to ",
+                to_string(shape));
     }
   }
   if (dims.empty()) return g.reshape(shape);

@@ -66,8 +66,8 @@ Tensor Tensor::clone() const {
 Tensor Tensor::reshape(const Shape& requested) const {
   const Shape shape = infer_shape(requested, numel(), this->shape());
   const Tensor src = contiguous();
-  Tensor out = Tensor::view_of(src.storage(), shape, contiguous_strides(shape), src.offset(),
-                               src.dtype());
+  Tensor out =
+      Tensor::view_of(src.storage(), shape, contiguous_strides(shape), src.offset(), src.dtype());
   autograd::record("reshape", {src}, {out}, [from = this->shape()](const TensorList& g) {
     return TensorList{g[0].reshape(from)};
   });

@@ -343,8 +343,14 @@ void plot_lines(const std::string& png_path, const std::string& title, const std
   // Over many decades PLplot's log ticks (one per decade, eight minor ones between) would
   // merge into a black bar: tick only where the labels are.
   const bool long_log = options.log_y && yr.span() > kMaxDecadesWithMinorTicks;
-  pls.box("bcst", xt.step, xt.minor, !options.log_y ? "bcst" : long_log ? "bct" : "bcstl",
-          !options.log_y ? yt.step : long_log ? yt.step : 0.0, 0);
+  pls.box("bcst", xt.step, xt.minor,
+          !options.log_y ? "bcst"
+          : long_log     ? "bct"
+                         : "bcstl",
+          !options.log_y ? yt.step
+          : long_log     ? yt.step
+                         : 0.0,
+          0);
   for (size_t k = 0; k < xt.at.size(); ++k)
     pls.mtex("b", 1.4, (xt.at[k] - xr.lo) / xr.span(), 0.5, xt.labels[k].c_str());
   for (size_t k = 0; k < yt.at.size(); ++k)

@@ -60,7 +60,8 @@ TrainConfig TrainConfig::from_json(const std::string& text, const std::string& s
   std::vector<std::string> known;
   for_each_field(c, [&](const char* key, auto&) { known.emplace_back(key); });
   for (const auto& [key, value] : j.items())
-    CNN_CHECK(std::find(known.begin(), known.end(), key) != known.end(), source, ": unknown field '", key, "'");
+    CNN_CHECK(std::find(known.begin(), known.end(), key) != known.end(), source,
+              ": unknown field '", key, "'");
   for_each_field(c, [&](const char* key, auto& value) {
     if (!j.contains(key)) return;
     try {
@@ -80,8 +81,8 @@ void TrainConfig::validate() const {
   CNN_CHECK(lr > 0.0, "lr must be positive, got ", lr);
   CNN_CHECK(momentum >= 0.0 && momentum < 1.0, "momentum must be in [0, 1), got ", momentum);
   CNN_CHECK(weight_decay >= 0.0, "weight_decay must not be negative, got ", weight_decay);
-  CNN_CHECK(warmup_epochs >= 0 && warmup_epochs < epochs, "warmup_epochs must be in [0, epochs), got ",
-            warmup_epochs);
+  CNN_CHECK(warmup_epochs >= 0 && warmup_epochs < epochs,
+            "warmup_epochs must be in [0, epochs), got ", warmup_epochs);
   CNN_CHECK(label_smoothing >= 0.0 && label_smoothing < 1.0,
             "label_smoothing must be in [0, 1), got ", label_smoothing);
   CNN_CHECK(resize >= 0, "resize must not be negative, got ", resize);

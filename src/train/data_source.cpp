@@ -19,7 +19,8 @@ class PrefixDataset final : public data::Dataset {
       : base_(std::move(base)), count_(std::min(count, base_->size())) {}
   int64_t size() const override { return count_; }
   data::Example get(int64_t index) const override {
-    CNN_CHECK(index >= 0 && index < count_, "dataset index ", index, " is outside [0, ", count_, ")");
+    CNN_CHECK(index >= 0 && index < count_, "dataset index ", index, " is outside [0, ", count_,
+              ")");
     return base_->get(index);
   }
   const std::vector<std::string>& classes() const override { return base_->classes(); }
@@ -30,7 +31,8 @@ class PrefixDataset final : public data::Dataset {
   int64_t count_;
 };
 
-std::shared_ptr<const data::Dataset> limited(std::shared_ptr<const data::Dataset> d, int64_t limit) {
+std::shared_ptr<const data::Dataset> limited(std::shared_ptr<const data::Dataset> d,
+                                             int64_t limit) {
   if (limit <= 0 || limit >= d->size()) return d;
   return std::make_shared<PrefixDataset>(std::move(d), limit);
 }
@@ -42,14 +44,18 @@ bool is_idx_folder(const fs::path& folder) {
 
 }  // namespace
 
-TrainingData open_training_data(const std::string& folder, int64_t train_limit, int64_t test_limit) {
+TrainingData open_training_data(const std::string& folder, int64_t train_limit,
+                                int64_t test_limit) {
   const fs::path root(folder);
   CNN_CHECK(fs::is_directory(root), folder, ": no such folder");
   TrainingData out;
   if (is_idx_folder(root)) {
     std::vector<std::string> names;
+    names.reserve(10);
     const bool fashion = root.string().find("fashion") != std::string::npos;
-    for (int i = 0; i < 10; ++i) names.push_back(fashion ? data::fashion_mnist_classes()[static_cast<size_t>(i)] : std::to_string(i));
+    for (int i = 0; i < 10; ++i)
+      names.push_back(fashion ? data::fashion_mnist_classes()[static_cast<size_t>(i)]
+                              : std::to_string(i));
     const data::ImageClassificationData d = data::load_mnist_folder(folder, names);
     out.train = std::make_shared<data::TensorDataset>(d.train, names);
     out.test = std::make_shared<data::TensorDataset>(d.test, names);
@@ -57,8 +63,8 @@ TrainingData open_training_data(const std::string& folder, int64_t train_limit, 
     auto train = std::make_shared<data::ImageFolder>((root / "train").string());
     const Shape shape = train->example_shape();
     auto test = std::make_shared<data::ImageFolder>(
-        (root / "test").string(),
-        data::ImageFolderOptions{.size = Size2(shape[0], shape[1]), .channels = static_cast<int>(shape[2])});
+        (root / "test").string(), data::ImageFolderOptions{.size = Size2(shape[0], shape[1]),
+                                                           .channels = static_cast<int>(shape[2])});
     CNN_CHECK(test->classes() == train->classes(), folder,
               ": train/ and test/ must hold the same class folders");
     out.train = train;

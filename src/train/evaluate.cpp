@@ -13,7 +13,8 @@ std::vector<double> Evaluation::per_class_accuracy() const {
   for (size_t c = 0; c < confusion.size(); ++c) {
     int64_t total = 0;
     for (int64_t v : confusion[c]) total += v;
-    out.push_back(total == 0 ? NAN : static_cast<double>(confusion[c][c]) / static_cast<double>(total));
+    out.push_back(total == 0 ? NAN
+                             : static_cast<double>(confusion[c][c]) / static_cast<double>(total));
   }
   return out;
 }
@@ -38,7 +39,8 @@ Evaluation evaluate(nn::Module& model, const data::DataLoader& loader, int64_t c
   model.eval();
   NoGradGuard no_grad;
   Evaluation e;
-  e.confusion.assign(static_cast<size_t>(classes), std::vector<int64_t>(static_cast<size_t>(classes), 0));
+  e.confusion.assign(static_cast<size_t>(classes),
+                     std::vector<int64_t>(static_cast<size_t>(classes), 0));
   double loss_sum = 0.0;
   int64_t correct = 0;
   for (data::Batch& batch : loader.epoch(0)) {

@@ -29,6 +29,7 @@ struct BuiltModel {
 // an ONNX model with static spatial extents takes those (images are resized to them). Raises
 // cnn::Error when an ONNX model's classes differ from `classes` and config.num_classes does not
 // say to replace its classifier, or its channels cannot be adapted.
-BuiltModel build_model(const TrainConfig& config, int64_t classes, const Shape& data_shape, Generator& gen);
+BuiltModel build_model(const TrainConfig& config, int64_t classes, const Shape& data_shape,
+                       Generator& gen);
 
 }  // namespace cnn::train

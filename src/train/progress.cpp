@@ -1,10 +1,12 @@
 #include "train/progress.h"
 
+#include <cmath>
+
 namespace cnn::train {
 namespace {
 
 std::string clock_text(double seconds) {
-  const auto s = static_cast<long long>(seconds + 0.5);
+  const long long s = std::llround(seconds);
   char buf[32];
   if (s >= 3600) {
     std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
@@ -39,8 +41,8 @@ void Progress::step(int64_t step, double mean_loss, double images_per_second) {
   std::string bar(static_cast<size_t>(filled), '#');
   bar.append(static_cast<size_t>(kWidth - filled), '-');
   std::fprintf(out_, "\r\033[Kepoch %lld/%lld [%s] %lld/%lld  loss %.4f  %.0f img/s  left %s",
-               static_cast<long long>(epoch_ + 1), static_cast<long long>(epochs_), bar.c_str(),
-               static_cast<long long>(step + 1), static_cast<long long>(steps_), mean_loss,
+               static_cast<long long>(epoch_) + 1, static_cast<long long>(epochs_), bar.c_str(),
+               static_cast<long long>(step) + 1, static_cast<long long>(steps_), mean_loss,
                images_per_second, clock_text(left).c_str());
   std::fflush(out_);
   drawn_ = true;

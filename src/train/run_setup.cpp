@@ -21,25 +21,32 @@ std::unique_ptr<optim::Optimizer> make_optimizer(const TrainConfig& c, std::vect
   const auto lr = static_cast<float>(c.lr), decay = static_cast<float>(c.weight_decay);
   if (c.optimizer == "sgd")
     return std::make_unique<optim::SGD>(
-        std::move(params), optim::SGDOptions{.lr = lr, .momentum = static_cast<float>(c.momentum),
-                                             .weight_decay = decay, .nesterov = c.momentum > 0.0});
+        std::move(params), optim::SGDOptions{.lr = lr,
+                                             .momentum = static_cast<float>(c.momentum),
+                                             .weight_decay = decay,
+                                             .nesterov = c.momentum > 0.0});
   if (c.optimizer == "adam")
-    return std::make_unique<optim::Adam>(std::move(params), optim::AdamOptions{.lr = lr, .weight_decay = decay});
-  return std::make_unique<optim::AdamW>(std::move(params), optim::AdamWOptions{.lr = lr, .weight_decay = decay});
+    return std::make_unique<optim::Adam>(std::move(params),
+                                         optim::AdamOptions{.lr = lr, .weight_decay = decay});
+  return std::make_unique<optim::AdamW>(std::move(params),
+                                        optim::AdamWOptions{.lr = lr, .weight_decay = decay});
 }
 
-std::shared_ptr<const data::Transform> train_transform(const TrainConfig& c, const Shape& data_shape,
-                                                       const Shape& shape, const ChannelStats& norm) {
+std::shared_ptr<const data::Transform> train_transform(const TrainConfig& c,
+                                                       const Shape& data_shape, const Shape& shape,
+                                                       const ChannelStats& norm) {
   std::vector<std::shared_ptr<const data::Transform>> steps;
   if (data_shape[0] != shape[0] || data_shape[1] != shape[1])
     steps.push_back(std::make_shared<data::Resize>(Size2(shape[0], shape[1])));
   if (c.crop_padding > 0)
-    steps.push_back(std::make_shared<data::RandomCrop>(Size2(shape[0], shape[1]), Pad2d(c.crop_padding)));
+    steps.push_back(
+        std::make_shared<data::RandomCrop>(Size2(shape[0], shape[1]), Pad2d(c.crop_padding)));
   if (c.flip) steps.push_back(std::make_shared<data::RandomHorizontalFlip>(0.5f));
   steps.push_back(std::make_shared<data::Normalize>(norm.mean, norm.stddev));
   // After normalization, as torchvision's recipes do: erased pixels take the mean value 0.
   if (c.erasing > 0.0f)
-    steps.push_back(std::make_shared<data::RandomErasing>(data::RandomErasingOptions{.p = static_cast<float>(c.erasing)}));
+    steps.push_back(std::make_shared<data::RandomErasing>(
+        data::RandomErasingOptions{.p = static_cast<float>(c.erasing)}));
   return std::make_shared<data::Compose>(std::move(steps));
 }
 
@@ -53,7 +60,8 @@ void for_each_module(M& module, const std::string& path, F&& f) {
 
 }  // namespace
 
-std::shared_ptr<const data::Transform> eval_transform(const Shape& image_shape, const Shape& input_shape,
+std::shared_ptr<const data::Transform> eval_transform(const Shape& image_shape,
+                                                      const Shape& input_shape,
                                                       const ChannelStats& normalization) {
   std::vector<std::shared_ptr<const data::Transform>> steps;
   if (image_shape[0] != input_shape[0] || image_shape[1] != input_shape[1])
@@ -70,9 +78,9 @@ RunSetup setup_run(const TrainConfig& config, const std::optional<ChannelStats>&
   run.normalization = normalization ? *normalization : channel_stats(*run.data.train);
   const Shape& data_shape = run.data.image_shape;
   Generator gen(config.seed);
-  BuiltModel built = build_model(config, static_cast<int64_t>(run.data.classes.size()),
-                                 config.resize > 0 ? Shape{config.resize, config.resize, data_shape[2]} : data_shape,
-                                 gen);
+  BuiltModel built = build_model(
+      config, static_cast<int64_t>(run.data.classes.size()),
+      config.resize > 0 ? Shape{config.resize, config.resize, data_shape[2]} : data_shape, gen);
   run.model = built.model;
   run.input_shape = built.input_shape;
   const Shape& shape = run.input_shape;
@@ -84,13 +92,15 @@ RunSetup setup_run(const TrainConfig& config, const std::optional<ChannelStats>&
     (*run.model)(Tensor::zeros({1, shape[0], shape[1], shape[2]}));
     run.model->train();
   } catch (const Error& e) {
-    fail("model ", config.model, " cannot take ", shape[0], "x", shape[1], "x", shape[2], " images (",
-         e.what(), "); docs/MODELS.md lists each model's smallest input, and --resize N enlarges the images");
+    fail("model ", config.model, " cannot take ", shape[0], "x", shape[1], "x", shape[2],
+         " images (", e.what(),
+         "); docs/MODELS.md lists each model's smallest input, and --resize N enlarges the images");
   }
   run.optimizer = make_optimizer(config, run.model->parameters());
   run.train_loader = std::make_unique<data::DataLoader>(
       run.data.train, train_transform(config, data_shape, shape, run.normalization),
-      data::DataLoaderOptions{.batch_size = config.batch_size, .shuffle = true, .seed = config.seed});
+      data::DataLoaderOptions{
+          .batch_size = config.batch_size, .shuffle = true, .seed = config.seed});
   run.test_loader = std::make_unique<data::DataLoader>(
       run.data.test, eval_transform(data_shape, shape, run.normalization),
       data::DataLoaderOptions{.batch_size = 250});
@@ -103,9 +113,11 @@ RunSetup setup_run(const TrainConfig& config, const std::optional<ChannelStats>&
   if (config.schedule == "step") {  // drops by 10x at half and three quarters of the run
     schedule.milestone_epochs = {std::max<int64_t>(1, config.epochs / 2),
                                  std::max<int64_t>(2, config.epochs * 3 / 4)};
-    if (schedule.milestone_epochs[1] <= schedule.milestone_epochs[0]) schedule.milestone_epochs.pop_back();
+    if (schedule.milestone_epochs[1] <= schedule.milestone_epochs[0])
+      schedule.milestone_epochs.pop_back();
   }
-  run.scheduler = std::make_unique<optim::LrScheduler>(*run.optimizer, optim::make_schedule(schedule));
+  run.scheduler =
+      std::make_unique<optim::LrScheduler>(*run.optimizer, optim::make_schedule(schedule));
   return run;
 }
 
@@ -113,15 +125,16 @@ std::string describe_run(const RunSetup& run) {
   const TrainConfig& c = run.config;
   const Shape& s = run.data.image_shape;
   std::ostringstream out;
-  out << "data " << c.data << ": " << run.data.train->size() << " training and " << run.data.test->size()
-      << " test images, " << s[0] << "x" << s[1] << "x" << s[2] << ", " << run.data.classes.size()
-      << " classes";
-  if (run.input_shape != s) out << ", resized to " << run.input_shape[0] << "x" << run.input_shape[1];
+  out << "data " << c.data << ": " << run.data.train->size() << " training and "
+      << run.data.test->size() << " test images, " << s[0] << "x" << s[1] << "x" << s[2] << ", "
+      << run.data.classes.size() << " classes";
+  if (run.input_shape != s)
+    out << ", resized to " << run.input_shape[0] << "x" << run.input_shape[1];
   out << "\n"
-      << "model " << c.model << " (" << run.model->parameter_count() << " parameters), " << c.optimizer
-      << " lr " << c.lr << " " << run.scheduler->schedule().describe() << ", batch " << c.batch_size
-      << ", " << c.epochs << " epochs of " << run.train_loader->batches_per_epoch() << " steps, "
-      << num_threads() << " threads, run folder " << c.out;
+      << "model " << c.model << " (" << run.model->parameter_count() << " parameters), "
+      << c.optimizer << " lr " << c.lr << " " << run.scheduler->schedule().describe() << ", batch "
+      << c.batch_size << ", " << c.epochs << " epochs of " << run.train_loader->batches_per_epoch()
+      << " steps, " << num_threads() << " threads, run folder " << c.out;
   return out.str();
 }
 
@@ -142,8 +155,9 @@ nn::StateDict dropout_generator_states(const nn::Module& model) {
   for_each_module(model, "", [&](const nn::Module& m, const std::string& path) {
     if (const auto* d = dynamic_cast<const nn::Dropout*>(&m)) {
       const Generator::State s = const_cast<nn::Dropout*>(d)->generator().state();
-      out.insert(path, Tensor::from_data_i64({4}, {static_cast<int64_t>(s[0]), static_cast<int64_t>(s[1]),
-                                                   static_cast<int64_t>(s[2]), static_cast<int64_t>(s[3])}));
+      out.insert(path, Tensor::from_data_i64(
+                           {4}, {static_cast<int64_t>(s[0]), static_cast<int64_t>(s[1]),
+                                 static_cast<int64_t>(s[2]), static_cast<int64_t>(s[3])}));
     }
   });
   return out;
@@ -155,7 +169,8 @@ void load_dropout_generator_states(nn::Module& model, const nn::StateDict& state
       const Tensor* state = states.find(path);
       CNN_CHECK(state != nullptr, "checkpoint: no generator state for dropout layer '", path, "'");
       const std::vector<int64_t> v = state->to_vector_i64();
-      CNN_CHECK(v.size() == 4, "checkpoint: generator state of '", path, "' has ", v.size(), " words");
+      CNN_CHECK(v.size() == 4, "checkpoint: generator state of '", path, "' has ", v.size(),
+                " words");
       d->generator().set_state({static_cast<uint64_t>(v[0]), static_cast<uint64_t>(v[1]),
                                 static_cast<uint64_t>(v[2]), static_cast<uint64_t>(v[3])});
     }

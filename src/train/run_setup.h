@@ -33,7 +33,8 @@ RunSetup setup_run(const TrainConfig& config, const std::optional<ChannelStats>&
 
 // What turns a data set's image into the model's input: resizing (when its size differs from
 // `input_shape`) and normalization.
-std::shared_ptr<const data::Transform> eval_transform(const Shape& image_shape, const Shape& input_shape,
+std::shared_ptr<const data::Transform> eval_transform(const Shape& image_shape,
+                                                      const Shape& input_shape,
                                                       const ChannelStats& normalization);
 
 // Two lines for the console: data, model, optimizer and schedule.

@@ -55,12 +55,15 @@ TrainedModel load_onnx_file(const std::string& path, const ModelFileOptions& opt
   const Shape declared = model->inputs()[0].shape;
   const int64_t classes = onnx::declared_classes(*model);
   try {
-    if (!options.labels.empty()) t.classes = read_labels(options.labels);
-    else if (const auto c = json_of("cnn.classes"); c.is_array()) t.classes = c.get<std::vector<std::string>>();
+    if (!options.labels.empty())
+      t.classes = read_labels(options.labels);
+    else if (const auto c = json_of("cnn.classes"); c.is_array())
+      t.classes = c.get<std::vector<std::string>>();
     if (const auto s = json_of("cnn.input_shape"); s.is_array()) t.input_shape = s.get<Shape>();
     const auto n = json_of("cnn.normalization");
     if (options.normalize.empty() && n.is_object())
-      t.normalization = {n.at("mean").get<std::vector<float>>(), n.at("std").get<std::vector<float>>()};
+      t.normalization = {n.at("mean").get<std::vector<float>>(),
+                         n.at("std").get<std::vector<float>>()};
   } catch (const nlohmann::json::exception& e) {
     fail(path, ": its cnn metadata is malformed: ", e.what());
   }
@@ -68,25 +71,30 @@ TrainedModel load_onnx_file(const std::string& path, const ModelFileOptions& opt
     CNN_CHECK(classes > 0, path, ": the number of classes is not declared; give --labels FILE");
     for (int64_t c = 0; c < classes; ++c) t.classes.push_back(std::to_string(c));
   }
-  CNN_CHECK(classes < 0 || static_cast<int64_t>(t.classes.size()) == classes, path, ": the model has ", classes,
-            " outputs but ", t.classes.size(), " labels are given");
+  CNN_CHECK(classes < 0 || static_cast<int64_t>(t.classes.size()) == classes, path,
+            ": the model has ", classes, " outputs but ", t.classes.size(), " labels are given");
   if (t.input_shape.empty()) {
-    CNN_CHECK(declared[1] > 0 && declared[2] > 0 && declared[3] > 0, path, ": the input's channels or size are symbolic (",
-              to_string(declared), "); cnn can only feed it images of a known size");
+    CNN_CHECK(declared[1] > 0 && declared[2] > 0 && declared[3] > 0, path,
+              ": the input's channels or size are symbolic (", to_string(declared),
+              "); cnn can only feed it images of a known size");
     t.input_shape = {declared[2], declared[3], declared[1]};
   }
   const auto channels = static_cast<size_t>(t.input_shape[2]);
   if (options.normalize == "imagenet") {
-    CNN_CHECK(channels == 3, path, ": --normalize imagenet needs 3 channels, the model takes ", channels);
+    CNN_CHECK(channels == 3, path, ": --normalize imagenet needs 3 channels, the model takes ",
+              channels);
     t.normalization = {{0.485f, 0.456f, 0.406f}, {0.229f, 0.224f, 0.225f}};
   } else if (options.normalize == "none" || t.normalization.mean.empty()) {
     t.normalization = {std::vector<float>(channels, 0.0f), std::vector<float>(channels, 1.0f)};
   } else {
-    CNN_CHECK(options.normalize.empty(), "unknown normalization '", options.normalize, "' (imagenet, none)");
+    CNN_CHECK(options.normalize.empty(), "unknown normalization '", options.normalize,
+              "' (imagenet, none)");
   }
   t.config.model = path;
-  if (const auto d = meta.find("cnn.data"); d != meta.end()) t.config.data = d->second;
-  else t.config.data.clear();
+  if (const auto d = meta.find("cnn.data"); d != meta.end())
+    t.config.data = d->second;
+  else
+    t.config.data.clear();
   model->eval();
   t.model = model;
   return t;
@@ -98,8 +106,10 @@ TrainedModel load_trained_model(const std::string& path, const ModelFileOptions&
   if (is_onnx_model(path) && !fs::is_directory(path)) return load_onnx_file(path, options);
   std::string file = path;
   if (fs::is_directory(path)) {
-    file = fs::exists(best_checkpoint_path(path)) ? best_checkpoint_path(path) : latest_checkpoint_path(path);
-    CNN_CHECK(fs::exists(file), path, ": a run folder without checkpoint-best.ckpt or checkpoint-latest.ckpt");
+    file = fs::exists(best_checkpoint_path(path)) ? best_checkpoint_path(path)
+                                                  : latest_checkpoint_path(path);
+    CNN_CHECK(fs::exists(file), path,
+              ": a run folder without checkpoint-best.ckpt or checkpoint-latest.ckpt");
   }
   const Checkpoint c = load_checkpoint(file);
   TrainedModel t;
@@ -114,9 +124,10 @@ TrainedModel load_trained_model(const std::string& path, const ModelFileOptions&
   } catch (const nlohmann::json::exception& e) {
     fail(file, ": the checkpoint's state is incomplete: ", e.what());
   }
-  CNN_CHECK(t.input_shape.size() == 3 && !t.classes.empty(), file, ": the checkpoint's input shape or classes are invalid");
+  CNN_CHECK(t.input_shape.size() == 3 && !t.classes.empty(), file,
+            ": the checkpoint's input shape or classes are invalid");
   Generator gen(t.config.seed);
-  nn::SkipInitGuard skip;  // every weight comes from the checkpoint
+  nn::SkipInitGuard skip;                                // every weight comes from the checkpoint
   t.config.out = fs::path(file).parent_path().string();  // where an ONNX run keeps model.onnx
   t.model = build_model(t.config, static_cast<int64_t>(t.classes.size()), t.input_shape, gen).model;
   t.model->load_state_dict(with_prefix_removed(c.tensors, "model"));

@@ -7,8 +7,8 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <limits>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -23,8 +23,8 @@
 #include "cnn/train/evaluate.h"
 #include "cnn/train/trained_model.h"
 #include "io/atomic_file.h"
-#include "train/progress.h"
 #include "train/model_factory.h"
+#include "train/progress.h"
 #include "train/run_setup.h"
 
 namespace cnn::train {
@@ -75,8 +75,8 @@ std::vector<EpochRecord> history_from_json(const json& rows) {
   std::vector<EpochRecord> out;
   for (const json& row : rows) {
     EpochRecord r;
-    r.metrics = {row.at(0).get<int>(),   number(row.at(1)), number(row.at(2)), number(row.at(3)),
-                 number(row.at(4)),      number(row.at(5)), number(row.at(6))};
+    r.metrics = {row.at(0).get<int>(), number(row.at(1)), number(row.at(2)), number(row.at(3)),
+                 number(row.at(4)),    number(row.at(5)), number(row.at(6))};
     r.lr = number(row.at(7));
     out.push_back(r);
   }
@@ -121,8 +121,10 @@ struct Trainer::State {
     json state = describe_model(run);
     state["epoch"] = epoch;
     state["batch"] = batch;
-    state["partial"] = {{"loss_sum", partial.loss_sum}, {"correct", partial.correct},
-                        {"seen", partial.seen}, {"seconds", partial.seconds}};
+    state["partial"] = {{"loss_sum", partial.loss_sum},
+                        {"correct", partial.correct},
+                        {"seen", partial.seen},
+                        {"seconds", partial.seconds}};
     state["history"] = history_to_json(history);
     state["best_accuracy"] = best_accuracy;
     state["threads"] = num_threads();
@@ -151,16 +153,19 @@ struct Trainer::State {
     try {
       autograd::DetectAnomalyGuard guard;
       run.optimizer->zero_grad();
-      cross_entropy((*run.model)(x), y, {.label_smoothing = static_cast<float>(config().label_smoothing)}).backward();
+      cross_entropy((*run.model)(x), y,
+                    {.label_smoothing = static_cast<float>(config().label_smoothing)})
+          .backward();
     } catch (const Error& e) {
       where = e.what();
     }
     const std::string latest = latest_checkpoint_path(config().out);
-    const std::string kept = fs::exists(latest)
-                                 ? "the checkpoint " + latest + " (written before this epoch) is kept"
-                                 : std::string("no checkpoint had been written yet");
+    const std::string kept =
+        fs::exists(latest) ? "the checkpoint " + latest + " (written before this epoch) is kept"
+                           : std::string("no checkpoint had been written yet");
     fail("training stopped at epoch ", epoch + 1, ", step ", batch + 1, ": ",
-         std::isfinite(loss) ? "a gradient is not finite" : "the loss is not finite (" + std::to_string(loss) + ")",
+         std::isfinite(loss) ? "a gradient is not finite"
+                             : "the loss is not finite (" + std::to_string(loss) + ")",
          ". ", where, ". Nothing was saved for this step; ", kept,
          ". A smaller --lr usually helps.");
   }
@@ -174,7 +179,8 @@ struct Trainer::State {
   // One optimizer step; returns the mean loss and the number of correct predictions.
   std::pair<float, int64_t> step(const data::Batch& b) {
     const Tensor logits = (*run.model)(b.x);
-    const Tensor loss = cross_entropy(logits, b.y, {.label_smoothing = static_cast<float>(config().label_smoothing)});
+    const Tensor loss = cross_entropy(
+        logits, b.y, {.label_smoothing = static_cast<float>(config().label_smoothing)});
     const float value = loss.item();
     run.optimizer->zero_grad();
     if (!std::isfinite(value)) diagnose(b.x, b.y, value);
@@ -190,7 +196,8 @@ struct Trainer::State {
 
   void write_records(const Evaluation& test) {
     const std::string folder = config().out;
-    io::write_file_atomically((fs::path(folder) / "metrics.csv").string(), format_metrics_csv(history));
+    io::write_file_atomically((fs::path(folder) / "metrics.csv").string(),
+                              format_metrics_csv(history));
     std::vector<EpochMetrics> rows;
     for (const EpochRecord& r : history) rows.push_back(r.metrics);
     plot_training_curves(folder, rows);
@@ -201,11 +208,13 @@ struct Trainer::State {
   }
 
   void finish_epoch() {
-    const Evaluation test = evaluate(*run.model, *run.test_loader, static_cast<int64_t>(run.data.classes.size()));
+    const Evaluation test =
+        evaluate(*run.model, *run.test_loader, static_cast<int64_t>(run.data.classes.size()));
     EpochRecord r;
     r.metrics.epoch = static_cast<int>(epoch + 1);
     r.metrics.train_loss = partial.loss_sum / static_cast<double>(partial.seen);
-    r.metrics.train_accuracy = static_cast<double>(partial.correct) / static_cast<double>(partial.seen);
+    r.metrics.train_accuracy =
+        static_cast<double>(partial.correct) / static_cast<double>(partial.seen);
     r.metrics.test_loss = test.loss;
     r.metrics.test_accuracy = test.accuracy;
     r.metrics.seconds = partial.seconds;
@@ -225,7 +234,8 @@ struct Trainer::State {
     write_records(test);
     char line[256];
     std::snprintf(line, sizeof line,
-                  "epoch %lld/%lld  train loss %.4f acc %s  test loss %.4f acc %s%s  %.1f s  %.0f img/s  lr %.4g",
+                  "epoch %lld/%lld  train loss %.4f acc %s  test loss %.4f acc %s%s  %.1f s  %.0f "
+                  "img/s  lr %.4g",
                   static_cast<long long>(epoch), static_cast<long long>(config().epochs),
                   r.metrics.train_loss, percent(r.metrics.train_accuracy).c_str(), test.loss,
                   percent(test.accuracy).c_str(), best ? " (best)" : "", r.metrics.seconds,
@@ -235,7 +245,7 @@ struct Trainer::State {
 
   void run_epochs() {
     const int64_t steps = run.train_loader->batches_per_epoch();
-    for (; epoch < config().epochs; ) {
+    for (; epoch < config().epochs;) {
       progress.start_epoch(epoch, config().epochs, steps, batch);
       const auto start = Clock::now();
       const double seconds_before = partial.seconds;
@@ -246,12 +256,14 @@ struct Trainer::State {
         partial.correct += correct;
         partial.seen += n;
         batch = b.index + 1;
-        partial.seconds = seconds_before + std::chrono::duration<double>(Clock::now() - start).count();
+        partial.seconds =
+            seconds_before + std::chrono::duration<double>(Clock::now() - start).count();
         progress.step(b.index, partial.loss_sum / static_cast<double>(partial.seen),
                       static_cast<double>(partial.seen) / partial.seconds);
         if (g_stop_requested.exchange(false)) {
           save_checkpoint(latest_checkpoint_path(config().out), checkpoint());
-          progress.line("stopped at epoch " + std::to_string(epoch + 1) + ", step " + std::to_string(batch) +
+          progress.line("stopped at epoch " + std::to_string(epoch + 1) + ", step " +
+                        std::to_string(batch) +
                         "; checkpoint written. Continue with: cnn train --resume " + config().out);
           stopped = true;
           return;
@@ -296,7 +308,8 @@ Trainer Trainer::resume(const std::string& folder, int64_t epochs, double lr) {
   if (lr > 0.0) config.lr = lr;
   config.validate();
   CNN_CHECK(state.at("epoch").get<int64_t>() <= config.epochs, folder, ": the run has done ",
-            state.at("epoch").get<int64_t>(), " epochs already, more than --epochs ", config.epochs);
+            state.at("epoch").get<int64_t>(), " epochs already, more than --epochs ",
+            config.epochs);
   set_num_threads(state.at("threads").get<int>());
   auto s = std::make_unique<State>();
   s->run = setup_run(config, normalization_of(state));
@@ -313,8 +326,14 @@ std::vector<EpochRecord> Trainer::run() {
   return state_->history;
 }
 
-bool Trainer::stopped_early() const { return state_->stopped; }
-const TrainConfig& Trainer::config() const { return state_->config(); }
-void Trainer::request_stop() { g_stop_requested = true; }
+bool Trainer::stopped_early() const {
+  return state_->stopped;
+}
+const TrainConfig& Trainer::config() const {
+  return state_->config();
+}
+void Trainer::request_stop() {
+  g_stop_requested = true;
+}
 
 }  // namespace cnn::train

@@ -6,8 +6,8 @@
 
 namespace cnn::train {
 
-using plot::PlotOptions;
 using plot::plot_lines;
+using plot::PlotOptions;
 using plot::Series;
 
 void plot_training_curves(const std::string& folder, const std::vector<EpochMetrics>& rows) {

@@ -23,7 +23,8 @@ TEST(Anomaly, BlamesTheDataWhenAnInputIsAlreadyNonFinite) {
   const Tensor w = Tensor::ones({2}).requires_grad_();
   autograd::DetectAnomalyGuard guard;
   const std::string msg = error_of([&] { mul(x, w); });
-  EXPECT_NE(msg.find("input 0 of mul (shape [2]) already holds NaN or infinity"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("input 0 of mul (shape [2]) already holds NaN or infinity"), std::string::npos)
+      << msg;
 }
 
 TEST(Anomaly, NamesTheBackwardThatProducedANonFiniteGradient) {

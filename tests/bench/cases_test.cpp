@@ -34,12 +34,10 @@ void expect_layers(const std::vector<ConvCase>& cases, const std::string& model,
   }
 }
 
-const Expected kResnet20 = {{"conv1", "3x3/1 1->16 28x28"},
-                            {"layer1.0.conv1", "3x3/1 16->16 28x28"},
-                            {"layer2.0.conv1", "3x3/2 16->32 28x28"},
-                            {"layer2.0.conv2", "3x3/1 32->32 14x14"},
-                            {"layer3.0.conv1", "3x3/2 32->64 14x14"},
-                            {"layer3.0.conv2", "3x3/1 64->64 7x7"}};
+const Expected kResnet20 = {
+    {"conv1", "3x3/1 1->16 28x28"},           {"layer1.0.conv1", "3x3/1 16->16 28x28"},
+    {"layer2.0.conv1", "3x3/2 16->32 28x28"}, {"layer2.0.conv2", "3x3/1 32->32 14x14"},
+    {"layer3.0.conv1", "3x3/2 32->64 14x14"}, {"layer3.0.conv2", "3x3/1 64->64 7x7"}};
 const Expected kResnet50 = {{"conv1", "7x7/2 3->64 224x224"},
                             {"layer1.0.conv1", "1x1/1 64->64 56x56"},
                             {"layer1.0.conv2", "3x3/1 64->64 56x56"},
@@ -49,15 +47,12 @@ const Expected kResnet50 = {{"conv1", "7x7/2 3->64 224x224"},
                             {"layer3.1.conv2", "3x3/1 256->256 14x14"},
                             {"layer4.1.conv2", "3x3/1 512->512 7x7"},
                             {"layer4.1.conv1", "1x1/1 2048->512 7x7"}};
-const Expected kMobilenetV2 = {{"features.1.conv.0.0", "3x3/1 dw 32 112x112"},
-                               {"features.2.conv.1.0", "3x3/2 dw 96 112x112"},
-                               {"features.3.conv.1.0", "3x3/1 dw 144 56x56"},
-                               {"features.4.conv.1.0", "3x3/2 dw 144 56x56"},
-                               {"features.5.conv.1.0", "3x3/1 dw 192 28x28"},
-                               {"features.8.conv.1.0", "3x3/1 dw 384 14x14"},
-                               {"features.12.conv.1.0", "3x3/1 dw 576 14x14"},
-                               {"features.14.conv.1.0", "3x3/2 dw 576 14x14"},
-                               {"features.15.conv.1.0", "3x3/1 dw 960 7x7"}};
+const Expected kMobilenetV2 = {
+    {"features.1.conv.0.0", "3x3/1 dw 32 112x112"}, {"features.2.conv.1.0", "3x3/2 dw 96 112x112"},
+    {"features.3.conv.1.0", "3x3/1 dw 144 56x56"},  {"features.4.conv.1.0", "3x3/2 dw 144 56x56"},
+    {"features.5.conv.1.0", "3x3/1 dw 192 28x28"},  {"features.8.conv.1.0", "3x3/1 dw 384 14x14"},
+    {"features.12.conv.1.0", "3x3/1 dw 576 14x14"}, {"features.14.conv.1.0", "3x3/2 dw 576 14x14"},
+    {"features.15.conv.1.0", "3x3/1 dw 960 7x7"}};
 
 std::vector<ConvCase> slice(const std::vector<ConvCase>& all, size_t begin, size_t count) {
   return {all.begin() + static_cast<std::ptrdiff_t>(begin),
@@ -68,7 +63,7 @@ TEST(BenchCases, LayerCasesAreTheListedLayersOfOurModelsInTableOrder) {
   const std::vector<ConvCase> all = cnn::bench::layer_cases(kConv2dCases);
   ASSERT_EQ(all.size(), 6u + 2 * 9 + 2 * 9);
   expect_layers(slice(all, 0, 6), "resnet20", 128, kResnet20);  // Fashion-MNIST, 28x28x1
-  expect_layers(slice(all, 6, 9), "resnet50", 1, kResnet50);     // 224x224x3
+  expect_layers(slice(all, 6, 9), "resnet50", 1, kResnet50);    // 224x224x3
   expect_layers(slice(all, 15, 9), "resnet50", 16, kResnet50);
   expect_layers(slice(all, 24, 9), "mobilenet_v2", 1, kMobilenetV2);
   expect_layers(slice(all, 33, 9), "mobilenet_v2", 16, kMobilenetV2);

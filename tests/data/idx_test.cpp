@@ -74,16 +74,21 @@ TEST_F(IdxTest, ReadsPlainAndGzipped) {
 TEST_F(IdxTest, TruncatedNamesBothSizes) {
   std::string body = images(60000, 28, 28).substr(0, 1000);
   const std::string msg = error_of(write("t", body));
-  EXPECT_NE(msg.find("truncated: 47,040,016 bytes expected, 1,000 found"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("truncated: 47,040,016 bytes expected, 1,000 found"), std::string::npos)
+      << msg;
   EXPECT_NE(msg.find(dir_.string()), std::string::npos) << msg;
   const std::string gz = error_of(write("t.gz", body, true));
   EXPECT_NE(gz.find("truncated: 47,040,016 bytes expected"), std::string::npos) << gz;
 }
 
 TEST_F(IdxTest, RecognisesTextAndGarbage) {
-  EXPECT_NE(error_of(write("text", "hello, this is a csv file\n1,2,3\n")).find("this is text, not IDX"),
-            std::string::npos);
-  EXPECT_NE(error_of(write("bin", std::string("\x7f" "ELF\x02\x01", 6))).find("not an IDX file"),
+  EXPECT_NE(
+      error_of(write("text", "hello, this is a csv file\n1,2,3\n")).find("this is text, not IDX"),
+      std::string::npos);
+  EXPECT_NE(error_of(write("bin", std::string("\x7f"
+                                              "ELF\x02\x01",
+                                              6)))
+                .find("not an IDX file"),
             std::string::npos);
   EXPECT_NE(error_of(write("empty", "")).find("too short for an IDX header"), std::string::npos);
 }
@@ -97,7 +102,8 @@ TEST_F(IdxTest, CorruptGzip) {
   }
   // Cut the compressed stream in half: the decompressor runs dry before the data ends.
   const std::string half = error_of(write("half.gz", gz.substr(0, gz.size() / 2)));
-  EXPECT_TRUE(half.find("truncated") != std::string::npos || half.find("gzip") != std::string::npos) << half;
+  EXPECT_TRUE(half.find("truncated") != std::string::npos || half.find("gzip") != std::string::npos)
+      << half;
   // Flip bytes in the middle of the deflate stream.
   std::string bad = gz;
   for (size_t i = 20; i < 40 && i < bad.size(); ++i) bad[i] = static_cast<char>(~bad[i]);
@@ -106,17 +112,20 @@ TEST_F(IdxTest, CorruptGzip) {
 }
 
 TEST_F(IdxTest, RefusesHugeOrOverflowingDimensionsWithoutAllocating) {
-  const std::string huge = error_of(write("huge", header(0x08, {0xffffffff, 0xffffffff, 0xffffffff})));
+  const std::string huge =
+      error_of(write("huge", header(0x08, {0xffffffff, 0xffffffff, 0xffffffff})));
   EXPECT_NE(huge.find("exceed the limit"), std::string::npos) << huge;
   const std::string big = error_of(write("big", header(0x08, {60000, 280, 280})));
   EXPECT_NE(big.find("exceed the limit"), std::string::npos) << big;
 }
 
 TEST_F(IdxTest, RefusesWrongTypeRankAndTrailingData) {
-  EXPECT_NE(error_of(write("float", header(0x0D, {2}) + std::string(8, 0))).find("element type 0xd"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of(write("float", header(0x0D, {2}) + std::string(8, 0))).find("element type 0xd"),
+      std::string::npos);
   EXPECT_NE(error_of(write("rank0", header(0x08, {}))).find("rank 0"), std::string::npos);
-  EXPECT_NE(error_of(write("trail", images(2, 2, 2) + "xyz")).find("trailing data"), std::string::npos);
+  EXPECT_NE(error_of(write("trail", images(2, 2, 2) + "xyz")).find("trailing data"),
+            std::string::npos);
   EXPECT_NE(error_of(write("trail.gz", images(2, 2, 2) + "xyz", true)).find("trailing data"),
             std::string::npos);
   EXPECT_NE(error_of((dir_ / "missing").string()).find("cannot open"), std::string::npos);

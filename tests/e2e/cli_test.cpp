@@ -10,7 +10,9 @@ namespace {
 
 using Result = cnn::testing::ProcessResult;
 
-Result run(const std::string& args) { return cnn::testing::run_cnn(args); }
+Result run(const std::string& args) {
+  return cnn::testing::run_cnn(args);
+}
 
 void expect_usage_error(const std::string& args, const std::string& needle) {
   const Result r = run(args);
@@ -41,10 +43,12 @@ TEST(Cli, HelpExitsZeroAndListsOptions) {
 TEST(Cli, RuntimeErrorsExitOneAndSayWhat) {
   const Result missing = run("train --data /nonexistent/folder");
   EXPECT_EQ(missing.code, 1);
-  EXPECT_NE(missing.output.find("/nonexistent/folder: no such folder"), std::string::npos) << missing.output;
+  EXPECT_NE(missing.output.find("/nonexistent/folder: no such folder"), std::string::npos)
+      << missing.output;
   const Result notdata = run("train --data " CNN_SOURCE_DIR " --out /tmp/cnn-cli-test-unused");
   EXPECT_EQ(notdata.code, 1);
-  EXPECT_NE(notdata.output.find("expected MNIST-layout IDX files"), std::string::npos) << notdata.output;
+  EXPECT_NE(notdata.output.find("expected MNIST-layout IDX files"), std::string::npos)
+      << notdata.output;
 }
 
 }  // namespace

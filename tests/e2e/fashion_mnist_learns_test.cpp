@@ -19,10 +19,11 @@ std::shared_ptr<nn::Sequential> small_cnn(Generator& gen) {
   return std::make_shared<Sequential>(
       std::make_shared<Conv2d>(1, 8, nn::Conv2dOptions{.kernel = 3, .padding = 1}, gen),  // 28x28x8
       std::make_shared<BatchNorm2d>(8), std::make_shared<ReLU>(),
-      std::make_shared<MaxPool2d>(cnn::MaxPool2dOptions{.kernel = 2}),                      // 14x14x8
-      std::make_shared<Conv2d>(8, 16, nn::Conv2dOptions{.kernel = 3, .padding = 1}, gen),  // 14x14x16
+      std::make_shared<MaxPool2d>(cnn::MaxPool2dOptions{.kernel = 2}),  // 14x14x8
+      std::make_shared<Conv2d>(8, 16, nn::Conv2dOptions{.kernel = 3, .padding = 1},
+                               gen),  // 14x14x16
       std::make_shared<BatchNorm2d>(16), std::make_shared<ReLU>(),
-      std::make_shared<MaxPool2d>(cnn::MaxPool2dOptions{.kernel = 2}),                      // 7x7x16
+      std::make_shared<MaxPool2d>(cnn::MaxPool2dOptions{.kernel = 2}),  // 7x7x16
       std::make_shared<Flatten>(), std::make_shared<Linear>(7 * 7 * 16, 10, gen));
 }
 
@@ -30,8 +31,10 @@ TEST(EndToEnd, SmallCnnLearnsFashionMnist) {
   if (!std::filesystem::exists(kData)) GTEST_FAIL() << kData << " is missing: run scripts/setup.sh";
   const auto data = data::fashion_mnist(kData);
   constexpr int64_t kImages = 2000, kBatch = 50;
-  const Tensor images = affine(data.train.images.slice(0, 0, kImages), 1.0f / 0.353f, -0.286f / 0.353f);
-  const std::vector<int64_t> labels = data.train.labels.slice(0, 0, kImages).contiguous().to_vector_i64();
+  const Tensor images =
+      affine(data.train.images.slice(0, 0, kImages), 1.0f / 0.353f, -0.286f / 0.353f);
+  const std::vector<int64_t> labels =
+      data.train.labels.slice(0, 0, kImages).contiguous().to_vector_i64();
 
   Generator gen(7);
   auto model = small_cnn(gen);
@@ -42,16 +45,19 @@ TEST(EndToEnd, SmallCnnLearnsFashionMnist) {
   std::vector<double> epoch_loss;
   double first_batches = 0.0;
   for (int epoch = 0; epoch < 4; ++epoch) {
-    for (int64_t i = kImages; i > 1; --i) std::swap(order[static_cast<size_t>(i - 1)], order[gen.below(static_cast<uint64_t>(i))]);
+    for (int64_t i = kImages; i > 1; --i)
+      std::swap(order[static_cast<size_t>(i - 1)], order[gen.below(static_cast<uint64_t>(i))]);
     double total = 0.0;
     for (int64_t b = 0; b < kImages; b += kBatch) {
       std::vector<Tensor> xs;
       std::vector<int64_t> ys;
       for (int64_t k = b; k < b + kBatch; ++k) {
-        xs.push_back(images.slice(0, order[static_cast<size_t>(k)], order[static_cast<size_t>(k)] + 1));
+        xs.push_back(
+            images.slice(0, order[static_cast<size_t>(k)], order[static_cast<size_t>(k)] + 1));
         ys.push_back(labels[static_cast<size_t>(order[static_cast<size_t>(k)])]);
       }
-      const Tensor loss = cross_entropy(model->forward(concat(xs, 0)), Tensor::from_data_i64({kBatch}, ys));
+      const Tensor loss =
+          cross_entropy(model->forward(concat(xs, 0)), Tensor::from_data_i64({kBatch}, ys));
       opt.zero_grad();
       loss.backward();
       opt.step();
@@ -71,7 +77,8 @@ TEST(EndToEnd, SmallCnnLearnsFashionMnist) {
   NoGradGuard no_grad;
   const Tensor test_x = affine(data.test.images.slice(0, 0, 1000), 1.0f / 0.353f, -0.286f / 0.353f);
   const Tensor logits = model->forward(test_x);
-  const std::vector<int64_t> truth = data.test.labels.slice(0, 0, 1000).contiguous().to_vector_i64();
+  const std::vector<int64_t> truth =
+      data.test.labels.slice(0, 0, 1000).contiguous().to_vector_i64();
   int correct = 0;
   for (int64_t i = 0; i < 1000; ++i) {
     int64_t best = 0;

@@ -12,7 +12,9 @@ namespace {
 
 using Result = cnn::testing::ProcessResult;
 
-Result run_summary(const std::string& args) { return cnn::testing::run_cnn("summary " + args); }
+Result run_summary(const std::string& args) {
+  return cnn::testing::run_cnn("summary " + args);
+}
 
 bool contains(const std::string& text, const std::string& needle) {
   return text.find(needle) != std::string::npos;
@@ -48,8 +50,9 @@ TEST(SummaryCli, JsonGivesTheSameNumbers) {
 TEST(SummaryCli, ListsTheModels) {
   const Result r = run_summary("--list");
   ASSERT_EQ(r.code, 0) << r.output;
-  for (const char* name : {"resnet20\n", "resnet110\n", "plain20\n", "plain110\n", "alexnet\n",
-                           "vgg16_bn\n", "resnext50_32x4d\n", "shufflenet_v2_x1_0\n", "mnasnet1_3\n"})
+  for (const char* name :
+       {"resnet20\n", "resnet110\n", "plain20\n", "plain110\n", "alexnet\n", "vgg16_bn\n",
+        "resnext50_32x4d\n", "shufflenet_v2_x1_0\n", "mnasnet1_3\n"})
     EXPECT_TRUE(contains(r.output, name)) << name << "\n" << r.output;
   const Result j = run_summary("--list --json");
   ASSERT_EQ(j.code, 0) << j.output;

@@ -58,14 +58,15 @@ void expect_same_checkpoint(const std::string& a, const std::string& b) {
 TEST_F(TrainCli, WritesTheRunFolder) {
   const auto r = run_cnn(quick() + "--epochs 1 --out " + out("run"));
   ASSERT_EQ(r.code, 0) << r.output;
-  for (const char* file : {"config.json", "metrics.csv", "checkpoint-latest.ckpt", "checkpoint-best.ckpt",
-                           "loss.png", "accuracy.png", "confusion.png"})
+  for (const char* file : {"config.json", "metrics.csv", "checkpoint-latest.ckpt",
+                           "checkpoint-best.ckpt", "loss.png", "accuracy.png", "confusion.png"})
     EXPECT_TRUE(fs::exists(dir_ / "run" / file)) << file;
   std::ifstream csv(dir_ / "run" / "metrics.csv");
   std::string header, row;
   std::getline(csv, header);
   std::getline(csv, row);
-  EXPECT_EQ(header, "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds,images_per_second,lr");
+  EXPECT_EQ(header,
+            "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds,images_per_second,lr");
   EXPECT_EQ(row.substr(0, 2), "1,");
   EXPECT_NE(r.output.find("final test accuracy"), std::string::npos) << r.output;
   // The run's model evaluates and predicts from its folder.
@@ -80,10 +81,12 @@ TEST_F(TrainCli, WritesTheRunFolder) {
   ASSERT_EQ(predicted.code, 0) << predicted.output;
   EXPECT_EQ(predicted.output.rfind(png + ": ", 0), 0u) << predicted.output;
   EXPECT_NE(predicted.output.find("%, "), std::string::npos) << predicted.output;  // two classes
-  const auto from_idx = run_cnn("predict " + out("run") +
-                                " /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz --limit 2");
+  const auto from_idx =
+      run_cnn("predict " + out("run") +
+              " /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz --limit 2");
   ASSERT_EQ(from_idx.code, 0) << from_idx.output;
-  EXPECT_NE(from_idx.output.find("t10k-images-idx3-ubyte.gz[1]: "), std::string::npos) << from_idx.output;
+  EXPECT_NE(from_idx.output.find("t10k-images-idx3-ubyte.gz[1]: "), std::string::npos)
+      << from_idx.output;
   const auto bad = run_cnn("predict " + out("run") + " " + out("run") + "/config.json");
   EXPECT_NE(bad.output.find("looks like text"), std::string::npos) << bad.output;
   EXPECT_EQ(bad.code, 1) << bad.output;
@@ -99,7 +102,8 @@ TEST_F(TrainCli, ResumedRunEqualsUninterruptedBitForBit) {
   ASSERT_EQ(run_cnn(common + "--epochs 1 --out " + out("resumed")).code, 0);
   const auto r = run_cnn("train --resume " + out("resumed") + " --epochs 2");
   ASSERT_EQ(r.code, 0) << r.output;
-  expect_same_checkpoint(out("straight") + "/checkpoint-latest.ckpt", out("resumed") + "/checkpoint-latest.ckpt");
+  expect_same_checkpoint(out("straight") + "/checkpoint-latest.ckpt",
+                         out("resumed") + "/checkpoint-latest.ckpt");
 }
 
 TEST_F(TrainCli, InterruptedMidEpochThenResumedEqualsUninterrupted) {
@@ -107,8 +111,8 @@ TEST_F(TrainCli, InterruptedMidEpochThenResumedEqualsUninterrupted) {
   ASSERT_EQ(run_cnn(common + "--out " + out("straight")).code, 0);
   // Start the same run in the background and interrupt it with SIGINT while it trains.
   const std::string log = out("interrupted.log");
-  const std::string command = std::string(CNN_BINARY) + " " + common + "--out " + out("interrupted") +
-                              " > " + log + " 2>&1 & echo $!";
+  const std::string command = std::string(CNN_BINARY) + " " + common + "--out " +
+                              out("interrupted") + " > " + log + " 2>&1 & echo $!";
   FILE* pipe = ::popen(command.c_str(), "r");
   ASSERT_NE(pipe, nullptr);
   int pid = 0;
@@ -116,7 +120,8 @@ TEST_F(TrainCli, InterruptedMidEpochThenResumedEqualsUninterrupted) {
   ::pclose(pipe);
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   ::kill(pid, SIGINT);
-  for (int i = 0; i < 600 && ::kill(pid, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (int i = 0; i < 600 && ::kill(pid, 0) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   std::ifstream in(log);
   const std::string text((std::istreambuf_iterator<char>(in)), {});
   if (text.find("stopped at epoch 1, step") == std::string::npos)
@@ -134,7 +139,8 @@ TEST_F(TrainCli, NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint) {
   const auto r = run_cnn("train --resume " + out("run") + " --epochs 2 --lr 1e30");
   EXPECT_EQ(r.code, 1) << r.output;
   EXPECT_NE(r.output.find("training stopped at epoch 2"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("anomaly: NaN or infinity first appeared in"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("anomaly: NaN or infinity first appeared in"), std::string::npos)
+      << r.output;
   EXPECT_NE(r.output.find("is kept"), std::string::npos) << r.output;
   EXPECT_EQ(fs::last_write_time(checkpoint), before);
   EXPECT_NO_THROW(train::load_checkpoint(checkpoint));
@@ -142,15 +148,20 @@ TEST_F(TrainCli, NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint) {
 
 TEST_F(TrainCli, TrainsAZooModelOnResizedImages) {
   // DenseNet-121 needs at least 29x29 pixels; Fashion-MNIST's 28x28 images are resized to 32.
-  const auto too_small = run_cnn("train --model densenet121 --train-limit 64 --test-limit 32 --epochs 1 "
-                                 "--out " + out("small"));
+  const auto too_small = run_cnn(
+      "train --model densenet121 --train-limit 64 --test-limit 32 --epochs 1 "
+      "--out " +
+      out("small"));
   EXPECT_EQ(too_small.code, 1) << too_small.output;
-  EXPECT_NE(too_small.output.find("model densenet121 cannot take 28x28x1 images"), std::string::npos)
+  EXPECT_NE(too_small.output.find("model densenet121 cannot take 28x28x1 images"),
+            std::string::npos)
       << too_small.output;
   EXPECT_NE(too_small.output.find("--resize"), std::string::npos) << too_small.output;
   EXPECT_FALSE(fs::exists(out("small"))) << "a failed start must not leave a run folder";
-  const auto r = run_cnn("train --model densenet121 --resize 32 --train-limit 64 --test-limit 32 --epochs 1 "
-                         "--batch-size 32 --out " + out("dense"));
+  const auto r = run_cnn(
+      "train --model densenet121 --resize 32 --train-limit 64 --test-limit 32 --epochs 1 "
+      "--batch-size 32 --out " +
+      out("dense"));
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("resized to 32x32"), std::string::npos) << r.output;
   const auto eval = run_cnn("eval " + out("dense") + " --limit 40");

@@ -23,7 +23,8 @@ TEST(GoldenElementwise, MatchesPyTorch) {
         if (c.op == "reshape") return {{"y", x.reshape(c.params["shape"].get<Shape>())}};
         if (c.op == "permute") return {{"y", x.permute(c.params["dims"].get<Shape>())}};
         if (c.op == "slice")
-          return {{"y", x.slice(c.params["dim"], c.params["start"], c.params["end"], c.params["step"])}};
+          return {{"y",
+                   x.slice(c.params["dim"], c.params["start"], c.params["end"], c.params["step"])}};
         const Shape dims = c.params["dims"].get<Shape>();
         const bool keep = c.params["keepdim"];
         if (c.op == "sum") return {{"y", sum(in.at("x"), dims, keep)}};

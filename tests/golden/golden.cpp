@@ -17,7 +17,8 @@ std::vector<Case> load_family(const std::string& family) {
   std::vector<Case> cases;
   if (!std::filesystem::is_directory(dir)) {
     ADD_FAILURE() << "no golden data in " << dir
-                  << "; run: /usr/bin/python3 scripts/golden/make_golden.py --out " << CNN_GOLDEN_DIR;
+                  << "; run: /usr/bin/python3 scripts/golden/make_golden.py --out "
+                  << CNN_GOLDEN_DIR;
     return cases;
   }
   std::vector<std::filesystem::path> files;
@@ -35,10 +36,14 @@ std::vector<Case> load_family(const std::string& family) {
     for (const auto& [key, t] : all) {
       const auto dot = key.find('.');
       const std::string group = key.substr(0, dot), name = key.substr(dot + 1);
-      if (group == "input") c.inputs[name] = t;
-      else if (group == "output") c.outputs[name] = t;
-      else if (group == "grad_output") c.grad_outputs[name] = t;
-      else if (group == "grad") c.grads[name] = t;
+      if (group == "input")
+        c.inputs[name] = t;
+      else if (group == "output")
+        c.outputs[name] = t;
+      else if (group == "grad_output")
+        c.grad_outputs[name] = t;
+      else if (group == "grad")
+        c.grads[name] = t;
     }
     cases.push_back(std::move(c));
   }

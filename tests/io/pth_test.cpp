@@ -111,10 +111,11 @@ std::string load_error(const std::string& name, const std::string& bytes) {
 
 TEST(Pth, SaveThenLoadIsBitIdentical) {
   Generator gen(3);
-  nn::StateDict tensors{{"conv.weight", Tensor::normal({4, 3, 3, 3}, 0, 1, gen)},
-                    {"fc.weight", Tensor::normal({5, 7}, 0, 1, gen).transpose(0, 1)},  // not dense
-                    {"bn.num_batches_tracked", Tensor::from_data_i64({}, {-(int64_t{1} << 40)})},
-                    {"empty", Tensor::zeros({0, 3})}};
+  nn::StateDict tensors{
+      {"conv.weight", Tensor::normal({4, 3, 3, 3}, 0, 1, gen)},
+      {"fc.weight", Tensor::normal({5, 7}, 0, 1, gen).transpose(0, 1)},  // not dense
+      {"bn.num_batches_tracked", Tensor::from_data_i64({}, {-(int64_t{1} << 40)})},
+      {"empty", Tensor::zeros({0, 3})}};
   const std::string path = temp_path("roundtrip.pth");
   save_pth(path, tensors);
   const nn::StateDict back = load_pth(path);

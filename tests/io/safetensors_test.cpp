@@ -53,8 +53,8 @@ class SafetensorsTest : public ::testing::Test {
 TEST_F(SafetensorsTest, RoundTrip) {
   const std::string path = (dir_ / "w.safetensors").string();
   nn::StateDict in{{"conv.weight", testing::randn({3, 3, 2, 4}, 1)},
-               {"bn.num_batches_tracked", Tensor::from_data_i64({}, {7})},
-               {"empty", Tensor::zeros({0, 3})}};
+                   {"bn.num_batches_tracked", Tensor::from_data_i64({}, {7})},
+                   {"empty", Tensor::zeros({0, 3})}};
   save_safetensors(path, in, {{"format", "cnn"}});
   Metadata meta;
   nn::StateDict out = load_safetensors(path, &meta);

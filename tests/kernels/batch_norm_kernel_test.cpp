@@ -83,8 +83,8 @@ TEST(BatchNormKernels, SameBitsForAnyThreadCount) {
     kernels::cpu::batch_norm_stats(x.data(), rows, channels, mean.data(), var.data());
     std::vector<float> m(mean.begin(), mean.end()), s(channels, 0.5f);
     Tensor dx = Tensor::empty(shape);
-    kernels::cpu::batch_norm_backward(dy.data(), x.data(), rows, channels, m.data(), s.data(), nullptr,
-                                 true, dx.data(), nullptr, nullptr);
+    kernels::cpu::batch_norm_backward(dy.data(), x.data(), rows, channels, m.data(), s.data(),
+                                      nullptr, true, dx.data(), nullptr, nullptr);
     return std::pair{var, dx};
   };
   const int saved = num_threads();

@@ -128,9 +128,12 @@ void check(const ConvCase& c, Algo algo, bool with_bias, uint64_t seed) {
 }
 
 ConvCase conv_case(const nlohmann::json& j) {
-  return {testing::shape_field(j, "x"),           testing::shape_field(j, "w"),
-          testing::field<int64_t>(j, "groups", 1), testing::size2_field(j, "stride", 1),
-          testing::pad2d_field(j, "padding"),       testing::size2_field(j, "dilation", 1)};
+  return {testing::shape_field(j, "x"),
+          testing::shape_field(j, "w"),
+          testing::field<int64_t>(j, "groups", 1),
+          testing::size2_field(j, "stride", 1),
+          testing::pad2d_field(j, "padding"),
+          testing::size2_field(j, "dilation", 1)};
 }
 
 // The cases of tests/cases/conv2d.json that name `use`.
@@ -161,7 +164,7 @@ TEST(Conv2dKernels, GemmMatchesReferenceOverOptionGrid) {
 }
 
 using ForwardFn = void (*)(const Conv2dGeometry&, const float*, const float*, const float*, float*,
-                          const kernels::Conv2dEpilogue&);
+                           const kernels::Conv2dEpilogue&);
 
 // One epilogue configuration: scale on or off, the ReLU on or off and its top.
 struct EpilogueCase {
@@ -194,8 +197,10 @@ void expect_fused_epilogue(const ConvCase& c, ForwardFn forward, const EpilogueC
     if (ec.relu) e[i] = std::min(std::max(e[i], 0.0f), ec.relu_max);
   }
   forward(g, x.data(), w.data(), b.data(), fused.data(),
-          {.scale = ec.scale ? scale.data() : nullptr, .residual = residual.data(),
-           .relu = ec.relu, .relu_max = ec.relu_max});
+          {.scale = ec.scale ? scale.data() : nullptr,
+           .residual = residual.data(),
+           .relu = ec.relu,
+           .relu_max = ec.relu_max});
   double error = 0.0;
   for (int64_t i = 0; i < expected.numel(); ++i) {
     const double d = std::abs(static_cast<double>(fused.data()[i]) - e[i]);

@@ -41,7 +41,8 @@ void check(const GemmCase& c) {
   Tensor c_ref = c_fast.clone();
   kernels::cpu::gemm_f32(c.ta, c.tb, c.m, c.n, c.k, a.data(), lda, b.data(), ldb, c.beta,
                          c_fast.data(), ldc);
-  kernels::ref::gemm_f32(c.ta, c.tb, c.m, c.n, c.k, a.data(), lda, b.data(), ldb, c.beta, c_ref.data(), ldc);
+  kernels::ref::gemm_f32(c.ta, c.tb, c.m, c.n, c.k, a.data(), lda, b.data(), ldb, c.beta,
+                         c_ref.data(), ldc);
   // Accumulation order differs; error grows like sqrt(k) * eps.
   EXPECT_LT(testing::relative_error(c_fast, c_ref), 2e-6 * std::sqrt(static_cast<double>(c.k) + 1))
       << "m=" << c.m << " n=" << c.n << " k=" << c.k << " ta=" << c.ta << " tb=" << c.tb
@@ -80,7 +81,8 @@ TEST_P(GemmIsa, EpilogueAndPackedA) {
       const Tensor scale = testing::randn({n}, 6);
       Tensor c_ref = testing::randn({m * n}, 5);
       Tensor c_fast = c_ref.clone();
-      kernels::ref::gemm_f32(false, false, m, n, k, a.data(), k, b.data(), n, 0.5f, c_ref.data(), n);
+      kernels::ref::gemm_f32(false, false, m, n, k, a.data(), k, b.data(), n, 0.5f, c_ref.data(),
+                             n);
       float* r = c_ref.data();
       for (int64_t i = 0; i < m; ++i)
         for (int64_t j = 0; j < n; ++j) {
@@ -159,11 +161,13 @@ TEST(Gemm, FewRowsTimesTransposedBWithEpilogue) {
     const Tensor bias = testing::randn({n}, 3), scale = testing::randn({n}, 4);
     const Tensor residual = testing::randn({m * n}, 5);
     Tensor c_ref = Tensor::zeros({m * n}), c_fast = Tensor::zeros({m * n});
-    kernels::ref::gemm_f32(false, true, m, n, k, a.data(), k, b.data(), k + 2, 0.0f, c_ref.data(), n);
+    kernels::ref::gemm_f32(false, true, m, n, k, a.data(), k, b.data(), k + 2, 0.0f, c_ref.data(),
+                           n);
     float* r = c_ref.data();
     for (int64_t i = 0; i < m * n; ++i)
-      r[i] = std::min(std::max(r[i] * scale.data()[i % n] + bias.data()[i % n] + residual.data()[i],
-                               0.0f), 6.0f);
+      r[i] = std::min(
+          std::max(r[i] * scale.data()[i % n] + bias.data()[i % n] + residual.data()[i], 0.0f),
+          6.0f);
     kernels::cpu::gemm_f32({a.data(), k, false, {}}, {b.data(), k + 2, true}, m, n, k, 0.0f,
                            c_fast.data(), n,
                            {.scale = scale.data(),

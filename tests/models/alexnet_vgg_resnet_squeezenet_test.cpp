@@ -30,7 +30,8 @@ namespace {
 
 using cnn::testing::relative_error;
 
-const std::filesystem::path kGolden = std::filesystem::path(CNN_GOLDEN_DIR) / "zoo_alexnet_vgg_resnet_squeezenet";
+const std::filesystem::path kGolden =
+    std::filesystem::path(CNN_GOLDEN_DIR) / "zoo_alexnet_vgg_resnet_squeezenet";
 constexpr double kTolerance = 1e-4;
 
 const std::map<std::string, Builder>& alexnet_vgg_resnet_squeezenet() {
@@ -164,7 +165,8 @@ std::vector<std::string> torchvision_names() {
   return out;
 }
 
-INSTANTIATE_TEST_SUITE_P(Zoo, AlexNetVggResNetSqueezeNetStructure, ::testing::ValuesIn(torchvision_names()),
+INSTANTIATE_TEST_SUITE_P(Zoo, AlexNetVggResNetSqueezeNetStructure,
+                         ::testing::ValuesIn(torchvision_names()),
                          [](const auto& param_info) { return param_info.param; });
 
 TEST(AlexNetVggResNetSqueezeNet, GoldenCoversEveryModel) {
@@ -212,9 +214,8 @@ TEST(AlexNetVggResNetSqueezeNet, InvalidConfigurationsRaise) {
   EXPECT_NE(message.find("depth 12"), std::string::npos) << message;
   message = cnn::testing::error_of([&] { SqueezeNet(o, "1_2", gen); });
   EXPECT_NE(message.find("'1_2'"), std::string::npos) << message;
-  message = cnn::testing::error_of([&] {
-    ResNet(o, {.block = ResNetBlock::basic, .groups = 32, .width_per_group = 4}, gen);
-  });
+  message = cnn::testing::error_of(
+      [&] { ResNet(o, {.block = ResNetBlock::basic, .groups = 32, .width_per_group = 4}, gen); });
   EXPECT_NE(message.find("BasicBlock"), std::string::npos) << message;
 }
 
@@ -265,8 +266,8 @@ GoldenCase load_case(const std::string& name) {
   return c;
 }
 
-// The synthetic weight of scripts/golden/zoo_alexnet_vgg_resnet_squeezenet.py: basis[(offset + i) % L] * bound in
-// PyTorch's layout (OIHW for convolutions), converted here to ours (HWIO).
+// The synthetic weight of scripts/golden/zoo_alexnet_vgg_resnet_squeezenet.py: basis[(offset + i) %
+// L] * bound in PyTorch's layout (OIHW for convolutions), converted here to ours (HWIO).
 Tensor synthetic_weight(const Tensor& basis, const Shape& ours, int64_t offset, float bound) {
   const bool conv = ours.size() == 4;
   const Shape torch_shape = conv ? Shape{ours[3], ours[2], ours[0], ours[1]} : ours;

@@ -22,23 +22,31 @@ TEST(Hypercolumn, FollowsTheLectureIndexMap) {
     for (int64_t x = 0; x < 5; ++x)
       for (int64_t y = 0; y < 4; ++y) {
         for (int64_t j = 0; j < 3; ++j) EXPECT_EQ(h.at({b, x, y, j}), l0.at({b, x, y, j}));
-        for (int64_t j = 0; j < 2; ++j) EXPECT_EQ(h.at({b, x, y, 3 + j}), l1.at({b, x * 2 / 5, y * 3 / 4, j}));
+        for (int64_t j = 0; j < 2; ++j)
+          EXPECT_EQ(h.at({b, x, y, 3 + j}), l1.at({b, x * 2 / 5, y * 3 / 4, j}));
         for (int64_t j = 0; j < 4; ++j) EXPECT_EQ(h.at({b, x, y, 5 + j}), l2.at({b, j}));
       }
 }
 
 TEST(Hypercolumn, IsDifferentiable) {
   const Tensor l1 = randn({1, 3, 2, 2}, 4).requires_grad_(), l2 = randn({1, 3}, 5).requires_grad_();
-  const auto r = gradcheck([](const std::vector<Tensor>& in) { return hypercolumn(in, {7, 5}); }, {l1, l2});
+  const auto r = gradcheck(
+      [](const std::vector<Tensor>& in) {
+        return hypercolumn(in, {7, 5});
+      },
+      {l1, l2});
   EXPECT_TRUE(r.ok) << r.report;
 }
 
 TEST(Hypercolumn, RejectsBadLayers) {
   EXPECT_EQ(error_of([] { hypercolumn({}, {2, 2}); }), "hypercolumn: no layers given");
-  EXPECT_NE(error_of([] { hypercolumn({Tensor::zeros({2, 3, 3})}, {2, 2}); }).find("got shape [2, 3, 3]"),
+  EXPECT_NE(error_of([] {
+              hypercolumn({Tensor::zeros({2, 3, 3})}, {2, 2});
+            }).find("got shape [2, 3, 3]"),
             std::string::npos);
-  EXPECT_NE(error_of([] { hypercolumn({Tensor::zeros({2, 3}), Tensor::zeros({1, 3})}, {2, 2}); })
-                .find("layer 1 has batch 1 but layer 0 has 2"),
+  EXPECT_NE(error_of([] {
+              hypercolumn({Tensor::zeros({2, 3}), Tensor::zeros({1, 3})}, {2, 2});
+            }).find("layer 1 has batch 1 but layer 0 has 2"),
             std::string::npos);
 }
 
@@ -47,14 +55,16 @@ TEST(Hypercolumn, FromAModelsLayers) {
   ResNetCifar net({.depth = 8, .classes = 10, .in_channels = 1}, gen);
   net.eval();
   const Tensor x = randn({2, 16, 16, 1}, 7);
-  const std::vector<Tensor> acts = collect_activations(net, x, {"layer1", "layer2", "layer3.0.bn2", "fc"});
+  const std::vector<Tensor> acts =
+      collect_activations(net, x, {"layer1", "layer2", "layer3.0.bn2", "fc"});
   EXPECT_EQ(acts[0].shape(), (Shape{2, 16, 16, 16}));
   EXPECT_EQ(acts[1].shape(), (Shape{2, 8, 8, 32}));
   EXPECT_EQ(acts[2].shape(), (Shape{2, 4, 4, 64}));
   EXPECT_EQ(acts[3].shape(), (Shape{2, 10}));
   EXPECT_TRUE(cnn::testing::bit_identical(acts[3], net(x)));
   EXPECT_EQ(hypercolumn(acts, {16, 16}).shape(), (Shape{2, 16, 16, 16 + 32 + 64 + 10}));
-  EXPECT_NE(error_of([&] { collect_activations(net, x, {"layer9"}); }).find("layer9"), std::string::npos);
+  EXPECT_NE(error_of([&] { collect_activations(net, x, {"layer9"}); }).find("layer9"),
+            std::string::npos);
 }
 
 TEST(FullyConvolutional, ScoreMapAveragesToTheLogits) {
@@ -81,7 +91,9 @@ TEST(FullyConvolutional, SlidingWindowsMatchCroppedForwards) {
   const Tensor crop = image.slice(1, 4, 20).slice(2, 8, 24);  // row 1, column 2
   const Tensor direct = net(crop.contiguous());
   for (int64_t k = 0; k < 3; ++k) EXPECT_NEAR(scores.at({0, 1, 2, k}), direct.at({0, k}), 1e-5);
-  EXPECT_NE(error_of([&] { sliding_window_scores(net, image, {32, 8}, {1, 1}); }).find("larger than the images"),
+  EXPECT_NE(error_of([&] {
+              sliding_window_scores(net, image, {32, 8}, {1, 1});
+            }).find("larger than the images"),
             std::string::npos);
 }
 

@@ -21,7 +21,8 @@
 namespace cnn::models {
 namespace {
 
-const std::filesystem::path kGolden = std::filesystem::path(CNN_GOLDEN_DIR) / "zoo_inception_densenet_mobile";
+const std::filesystem::path kGolden =
+    std::filesystem::path(CNN_GOLDEN_DIR) / "zoo_inception_densenet_mobile";
 
 std::shared_ptr<nn::Module> build(const std::string& name, ModelOptions options = {1000, 3}) {
   static const std::map<std::string, Builder> builders = [] {
@@ -38,7 +39,9 @@ std::shared_ptr<nn::Module> build(const std::string& name, ModelOptions options 
   return it->second(options, gen);
 }
 
-std::string shape_text(const Tensor& t) { return to_string(t.shape()); }
+std::string shape_text(const Tensor& t) {
+  return to_string(t.shape());
+}
 
 nn::StateDict load_golden(const std::string& file) {
   const auto path = kGolden / file;
@@ -63,7 +66,8 @@ std::shared_ptr<nn::Module> with_torchvision_weights(const std::string& name) {
 
 TEST(InceptionDenseNetMobile, ParameterCountsAndStateDictsEqualTorchvision) {
   std::ifstream in(kGolden / "models.json");
-  ASSERT_TRUE(in) << "no " << kGolden / "models.json" << "; run scripts/golden/make_golden.py";
+  ASSERT_TRUE(in) << "no " << kGolden / "models.json"
+                  << "; run scripts/golden/make_golden.py";
   const auto golden = nlohmann::json::parse(in);
   ASSERT_EQ(golden.size(), 15u);
   for (const auto& [name, expected] : golden.items()) {
@@ -82,8 +86,8 @@ TEST(InceptionDenseNetMobile, ParameterCountsAndStateDictsEqualTorchvision) {
       EXPECT_EQ(shape_text(t), to_string(want_shape)) << key;
       ++i;
     }
-    std::cout << "  " << name << ": " << model->parameter_count() << " parameters, "
-              << state.size() << " state entries\n";
+    std::cout << "  " << name << ": " << model->parameter_count() << " parameters, " << state.size()
+              << " state entries\n";
   }
 }
 
@@ -100,8 +104,8 @@ TEST(InceptionDenseNetMobile, EvalLogitsEqualTorchvision) {
     const Tensor y = (*model)(golden.at("input"));
     const double err = testing::relative_error(y, golden.at("output"));
     EXPECT_LE(err, 1e-4);
-    std::cout << "  " << name << " eval " << shape_text(golden.at("input"))
-              << ": relative error " << err << "\n";
+    std::cout << "  " << name << " eval " << shape_text(golden.at("input")) << ": relative error "
+              << err << "\n";
   }
 }
 
@@ -144,8 +148,9 @@ TEST(InceptionDenseNetMobile, TrainingForwardAndBackwardEqualTorchvision) {
     const nn::StateDict state = model->state_dict();
     const std::pair<std::string, double> errors[] = {
         {"logits", testing::relative_error(y, golden.at("output"))},
-        {"running_mean", testing::relative_error(state.at(c.first_bn + ".running_mean"),
-                                                 golden.at("after." + c.first_bn + ".running_mean"))},
+        {"running_mean",
+         testing::relative_error(state.at(c.first_bn + ".running_mean"),
+                                 golden.at("after." + c.first_bn + ".running_mean"))},
         {"running_var", testing::relative_error(state.at(c.first_bn + ".running_var"),
                                                 golden.at("after." + c.first_bn + ".running_var"))},
     };
@@ -170,21 +175,23 @@ TEST(InceptionDenseNetMobile, TrainingForwardAndBackwardEqualTorchvision) {
               << last_vs_torch << " from PyTorch float32, " << last_vs_exact
               << " from float64 (PyTorch float32: " << torch_last << ")\n";
     const double torch_error = std::stod(meta.at("torch_float32_error"));
-    const double vs_torch = testing::relative_error(grads[c.first_conv], golden.at("grad." + c.first_conv));
-    const double vs_exact = testing::relative_error(grads[c.first_conv], golden.at("grad64." + c.first_conv));
+    const double vs_torch =
+        testing::relative_error(grads[c.first_conv], golden.at("grad." + c.first_conv));
+    const double vs_exact =
+        testing::relative_error(grads[c.first_conv], golden.at("grad64." + c.first_conv));
     EXPECT_LE(vs_exact, std::max(1e-4, 2.0 * torch_error)) << "gradient " << c.first_conv;
     std::cout << "  " << c.name << " train gradient " << c.first_conv << ": relative error "
-              << vs_exact << " from float64 (PyTorch float32: " << torch_error
-              << "), " << vs_torch << " from PyTorch float32\n";
+              << vs_exact << " from float64 (PyTorch float32: " << torch_error << "), " << vs_torch
+              << " from PyTorch float32\n";
   }
 }
 
 // The smallest inputs torchvision's weight metadata names (min_size), with one input channel
 // and 7 classes: in_channels replaces the first convolution's 3, classes the last layer's 1000.
 TEST(InceptionDenseNetMobile, SmallestInputsAndOtherChannelsAndClasses) {
-  const std::pair<const char*, int64_t> cases[] = {
-      {"googlenet", 15},  {"inception_v3", 75},      {"densenet121", 29},
-      {"mobilenet_v2", 1}, {"shufflenet_v2_x0_5", 1}, {"mnasnet0_5", 1}};
+  const std::pair<const char*, int64_t> cases[] = {{"googlenet", 15},         {"inception_v3", 75},
+                                                   {"densenet121", 29},       {"mobilenet_v2", 1},
+                                                   {"shufflenet_v2_x0_5", 1}, {"mnasnet0_5", 1}};
   for (const auto& [name, side] : cases) {
     SCOPED_TRACE(name);
     auto model = build(name, {.classes = 7, .in_channels = 1});
@@ -196,8 +203,9 @@ TEST(InceptionDenseNetMobile, SmallestInputsAndOtherChannelsAndClasses) {
   }
   auto inception = build("inception_v3");
   inception->eval();
-  EXPECT_NE(testing::error_of([&] { (*inception)(testing::randn({1, 74, 80, 3}, 3)); })
-                .find("H, W >= 75"),
+  EXPECT_NE(testing::error_of([&] {
+              (*inception)(testing::randn({1, 74, 80, 3}, 3));
+            }).find("H, W >= 75"),
             std::string::npos);
 }
 

@@ -34,16 +34,42 @@ namespace fs = std::filesystem;
 const fs::path kGolden = fs::path(CNN_GOLDEN_DIR) / "zoo_weights";
 
 // Every torchvision architecture cnn registers under torchvision's name.
-const std::vector<std::string> kTorchvisionModels = {
-    "alexnet",          "vgg11",           "vgg11_bn",           "vgg13",
-    "vgg13_bn",         "vgg16",           "vgg16_bn",           "vgg19",
-    "vgg19_bn",         "resnet18",        "resnet34",           "resnet50",
-    "resnet101",        "resnet152",       "resnext50_32x4d",    "resnext101_32x8d",
-    "resnext101_64x4d", "wide_resnet50_2", "wide_resnet101_2",   "squeezenet1_0",
-    "squeezenet1_1",    "googlenet",       "inception_v3",       "densenet121",
-    "densenet161",      "densenet169",     "densenet201",        "shufflenet_v2_x0_5",
-    "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0", "mobilenet_v2",
-    "mnasnet0_5",       "mnasnet0_75",     "mnasnet1_0",         "mnasnet1_3"};
+const std::vector<std::string> kTorchvisionModels = {"alexnet",
+                                                     "vgg11",
+                                                     "vgg11_bn",
+                                                     "vgg13",
+                                                     "vgg13_bn",
+                                                     "vgg16",
+                                                     "vgg16_bn",
+                                                     "vgg19",
+                                                     "vgg19_bn",
+                                                     "resnet18",
+                                                     "resnet34",
+                                                     "resnet50",
+                                                     "resnet101",
+                                                     "resnet152",
+                                                     "resnext50_32x4d",
+                                                     "resnext101_32x8d",
+                                                     "resnext101_64x4d",
+                                                     "wide_resnet50_2",
+                                                     "wide_resnet101_2",
+                                                     "squeezenet1_0",
+                                                     "squeezenet1_1",
+                                                     "googlenet",
+                                                     "inception_v3",
+                                                     "densenet121",
+                                                     "densenet161",
+                                                     "densenet169",
+                                                     "densenet201",
+                                                     "shufflenet_v2_x0_5",
+                                                     "shufflenet_v2_x1_0",
+                                                     "shufflenet_v2_x1_5",
+                                                     "shufflenet_v2_x2_0",
+                                                     "mobilenet_v2",
+                                                     "mnasnet0_5",
+                                                     "mnasnet0_75",
+                                                     "mnasnet1_0",
+                                                     "mnasnet1_3"};
 
 struct Golden {
   Tensor input, output;
@@ -74,7 +100,8 @@ Golden golden(const std::string& name) {
 }
 
 // The model with torchvision's saved weights; nothing is drawn, every tensor is loaded.
-std::shared_ptr<nn::Module> with_saved_weights(const std::string& name, const ModelOptions& options) {
+std::shared_ptr<nn::Module> with_saved_weights(const std::string& name,
+                                               const ModelOptions& options) {
   Generator gen(1);
   std::shared_ptr<nn::Module> model;
   {
@@ -103,7 +130,8 @@ TEST_P(TorchvisionWeights, EvalOutputEqualsTorchvisions) {
     // Where torchvision's float32 output itself lies more than 5e-5 from the float64 result,
     // two float32 computations summing in different orders differ by about as much again:
     // ours is held to the float64 result instead, no farther from it than twice PyTorch's
-    // float32 output is (as tests/models/inception_densenet_mobile_test.cpp holds gradients of that kind).
+    // float32 output is (as tests/models/inception_densenet_mobile_test.cpp holds gradients of that
+    // kind).
     const double exact = testing::relative_error(y, g.output64);
     EXPECT_LE(exact, 2 * g.torch_error) << "from the float64 output";
     EXPECT_LE(error, 3 * g.torch_error);
@@ -116,8 +144,9 @@ TEST_P(TorchvisionWeights, EvalOutputEqualsTorchvisions) {
 INSTANTIATE_TEST_SUITE_P(Zoo, TorchvisionWeights, ::testing::ValuesIn(kTorchvisionModels),
                          [](const auto& param_info) { return param_info.param; });
 
-// The list above, the golden files and the lists of the structure scripts (zoo_alexnet_vgg_resnet_squeezenet.py,
-// zoo_inception_densenet_mobile.py, which take their names from torchvision) are the same set of models.
+// The list above, the golden files and the lists of the structure scripts
+// (zoo_alexnet_vgg_resnet_squeezenet.py, zoo_inception_densenet_mobile.py, which take their names
+// from torchvision) are the same set of models.
 TEST(TorchvisionWeightsCoverage, EveryTorchvisionModelHasSavedWeights) {
   const std::set<std::string> expected(kTorchvisionModels.begin(), kTorchvisionModels.end());
   std::set<std::string> saved, structure;
@@ -125,7 +154,8 @@ TEST(TorchvisionWeightsCoverage, EveryTorchvisionModelHasSavedWeights) {
     const std::string file = entry.path().filename().string();
     if (file.ends_with(".pth")) saved.insert(file.substr(0, file.size() - 4));
   }
-  for (const char* file : {"zoo_alexnet_vgg_resnet_squeezenet/structure.json", "zoo_inception_densenet_mobile/models.json"}) {
+  for (const char* file : {"zoo_alexnet_vgg_resnet_squeezenet/structure.json",
+                           "zoo_inception_densenet_mobile/models.json"}) {
     std::ifstream in(fs::path(CNN_GOLDEN_DIR) / file);
     ASSERT_TRUE(in) << file;
     const nlohmann::json models = nlohmann::json::parse(in);
@@ -141,9 +171,9 @@ TEST(TorchvisionWeightsCoverage, EveryTorchvisionModelHasSavedWeights) {
 TEST(TorchvisionWeightsCoverage, TorchReadsWhatWeWrite) {
   const fs::path out = fs::temp_directory_path() / detail::concat("cnn_zoo_weights_", ::getpid());
   fs::create_directories(out);
-  for (const std::string name : {"resnet18", "resnext50_32x4d", "densenet121", "squeezenet1_0",
-                                 "googlenet", "inception_v3", "shufflenet_v2_x0_5",
-                                 "mobilenet_v2", "mnasnet0_75"}) {
+  for (const std::string name :
+       {"resnet18", "resnext50_32x4d", "densenet121", "squeezenet1_0", "googlenet", "inception_v3",
+        "shufflenet_v2_x0_5", "mobilenet_v2", "mnasnet0_75"}) {
     const Golden g = golden(name);
     ASSERT_TRUE(g.input.defined());
     io::save_weights(*with_saved_weights(name, g.options), (out / (name + ".pth")).string());

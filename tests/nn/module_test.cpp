@@ -394,7 +394,9 @@ TEST(StateDict, KeysAreUniqueAndLookupsNameTheKey) {
   EXPECT_FALSE(s.erase("b"));
   EXPECT_EQ(s.keys(), (std::vector<std::string>{"a", "c"}));
   EXPECT_EQ(s.at("c").numel(), 4);  // lookups still find the entries that moved
-  EXPECT_EQ(error_of([&] { StateDict({{"x", Tensor()}, {"x", Tensor()}}); }),
+  EXPECT_EQ(error_of([&] {
+              StateDict({{"x", Tensor()}, {"x", Tensor()}});
+            }),
             "StateDict::insert: key 'x' is already present");
 }
 

@@ -171,7 +171,7 @@ int64_t resnet_cifar_macs(int64_t depth, int64_t h, int64_t w, int64_t channels,
 }
 
 nn::ModelSummary summarize_model(const std::string& name, const Shape& input,
-                                    int64_t classes = 10) {
+                                 int64_t classes = 10) {
   Generator gen(1);
   auto model = models::create(name, {.classes = classes, .in_channels = input[2]}, gen);
   return nn::summarize(*model, input);
@@ -325,10 +325,7 @@ TEST(Summary, RejectsAnEmptyOrZeroInputShape) {
   nn::Linear linear(3, 3, gen);
   EXPECT_EQ(error_of([&] { nn::summarize(linear, {}); }),
             "summarize: the input shape of one image must have positive extents, got []");
-  EXPECT_NE(error_of([&] {
-              nn::summarize(linear, {0, 3});
-            }).find("got [0, 3]"),
-            std::string::npos);
+  EXPECT_NE(error_of([&] { nn::summarize(linear, {0, 3}); }).find("got [0, 3]"), std::string::npos);
 }
 
 // ---- output forms ----

@@ -26,7 +26,7 @@ namespace fs = std::filesystem;
 const std::string kDir = std::string(CNN_ONNX_DATA) + "/node";
 
 struct Outcome {
-  std::string status;  // pass, fail, unsupported-op, excluded
+  std::string status;               // pass, fail, unsupported-op, excluded
   double max_abs = 0, max_rel = 0;  // max_rel: the largest share of ONNX's tolerance used
   std::string message;
 };
@@ -36,7 +36,8 @@ Outcome compare(const Tensor& ours, const Tensor& expected) {
   Outcome o;
   if (ours.dtype() != expected.dtype()) {
     o.status = "fail";
-    o.message = std::string("element type ") + dtype_name(ours.dtype()) + ", expected " + dtype_name(expected.dtype());
+    o.message = std::string("element type ") + dtype_name(ours.dtype()) + ", expected " +
+                dtype_name(expected.dtype());
     return o;
   }
   if (ours.shape() != expected.shape()) {
@@ -76,7 +77,8 @@ Outcome run_case(const std::string& name, size_t outputs) {
   }
   Outcome total{"pass", 0, 0, ""};
   for (const auto& set : fs::directory_iterator(dir)) {
-    if (!set.is_directory() || set.path().filename().string().rfind("test_data_set", 0) != 0) continue;
+    if (!set.is_directory() || set.path().filename().string().rfind("test_data_set", 0) != 0)
+      continue;
     std::vector<Tensor> inputs;
     std::vector<Tensor> got;
     try {
@@ -90,7 +92,8 @@ Outcome run_case(const std::string& name, size_t outputs) {
     }
     if (got.size() < outputs) return {"fail", 0, 0, "too few outputs"};
     for (size_t k = 0; k < outputs; ++k) {
-      const Outcome o = compare(got[k], read_tensor_file(set.path() / ("output_" + std::to_string(k) + ".pb")));
+      const Outcome o =
+          compare(got[k], read_tensor_file(set.path() / ("output_" + std::to_string(k) + ".pb")));
       total.max_abs = std::max(total.max_abs, o.max_abs);
       total.max_rel = std::max(total.max_rel, o.max_rel);
       if (o.status != "pass" && total.status == "pass") {
@@ -111,7 +114,8 @@ std::map<std::string, std::string> exclusions() {
     if (line.empty() || line[0] == '#') continue;
     const size_t space = line.find_first_of(" \t");
     const std::string name = line.substr(0, space);
-    const size_t reason = space == std::string::npos ? line.size() : line.find_first_not_of(" \t", space);
+    const size_t reason =
+        space == std::string::npos ? line.size() : line.find_first_not_of(" \t", space);
     out[name] = reason == std::string::npos ? "" : line.substr(reason);
   }
   return out;
@@ -150,7 +154,8 @@ TEST(OnnxNodeTests, EveryCaseOfASupportedOpPasses) {
       }
     Outcome o;
     if (!all_supported || !tensors_only) {
-      o = {"unsupported-op", 0, 0, tensors_only ? "uses an op outside the supported list" : "sequence or optional values"};
+      o = {"unsupported-op", 0, 0,
+           tensors_only ? "uses an op outside the supported list" : "sequence or optional values"};
       ++unsupported;
     } else if (!types_supported) {
       o = {"unsupported-type", 0, 0, "element type " + type_list};
@@ -161,7 +166,8 @@ TEST(OnnxNodeTests, EveryCaseOfASupportedOpPasses) {
       ++skipped;
     } else {
       o = run_case(name, c["outputs"].size());
-      if (o.status == "pass") ++passed;
+      if (o.status == "pass")
+        ++passed;
       else {
         ++failed;
         ADD_FAILURE() << name << " (" << op_list << "): " << o.message;
@@ -170,11 +176,13 @@ TEST(OnnxNodeTests, EveryCaseOfASupportedOpPasses) {
     std::string message = o.message;
     std::replace(message.begin(), message.end(), ',', ';');
     std::replace(message.begin(), message.end(), '\n', ' ');
-    report << name << "," << op_list << "," << o.status << "," << o.max_abs << "," << o.max_rel << ","
-           << message.substr(0, 300) << "\n";
+    report << name << "," << op_list << "," << o.status << "," << o.max_abs << "," << o.max_rel
+           << "," << message.substr(0, 300) << "\n";
   }
   for (const auto& [name, reason] : excluded)
-    EXPECT_TRUE(used_exclusions.count(name)) << "exclusion of " << name << " is stale: the case is not generated or its ops are unsupported";
+    EXPECT_TRUE(used_exclusions.count(name))
+        << "exclusion of " << name
+        << " is stale: the case is not generated or its ops are unsupported";
   std::cout << "ONNX node tests: " << passed << " passed, " << failed << " failed, " << skipped
             << " excluded, " << unsupported << " with unsupported ops or element types\n";
   EXPECT_GT(passed, 100);

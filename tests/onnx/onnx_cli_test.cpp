@@ -10,8 +10,8 @@
 #include <fstream>
 
 #include "cnn/data/idx.h"
-#include "cnn/ops/elementwise.h"
 #include "cnn/io/safetensors.h"
+#include "cnn/ops/elementwise.h"
 #include "cnn/train/trained_model.h"
 #include "support/process.h"
 
@@ -53,8 +53,9 @@ TEST_F(OnnxCli, SummaryListsTheNodes) {
 
 TEST_F(OnnxCli, FineTunesATorchExportThenEvaluatesPredictsAndResumes) {
   const std::string model = kZoo + "/resnet18-opset13-dynamic.onnx";
-  const std::string common = "train --model " + model +
-                             " --train-limit 256 --test-limit 100 --batch-size 64 --threads 2 --seed 3 --lr 0.01 ";
+  const std::string common =
+      "train --model " + model +
+      " --train-limit 256 --test-limit 100 --batch-size 64 --threads 2 --seed 3 --lr 0.01 ";
   // (the exporter folded batch norm into the convolutions: without it, SGD at 0.1 diverges)
   // 1000 outputs against 10 classes: refused with the way out
   const auto refused = run_cnn(common + "--epochs 1 --out " + out("refused"));
@@ -92,7 +93,8 @@ TEST_F(OnnxCli, PredictAndEvalTakeAnOnnxFile) {
     std::ofstream labels(out("labels.txt"));
     for (int i = 0; i < 1000; ++i) labels << "class " << i << "\n";
   }
-  const auto missing = run_cnn("predict " + model + " " + kTestImages + " --limit 1 --labels " + out("none.txt"));
+  const auto missing =
+      run_cnn("predict " + model + " " + kTestImages + " --limit 1 --labels " + out("none.txt"));
   EXPECT_EQ(missing.code, 1) << missing.output;
   const auto bad_mode = run_cnn("predict " + model + " " + kTestImages + " --normalize zscore");
   EXPECT_EQ(bad_mode.code, 2) << bad_mode.output;
@@ -109,8 +111,10 @@ std::string accuracy_in(const std::string& output) {
 // and cnn reads its own export back with the run's classes, normalization and data.
 TEST_F(OnnxCli, ExportedRunScoresTheSameInOnnxRuntime) {
   constexpr int64_t kImages = 500;
-  const auto trained = run_cnn("train --model resnet20 --train-limit 1024 --test-limit 500 --batch-size 64 "
-                               "--epochs 1 --threads 2 --seed 2 --out " + out("run"));
+  const auto trained = run_cnn(
+      "train --model resnet20 --train-limit 1024 --test-limit 500 --batch-size 64 "
+      "--epochs 1 --threads 2 --seed 2 --out " +
+      out("run"));
   ASSERT_EQ(trained.code, 0) << trained.output;
   const auto eval = run_cnn("eval " + out("run") + " --limit " + std::to_string(kImages));
   ASSERT_EQ(eval.code, 0) << eval.output;
@@ -119,7 +123,8 @@ TEST_F(OnnxCli, ExportedRunScoresTheSameInOnnxRuntime) {
 
   const auto exported = run_cnn("export " + out("run") + " " + out("resnet20.onnx"));
   ASSERT_EQ(exported.code, 0) << exported.output;
-  const auto reimported = run_cnn("eval " + out("resnet20.onnx") + " --limit " + std::to_string(kImages));
+  const auto reimported =
+      run_cnn("eval " + out("resnet20.onnx") + " --limit " + std::to_string(kImages));
   ASSERT_EQ(reimported.code, 0) << reimported.output;
   EXPECT_EQ(accuracy_in(reimported.output), ours) << reimported.output;
 
@@ -127,19 +132,25 @@ TEST_F(OnnxCli, ExportedRunScoresTheSameInOnnxRuntime) {
     GTEST_SKIP() << "onnxruntime-node is not installed (scripts/setup.sh --test installs it)";
   // ONNX Runtime on the same images, normalized as the run was (its stored statistics)
   const train::TrainedModel t = train::load_trained_model(out("run"));
-  const Tensor images = data::idx_images_to_tensor(data::read_idx(kTestImages), kTestImages).slice(0, 0, kImages);
+  const Tensor images =
+      data::idx_images_to_tensor(data::read_idx(kTestImages), kTestImages).slice(0, 0, kImages);
   const std::vector<int64_t> labels =
-      data::idx_labels_to_tensor(data::read_idx("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz"), "labels")
+      data::idx_labels_to_tensor(
+          data::read_idx("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz"), "labels")
           .slice(0, 0, kImages)
           .contiguous()
           .to_vector_i64();
-  const Tensor x = ((images - t.normalization.mean[0]) / t.normalization.stddev[0]).permute({0, 3, 1, 2}).contiguous();
+  const Tensor x = ((images - t.normalization.mean[0]) / t.normalization.stddev[0])
+                       .permute({0, 3, 1, 2})
+                       .contiguous();
   io::save_safetensors(out("in.safetensors"), {{"input", x}});
-  const std::string command = "node " + std::string(CNN_SOURCE_DIR) + "/bench/ort/ort_run.js run --model " +
-                              out("resnet20.onnx") + " --inputs " + out("in.safetensors") + " --out " +
+  const std::string command = "node " + std::string(CNN_SOURCE_DIR) +
+                              "/bench/ort/ort_run.js run --model " + out("resnet20.onnx") +
+                              " --inputs " + out("in.safetensors") + " --out " +
                               out("ort.safetensors") + " 2>&1";
   ASSERT_EQ(std::system(command.c_str()), 0) << command;
-  const std::vector<float> logits = io::load_safetensors(out("ort.safetensors")).at("output").to_vector();
+  const std::vector<float> logits =
+      io::load_safetensors(out("ort.safetensors")).at("output").to_vector();
   int64_t correct = 0;
   for (int64_t i = 0; i < kImages; ++i) {
     const auto row = logits.begin() + i * 10;
@@ -151,11 +162,13 @@ TEST_F(OnnxCli, ExportedRunScoresTheSameInOnnxRuntime) {
 }
 
 TEST_F(OnnxCli, BenchTimesAnImportedModel) {
-  const auto r = run_cnn("bench --onnx " + kZoo + "/mobilenet_v2-opset17-dynamic.onnx --input 64x80x3 --batch 1,2 "
+  const auto r = run_cnn("bench --onnx " + kZoo +
+                         "/mobilenet_v2-opset17-dynamic.onnx --input 64x80x3 --batch 1,2 "
                          "--builder mobilenet_v2 --quick --threads 1 --no-ort");
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("imp/builder"), std::string::npos) << r.output;
-  const auto fixed = run_cnn("bench --onnx " + kZoo + "/mobilenet_v2-opset17-static.onnx --batch 2 --quick --no-ort");
+  const auto fixed = run_cnn("bench --onnx " + kZoo +
+                             "/mobilenet_v2-opset17-static.onnx --batch 2 --quick --no-ort");
   EXPECT_EQ(fixed.code, 1) << fixed.output;
   EXPECT_NE(fixed.output.find("batch is fixed at 1"), std::string::npos) << fixed.output;
 }

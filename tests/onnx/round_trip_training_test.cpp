@@ -18,7 +18,8 @@ namespace fs = std::filesystem;
 
 TEST(OnnxRoundTripTraining, ImportedResNet18FollowsTheOriginalFor20Steps) {
   constexpr int64_t kBatch = 32, kSteps = 20;
-  const std::string file = (fs::temp_directory_path() / ("cnn_rt_" + std::to_string(::getpid()) + ".onnx")).string();
+  const std::string file =
+      (fs::temp_directory_path() / ("cnn_rt_" + std::to_string(::getpid()) + ".onnx")).string();
   Generator gen(7);
   auto original = models::create("resnet18", {.classes = 10, .in_channels = 1}, gen);
   save(*original, {kBatch, 28, 28, 1}, file);  // batch norm kept, symbolic batch
@@ -27,13 +28,18 @@ TEST(OnnxRoundTripTraining, ImportedResNet18FollowsTheOriginalFor20Steps) {
   ASSERT_EQ(imported->parameter_count(), original->parameter_count());
 
   // the first 640 test images, scaled to [0, 1] and normalized with Fashion-MNIST's statistics
-  const data::IdxArray images = data::read_idx("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz");
-  const data::IdxArray labels = data::read_idx("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz");
-  const Tensor x_all = (data::idx_images_to_tensor(images, "images").slice(0, 0, kBatch * kSteps) - 0.286f) / 0.353f;
-  const Tensor y_all = data::idx_labels_to_tensor(labels, "labels").slice(0, 0, kBatch * kSteps).contiguous();
+  const data::IdxArray images =
+      data::read_idx("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz");
+  const data::IdxArray labels =
+      data::read_idx("/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz");
+  const Tensor x_all =
+      (data::idx_images_to_tensor(images, "images").slice(0, 0, kBatch * kSteps) - 0.286f) / 0.353f;
+  const Tensor y_all =
+      data::idx_labels_to_tensor(labels, "labels").slice(0, 0, kBatch * kSteps).contiguous();
 
   // the trainer's optimizer (src/train/run_setup.cpp) at a constant rate
-  const optim::SGDOptions sgd{.lr = 0.05f, .momentum = 0.9f, .weight_decay = 5e-4f, .nesterov = true};
+  const optim::SGDOptions sgd{
+      .lr = 0.05f, .momentum = 0.9f, .weight_decay = 5e-4f, .nesterov = true};
   optim::SGD opt_a(original->parameters(), sgd), opt_b(imported->parameters(), sgd);
   original->train();
   imported->train();
@@ -50,9 +56,11 @@ TEST(OnnxRoundTripTraining, ImportedResNet18FollowsTheOriginalFor20Steps) {
     opt_b.step();
     const double a = loss_a.item(), b = loss_b.item();
     worst = std::max(worst, std::abs(a - b) / std::abs(a));
-    EXPECT_LT(std::abs(a - b), 1e-4 * std::abs(a)) << "step " << step << ": " << a << " against " << b;
+    EXPECT_LT(std::abs(a - b), 1e-4 * std::abs(a))
+        << "step " << step << ": " << a << " against " << b;
   }
-  std::printf("largest relative loss difference over %lld steps: %.3g\n", static_cast<long long>(kSteps), worst);
+  std::printf("largest relative loss difference over %lld steps: %.3g\n",
+              static_cast<long long>(kSteps), worst);
 }
 
 }  // namespace

@@ -20,10 +20,13 @@ namespace fs = std::filesystem;
 using cnn::testing::relative_error;
 
 // CNN_ONNX_ZOO overrides the folder (scripts/onnx/check_zoo.py runs the whole zoo through here).
-const std::string kZoo = std::getenv("CNN_ONNX_ZOO") ? std::getenv("CNN_ONNX_ZOO") : std::string(CNN_ONNX_DATA) + "/zoo";
+const std::string kZoo =
+    std::getenv("CNN_ONNX_ZOO") ? std::getenv("CNN_ONNX_ZOO") : std::string(CNN_ONNX_DATA) + "/zoo";
 constexpr double kTolerance = 1e-4;
 
-Tensor nhwc(const Tensor& nchw) { return nchw.permute({0, 2, 3, 1}).contiguous(); }
+Tensor nhwc(const Tensor& nchw) {
+  return nchw.permute({0, 2, 3, 1}).contiguous();
+}
 
 std::vector<std::string> exported_models() {
   std::vector<std::string> names;
@@ -40,12 +43,14 @@ std::vector<std::string> exported_models() {
 
 TEST(OnnxTorchvision, ExportsMatchPyTorch) {
   const std::vector<std::string> models = exported_models();
-  ASSERT_GE(models.size(), std::getenv("CNN_ONNX_ZOO") ? 1u : 8u) << "no torchvision exports in " << kZoo;
+  ASSERT_GE(models.size(), std::getenv("CNN_ONNX_ZOO") ? 1u : 8u)
+      << "no torchvision exports in " << kZoo;
   for (const std::string& m : models) {
     const nn::StateDict ref = io::load_safetensors(kZoo + "/" + m + ".reference.safetensors");
     for (int opset : {11, 13, 17})
       for (const std::string variant : {"static", "dynamic"}) {
-        const std::string file = kZoo + "/" + m + "-opset" + std::to_string(opset) + "-" + variant + ".onnx";
+        const std::string file =
+            kZoo + "/" + m + "-opset" + std::to_string(opset) + "-" + variant + ".onnx";
         SCOPED_TRACE(file);
         std::shared_ptr<Model> model;
         ASSERT_NO_THROW(model = load(file));
@@ -62,8 +67,9 @@ TEST(OnnxTorchvision, ExportsMatchPyTorch) {
           plain = (*model)(x);  // grad mode on: the unfused plan, recording the graph
           const double e_fused = relative_error(fused, ref.at("output" + b));
           const double e_plain = relative_error(plain.detach(), ref.at("output" + b));
-          std::printf("zoo-check %s opset %d %s batch %d: %.3g (inference plan) %.3g (training plan)\n", m.c_str(),
-                      opset, variant.c_str(), batch, e_fused, e_plain);
+          std::printf(
+              "zoo-check %s opset %d %s batch %d: %.3g (inference plan) %.3g (training plan)\n",
+              m.c_str(), opset, variant.c_str(), batch, e_fused, e_plain);
           EXPECT_LT(e_fused, kTolerance) << m << " batch " << batch << " (inference plan)";
           EXPECT_LT(e_plain, kTolerance) << m << " batch " << batch << " (training plan)";
         }
@@ -120,8 +126,8 @@ TEST(OnnxTorchvision, OnnxRuntimeAgrees) {
   for (const std::string m : {"resnet18", "mobilenet_v2", "shufflenet_v2_x1_0"}) {
     const std::string file = kZoo + "/" + m + "-opset17-dynamic.onnx";
     const std::string out = (tmp / (m + ".safetensors")).string();
-    const std::string command = "node " + ort + " run --model " + file + " --inputs " + kZoo + "/" + m +
-                                ".reference.safetensors --suffix .b3 --out " + out + " 2>&1";
+    const std::string command = "node " + ort + " run --model " + file + " --inputs " + kZoo + "/" +
+                                m + ".reference.safetensors --suffix .b3 --out " + out + " 2>&1";
     ASSERT_EQ(std::system(command.c_str()), 0) << command;
     const Tensor theirs = io::load_safetensors(out).at("output.b3");
     auto model = load(file);

@@ -46,13 +46,17 @@ Tensor unfused(const FusedCase& c, const Tensor& x, const Tensor& w, const Tenso
 TEST(Conv2dBnAct, EqualsTheSeparateOpsOnEveryAlgorithm) {
   using A = ConvActivation;
   const std::vector<FusedCase> cases = {
-      {{2, 9, 7, 12}, {3, 3, 12, 20}, {.padding = 1}, true, true, A::relu},         // gemm
-      {{2, 9, 7, 12}, {3, 3, 4, 21}, {.stride = 2, .padding = 1, .groups = 3}, false, false,
-       A::relu6},                                                                   // grouped
-      {{1, 5, 6, 16}, {1, 1, 16, 40}, {}, false, true, A::none},                    // pointwise
+      {{2, 9, 7, 12}, {3, 3, 12, 20}, {.padding = 1}, true, true, A::relu},  // gemm
+      {{2, 9, 7, 12},
+       {3, 3, 4, 21},
+       {.stride = 2, .padding = 1, .groups = 3},
+       false,
+       false,
+       A::relu6},                                                 // grouped
+      {{1, 5, 6, 16}, {1, 1, 16, 40}, {}, false, true, A::none},  // pointwise
       {{2, 8, 7, 24}, {3, 3, 1, 24}, {.padding = 1, .groups = 24}, false, false, A::relu6},
       {{2, 8, 7, 24}, {3, 3, 1, 24}, {.padding = 1, .groups = 24}, true, true, A::relu},
-      {{2, 9, 30, 32}, {3, 3, 32, 32}, {.padding = 1}, false, true, A::relu},       // direct
+      {{2, 9, 30, 32}, {3, 3, 32, 32}, {.padding = 1}, false, true, A::relu},  // direct
       {{1, 7, 7, 32}, {3, 3, 32, 64}, {.stride = 2, .padding = 1}, true, false, A::relu6},
   };
   autograd::NoGradGuard no_grad;
@@ -79,7 +83,8 @@ TEST(Conv2dBnAct, WithoutAffineIsPlainNormalization) {
   bn.beta = Tensor();
   const Tensor expected = batch_norm(conv2d(x, w), bn.running_mean, bn.running_var, Tensor(),
                                      Tensor(), {.training = false, .eps = bn.eps});
-  EXPECT_LT(testing::relative_error(conv2d_bn_act(x, w, Tensor(), bn, Tensor(), ConvActivation::none), expected),
+  EXPECT_LT(testing::relative_error(
+                conv2d_bn_act(x, w, Tensor(), bn, Tensor(), ConvActivation::none), expected),
             1e-5);
 }
 

@@ -140,7 +140,8 @@ class OptimizerStateErrors : public ::testing::Test {
     target_params_ = make_params();
     target_ = std::make_unique<Adam>(target_params_, AdamOptions{});
     run_steps(*target_, target_params_, 0, 1);
-    for (const auto& [key, value] : target_->state_dict()) target_before_.insert(key, value.clone());
+    for (const auto& [key, value] : target_->state_dict())
+      target_before_.insert(key, value.clone());
   }
 
   // The error loading `state` into the target, which must be left exactly as it was.

@@ -13,7 +13,7 @@
 namespace cnn::testing {
 
 struct ProcessResult {
-  int code;  // exit status, or 128 + signal
+  int code;            // exit status, or 128 + signal
   std::string output;  // stdout and stderr together
 };
 
@@ -24,7 +24,8 @@ inline ProcessResult run_cnn(const std::string& args) {
   EXPECT_NE(pipe, nullptr);
   std::string output;
   std::array<char, 4096> buffer{};
-  while (size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) output.append(buffer.data(), n);
+  while (size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe))
+    output.append(buffer.data(), n);
   const int status = ::pclose(pipe);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), output};
 }

@@ -62,7 +62,8 @@ TEST_F(CheckpointTest, DetectsCorruptionAndForeignFiles) {
   EXPECT_NE(error_of([&] { load_checkpoint(path); }).find("checksum mismatch"), std::string::npos);
   const std::string plain = (dir_ / "weights.safetensors").string();
   io::save_safetensors(plain, {{"w", Tensor::zeros({2})}});
-  EXPECT_NE(error_of([&] { load_checkpoint(plain); }).find("not a cnn checkpoint"), std::string::npos);
+  EXPECT_NE(error_of([&] { load_checkpoint(plain); }).find("not a cnn checkpoint"),
+            std::string::npos);
 }
 
 // A child process saves generation after generation of a large checkpoint; the parent kills

@@ -29,8 +29,9 @@ TEST(TrainConfig, MissingFieldsKeepDefaultsUnknownOnesAreErrors) {
             "typo.json: unknown field 'epoch'");
   EXPECT_EQ(error_of([] { TrainConfig::from_json(R"({"epochs": "seven"})", "bad.json"); }),
             "bad.json: field 'epochs' has the wrong type (\"seven\")");
-  EXPECT_NE(error_of([] { TrainConfig::from_json("{", "cut.json"); }).find("cut.json: not valid JSON"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([] { TrainConfig::from_json("{", "cut.json"); }).find("cut.json: not valid JSON"),
+      std::string::npos);
 }
 
 TEST(TrainConfig, ValidateNamesTheField) {

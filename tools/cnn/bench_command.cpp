@@ -47,15 +47,16 @@ struct BenchArgs {
 };
 
 int run_onnx_bench(const BenchArgs& a) {
-  bench::OnnxBenchOptions o{.file = a.onnx,
-                            .batches = a.batches,
-                            .image = a.input.empty() ? Shape{} : *parse_image_shape(a.input),  // validated
-                            .builder = a.builder,
-                            .threads = a.threads > 0 ? a.threads : num_threads(),
-                            .ort = !a.no_ort,
-                            .node = a.node,
-                            .ort_script = a.ort_script,
-                            .quick = a.quick};
+  bench::OnnxBenchOptions o{
+      .file = a.onnx,
+      .batches = a.batches,
+      .image = a.input.empty() ? Shape{} : *parse_image_shape(a.input),  // validated
+      .builder = a.builder,
+      .threads = a.threads > 0 ? a.threads : num_threads(),
+      .ort = !a.no_ort,
+      .node = a.node,
+      .ort_script = a.ort_script,
+      .quick = a.quick};
   const std::vector<bench::OnnxBenchRow> rows = bench::run_onnx_bench(o);
   std::fputs(bench::format_onnx_bench(o, rows).c_str(), stdout);
   return 0;
@@ -131,8 +132,9 @@ Run add_bench_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--torch-script", args->torch_script, "PyTorch's side of the benchmark")
       ->capture_default_str();
-  cmd->add_option("--cases", args->cases_dir,
-                  "the case lists: conv2d.json there names the model layers to time, gemm.json the GEMM")
+  cmd->add_option(
+         "--cases", args->cases_dir,
+         "the case lists: conv2d.json there names the model layers to time, gemm.json the GEMM")
       ->capture_default_str();
   CLI::Option* onnx = cmd->add_option(
       "--onnx", args->onnx,
@@ -141,14 +143,18 @@ Run add_bench_command(CLI::App& app) {
       ->delimiter(',')
       ->check(positive())
       ->needs(onnx);
-  cmd->add_option("--builder", args->builder, "with --onnx: cnn's own model of the same architecture, e.g. resnet18")
+  cmd->add_option("--builder", args->builder,
+                  "with --onnx: cnn's own model of the same architecture, e.g. resnet18")
       ->needs(onnx);
-  cmd->add_option("--input", args->input, "with --onnx: the image HxWxC (default: the model's declared input)")
+  cmd->add_option("--input", args->input,
+                  "with --onnx: the image HxWxC (default: the model's declared input)")
       ->check(image_shape())
       ->needs(onnx);
   cmd->add_flag("--no-ort", args->no_ort, "with --onnx: skip ONNX Runtime")->needs(onnx);
-  cmd->add_option("--node", args->node, "with --onnx: the Node.js that runs ONNX Runtime")->capture_default_str();
-  cmd->add_option("--ort-script", args->ort_script, "with --onnx: ONNX Runtime's side (bench/ort/ort_run.js)")
+  cmd->add_option("--node", args->node, "with --onnx: the Node.js that runs ONNX Runtime")
+      ->capture_default_str();
+  cmd->add_option("--ort-script", args->ort_script,
+                  "with --onnx: ONNX Runtime's side (bench/ort/ort_run.js)")
       ->capture_default_str();
   return [args] { return run_bench(*args); };
 }

@@ -7,8 +7,8 @@
 #include "cnn/train/evaluate.h"
 #include "cnn/train/trained_model.h"
 #include "commands.h"
-#include "train/run_setup.h"
 #include "options.h"
+#include "train/run_setup.h"
 
 namespace cnn::tool {
 namespace {
@@ -24,14 +24,18 @@ struct EvalArgs {
 int run(const EvalArgs& args) {
   const train::TrainedModel t = train::load_trained_model(args.path, args.file);
   const std::string folder = args.data.empty() ? t.config.data : args.data;
-  CNN_CHECK(!folder.empty(), args.path, ": the model does not say what data it was trained on; give --data FOLDER");
+  CNN_CHECK(!folder.empty(), args.path,
+            ": the model does not say what data it was trained on; give --data FOLDER");
   const train::TrainingData data = train::open_training_data(folder, 1, args.limit);
-  CNN_CHECK(data.classes.size() == t.classes.size() && data.image_shape[2] == t.input_shape[2], folder,
-            ": its images (", to_string(data.image_shape), ", ", data.classes.size(),
-            " classes) do not fit the model (", to_string(t.input_shape), ", ", t.classes.size(), " classes)");
-  data::DataLoader loader(data.test, train::eval_transform(data.image_shape, t.input_shape, t.normalization),
+  CNN_CHECK(data.classes.size() == t.classes.size() && data.image_shape[2] == t.input_shape[2],
+            folder, ": its images (", to_string(data.image_shape), ", ", data.classes.size(),
+            " classes) do not fit the model (", to_string(t.input_shape), ", ", t.classes.size(),
+            " classes)");
+  data::DataLoader loader(data.test,
+                          train::eval_transform(data.image_shape, t.input_shape, t.normalization),
                           {.batch_size = args.batch_size});
-  const train::Evaluation e = train::evaluate(*t.model, loader, static_cast<int64_t>(t.classes.size()));
+  const train::Evaluation e =
+      train::evaluate(*t.model, loader, static_cast<int64_t>(t.classes.size()));
 
   if (t.path == t.config.model)
     std::printf("model %s\n", t.path.c_str());
@@ -56,7 +60,8 @@ int run(const EvalArgs& args) {
   for (size_t c = 0; c < t.classes.size(); ++c) std::printf(" %6zu", c);
   std::printf("\n");
   for (size_t r = 0; r < t.classes.size(); ++r) {
-    std::printf("%-*s", static_cast<int>(width), (std::to_string(r) + " " + t.classes[r]).substr(0, width).c_str());
+    std::printf("%-*s", static_cast<int>(width),
+                (std::to_string(r) + " " + t.classes[r]).substr(0, width).c_str());
     for (int64_t v : e.confusion[r]) std::printf(" %6lld", static_cast<long long>(v));
     std::printf("\n");
   }
@@ -67,16 +72,24 @@ int run(const EvalArgs& args) {
 
 Run add_eval_command(CLI::App& app) {
   auto args = std::make_shared<EvalArgs>();
-  CLI::App* cmd = app.add_subcommand(
-      "eval", "Evaluate a trained model on its test images: accuracy, per-class accuracy, confusion matrix");
-  cmd->add_option("run", args->path, "run folder (its best checkpoint), checkpoint file, or ONNX file")->required();
-  cmd->add_option("--labels", args->file.labels, "ONNX files: a text file of class names, one per line");
+  CLI::App* cmd = app.add_subcommand("eval",
+                                     "Evaluate a trained model on its test images: accuracy, "
+                                     "per-class accuracy, confusion matrix");
+  cmd->add_option("run", args->path,
+                  "run folder (its best checkpoint), checkpoint file, or ONNX file")
+      ->required();
+  cmd->add_option("--labels", args->file.labels,
+                  "ONNX files: a text file of class names, one per line");
   cmd->add_option("--normalize", args->file.normalize,
-                  "ONNX files: imagenet (torchvision's mean and std) or none; default: the file's own (cnn export), else none")
+                  "ONNX files: imagenet (torchvision's mean and std) or none; default: the file's "
+                  "own (cnn export), else none")
       ->check(one_of({"imagenet", "none"}));
   cmd->add_option("--data", args->data, "data folder (default: the one the model was trained on)");
-  cmd->add_option("--batch-size", args->batch_size, "images per batch")->check(positive())->capture_default_str();
-  cmd->add_option("--limit", args->limit, "only the first N test images (0: all)")->check(non_negative())
+  cmd->add_option("--batch-size", args->batch_size, "images per batch")
+      ->check(positive())
+      ->capture_default_str();
+  cmd->add_option("--limit", args->limit, "only the first N test images (0: all)")
+      ->check(non_negative())
       ->capture_default_str();
   return [args] { return run(*args); };
 }

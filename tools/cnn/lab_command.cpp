@@ -47,8 +47,7 @@ Run add_lab_command(CLI::App& app) {
       "Trainability lab: test the lecture's claims on vanishing and exploding gradients, "
       "initialization, batch normalization, residual connections and threshold units; writes "
       "measurements, PNG pictures, verdict.txt and report.html");
-  cmd->add_option("EXPERIMENT", args->experiment,
-                  "the experiment to run, or all of them in turn")
+  cmd->add_option("EXPERIMENT", args->experiment, "the experiment to run, or all of them in turn")
       ->required()
       ->check(one_of(choices));
   cmd->add_flag("--quick", o.quick, "a shortened run of seconds per experiment (for tests)");

@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
     bool known = false;
     for (const CLI::App* sub : app.get_subcommands({})) known = known || sub->get_name() == command;
     if (!known) {
-      std::cerr << "cnn: unknown command '" << command << "'\nRun with --help for more information.\n";
+      std::cerr << "cnn: unknown command '" << command
+                << "'\nRun with --help for more information.\n";
       return 2;
     }
   }

@@ -23,7 +23,8 @@ CLI::Validator positive() {
   return CLI::Validator(
       [](std::string& s) {
         double v = 0;
-        return parse_number(s, v) && v > 0 ? std::string() : "must be a positive number, got '" + s + "'";
+        return parse_number(s, v) && v > 0 ? std::string()
+                                           : "must be a positive number, got '" + s + "'";
       },
       "POSITIVE");
 }
@@ -32,7 +33,8 @@ CLI::Validator non_negative() {
   return CLI::Validator(
       [](std::string& s) {
         double v = 0;
-        return parse_number(s, v) && v >= 0 ? std::string() : "must be zero or positive, got '" + s + "'";
+        return parse_number(s, v) && v >= 0 ? std::string()
+                                            : "must be zero or positive, got '" + s + "'";
       },
       "NON-NEGATIVE");
 }
@@ -43,8 +45,9 @@ CLI::Validator in_range(double lo, double hi) {
   return CLI::Validator(
       [lo, hi, range = name.str()](std::string& s) {
         double v = 0;
-        return parse_number(s, v) && v >= lo && v < hi ? std::string()
-                                                       : "must be in " + range + ", got '" + s + "'";
+        return parse_number(s, v) && v >= lo && v < hi
+                   ? std::string()
+                   : "must be in " + range + ", got '" + s + "'";
       },
       name.str());
 }

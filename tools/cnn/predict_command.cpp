@@ -75,7 +75,8 @@ int run(const PredictArgs& args) {
       Tensor x = image.reshape({t.input_shape[0], t.input_shape[1], t.input_shape[2]}).clone();
       Generator unused;
       normalize.apply(x, unused);
-      const Tensor probs = softmax((*t.model)(x.reshape({1, t.input_shape[0], t.input_shape[1], t.input_shape[2]})));
+      const Tensor probs =
+          softmax((*t.model)(x.reshape({1, t.input_shape[0], t.input_shape[1], t.input_shape[2]})));
       const std::vector<float> p = probs.to_vector();
       std::vector<size_t> order(p.size());
       std::iota(order.begin(), order.end(), 0);
@@ -97,16 +98,21 @@ Run add_predict_command(CLI::App& app) {
   auto args = std::make_shared<PredictArgs>();
   CLI::App* cmd = app.add_subcommand(
       "predict", "Print the most likely classes of images (PNG, JPEG, or IDX files of images)");
-  cmd->add_option("checkpoint", args->checkpoint, "run folder (its best checkpoint), checkpoint file, or ONNX file")
+  cmd->add_option("checkpoint", args->checkpoint,
+                  "run folder (its best checkpoint), checkpoint file, or ONNX file")
       ->required();
-  cmd->add_option("--labels", args->file.labels, "ONNX files: a text file of class names, one per line");
+  cmd->add_option("--labels", args->file.labels,
+                  "ONNX files: a text file of class names, one per line");
   cmd->add_option("--normalize", args->file.normalize,
-                  "ONNX files: imagenet (torchvision's mean and std) or none; default: the file's own (cnn export), else none")
+                  "ONNX files: imagenet (torchvision's mean and std) or none; default: the file's "
+                  "own (cnn export), else none")
       ->check(one_of({"imagenet", "none"}));
   cmd->add_option("images", args->images, "image files")->required();
-  cmd->add_option("--top", args->top, "how many classes to show per image")->check(positive())
+  cmd->add_option("--top", args->top, "how many classes to show per image")
+      ->check(positive())
       ->capture_default_str();
-  cmd->add_option("--limit", args->limit, "images read from each IDX file (0: all)")->check(non_negative())
+  cmd->add_option("--limit", args->limit, "images read from each IDX file (0: all)")
+      ->check(non_negative())
       ->capture_default_str();
   return [args] { return run(*args); };
 }

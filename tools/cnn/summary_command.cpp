@@ -9,8 +9,8 @@
 
 #include "cnn/models/registry.h"
 #include "cnn/nn/init.h"
-#include "cnn/onnx/onnx.h"
 #include "cnn/nn/summary.h"
+#include "cnn/onnx/onnx.h"
 #include "commands.h"
 #include "options.h"
 
@@ -41,12 +41,13 @@ int run_onnx_summary(const SummaryConfig& c) {
   auto model = onnx::load(c.model);
   CNN_CHECK(model->inputs().size() == 1, c.model, ": summaries take models with one input");
   Shape declared = model->inputs()[0].shape;  // [N, C, H, W]
-  Shape input;  // [H, W, C]
+  Shape input;                                // [H, W, C]
   if (c.input_given) {
     input = *parse_image_shape(c.input);
   } else {
-    CNN_CHECK(declared.size() == 4 && declared[1] > 0 && declared[2] > 0 && declared[3] > 0, c.model,
-              ": the input's size is symbolic (", to_string(declared), "); give --input HxWxC");
+    CNN_CHECK(declared.size() == 4 && declared[1] > 0 && declared[2] > 0 && declared[3] > 0,
+              c.model, ": the input's size is symbolic (", to_string(declared),
+              "); give --input HxWxC");
     input = {declared[2], declared[3], declared[1]};
   }
   const std::vector<onnx::Model::NodeRun> runs =
@@ -82,7 +83,8 @@ int run_summary(const SummaryConfig& c) {
     }
     return 0;
   }
-  if (c.model.size() > 5 && c.model.compare(c.model.size() - 5, 5, ".onnx") == 0) return run_onnx_summary(c);
+  if (c.model.size() > 5 && c.model.compare(c.model.size() - 5, 5, ".onnx") == 0)
+    return run_onnx_summary(c);
   const Shape input = *parse_image_shape(c.input);  // validated by image_shape()
   Generator gen;
   nn::SkipInitGuard skip;  // the weights play no part in shapes, counts or multiply-adds
@@ -100,12 +102,14 @@ Run add_summary_command(CLI::App& app) {
   auto config = std::make_shared<SummaryConfig>();
   CLI::App* cmd = app.add_subcommand(
       "summary", "Print each layer's output shape, parameters and multiply-adds for one image");
-  CLI::Option* model = cmd->add_option(
-      "MODEL", config->model, "a registered model, e.g. resnet20 (see --list), or an ONNX file (*.onnx)");
-  CLI::Option* input = cmd->add_option("--input", config->input,
-                                       "the image's shape HxWxC (ONNX files: default the declared one)")
-                           ->check(image_shape())
-                           ->capture_default_str();
+  CLI::Option* model =
+      cmd->add_option("MODEL", config->model,
+                      "a registered model, e.g. resnet20 (see --list), or an ONNX file (*.onnx)");
+  CLI::Option* input =
+      cmd->add_option("--input", config->input,
+                      "the image's shape HxWxC (ONNX files: default the declared one)")
+          ->check(image_shape())
+          ->capture_default_str();
   cmd->add_option("--classes", config->classes, "outputs of the classifier")
       ->check(kPositiveWhole)
       ->capture_default_str();

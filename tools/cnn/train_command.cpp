@@ -43,7 +43,8 @@ extern "C" void on_interrupt(int signal) {
     return;
   }
   seen = 1;
-  static const char kMessage[] = "\nstopping after the current step (Ctrl-C again to quit at once)\n";
+  static const char kMessage[] =
+      "\nstopping after the current step (Ctrl-C again to quit at once)\n";
   [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
   train::Trainer::request_stop();
 }
@@ -56,18 +57,22 @@ int run(TrainArgs& args, const CLI::App& cmd) {
     // Only --epochs and --lr may change on resume: everything else comes from the checkpoint.
     for (const CLI::Option* opt : cmd.get_options()) {
       const std::string name = opt->get_name();
-      if (opt->count() > 0 && name != "--resume" && name != "--epochs" && name != "--lr" && name != "--help")
-        throw CLI::ValidationError(name, "cannot be changed when resuming (the run's own value is used); only --epochs and --lr can");
+      if (opt->count() > 0 && name != "--resume" && name != "--epochs" && name != "--lr" &&
+          name != "--help")
+        throw CLI::ValidationError(name,
+                                   "cannot be changed when resuming (the run's own value is used); "
+                                   "only --epochs and --lr can");
     }
   }
-  train::Trainer trainer = resuming
-      ? train::Trainer::resume(args.resume, cmd.get_option("--epochs")->count() ? args.config.epochs : 0,
-                               cmd.get_option("--lr")->count() ? args.config.lr : 0.0)
-      : train::Trainer([&] {
-          train::TrainConfig c = args.config;
-          if (c.out.empty()) c.out = default_run_folder(c.model);
-          return c;
-        }());
+  train::Trainer trainer =
+      resuming ? train::Trainer::resume(
+                     args.resume, cmd.get_option("--epochs")->count() ? args.config.epochs : 0,
+                     cmd.get_option("--lr")->count() ? args.config.lr : 0.0)
+               : train::Trainer([&] {
+                   train::TrainConfig c = args.config;
+                   if (c.out.empty()) c.out = default_run_folder(c.model);
+                   return c;
+                 }());
   const std::vector<train::EpochRecord> history = trainer.run();
   if (trainer.stopped_early()) return 130;
   if (!history.empty()) {
@@ -87,53 +92,83 @@ Run add_train_command(CLI::App& app) {
       "train",
       "Train a model (default: ResNet-20 on Fashion-MNIST), writing a run folder with config.json, "
       "metrics.csv, checkpoints and PNG plots");
-  cmd->add_option("--model", c.model, "model name (cnn summary --list), or an ONNX file (*.onnx) to fine-tune")
+  cmd->add_option("--model", c.model,
+                  "model name (cnn summary --list), or an ONNX file (*.onnx) to fine-tune")
       ->check(CLI::Validator(
           [](std::string& value) {
             if (value.size() > 5 && value.compare(value.size() - 5, 5, ".onnx") == 0)
-              return std::filesystem::is_regular_file(value) ? std::string() : "no such ONNX file: " + value;
+              return std::filesystem::is_regular_file(value) ? std::string()
+                                                             : "no such ONNX file: " + value;
             const std::vector<std::string> names = models::names();
             if (std::find(names.begin(), names.end(), value) != names.end()) return std::string();
-            return "unknown model '" + value + "' (cnn summary --list names them; an ONNX file ends in .onnx)";
+            return "unknown model '" + value +
+                   "' (cnn summary --list names them; an ONNX file ends in .onnx)";
           },
           "MODEL|FILE.onnx"))
       ->capture_default_str();
   cmd->add_option("--num-classes", c.num_classes,
-                  "replace an ONNX model's classifier when its outputs differ from the data's classes (give the data's count)")
+                  "replace an ONNX model's classifier when its outputs differ from the data's "
+                  "classes (give the data's count)")
       ->check(positive());
   cmd->add_option("--data", c.data,
                   "folder with MNIST-layout IDX files, or with train/ and test/ folders of class "
-                  "sub-folders of PNG/JPEG images")->capture_default_str();
-  cmd->add_option("--epochs", c.epochs, "passes over the training images")->check(positive())->capture_default_str();
-  cmd->add_option("--batch-size", c.batch_size, "images per step")->check(positive())->capture_default_str();
-  cmd->add_option("--optimizer", c.optimizer, "sgd (Nesterov momentum) | adam | adamw")
-      ->check(one_of({"sgd", "adam", "adamw"}))->capture_default_str();
-  cmd->add_option("--lr", c.lr, "learning rate (the peak for onecycle)")->check(positive())->capture_default_str();
-  cmd->add_option("--momentum", c.momentum, "SGD momentum")->check(in_range(0, 1))->capture_default_str();
-  cmd->add_option("--weight-decay", c.weight_decay, "weight decay (decoupled for adamw)")
-      ->check(non_negative())->capture_default_str();
-  cmd->add_option("--schedule", c.schedule, "learning-rate schedule")
-      ->check(one_of(optim::schedule_names()))->capture_default_str();
-  cmd->add_option("--warmup-epochs", c.warmup_epochs, "epochs of linear warm-up before the schedule")
-      ->check(non_negative())->capture_default_str();
-  cmd->add_option("--label-smoothing", c.label_smoothing, "label smoothing of the cross-entropy")
-      ->check(in_range(0, 1))->capture_default_str();
-  cmd->add_option("--resize", c.resize,
-                  "resize images to N x N first, for models whose smallest input is larger (docs/MODELS.md); 0: off")
-      ->check(non_negative())->capture_default_str();
-  cmd->add_option("--crop-padding", c.crop_padding, "random crop after zero padding by N pixels (0: off)")
-      ->check(non_negative())->capture_default_str();
-  cmd->add_flag("--flip,!--no-flip", c.flip, "random horizontal flips")->capture_default_str();
-  cmd->add_option("--erasing", c.erasing, "probability of random erasing")->check(in_range(0, 1.0000001))
+                  "sub-folders of PNG/JPEG images")
       ->capture_default_str();
-  cmd->add_option("--seed", c.seed, "seed of initialization, shuffling and augmentation")->capture_default_str();
-  cmd->add_option("--threads", c.threads, "threads (0: every core)")->check(non_negative())->capture_default_str();
+  cmd->add_option("--epochs", c.epochs, "passes over the training images")
+      ->check(positive())
+      ->capture_default_str();
+  cmd->add_option("--batch-size", c.batch_size, "images per step")
+      ->check(positive())
+      ->capture_default_str();
+  cmd->add_option("--optimizer", c.optimizer, "sgd (Nesterov momentum) | adam | adamw")
+      ->check(one_of({"sgd", "adam", "adamw"}))
+      ->capture_default_str();
+  cmd->add_option("--lr", c.lr, "learning rate (the peak for onecycle)")
+      ->check(positive())
+      ->capture_default_str();
+  cmd->add_option("--momentum", c.momentum, "SGD momentum")
+      ->check(in_range(0, 1))
+      ->capture_default_str();
+  cmd->add_option("--weight-decay", c.weight_decay, "weight decay (decoupled for adamw)")
+      ->check(non_negative())
+      ->capture_default_str();
+  cmd->add_option("--schedule", c.schedule, "learning-rate schedule")
+      ->check(one_of(optim::schedule_names()))
+      ->capture_default_str();
+  cmd->add_option("--warmup-epochs", c.warmup_epochs,
+                  "epochs of linear warm-up before the schedule")
+      ->check(non_negative())
+      ->capture_default_str();
+  cmd->add_option("--label-smoothing", c.label_smoothing, "label smoothing of the cross-entropy")
+      ->check(in_range(0, 1))
+      ->capture_default_str();
+  cmd->add_option("--resize", c.resize,
+                  "resize images to N x N first, for models whose smallest input is larger "
+                  "(docs/MODELS.md); 0: off")
+      ->check(non_negative())
+      ->capture_default_str();
+  cmd->add_option("--crop-padding", c.crop_padding,
+                  "random crop after zero padding by N pixels (0: off)")
+      ->check(non_negative())
+      ->capture_default_str();
+  cmd->add_flag("--flip,!--no-flip", c.flip, "random horizontal flips")->capture_default_str();
+  cmd->add_option("--erasing", c.erasing, "probability of random erasing")
+      ->check(in_range(0, 1.0000001))
+      ->capture_default_str();
+  cmd->add_option("--seed", c.seed, "seed of initialization, shuffling and augmentation")
+      ->capture_default_str();
+  cmd->add_option("--threads", c.threads, "threads (0: every core)")
+      ->check(non_negative())
+      ->capture_default_str();
   cmd->add_option("--train-limit", c.train_limit, "use only the first N training images (0: all)")
-      ->check(non_negative())->capture_default_str();
+      ->check(non_negative())
+      ->capture_default_str();
   cmd->add_option("--test-limit", c.test_limit, "evaluate on the first N test images (0: all)")
-      ->check(non_negative())->capture_default_str();
+      ->check(non_negative())
+      ->capture_default_str();
   cmd->add_option("--out", c.out, "run folder (default: runs/<model>-<date>-<time>)");
-  cmd->add_option("--resume", args->resume, "continue the run in this folder from its latest checkpoint");
+  cmd->add_option("--resume", args->resume,
+                  "continue the run in this folder from its latest checkpoint");
   return [args, cmd] { return run(*args, *cmd); };
 }
 

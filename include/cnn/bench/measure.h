@@ -36,8 +36,8 @@ struct ConvAlgorithms {
 };
 
 struct LayerTiming {
-  Timing forward;           ///< conv2d in no-grad mode
-  Timing forward_backward;  ///< conv2d, then backward of a random output gradient to x and weight
+  Timing forward;             ///< conv2d in no-grad mode
+  Timing forward_backward;    ///< conv2d, then backward of a random output gradient to x and weight
   ConvAlgorithms algorithms;  ///< ours only (empty in PyTorch's figures)
 };
 /// cnn::conv2d (and its autograd node) on random NHWC input and HWIO weights.
@@ -47,8 +47,8 @@ struct ModelTiming {
   Timing timing;           ///< one training step, or one forward pass
   int64_t parameters = 0;  ///< of our model, to check against PyTorch's
 };
-/// models::create(model.model) on random images; training: optim::SGD (momentum 0.9,
+/// models::create(model_case.model) on random images; training: optim::SGD (momentum 0.9,
 /// Nesterov, weight decay 5e-4), cross-entropy on random labels.
-ModelTiming time_model(const ModelCase& model, const TimingPolicy& policy);
+ModelTiming time_model(const ModelCase& model_case, const TimingPolicy& policy);
 
 }  // namespace cnn::bench

@@ -37,6 +37,7 @@ std::vector<OnnxBenchRow> run_onnx_bench(const OnnxBenchOptions& options);
 
 /// A table: batch, milliseconds of each engine (medians), imported / builder and
 /// imported / ONNX Runtime.
-std::string format_onnx_bench(const OnnxBenchOptions& options, const std::vector<OnnxBenchRow>& rows);
+std::string format_onnx_bench(const OnnxBenchOptions& options,
+                              const std::vector<OnnxBenchRow>& rows);
 
 }  // namespace cnn::bench

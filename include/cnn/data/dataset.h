@@ -39,7 +39,7 @@ class TensorDataset : public Dataset {
  public:
   /// Checks the shapes and that every label indexes `classes`; empty `classes` names the
   /// classes "0", "1", ... up to the largest label.
-  TensorDataset(Tensor images, Tensor labels, std::vector<std::string> classes = {});
+  TensorDataset(const Tensor& images, const Tensor& labels, std::vector<std::string> classes = {});
   TensorDataset(const LabeledImages& data, std::vector<std::string> classes)
       : TensorDataset(data.images, data.labels, std::move(classes)) {}
 

@@ -52,6 +52,7 @@ ImageClassificationData load_mnist_folder(const std::string& folder,
 const std::vector<std::string>& fashion_mnist_classes();
 /// load_mnist_folder with Fashion-MNIST's class names. Debian's dataset-fashion-mnist package
 /// installs the files in /usr/share/datasets/fashion-mnist.
-ImageClassificationData fashion_mnist(const std::string& folder = "/usr/share/datasets/fashion-mnist");
+ImageClassificationData fashion_mnist(
+    const std::string& folder = "/usr/share/datasets/fashion-mnist");
 
 }  // namespace cnn::data

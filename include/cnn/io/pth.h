@@ -26,8 +26,8 @@ nn::StateDict load_pth(const std::string& path);
 using ModuleVersions = std::vector<std::pair<std::string, int64_t>>;
 
 /// Writes a .pth that torch.load reads back as an OrderedDict of tensors in the order of
-/// `tensors` (each tensor in its own storage) carrying `versions` as its _metadata (none when empty), atomically. Entries
-/// are stored uncompressed, data aligned to 64 bytes.
+/// `tensors` (each tensor in its own storage) carrying `versions` as its _metadata (none when
+/// empty), atomically. Entries are stored uncompressed, data aligned to 64 bytes.
 void save_pth(const std::string& path, const nn::StateDict& tensors,
               const ModuleVersions& versions = {});
 

@@ -57,7 +57,7 @@ struct DeepNetOptions {
 std::string describe_setting(const DeepNetOptions& options);
 
 /// Fills a linear or convolution weight by `init` (see Init).
-void initialize_weight(Tensor weight, Init init, Generator& gen);
+void initialize_weight(const Tensor& weight, Init init, Generator& gen);
 
 /// Applies `activation` (identity returns x itself).
 Tensor activate(const Tensor& x, Activation activation);
@@ -97,9 +97,10 @@ class DeepNet : public nn::Module {
 
   struct Trace {
     Tensor logits;
-    Tensor stem_output;                   ///< L_0 [N, H, W, width]
-    std::vector<Tensor> pre_activations;  ///< [depth] of [N, H, W, width]: z_1 .. z_depth (after BN)
-    std::vector<Tensor> outputs;          ///< [depth] of [N, H, W, width]: L_1 .. L_depth
+    Tensor stem_output;  ///< L_0 [N, H, W, width]
+    std::vector<Tensor>
+        pre_activations;          ///< [depth] of [N, H, W, width]: z_1 .. z_depth (after BN)
+    std::vector<Tensor> outputs;  ///< [depth] of [N, H, W, width]: L_1 .. L_depth
   };
   Trace forward_trace(const Tensor& x);
 

@@ -4,7 +4,8 @@
 /// Hypercolumns: the feature vector of pixel (x, y) is the concatenation of every chosen
 /// layer's features at the corresponding place of that layer's grid,
 /// ```text
-///   L[b, x, y, J_0 + J_1 + ...] = L_0[b, x, y, J_0] ; L_l[b, floor(x X_l / X_0), floor(y Y_l / Y_0), J_l] ; ...
+///   L[b, x, y, J_0 + J_1 + ...] = L_0[b, x, y, J_0] ; L_l[b, floor(x X_l / X_0), floor(y Y_l /
+///   Y_0), J_l] ; ...
 /// ```
 /// with a layer that has no grid (a vector [N, J]) repeated at every pixel.
 ///

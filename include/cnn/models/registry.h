@@ -21,7 +21,8 @@ struct ModelOptions {
 using Builder = std::function<std::shared_ptr<nn::Module>(const ModelOptions&, Generator&)>;
 
 /// Creates the model registered as `name`; raises cnn::Error listing the known names.
-std::shared_ptr<nn::Module> create(const std::string& name, const ModelOptions& options, Generator& gen);
+std::shared_ptr<nn::Module> create(const std::string& name, const ModelOptions& options,
+                                   Generator& gen);
 /// Registered names, sorted.
 std::vector<std::string> names();
 bool exists(const std::string& name);

@@ -32,16 +32,14 @@ Tensor conv_act(Conv2d& conv, const Tensor& x, ConvActivation act);
 /// ReLU or ReLU6 through conv_act, and children that are plain Sequentials are walked the same
 /// way; a residual meets the last child in its epilogue when that child ends a Conv2d,
 /// BatchNorm2d run (torchvision's inverted residual blocks), else it is added last.
-Tensor sequential_conv_bn_act(Sequential& seq, const Tensor& x,
-                              const Tensor& residual = Tensor());
+Tensor sequential_conv_bn_act(Sequential& seq, const Tensor& x, const Tensor& residual = Tensor());
 
 /// act(bn(conv(x)) + shortcut), the end of a residual block, where the shortcut is
 /// downsample(identity) (downsample a Sequential of Conv2d, BatchNorm2d as in torchvision's
 /// ResNets) or, with downsample null, identity itself. Fused, the shortcut runs first and meets
 /// conv's epilogue; while a ForwardObserver watches, the modules run in torchvision's order
 /// (conv, bn, then the downsample), so observers see the same calls as for torchvision's block.
-Tensor residual_conv_bn_act(Conv2d& conv, BatchNorm2d& bn, const Tensor& x,
-                            Sequential* downsample, const Tensor& identity,
-                            ConvActivation act = ConvActivation::relu);
+Tensor residual_conv_bn_act(Conv2d& conv, BatchNorm2d& bn, const Tensor& x, Sequential* downsample,
+                            const Tensor& identity, ConvActivation act = ConvActivation::relu);
 
 }  // namespace cnn::nn

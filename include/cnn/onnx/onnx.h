@@ -34,9 +34,9 @@ struct LoadOptions {
   /// input is fed as [N, H, W, C]); false keeps ONNX's own layout at the interface.
   bool nhwc_interface = true;
   /// The graph optimizations made at load; each can be switched off for testing.
-  bool fold_constants = true;      ///< nodes whose inputs are all constants run once, at load
-  bool remove_identities = true;   ///< Identity, Dropout and no-op Cast become aliases
-  bool fuse = true;                ///< Conv+BatchNormalization(+Add)(+Relu/Clip) in one kernel
+  bool fold_constants = true;     ///< nodes whose inputs are all constants run once, at load
+  bool remove_identities = true;  ///< Identity, Dropout and no-op Cast become aliases
+  bool fuse = true;               ///< Conv+BatchNormalization(+Add)(+Relu/Clip) in one kernel
   bool eliminate_dead_nodes = true;
   /// onnx::checker (full check) and ONNX shape inference on the model before anything else.
   bool check = true;

@@ -1,7 +1,8 @@
 /// \file
 /// Convolution, the lecture's
 /// ```text
-///   L'[b, x, y, j] = sum_{dx, dy, i} W[dx, dy, i, j] * Padd(L, p)[b, s*x + d*dx, s*y + d*dy, i] + B[j]
+///   L'[b, x, y, j] = sum_{dx, dy, i} W[dx, dy, i, j] * Padd(L, p)[b, s*x + d*dx, s*y + d*dy, i] +
+///   B[j]
 /// ```
 /// with stride s, dilation d and G groups (each group of C/G input channels feeds its own
 /// O/G output channels). Activations are NHWC, weights HWIO.

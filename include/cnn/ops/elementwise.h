@@ -23,17 +23,41 @@ Tensor log(const Tensor& x);
 /// The broadcast shape of a and b; raises cnn::Error naming `op` and both shapes.
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
 
-inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
-inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
-inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
-inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
-inline Tensor operator-(const Tensor& x) { return neg(x); }
-inline Tensor operator+(const Tensor& x, float s) { return affine(x, 1.0f, s); }
-inline Tensor operator+(float s, const Tensor& x) { return affine(x, 1.0f, s); }
-inline Tensor operator-(const Tensor& x, float s) { return affine(x, 1.0f, -s); }
-inline Tensor operator-(float s, const Tensor& x) { return affine(x, -1.0f, s); }
-inline Tensor operator*(const Tensor& x, float s) { return affine(x, s, 0.0f); }
-inline Tensor operator*(float s, const Tensor& x) { return affine(x, s, 0.0f); }
-inline Tensor operator/(const Tensor& x, float s) { return affine(x, 1.0f / s, 0.0f); }
+inline Tensor operator+(const Tensor& a, const Tensor& b) {
+  return add(a, b);
+}
+inline Tensor operator-(const Tensor& a, const Tensor& b) {
+  return sub(a, b);
+}
+inline Tensor operator*(const Tensor& a, const Tensor& b) {
+  return mul(a, b);
+}
+inline Tensor operator/(const Tensor& a, const Tensor& b) {
+  return div(a, b);
+}
+inline Tensor operator-(const Tensor& x) {
+  return neg(x);
+}
+inline Tensor operator+(const Tensor& x, float s) {
+  return affine(x, 1.0f, s);
+}
+inline Tensor operator+(float s, const Tensor& x) {
+  return affine(x, 1.0f, s);
+}
+inline Tensor operator-(const Tensor& x, float s) {
+  return affine(x, 1.0f, -s);
+}
+inline Tensor operator-(float s, const Tensor& x) {
+  return affine(x, -1.0f, s);
+}
+inline Tensor operator*(const Tensor& x, float s) {
+  return affine(x, s, 0.0f);
+}
+inline Tensor operator*(float s, const Tensor& x) {
+  return affine(x, s, 0.0f);
+}
+inline Tensor operator/(const Tensor& x, float s) {
+  return affine(x, 1.0f / s, 0.0f);
+}
 
 }  // namespace cnn

@@ -20,16 +20,18 @@ struct TrainConfig {
   std::string schedule = "onecycle";  ///< constant | step | cosine | onecycle
   int64_t warmup_epochs = 0;
   double label_smoothing = 0.0;
-  int64_t resize = 0;        ///< resize images to N x N pixels first (models with a larger minimum input); 0: off
+  int64_t resize =
+      0;  ///< resize images to N x N pixels first (models with a larger minimum input); 0: off
   int64_t crop_padding = 2;  ///< random crop after zero padding by this much; 0: no crop
   bool flip = true;          ///< random horizontal flip
   double erasing = 0.0;      ///< probability of random erasing
   uint64_t seed = 1;
-  int64_t threads = 0;       ///< 0: every core
-  int64_t train_limit = 0;   ///< use the first N training images; 0: all
-  int64_t test_limit = 0;    ///< evaluate on the first N test images; 0: all
-  int64_t num_classes = 0;   ///< an ONNX model's classifier is replaced when this differs from its outputs; 0: the model's
-  std::string out;           ///< the run folder
+  int64_t threads = 0;      ///< 0: every core
+  int64_t train_limit = 0;  ///< use the first N training images; 0: all
+  int64_t test_limit = 0;   ///< evaluate on the first N test images; 0: all
+  int64_t num_classes = 0;  ///< an ONNX model's classifier is replaced when this differs from its
+                            ///< outputs; 0: the model's
+  std::string out;          ///< the run folder
 
   std::string to_json() const;
   /// Fields that are missing keep their defaults; raises cnn::Error naming a field of the wrong

@@ -27,7 +27,8 @@ struct TrainedModel {
 /// writes the classes, input shape and normalization into its metadata).
 struct ModelFileOptions {
   std::string labels;     ///< a text file with one class name per line
-  std::string normalize;  ///< "imagenet" (torchvision's mean and std), "none", or "": the file's own, else none
+  std::string normalize;  ///< "imagenet" (torchvision's mean and std), "none", or "": the file's
+                          ///< own, else none
 };
 
 /// `path` is a checkpoint file, a run folder (its checkpoint-best.ckpt, else

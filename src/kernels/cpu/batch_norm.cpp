@@ -12,13 +12,12 @@ namespace {
 
 constexpr int64_t kSumBlock = 64;
 
-
 // s1[c] += sum (a[r, c] - k[c]), s2[c] += sum (a[r, c] - k[c]) * (b[r, c] - kb[c]) over rows
 // [r0, r1), in double (vectorized across channels; the passes are bound by memory, not by
 // arithmetic). With b = a and kb = k: sums of squares about k.
 CNN_TARGET_CLONES void sums(const float* a, const float* b, const double* k, const double* kb,
-                     int64_t r0, int64_t r1, int64_t channels, double* __restrict s1,
-                     double* __restrict s2) {
+                            int64_t r0, int64_t r1, int64_t channels, double* __restrict s1,
+                            double* __restrict s2) {
   for (int64_t r = r0; r < r1; ++r) {
     const float* __restrict ar = a + r * channels;
     const float* __restrict br = b + r * channels;
@@ -32,8 +31,8 @@ CNN_TARGET_CLONES void sums(const float* a, const float* b, const double* k, con
 
 // out[r, c] = a[r, c] * p[c] + (b[r, c] - m[c]) * q[c] + o[c] (b may be null), in double
 CNN_TARGET_CLONES void affine(const float* a, const float* b, const double* m, const double* p,
-                       const double* q, const double* o, int64_t r0, int64_t r1, int64_t channels,
-                       float* out) {
+                              const double* q, const double* o, int64_t r0, int64_t r1,
+                              int64_t channels, float* out) {
   for (int64_t r = r0; r < r1; ++r) {
     const float* __restrict ar = a + r * channels;
     float* __restrict yr = out + r * channels;
@@ -109,13 +108,14 @@ void batch_norm_forward(const float* x, int64_t rows, int64_t channels, const fl
 }
 
 void batch_norm_backward(const float* dy, const float* x, int64_t rows, int64_t channels,
-                         const float* mean, const float* inv_std, const float* gamma,
-                         bool training, float* dx, float* dgamma, float* dbeta) {
+                         const float* mean, const float* inv_std, const float* gamma, bool training,
+                         float* dx, float* dgamma, float* dbeta) {
   const size_t cs = static_cast<size_t>(channels);
   std::vector<double> zero(cs, 0.0), m(mean, mean + channels);
   std::vector<double> sum_dy(cs, 0.0), sum_dy_xc(cs, 0.0);  // sum dy, sum dy * (x - mean)
   const bool need_sums = dgamma != nullptr || dbeta != nullptr || (training && dx != nullptr);
-  if (need_sums) block_sums(dy, x, zero.data(), m.data(), rows, channels, sum_dy.data(), sum_dy_xc.data());
+  if (need_sums)
+    block_sums(dy, x, zero.data(), m.data(), rows, channels, sum_dy.data(), sum_dy_xc.data());
   std::vector<double> p(cs), q(cs, 0.0), o(cs, 0.0);
   const double n = static_cast<double>(rows);
   for (int64_t c = 0; c < channels; ++c) {

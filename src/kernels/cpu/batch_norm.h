@@ -18,7 +18,7 @@ void batch_norm_stats(const float* x, int64_t rows, int64_t channels, double* me
 void batch_norm_forward(const float* x, int64_t rows, int64_t channels, const float* mean,
                         const float* inv_std, const float* gamma, const float* beta, float* y);
 void batch_norm_backward(const float* dy, const float* x, int64_t rows, int64_t channels,
-                         const float* mean, const float* inv_std, const float* gamma,
-                         bool training, float* dx, float* dgamma, float* dbeta);
+                         const float* mean, const float* inv_std, const float* gamma, bool training,
+                         float* dx, float* dgamma, float* dbeta);
 
 }  // namespace cnn::kernels::cpu

@@ -38,7 +38,6 @@ inline void multiply_add_reduce(int64_t channels, int64_t multiplier, const floa
   }
 }
 
-
 // y[b, oy, ox, :] = bias + the taps, one pixel at a time, accumulated in y itself.
 inline void forward_pixel(const Conv2dGeometry& g, const float* x, const float* w,
                           const float* bias, float* y, int64_t b, int64_t oy, int64_t ox) {
@@ -134,9 +133,9 @@ CNN_TARGET_CLONES void forward_rows(const Conv2dGeometry& g, const float* x, con
             const int64_t iy = g.in_row(oy, ky);
             if (iy < 0 || iy >= g.in_h) continue;
             for (int64_t kx = 0; kx < g.kernel_w; ++kx)
-              multiply_add_expand(rest, 1, w + (ky * g.kernel_w + kx) * g.out_c + whole,
-                                  x + ((b * g.in_h + iy) * g.in_w + g.in_col(ox + p, kx)) *
-                                              g.in_c + whole, out);
+              multiply_add_expand(
+                  rest, 1, w + (ky * g.kernel_w + kx) * g.out_c + whole,
+                  x + ((b * g.in_h + iy) * g.in_w + g.in_col(ox + p, kx)) * g.in_c + whole, out);
           }
         }
       }
@@ -146,8 +145,9 @@ CNN_TARGET_CLONES void forward_rows(const Conv2dGeometry& g, const float* x, con
 }
 
 // Input rows [row0, row1) (row = b * H + iy) of the backward data pass.
-CNN_TARGET_CLONES void backward_data_rows(const Conv2dGeometry& g, const float* grad_y, const float* w,
-                                   float* grad_x, int64_t row0, int64_t row1) {
+CNN_TARGET_CLONES void backward_data_rows(const Conv2dGeometry& g, const float* grad_y,
+                                          const float* w, float* grad_x, int64_t row0,
+                                          int64_t row1) {
   const int64_t mult = g.group_out();
   for (int64_t row = row0; row < row1; ++row) {
     const int64_t b = row / g.in_h, iy = row % g.in_h;
@@ -173,8 +173,8 @@ CNN_TARGET_CLONES void backward_data_rows(const Conv2dGeometry& g, const float* 
 
 // The weight gradient of output rows [row0, row1), added into acc.
 CNN_TARGET_CLONES void backward_weight_rows(const Conv2dGeometry& g, const float* x,
-                                     const float* grad_y, float* acc, int64_t row0,
-                                     int64_t row1) {
+                                            const float* grad_y, float* acc, int64_t row0,
+                                            int64_t row1) {
   const int64_t mult = g.group_out();
   for (int64_t row = row0; row < row1; ++row) {
     const int64_t b = row / g.out_h, oy = row % g.out_h;

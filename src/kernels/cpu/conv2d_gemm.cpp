@@ -73,15 +73,16 @@ Field field_of(const Conv2dGeometry& g, int64_t m) {
   return f;
 }
 
-float field_value(const Conv2dGeometry& g, const float* x, const Field& f, const Taps& t, size_t k) {
+float field_value(const Conv2dGeometry& g, const float* x, const Field& f, const Taps& t,
+                  size_t k) {
   if (f.interior) return x[f.origin + t.offset[k]];
   const int64_t iy = f.iy0 + t.tap_y[k], ix = f.ix0 + t.tap_x[k];
   return iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w ? x[f.origin + t.offset[k]] : 0.0f;
 }
 
 // GemmPackA of the field matrix F (rows: output pixels, depth: field entries).
-void pack_fields(const Conv2dGeometry& g, const float* x, int64_t channel0, int64_t i0,
-                 int64_t mc, int64_t p0, int64_t kc, int mr, float* out) {
+void pack_fields(const Conv2dGeometry& g, const float* x, int64_t channel0, int64_t i0, int64_t mc,
+                 int64_t p0, int64_t kc, int mr, float* out) {
   thread_local Taps taps;
   taps.build(g, channel0, p0, kc);
   for (int64_t s = 0; s < mc; s += mr, out += kc * mr) {
@@ -188,8 +189,8 @@ void col2im_add(const Conv2dGeometry& g, const Layout& l, const float* dcol, int
 
 }  // namespace
 
-void conv2d_forward_gemm(const Conv2dGeometry& g, const float* x, const float* w,
-                         const float* bias, float* y, const Conv2dEpilogue& e) {
+void conv2d_forward_gemm(const Conv2dGeometry& g, const float* x, const float* w, const float* bias,
+                         float* y, const Conv2dEpilogue& e) {
   const Layout l = layout_of(g);
   if (l.m == 0) return;
   for (int64_t grp = 0; grp < g.groups; ++grp) {
@@ -201,8 +202,8 @@ void conv2d_forward_gemm(const Conv2dGeometry& g, const float* x, const float* w
     epilogue.ldr = g.out_c;
     epilogue.relu = e.relu;
     epilogue.relu_max = e.relu_max;
-    gemm_f32(a, GemmB{w + grp * l.og, g.out_c, false}, l.m, l.og, l.k_group, 0.0f,
-             y + grp * l.og, g.out_c, epilogue);
+    gemm_f32(a, GemmB{w + grp * l.og, g.out_c, false}, l.m, l.og, l.k_group, 0.0f, y + grp * l.og,
+             g.out_c, epilogue);
   }
 }
 
@@ -255,8 +256,8 @@ void conv2d_backward_weight_gemm(const Conv2dGeometry& g, const float* x, const 
   }
   // dW_g [K_g, OG] (ld O) = F_g^T [K_g, M] * dY_g [M, OG].
   for (int64_t grp = 0; grp < g.groups; ++grp) {
-    gemm_f32(fields(g, x, grp, /*transposed=*/true), GemmB{grad_y + grp * l.og, g.out_c, false}, l.k_group, l.og, l.m, 0.0f,
-             grad_w + grp * l.og, g.out_c);
+    gemm_f32(fields(g, x, grp, /*transposed=*/true), GemmB{grad_y + grp * l.og, g.out_c, false},
+             l.k_group, l.og, l.m, 0.0f, grad_w + grp * l.og, g.out_c);
   }
 }
 

@@ -27,8 +27,8 @@ namespace cnn::kernels::cpu {
 inline constexpr int64_t kConv2dScratchFloats = int64_t{1} << 20;  // 4 MiB
 
 // y [N, OH, OW, O] = conv(x, w) (* scale) + bias (bias may be null), then the epilogue.
-void conv2d_forward_gemm(const Conv2dGeometry& g, const float* x, const float* w,
-                         const float* bias, float* y, const Conv2dEpilogue& epilogue = {});
+void conv2d_forward_gemm(const Conv2dGeometry& g, const float* x, const float* w, const float* bias,
+                         float* y, const Conv2dEpilogue& epilogue = {});
 
 // Every geometry: the algorithm of last resort.
 bool conv2d_gemm_applies(const Conv2dGeometry& g);

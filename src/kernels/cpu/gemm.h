@@ -73,7 +73,7 @@ using GemmRowsMicrokernelFn = void (*)(int64_t k, const float* a, int64_t lda,
 
 struct GemmMicrokernel {
   Isa isa;
-  int mr, nr;       // its register tile
+  int mr, nr;  // its register tile
   GemmMicrokernelFn fn;
   GemmRowsMicrokernelFn rows = nullptr;  // where the ISA has one: a row-major A needs no packing
 };

@@ -50,8 +50,7 @@ void activation_backward(Activation kind, float slope, const float* x, const flo
     case Activation::relu:
       return map2(x, dy, dx, n, [](float v, float g) { return v <= 0.0f ? 0.0f : g; });
     case Activation::relu6:
-      return map2(x, dy, dx, n,
-                  [](float v, float g) { return v <= 0.0f || v >= 6.0f ? 0.0f : g; });
+      return map2(x, dy, dx, n, [](float v, float g) { return v <= 0.0f || v >= 6.0f ? 0.0f : g; });
     case Activation::leaky_relu:
       return map2(x, dy, dx, n, [slope](float v, float g) { return v > 0.0f ? g : slope * g; });
     case Activation::sigmoid:

@@ -176,25 +176,27 @@ void avg_pool2d_backward(const PoolGeometry& g, bool count_include_pad, const fl
   std::vector<float> share_buffer(static_cast<size_t>(C * std::max<int64_t>(g.batch, 1)));
   scatter_per_image(g.batch, g.in_h * g.in_w * g.channels, g.out_h * g.out_w * g.channels, dy, dx,
                     [&](int64_t n, float* dx_image, const float* dy_image) {
-    float* share = share_buffer.data() + n * C;  // dy / divisor for the current window
-    for (int64_t oh = 0; oh < g.out_h; ++oh) {
-      const AvgWindow rows =
-          avg_window(oh, g.stride_h, g.kernel_h, g.in_h, g.pad_top, g.pad_bottom);
-      for (int64_t ow = 0; ow < g.out_w; ++ow) {
-        const AvgWindow cols =
-            avg_window(ow, g.stride_w, g.kernel_w, g.in_w, g.pad_left, g.pad_right);
-        const int64_t divisor = avg_divisor(rows, cols, count_include_pad);
-        if (divisor == 0) continue;
-        const float* d = dy_image + (oh * g.out_w + ow) * C;
-        for (int64_t c = 0; c < C; ++c) share[c] = d[c] / static_cast<float>(divisor);
-        for (int64_t ih = rows.begin; ih < rows.end; ++ih)
-          for (int64_t iw = cols.begin; iw < cols.end; ++iw) {
-            float* out = dx_image + (ih * g.in_w + iw) * C;
-            for (int64_t c = 0; c < C; ++c) out[c] += share[c];
-          }
-      }
-    }
-  });
+                      float* share =
+                          share_buffer.data() + n * C;  // dy / divisor for the current window
+                      for (int64_t oh = 0; oh < g.out_h; ++oh) {
+                        const AvgWindow rows =
+                            avg_window(oh, g.stride_h, g.kernel_h, g.in_h, g.pad_top, g.pad_bottom);
+                        for (int64_t ow = 0; ow < g.out_w; ++ow) {
+                          const AvgWindow cols = avg_window(ow, g.stride_w, g.kernel_w, g.in_w,
+                                                            g.pad_left, g.pad_right);
+                          const int64_t divisor = avg_divisor(rows, cols, count_include_pad);
+                          if (divisor == 0) continue;
+                          const float* d = dy_image + (oh * g.out_w + ow) * C;
+                          for (int64_t c = 0; c < C; ++c)
+                            share[c] = d[c] / static_cast<float>(divisor);
+                          for (int64_t ih = rows.begin; ih < rows.end; ++ih)
+                            for (int64_t iw = cols.begin; iw < cols.end; ++iw) {
+                              float* out = dx_image + (ih * g.in_w + iw) * C;
+                              for (int64_t c = 0; c < C; ++c) out[c] += share[c];
+                            }
+                        }
+                      }
+                    });
 }
 
 // ---- adaptive average pooling ----
@@ -229,24 +231,25 @@ void adaptive_avg_pool2d_forward(const PoolGeometry& g, const float* x, float* y
 void adaptive_avg_pool2d_backward(const PoolGeometry& g, const float* dy, float* dx) {
   const int64_t C = g.channels;
   std::vector<float> share_buffer(static_cast<size_t>(C * std::max<int64_t>(g.batch, 1)));
-  scatter_per_image(g.batch, g.in_h * g.in_w * g.channels, g.out_h * g.out_w * g.channels, dy, dx,
-                    [&](int64_t n, float* dx_image, const float* dy_image) {
-    float* share = share_buffer.data() + n * C;  // dy / bin size for the current bin
-    for (int64_t oh = 0; oh < g.out_h; ++oh) {
-      const int64_t h0 = bin_begin(oh, g.in_h, g.out_h), h1 = bin_end(oh, g.in_h, g.out_h);
-      for (int64_t ow = 0; ow < g.out_w; ++ow) {
-        const int64_t w0 = bin_begin(ow, g.in_w, g.out_w), w1 = bin_end(ow, g.in_w, g.out_w);
-        const float count = static_cast<float>((h1 - h0) * (w1 - w0));
-        const float* d = dy_image + (oh * g.out_w + ow) * C;
-        for (int64_t c = 0; c < C; ++c) share[c] = d[c] / count;
-        for (int64_t ih = h0; ih < h1; ++ih)
-          for (int64_t iw = w0; iw < w1; ++iw) {
-            float* out = dx_image + (ih * g.in_w + iw) * C;
-            for (int64_t c = 0; c < C; ++c) out[c] += share[c];
+  scatter_per_image(
+      g.batch, g.in_h * g.in_w * g.channels, g.out_h * g.out_w * g.channels, dy, dx,
+      [&](int64_t n, float* dx_image, const float* dy_image) {
+        float* share = share_buffer.data() + n * C;  // dy / bin size for the current bin
+        for (int64_t oh = 0; oh < g.out_h; ++oh) {
+          const int64_t h0 = bin_begin(oh, g.in_h, g.out_h), h1 = bin_end(oh, g.in_h, g.out_h);
+          for (int64_t ow = 0; ow < g.out_w; ++ow) {
+            const int64_t w0 = bin_begin(ow, g.in_w, g.out_w), w1 = bin_end(ow, g.in_w, g.out_w);
+            const float count = static_cast<float>((h1 - h0) * (w1 - w0));
+            const float* d = dy_image + (oh * g.out_w + ow) * C;
+            for (int64_t c = 0; c < C; ++c) share[c] = d[c] / count;
+            for (int64_t ih = h0; ih < h1; ++ih)
+              for (int64_t iw = w0; iw < w1; ++iw) {
+                float* out = dx_image + (ih * g.in_w + iw) * C;
+                for (int64_t c = 0; c < C; ++c) out[c] += share[c];
+              }
           }
-      }
-    }
-  });
+        }
+      });
 }
 
 }  // namespace cnn::kernels::ref

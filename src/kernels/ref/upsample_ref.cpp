@@ -82,15 +82,15 @@ void upsample_nearest2d_backward(const ResizeGeometry& g, const float* dy, float
   const std::vector<int64_t> src_w = nearest_source_index(g.in_w, g.out_w);
   scatter_per_image(g.batch, g.in_h * g.in_w * g.channels, g.out_h * g.out_w * g.channels, dy, dx,
                     [&](int64_t, float* dx_image, const float* dy_image) {
-    for (int64_t oh = 0; oh < g.out_h; ++oh) {
-      float* dx_row = dx_image + src_h[static_cast<size_t>(oh)] * g.in_w * C;
-      for (int64_t ow = 0; ow < g.out_w; ++ow) {
-        const float* d = dy_image + (oh * g.out_w + ow) * C;
-        float* out = dx_row + src_w[static_cast<size_t>(ow)] * C;
-        for (int64_t c = 0; c < C; ++c) out[c] += d[c];
-      }
-    }
-  });
+                      for (int64_t oh = 0; oh < g.out_h; ++oh) {
+                        float* dx_row = dx_image + src_h[static_cast<size_t>(oh)] * g.in_w * C;
+                        for (int64_t ow = 0; ow < g.out_w; ++ow) {
+                          const float* d = dy_image + (oh * g.out_w + ow) * C;
+                          float* out = dx_row + src_w[static_cast<size_t>(ow)] * C;
+                          for (int64_t c = 0; c < C; ++c) out[c] += d[c];
+                        }
+                      }
+                    });
 }
 
 // ---- bilinear ----
@@ -128,24 +128,24 @@ void upsample_bilinear2d_backward(const ResizeGeometry& g, bool align_corners, c
   const LinearTaps tw = linear_taps(g.in_w, g.out_w, align_corners);
   scatter_per_image(g.batch, g.in_h * g.in_w * g.channels, g.out_h * g.out_w * g.channels, dy, dx,
                     [&](int64_t, float* dx_image, const float* dy_image) {
-    for (int64_t oh = 0; oh < g.out_h; ++oh) {
-      const auto kh = static_cast<size_t>(oh);
-      const int64_t h[2] = {th.index0[kh], th.index1[kh]};
-      const float lh[2] = {th.lambda0[kh], th.lambda1[kh]};
-      for (int64_t ow = 0; ow < g.out_w; ++ow) {
-        const auto kw = static_cast<size_t>(ow);
-        const int64_t w[2] = {tw.index0[kw], tw.index1[kw]};
-        const float lw[2] = {tw.lambda0[kw], tw.lambda1[kw]};
-        const float* d = dy_image + (oh * g.out_w + ow) * C;
-        for (int i = 0; i < 2; ++i)
-          for (int j = 0; j < 2; ++j) {  // dx[h_i, w_j] += (lh_i * lw_j) * dy
-            const float weight = lh[i] * lw[j];
-            float* out = dx_image + (h[i] * g.in_w + w[j]) * C;
-            for (int64_t c = 0; c < C; ++c) out[c] += weight * d[c];
-          }
-      }
-    }
-  });
+                      for (int64_t oh = 0; oh < g.out_h; ++oh) {
+                        const auto kh = static_cast<size_t>(oh);
+                        const int64_t h[2] = {th.index0[kh], th.index1[kh]};
+                        const float lh[2] = {th.lambda0[kh], th.lambda1[kh]};
+                        for (int64_t ow = 0; ow < g.out_w; ++ow) {
+                          const auto kw = static_cast<size_t>(ow);
+                          const int64_t w[2] = {tw.index0[kw], tw.index1[kw]};
+                          const float lw[2] = {tw.lambda0[kw], tw.lambda1[kw]};
+                          const float* d = dy_image + (oh * g.out_w + ow) * C;
+                          for (int i = 0; i < 2; ++i)
+                            for (int j = 0; j < 2; ++j) {  // dx[h_i, w_j] += (lh_i * lw_j) * dy
+                              const float weight = lh[i] * lw[j];
+                              float* out = dx_image + (h[i] * g.in_w + w[j]) * C;
+                              for (int64_t c = 0; c < C; ++c) out[c] += weight * d[c];
+                            }
+                        }
+                      }
+                    });
 }
 
 }  // namespace cnn::kernels::ref

@@ -1,7 +1,9 @@
 // The AVX-512 bodies of the direct convolution (see kernels/cpu/conv2d_direct.h).
 // GCC 12 reports _mm512_undefined_ps() inside _mm512_max_ps as maybe-uninitialized (a known
 // false positive of its own header); silenced for this file only.
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 #include <algorithm>
@@ -47,8 +49,8 @@ void to_blocked(const Conv2dGeometry& g, const Blocked& s, const float* x, float
       const float* src = x + (b * g.in_h + iy) * g.in_w * g.in_c + cb * kBlock;
       for (int64_t col = 0; col < s.wp; ++col) {
         const int64_t ix = col - g.pad_left;
-        const __m512 v = ix >= 0 && ix < g.in_w ? _mm512_loadu_ps(src + ix * g.in_c)
-                                                : _mm512_setzero_ps();
+        const __m512 v =
+            ix >= 0 && ix < g.in_w ? _mm512_loadu_ps(src + ix * g.in_c) : _mm512_setzero_ps();
         _mm512_store_ps(dst + col * kBlock, v);
       }
     }
@@ -56,10 +58,10 @@ void to_blocked(const Conv2dGeometry& g, const Blocked& s, const float* x, float
 }
 
 struct TileArgs {
-  const float* in;   // xb at (b, block 0, first row of the segment's fields, first column)
-  const float* w;    // the HWIO weight at output channel o0
-  float* y;          // the output at (b, oy, ox0, o0)
-  const float* bias; // at o0, or null
+  const float* in;        // xb at (b, block 0, first row of the segment's fields, first column)
+  const float* w;         // the HWIO weight at output channel o0
+  float* y;               // the output at (b, oy, ox0, o0)
+  const float* bias;      // at o0, or null
   const float* scale;     // at o0, or null (the epilogue's, conv2d_gemm.h)
   const float* residual;  // like y, or null
   int64_t plane, row;     // xb strides
@@ -137,11 +139,16 @@ template <int S>
 TileFn rows_tile_for(int64_t width, int64_t rows) {
   if (width == 7) {
     switch (rows) {
-      case 4: return tile<S, 7, 1, 4>;
-      case 3: return tile<S, 7, 1, 3>;
-      case 2: return tile<S, 7, 1, 2>;
-      case 1: return tile<S, 7, 1, 1>;
-      default: return nullptr;
+      case 4:
+        return tile<S, 7, 1, 4>;
+      case 3:
+        return tile<S, 7, 1, 3>;
+      case 2:
+        return tile<S, 7, 1, 2>;
+      case 1:
+        return tile<S, 7, 1, 1>;
+      default:
+        return nullptr;
     }
   }
   if (width == 14) return rows == 2 ? tile<S, 14, 1, 2> : rows == 1 ? tile<S, 14, 1, 1> : nullptr;
@@ -152,13 +159,22 @@ TileFn rows_tile_for(int64_t width, int64_t rows) {
 template <int S, int OB>
 TileFn tile_for(int ur) {
   switch (ur) {
-    case 28: if constexpr (28 * OB <= kMaxTile) return tile<S, 28, OB, 1>; break;
-    case 14: if constexpr (14 * OB <= kMaxTile) return tile<S, 14, OB, 1>; break;
-    case 7: return tile<S, 7, OB, 1>;
-    case 4: return tile<S, 4, OB, 1>;
-    case 2: return tile<S, 2, OB, 1>;
-    case 1: return tile<S, 1, OB, 1>;
-    default: break;
+    case 28:
+      if constexpr (28 * OB <= kMaxTile) return tile<S, 28, OB, 1>;
+      break;
+    case 14:
+      if constexpr (14 * OB <= kMaxTile) return tile<S, 14, OB, 1>;
+      break;
+    case 7:
+      return tile<S, 7, OB, 1>;
+    case 4:
+      return tile<S, 4, OB, 1>;
+    case 2:
+      return tile<S, 2, OB, 1>;
+    case 1:
+      return tile<S, 1, OB, 1>;
+    default:
+      break;
   }
   return nullptr;
 }
@@ -263,9 +279,9 @@ namespace {
 // their pixels ox that read inside the image at this tap, of x[b, iy, ix, cb*16 + c] *
 // dy[b, oy, ox, ob*16 + o]. The 16x16 block of dW at `dst` (row stride O) stays in registers
 // over the rows; a few rows of x and dy fit in L1, so the taps re-read them from there.
-void accumulate_rows_tap(const Conv2dGeometry& g, const float* x, const float* grad_y,
-                         int64_t row0, int64_t row1, int64_t ky, int64_t kx, int64_t cb,
-                         int64_t obk, float* dst) {
+void accumulate_rows_tap(const Conv2dGeometry& g, const float* x, const float* grad_y, int64_t row0,
+                         int64_t row1, int64_t ky, int64_t kx, int64_t cb, int64_t obk,
+                         float* dst) {
   // ox with 0 <= ox*S + kx*d - pad_left < W
   const int64_t shift = kx * g.dilation_w - g.pad_left;
   if (g.in_w - 1 - shift < 0) return;
@@ -280,7 +296,8 @@ void accumulate_rows_tap(const Conv2dGeometry& g, const float* x, const float* g
     const int64_t b = row / g.out_h, oy = row % g.out_h;
     const int64_t iy = oy * g.stride_h + ky * g.dilation_h - g.pad_top;
     if (iy < 0 || iy >= g.in_h) continue;
-    const float* ip = x + ((b * g.in_h + iy) * g.in_w + lo * g.stride_w + shift) * g.in_c + cb * kBlock;
+    const float* ip =
+        x + ((b * g.in_h + iy) * g.in_w + lo * g.stride_w + shift) * g.in_c + cb * kBlock;
     const float* dy = grad_y + ((b * g.out_h + oy) * g.out_w + lo) * g.out_c + obk * kBlock;
     for (int64_t ox = lo; ox < hi; ++ox, ip += step, dy += g.out_c) {
       const __m512 d = _mm512_loadu_ps(dy);
@@ -320,7 +337,8 @@ void conv2d_backward_weight_direct(const Conv2dGeometry& g, const float* x, cons
           for (int64_t cb = 0; cb < blocks; ++cb)
             for (int64_t obk = 0; obk < out_blocks; ++obk)
               accumulate_rows_tap(g, x, grad_y, row, row_end, tap / g.kernel_w, tap % g.kernel_w,
-                                  cb, obk, dw + (tap * g.in_c + cb * kBlock) * g.out_c + obk * kBlock);
+                                  cb, obk,
+                                  dw + (tap * g.in_c + cb * kBlock) * g.out_c + obk * kBlock);
       }
     }
   });

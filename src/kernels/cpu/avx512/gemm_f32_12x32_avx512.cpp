@@ -13,7 +13,9 @@
 // applies the epilogue, when given, to the sums in registers before they are stored.
 // GCC 12 reports _mm512_undefined_ps() inside _mm512_max_ps and _mm512_min_ps as
 // maybe-uninitialized (a known false positive of its own header); silenced for this file only.
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 #include <algorithm>

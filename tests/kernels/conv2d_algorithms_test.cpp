@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kernels/conv2d.h"
+#include "kernels/conv_case.h"
 #include "kernels/cpu/conv2d_algorithms.h"
 #include "kernels/cpu/isa.h"
 #include "kernels/ref/conv2d_ref.h"
@@ -25,24 +26,9 @@ using kernels::Conv2dPass;
 using kernels::cpu::Conv2dAlgorithm;
 using kernels::cpu::Isa;
 
-struct Shape2d {
-  Shape x, w;  // [N, H, W, C], [KH, KW, C/groups, O]
-  int64_t groups = 1;
-  Size2 stride = 1;
-  Pad2d pad = 0;
-  Size2 dilation = 1;
-};
-
-Conv2dGeometry geometry(const Shape2d& c) {
-  return kernels::make_conv2d_geometry(c.x, c.w, c.groups, c.stride, c.pad, c.dilation);
-}
-
-std::string describe(const Shape2d& c) {
-  std::ostringstream out;
-  out << "x " << to_string(c.x) << " w " << to_string(c.w) << " groups " << c.groups << " stride "
-      << c.stride << " pad " << c.pad << " dilation " << c.dilation;
-  return out.str();
-}
+using testing::ConvCase;
+using testing::describe;
+using testing::geometry;
 
 const char* pass_name(Conv2dPass pass) {
   return pass == Conv2dPass::forward         ? "forward"
@@ -54,8 +40,8 @@ const char* pass_name(Conv2dPass pass) {
 // Winograd's size (64 channels, 128 tiles), the direct kernels' (channels multiples of 16,
 // strides 1 and 2), the strided backward data in phases, and the GEMM's leftovers (1x1,
 // groups, dilation, a 7x7 stem, partial tiles).
-const std::vector<Shape2d>& shapes() {
-  static const std::vector<Shape2d> all = {
+const std::vector<ConvCase>& shapes() {
+  static const std::vector<ConvCase> all = {
       {{2, 7, 6, 8}, {3, 3, 1, 8}, 8, 1, 1, 1},
       {{1, 7, 6, 8}, {3, 3, 1, 16}, 8, 2, 1, 1},
       {{8, 14, 14, 64}, {3, 3, 64, 64}, 1, 1, 1, 1},
@@ -125,7 +111,7 @@ TEST(Conv2dAlgorithms, EveryEntryMatchesReferenceWhereItApplies) {
                                    : a.backward_weight.applies != nullptr)
             << a.name;
         if (!a.has(pass)) continue;
-        for (const Shape2d& s : shapes()) {
+        for (const ConvCase& s : shapes()) {
           const Conv2dGeometry g = geometry(s);
           if (!a.applies(pass, g)) continue;
           SCOPED_TRACE(std::string(a.name) + " " + pass_name(pass) + ": " + describe(s));
@@ -158,7 +144,7 @@ TEST(Conv2dAlgorithms, EveryEntryMatchesReferenceWhereItApplies) {
 TEST(Conv2dAlgorithms, EveryPassHasAnAlgorithmAndTheFirstThatAppliesRunsIt) {
   const auto table = kernels::cpu::conv2d_algorithms();
   ASSERT_FALSE(table.empty());
-  for (const Shape2d& s : shapes()) {
+  for (const ConvCase& s : shapes()) {
     const Conv2dGeometry g = geometry(s);
     for (Conv2dPass pass : kPasses) {
       SCOPED_TRACE(describe(s) + " " + pass_name(pass));
@@ -178,7 +164,7 @@ TEST(Conv2dAlgorithms, EveryPassHasAnAlgorithmAndTheFirstThatAppliesRunsIt) {
 TEST(Conv2dAlgorithms, ChoicesByShape) {
   const bool avx512 = kernels::cpu::kernel_isa() == Isa::avx512;
   struct Expected {
-    Shape2d s;
+    ConvCase s;
     const char *forward, *backward_data, *backward_weight;
   };
   for (const Expected& e : std::vector<Expected>{

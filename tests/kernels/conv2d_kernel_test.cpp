@@ -18,6 +18,7 @@
 
 #include "cnn/parallel.h"
 #include "kernels/conv2d.h"
+#include "kernels/conv_case.h"
 #include "kernels/cpu/conv2d_depthwise.h"
 #include "kernels/cpu/conv2d_direct.h"
 #include "kernels/cpu/conv2d_gemm.h"
@@ -35,24 +36,9 @@ using kernels::Conv2dGeometry;
 
 enum class Algo { gemm, gemm_small_chunks, depthwise, direct };
 
-struct ConvCase {
-  Shape x, w;  // [N, H, W, C], [KH, KW, C/groups, O]
-  int64_t groups = 1;
-  Size2 stride = 1;
-  Pad2d pad = 0;
-  Size2 dilation = 1;
-};
-
-Conv2dGeometry geometry(const ConvCase& c) {
-  return kernels::make_conv2d_geometry(c.x, c.w, c.groups, c.stride, c.pad, c.dilation);
-}
-
-std::string describe(const ConvCase& c) {
-  std::ostringstream out;
-  out << "x " << to_string(c.x) << " w " << to_string(c.w) << " groups " << c.groups << " stride "
-      << c.stride << " pad " << c.pad << " dilation " << c.dilation;
-  return out.str();
-}
+using testing::ConvCase;
+using testing::describe;
+using testing::geometry;
 
 struct Results {
   Tensor y, dx, dw;

@@ -23,6 +23,28 @@ bool conv2d_direct_applies(const Conv2dGeometry& g) {
          g.kernel_h * g.kernel_w * g.in_c * g.out_c * 4 <= kDirectMaxWeightBytes;
 }
 
+bool conv2d_direct_packed_applies(const Conv2dGeometry& g) {
+  // 1 to 4 input channels (an image's first layer) take a kernel of their own, without the
+  // channel-blocked copy, for dilation 1 (a kernel row is then KW*C consecutive values)
+  const bool few = g.in_c <= 4 && g.dilation_h == 1 && g.dilation_w == 1;
+  return kernel_isa() == Isa::avx512 && g.groups == 1 && (g.in_c % 16 == 0 || few) &&
+         g.out_c % 16 == 0 && g.stride_w >= 1 && g.stride_w <= 2 && g.stride_h >= 1 &&
+         g.batch * g.out_h * g.out_w > 0;
+}
+
+int64_t conv2d_direct_packed_floats(const Conv2dGeometry& g) {
+  return g.kernel_h * g.kernel_w * g.in_c * g.out_c;
+}
+
+void conv2d_direct_pack_weight(const Conv2dGeometry& g, const float* w, float* packed) {
+  avx512::conv2d_direct_pack_weight(g, w, packed);
+}
+
+void conv2d_forward_direct_packed(const Conv2dGeometry& g, const float* x, const float* packed,
+                                  const float* bias, float* y, const Conv2dEpilogue& epilogue) {
+  avx512::conv2d_forward_direct_packed(g, x, packed, bias, y, epilogue);
+}
+
 bool conv2d_direct_backward_data_applies(const Conv2dGeometry& g) {
   return conv2d_direct_applies(g) && g.stride_h == 1 && g.stride_w == 1 &&
          conv2d_direct_applies(conv2d_transposed_geometry(g));

@@ -36,6 +36,15 @@ bool conv2d_direct_backward_data_applies(const Conv2dGeometry& g);
 
 void conv2d_forward_direct(const Conv2dGeometry& g, const float* x, const float* w,
                            const float* bias, float* y, const Conv2dEpilogue& epilogue = {});
+
+// With the weight packed once (prepared inference, kernels/cpu/conv2d_prepared.h): the
+// convolutions of conv2d_direct_applies of any weight size (each block of 16 output channels
+// reads its own contiguous part of the packed weight), 1x1 stride-1 ones included.
+bool conv2d_direct_packed_applies(const Conv2dGeometry& g);
+int64_t conv2d_direct_packed_floats(const Conv2dGeometry& g);
+void conv2d_direct_pack_weight(const Conv2dGeometry& g, const float* w, float* packed);
+void conv2d_forward_direct_packed(const Conv2dGeometry& g, const float* x, const float* packed,
+                                  const float* bias, float* y, const Conv2dEpilogue& epilogue);
 void conv2d_backward_data_direct(const Conv2dGeometry& g, const float* grad_y, const float* w,
                                  float* grad_x);
 void conv2d_backward_weight_direct(const Conv2dGeometry& g, const float* x, const float* grad_y,
@@ -51,5 +60,10 @@ void conv2d_forward_direct(const Conv2dGeometry& g, const float* x, const float*
                            const float* bias, float* y, const Conv2dEpilogue& epilogue);
 void conv2d_backward_weight_direct(const Conv2dGeometry& g, const float* x, const float* grad_y,
                                    float* grad_w);
+// The weight packed as [O/16][KH*KW][C][16] (each block of 16 output channels contiguous), and
+// the forward reading it; call only where conv2d_direct_packed_applies.
+void conv2d_direct_pack_weight(const Conv2dGeometry& g, const float* w, float* packed);
+void conv2d_forward_direct_packed(const Conv2dGeometry& g, const float* x, const float* packed,
+                                  const float* bias, float* y, const Conv2dEpilogue& epilogue);
 
 }  // namespace cnn::kernels::cpu::avx512

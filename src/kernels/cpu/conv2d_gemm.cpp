@@ -207,6 +207,36 @@ void conv2d_forward_gemm(const Conv2dGeometry& g, const float* x, const float* w
   }
 }
 
+int64_t conv2d_gemm_packed_floats(const Conv2dGeometry& g) {
+  const Layout l = layout_of(g);
+  return g.groups * gemm_packed_b_floats(l.k_group, l.og);
+}
+
+void conv2d_gemm_pack_weight(const Conv2dGeometry& g, const float* w, float* packed) {
+  const Layout l = layout_of(g);
+  const int64_t per_group = gemm_packed_b_floats(l.k_group, l.og);
+  for (int64_t grp = 0; grp < g.groups; ++grp)
+    gemm_pack_b(GemmB{w + grp * l.og, g.out_c, false}, l.k_group, l.og, packed + grp * per_group);
+}
+
+void conv2d_forward_gemm_packed(const Conv2dGeometry& g, const float* x, const float* packed,
+                                const float* bias, float* y, const Conv2dEpilogue& e) {
+  const Layout l = layout_of(g);
+  if (l.m == 0) return;
+  const int64_t per_group = gemm_packed_b_floats(l.k_group, l.og);
+  for (int64_t grp = 0; grp < g.groups; ++grp) {
+    GemmEpilogue epilogue;
+    epilogue.scale = e.scale != nullptr ? e.scale + grp * l.og : nullptr;
+    epilogue.bias = bias != nullptr ? bias + grp * l.og : nullptr;
+    epilogue.residual = e.residual != nullptr ? e.residual + grp * l.og : nullptr;
+    epilogue.ldr = g.out_c;
+    epilogue.relu = e.relu;
+    epilogue.relu_max = e.relu_max;
+    gemm_f32_packed_b(fields(g, x, grp, /*transposed=*/false), packed + grp * per_group, l.m, l.og,
+                      l.k_group, y + grp * l.og, g.out_c, epilogue);
+  }
+}
+
 bool conv2d_gemm_applies(const Conv2dGeometry&) {
   return true;
 }

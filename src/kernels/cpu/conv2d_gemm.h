@@ -30,6 +30,13 @@ inline constexpr int64_t kConv2dScratchFloats = int64_t{1} << 20;  // 4 MiB
 void conv2d_forward_gemm(const Conv2dGeometry& g, const float* x, const float* w, const float* bias,
                          float* y, const Conv2dEpilogue& epilogue = {});
 
+// With each group's weight packed once as the GEMM's B (gemm_pack_b; prepared inference,
+// kernels/cpu/conv2d_prepared.h): every geometry, nothing of the weight repacked per call.
+int64_t conv2d_gemm_packed_floats(const Conv2dGeometry& g);
+void conv2d_gemm_pack_weight(const Conv2dGeometry& g, const float* w, float* packed);
+void conv2d_forward_gemm_packed(const Conv2dGeometry& g, const float* x, const float* packed,
+                                const float* bias, float* y, const Conv2dEpilogue& epilogue = {});
+
 // Every geometry: the algorithm of last resort.
 bool conv2d_gemm_applies(const Conv2dGeometry& g);
 

@@ -384,6 +384,73 @@ void conv2d_forward_winograd(const Conv2dGeometry& g, const float* x, const floa
     run_stage(p, u.data(), s0, std::min(stage, tiles - s0), v.data(), m.data());
 }
 
+int64_t conv2d_winograd_packed_floats(const Conv2dGeometry& g) {
+  const int64_t nr = gemm_microkernel_for(g.out_c).nr;
+  return kXi * g.in_c * ((g.out_c + nr - 1) / nr * nr);
+}
+
+void conv2d_winograd_pack_weight(const Conv2dGeometry& g, const float* w, float* packed) {
+  const int64_t C = g.in_c, O = g.out_c;
+  Scratch u(kXi * C * O);
+  parallel_for(C, 1, [&](int64_t c0, int64_t c1) { transform_weight(w, C, O, c0, c1, u.data()); });
+  const int64_t nr = gemm_microkernel_for(O).nr;
+  parallel_for(kXi, 1, [&](int64_t a, int64_t b) {
+    pack_weight(u.data(), C, O, nr, kDepthSlice, a, b, packed);
+  });
+}
+
+void conv2d_forward_winograd_packed(const Conv2dGeometry& g, const float* x, const float* packed,
+                                    const float* bias, float* y, const Conv2dEpilogue& epilogue) {
+  const int64_t C = g.in_c, O = g.out_c;
+  const Problem p{g, TileGrid(g), x, bias, epilogue, y};
+  const int64_t tiles = g.batch * p.grid.per_image;
+  const GemmMicrokernel& kernel = gemm_microkernel_for(O);
+  const int64_t mr = kernel.mr, nr = kernel.nr;
+  const int64_t block = std::max(mr, kBlockBytes / (kXi * (C + O) * 4) / mr * mr);
+  if (kXi * C * O <= kFusedMaxWeightFloats && tiles >= 2 * block) {
+    // blocks of tiles whose V and M stay in L2, as conv2d_forward_winograd
+    const int64_t blocks = (tiles + block - 1) / block;
+    parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
+      Scratch v(kXi * block * C), m(kXi * block * O);
+      for (int64_t b = b0; b < b1; ++b)
+        run_block(p, kernel, packed, b * block, std::min(block, tiles - b * block), v.data(),
+                  m.data());
+    });
+    return;
+  }
+  // Few tiles (batch-1 images of 14x14 to 28x28) or a weight beyond the caches: all tiles at
+  // once, the 36 products split between threads by xi, so that each transformed weight is read
+  // once per call. V is written packed as the microkernel reads A.
+  const int64_t rows_padded = (tiles + mr - 1) / mr * mr;
+  const int64_t o_padded = (O + nr - 1) / nr * nr;
+  Scratch v(kXi * rows_padded * C), m(kXi * tiles * O);
+  const VLayout layout{rows_padded * C, C, mr, kDepthSlice, rows_padded};
+  if (tiles < rows_padded) std::fill_n(v.data(), kXi * rows_padded * C, 0.0f);
+  parallel_for(tiles, 1, [&](int64_t a, int64_t b) {
+    transform_input(g, p.grid, x, a, b, a, layout, v.data());
+  });
+  parallel_for(kXi, 1, [&](int64_t xi0, int64_t xi1) {
+    for (int64_t xi = xi0; xi < xi1; ++xi) {
+      const float* a = v.data() + xi * rows_padded * C;
+      const float* b = packed + xi * C * o_padded;
+      float* mx = m.data() + xi * tiles * O;
+      for (int64_t j = 0; j < O; j += nr) {
+        const int tile_n = static_cast<int>(std::min(nr, O - j));
+        for (int64_t pc = 0; pc < C; pc += kDepthSlice) {
+          const int64_t depth = std::min(kDepthSlice, C - pc);
+          const float* b_strip = b + pc * o_padded + j * depth;
+          for (int64_t s = 0; s < tiles; s += mr)
+            kernel.fn(depth, a + pc * rows_padded + s * depth, b_strip, mx + s * O + j, O,
+                      pc == 0 ? 0.0f : 1.0f, static_cast<int>(std::min(mr, tiles - s)), tile_n);
+        }
+      }
+    }
+  });
+  parallel_for(tiles, 1, [&](int64_t a, int64_t b) {
+    transform_output(g, p.grid, m.data() + a * O, tiles * O, a, b, bias, epilogue, y);
+  });
+}
+
 bool conv2d_winograd_backward_data_applies(const Conv2dGeometry& g) {
   return g.stride_h == 1 && g.stride_w == 1 &&
          conv2d_winograd_applies(conv2d_transposed_geometry(g));

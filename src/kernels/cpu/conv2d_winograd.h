@@ -39,6 +39,16 @@ bool conv2d_winograd_applies(const Conv2dGeometry& g);
 void conv2d_forward_winograd(const Conv2dGeometry& g, const float* x, const float* w,
                              const float* bias, float* y, const Conv2dEpilogue& epilogue = {});
 
+// With the weight transformed and packed once (prepared inference,
+// kernels/cpu/conv2d_prepared.h): any possible geometry, the transform paid at preparation.
+// Few tiles (batch 1 at 14x14 to 28x28) are run all at once, the 36 products split between
+// threads, so that each transformed weight is read once per call.
+int64_t conv2d_winograd_packed_floats(const Conv2dGeometry& g);
+void conv2d_winograd_pack_weight(const Conv2dGeometry& g, const float* w, float* packed);
+void conv2d_forward_winograd_packed(const Conv2dGeometry& g, const float* x, const float* packed,
+                                    const float* bias, float* y,
+                                    const Conv2dEpilogue& epilogue = {});
+
 // The stride-1 backward data, the forward convolution of dy by the flipped weight
 // (conv2d_backward_data_flipped), where Winograd applies to that convolution's geometry.
 bool conv2d_winograd_backward_data_applies(const Conv2dGeometry& g);

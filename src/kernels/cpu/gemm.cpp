@@ -179,9 +179,12 @@ GemmTileEpilogue tile_epilogue(const GemmEpilogue& e, int64_t i, int64_t j) {
 // C rows [0, M) x columns [0, N), where A's rows start at row_offset and B's columns at
 // col_offset of the full problem (the packers index the full problem; C, bias and residual
 // are already offset).
+// With b_packed (gemm_pack_b of the full problem, padded_n columns per depth step), B is read
+// from there instead of being packed.
 void gemm_serial(const GemmMicrokernel& kernel, const GemmA& a, const GemmB& b, int64_t row_offset,
                  int64_t col_offset, int64_t M, int64_t N, int64_t K, float beta, float* C,
-                 int64_t ldc, const GemmEpilogue& e) {
+                 int64_t ldc, const GemmEpilogue& e, const float* b_packed = nullptr,
+                 int64_t padded_n = 0) {
   thread_local AlignedBuffer a_buf, b_buf;
   const int mr = kernel.mr, nr = kernel.nr;
   const int64_t mc_max = kMCStrips * mr;
@@ -192,8 +195,14 @@ void gemm_serial(const GemmMicrokernel& kernel, const GemmA& a, const GemmB& b, 
       const int64_t kc = std::min(kKC, K - pc);
       const float beta_here = pc == 0 ? beta : 1.0f;
       const bool last = pc + kc == K;
-      float* bp = b_buf.get(static_cast<size_t>(kc * nc_padded));
-      pack_b(b, pc, kc, col_offset + jc, nc, nr, bp);
+      const float* bp = nullptr;
+      if (b_packed != nullptr) {
+        bp = b_packed + pc * padded_n + (col_offset + jc) * kc;
+      } else {
+        float* packed = b_buf.get(static_cast<size_t>(kc * nc_padded));
+        pack_b(b, pc, kc, col_offset + jc, nc, nr, packed);
+        bp = packed;
+      }
       for (int64_t ic = 0; ic < M; ic += mc_max) {
         const int64_t mc = std::min(mc_max, M - ic);
         const int64_t mc_padded = (mc + mr - 1) / mr * mr;
@@ -304,6 +313,64 @@ void gemm_f32(const GemmA& a, const GemmB& b, int64_t M, int64_t N, int64_t K, f
 void gemm_f32(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
               int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   gemm_f32(GemmA{A, lda, trans_a, {}}, GemmB{B, ldb, trans_b}, M, N, K, beta, C, ldc);
+}
+
+int64_t gemm_packed_b_depth() {
+  return kKC;
+}
+
+int64_t gemm_packed_b_floats(int64_t K, int64_t N) {
+  const int64_t nr = gemm_microkernel_for(N).nr;
+  return K * ((N + nr - 1) / nr * nr);
+}
+
+void gemm_pack_b(const GemmB& b, int64_t K, int64_t N, float* out) {
+  const int64_t nr = gemm_microkernel_for(N).nr;
+  const int64_t padded_n = (N + nr - 1) / nr * nr;
+  parallel_for((K + kKC - 1) / kKC, 1, [&](int64_t s0, int64_t s1) {
+    for (int64_t s = s0; s < s1; ++s) {
+      const int64_t pc = s * kKC;
+      pack_b(b, pc, std::min(kKC, K - pc), 0, N, static_cast<int>(nr), out + pc * padded_n);
+    }
+  });
+}
+
+void gemm_f32_packed_b(const GemmA& a, const float* b_packed, int64_t M, int64_t N, int64_t K,
+                       float* C, int64_t ldc, const GemmEpilogue& e) {
+  if (M <= 0 || N <= 0) return;
+  const GemmMicrokernel& kernel = gemm_microkernel_for(N);
+  const int64_t padded_n = (N + kernel.nr - 1) / kernel.nr * kernel.nr;
+  const GemmB none{};
+  if (K <= 0) {
+    gemm_f32(a, none, M, N, K, 0.0f, C, ldc, e);
+    return;
+  }
+  const double flops =
+      2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
+  if (flops < 2.0 * 64 * 64 * 64 || num_threads() == 1) {
+    gemm_serial(kernel, a, none, 0, 0, M, N, K, 0.0f, C, ldc, e, b_packed, padded_n);
+    return;
+  }
+  // Rows are split when there are enough for every thread to fill its tiles, always when A is
+  // packed from an image (split by columns, every thread would pack all of A); otherwise the
+  // columns, in whole strips.
+  const int64_t rows_each = M / num_threads();
+  if (M >= N || (a.pack && rows_each >= 4 * kernel.mr) || N < 2 * kernel.nr) {
+    parallel_for(M, kernel.mr, [&](int64_t i0, int64_t i1) {
+      GemmEpilogue sub = e;
+      if (sub.residual != nullptr) sub.residual += i0 * sub.ldr;
+      gemm_serial(kernel, a, none, i0, 0, i1 - i0, N, K, 0.0f, C + i0 * ldc, ldc, sub, b_packed,
+                  padded_n);
+    });
+    return;
+  }
+  parallel_for(N, kernel.nr, [&](int64_t j0, int64_t j1) {
+    GemmEpilogue sub = e;
+    if (sub.scale != nullptr) sub.scale += j0;
+    if (sub.bias != nullptr) sub.bias += j0;
+    if (sub.residual != nullptr) sub.residual += j0;
+    gemm_serial(kernel, a, none, 0, j0, M, j1 - j0, K, 0.0f, C + j0, ldc, sub, b_packed, padded_n);
+  });
 }
 
 const GemmMicrokernel& gemm_microkernel() {

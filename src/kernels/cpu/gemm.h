@@ -45,6 +45,19 @@ struct GemmB {
 void gemm_f32(const GemmA& a, const GemmB& b, int64_t M, int64_t N, int64_t K, float beta, float* C,
               int64_t ldc, const GemmEpilogue& epilogue = {});
 
+// ---- B packed once (prepared inference: a layer's weight packed when the model is prepared) ----
+// op(B) [K, N] packed for the microkernel gemm_microkernel_for(N): for each depth slice of
+// gemm_packed_b_depth() values (the last may be shorter), every nr-wide strip of columns, each
+// strip holding for each depth step its nr values side by side, zero-padded to a multiple of nr
+// columns. The packing depends on K, N and the instruction set only, not on M.
+int64_t gemm_packed_b_depth();
+int64_t gemm_packed_b_floats(int64_t K, int64_t N);
+void gemm_pack_b(const GemmB& b, int64_t K, int64_t N, float* out);
+// C[M, N] = op(A) * B (beta 0) then the epilogue, with B as gemm_pack_b wrote it (for the same
+// instruction set). A packed by a GemmPackA is packed once per row block: threads split the rows.
+void gemm_f32_packed_b(const GemmA& a, const float* b_packed, int64_t M, int64_t N, int64_t K,
+                       float* C, int64_t ldc, const GemmEpilogue& epilogue = {});
+
 // The plain matrix form.
 void gemm_f32(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
               int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);

@@ -59,13 +59,15 @@ void to_blocked(const Conv2dGeometry& g, const Blocked& s, const float* x, float
 
 struct TileArgs {
   const float* in;        // xb at (b, block 0, first row of the segment's fields, first column)
-  const float* w;         // the HWIO weight at output channel o0
+  const float* w;         // the weight at output block o0 / 16 (WeightLayout)
   float* y;               // the output at (b, oy, ox0, o0)
   const float* bias;      // at o0, or null
   const float* scale;     // at o0, or null (the epilogue's, conv2d_gemm.h)
   const float* residual;  // like y, or null
   int64_t plane, row;     // xb strides
+  int64_t w_tap, w_c;     // weight strides from one tap to the next, one input channel to next
   int64_t blocks, kh, kw, dil_h, dil_w, in_c, out_c;
+  int64_t w_block = 0;                // from one output block of 16 channels to the next
   int64_t in_rows = 0, out_rows = 0;  // RR > 1: from one output row to the next, in xb, in y
   bool relu;
   float relu_max;  // the ReLU's top (+inf: none)
@@ -89,7 +91,7 @@ void tile(const TileArgs& t) {
     for (int64_t ky = 0; ky < t.kh; ++ky) {
       for (int64_t kx = 0; kx < t.kw; ++kx) {
         const float* ip = t.in + cb * t.plane + ky * t.dil_h * t.row + kx * t.dil_w * kBlock;
-        const float* wp = t.w + ((ky * t.kw + kx) * t.in_c + cb * kBlock) * t.out_c;
+        const float* wp = t.w + (ky * t.kw + kx) * t.w_tap + cb * kBlock * t.w_c;
         const float* rows[RR];
 #pragma GCC unroll 4
         for (int q = 0; q < RR; ++q) rows[q] = ip + q * t.in_rows;
@@ -97,7 +99,7 @@ void tile(const TileArgs& t) {
         for (int c = 0; c < kBlock; ++c) {
           __m512 wv[OB];
 #pragma GCC unroll 4
-          for (int ob = 0; ob < OB; ++ob) wv[ob] = _mm512_loadu_ps(wp + c * t.out_c + ob * kBlock);
+          for (int ob = 0; ob < OB; ++ob) wv[ob] = _mm512_loadu_ps(wp + c * t.w_c + ob * t.w_block);
 #pragma GCC unroll 4
           for (int q = 0; q < RR; ++q)
 #pragma GCC unroll 28
@@ -193,8 +195,26 @@ int next_tile(int64_t remaining, int max_ur) {
 
 }  // namespace
 
-void conv2d_forward_direct(const Conv2dGeometry& g, const float* x, const float* w,
-                           const float* bias, float* y, const Conv2dEpilogue& e) {
+namespace {
+
+// Where the weight vector of tap t, input channel c and output block ob (16 channels) lies:
+// w + t * tap + c * channel + ob * block.
+struct WeightLayout {
+  int64_t tap, channel, block;
+};
+
+// HWIO [KH, KW, C, O] as it lies.
+WeightLayout hwio_layout(const Conv2dGeometry& g) {
+  return {g.in_c * g.out_c, g.out_c, kBlock};
+}
+
+// The packed form [O/16][KH*KW][C][16]: each output block's weights are contiguous.
+WeightLayout packed_layout(const Conv2dGeometry& g) {
+  return {g.in_c * kBlock, kBlock, g.kernel_h * g.kernel_w * g.in_c * kBlock};
+}
+
+void forward(const Conv2dGeometry& g, const float* x, const float* w, const WeightLayout& wl,
+             const float* bias, float* y, const Conv2dEpilogue& e) {
   const Blocked s = blocked_shape(g);
   // from the storage cache (64-byte aligned): reused call after call, bounded in total
   Tensor blocked = Tensor::empty({g.batch * s.blocks * s.plane()});
@@ -210,9 +230,18 @@ void conv2d_forward_direct(const Conv2dGeometry& g, const float* x, const float*
   }
   const int max_ur = kMaxTile / ob;
   const int64_t groups_of_blocks = out_blocks / ob;
+  // Units of work are (output rows, output blocks). When the weight is larger than the input,
+  // a thread takes consecutive output blocks, so that each block of the weight is read from
+  // memory once and its rows of input stay in the cache (batch-1 inference of deep layers);
+  // otherwise consecutive rows, so that the input is read once while the weight stays in the
+  // cache (training batches). The order does not change any sum.
+  const bool weight_major = g.kernel_h * g.kernel_w * g.in_c * g.out_c > g.batch * s.blocks * s.plane();
   TileArgs base{};
   base.plane = s.plane();
   base.row = s.row();
+  base.w_tap = wl.tap;
+  base.w_c = wl.channel;
+  base.w_block = wl.block;
   base.blocks = s.blocks;
   base.kh = g.kernel_h;
   base.kw = g.kernel_w;
@@ -229,15 +258,17 @@ void conv2d_forward_direct(const Conv2dGeometry& g, const float* x, const float*
   };
   if (rows_fn(rr) != nullptr && out_blocks >= 4) {
     const int64_t groups = (g.out_h + rr - 1) / rr;  // per image; the last may be shorter
+    const int64_t row_units = g.batch * groups;
     base.in_rows = g.stride_h * s.row();
     base.out_rows = g.out_w * g.out_c;
-    parallel_for(g.batch * groups * out_blocks, 1, [&](int64_t u0, int64_t u1) {
+    parallel_for(row_units * out_blocks, 1, [&](int64_t u0, int64_t u1) {
       for (int64_t u = u0; u < u1; ++u) {
-        const int64_t obk = u % out_blocks, b = u / out_blocks / groups;
-        const int64_t oy0 = u / out_blocks % groups * rr;
+        const int64_t obk = weight_major ? u / row_units : u % out_blocks;
+        const int64_t ru = weight_major ? u % row_units : u / out_blocks;
+        const int64_t b = ru / groups, oy0 = ru % groups * rr;
         const int64_t o0 = obk * kBlock;
         TileArgs t = base;
-        t.w = w + o0;
+        t.w = w + obk * wl.block;
         t.bias = bias != nullptr ? bias + o0 : nullptr;
         t.scale = e.scale != nullptr ? e.scale + o0 : nullptr;
         const int64_t pixel = (b * g.out_h + oy0) * g.out_w;
@@ -250,13 +281,15 @@ void conv2d_forward_direct(const Conv2dGeometry& g, const float* x, const float*
     return;
   }
   // One unit of work: an output row x a group of output blocks.
-  parallel_for(g.batch * g.out_h * groups_of_blocks, 1, [&](int64_t u0, int64_t u1) {
+  const int64_t rows = g.batch * g.out_h;
+  parallel_for(rows * groups_of_blocks, 1, [&](int64_t u0, int64_t u1) {
     for (int64_t u = u0; u < u1; ++u) {
-      const int64_t obg = u % groups_of_blocks, row = u / groups_of_blocks;
+      const int64_t obg = weight_major ? u / rows : u % groups_of_blocks;
+      const int64_t row = weight_major ? u % rows : u / groups_of_blocks;
       const int64_t b = row / g.out_h, oy = row % g.out_h;
       const int64_t o0 = obg * ob * kBlock;
       TileArgs t = base;
-      t.w = w + o0;
+      t.w = w + obg * ob * wl.block;
       t.bias = bias != nullptr ? bias + o0 : nullptr;
       t.scale = e.scale != nullptr ? e.scale + o0 : nullptr;
       for (int64_t ox = 0; ox < g.out_w;) {
@@ -271,6 +304,189 @@ void conv2d_forward_direct(const Conv2dGeometry& g, const float* x, const float*
       }
     }
   });
+}
+
+}  // namespace
+
+void conv2d_forward_direct(const Conv2dGeometry& g, const float* x, const float* w,
+                           const float* bias, float* y, const Conv2dEpilogue& e) {
+  forward(g, x, w, hwio_layout(g), bias, y, e);
+}
+
+void conv2d_direct_pack_weight(const Conv2dGeometry& g, const float* w, float* packed) {
+  const int64_t taps = g.kernel_h * g.kernel_w, out_blocks = g.out_c / kBlock;
+  parallel_for(out_blocks, 1, [&](int64_t b0, int64_t b1) {
+    for (int64_t ob = b0; ob < b1; ++ob)
+      for (int64_t t = 0; t < taps; ++t)
+        for (int64_t c = 0; c < g.in_c; ++c)
+          std::copy_n(w + (t * g.in_c + c) * g.out_c + ob * kBlock, kBlock,
+                      packed + ((ob * taps + t) * g.in_c + c) * kBlock);
+  });
+}
+
+namespace {
+
+// ---- few input channels (an image's first layer: 1 to 4 channels) ----
+//
+// The blocked copy would pad C to 16, multiplying the work; here the input is copied once into
+// a zero-padded NHWC image xp [b][Hp][Wp][C], in which one kernel row of a pixel's receptive
+// field is KW*C consecutive values. A tile of UR pixels of one output row x 16*OB output
+// channels stays in registers; for each kernel row and each of its KW*C values, OB vectors of
+// the packed weight are loaded and each pixel's value is broadcast into the FMAs, at a
+// displacement r*S*C known at compile time.
+
+struct SmallTileArgs {
+  const float* in;   // xp at the tile's first pixel's receptive field (top-left corner)
+  const float* w;    // the packed weight at the tile's first output block
+  float* y;          // the output at the tile's first pixel and channel
+  const float* bias;
+  const float* residual;
+  int64_t in_row;   // floats from one row of xp to the next
+  int64_t kh, span;  // kernel rows, KW*C values per kernel row
+  int64_t w_block;   // floats per output block of the packed weight
+  int64_t out_c;
+  bool relu;
+  float relu_max;
+};
+
+template <int S, int C, int UR, int OB>
+void small_tile(const SmallTileArgs& t) {
+  static_assert(UR * OB <= kMaxTile);
+  __m512 acc[UR][OB];
+#pragma GCC unroll 8
+  for (int r = 0; r < UR; ++r)
+#pragma GCC unroll 4
+    for (int ob = 0; ob < OB; ++ob) acc[r][ob] = _mm512_setzero_ps();
+  for (int64_t ky = 0; ky < t.kh; ++ky) {
+    const float* ip = t.in + ky * t.in_row;
+    const float* wp = t.w + ky * t.span * kBlock;
+    for (int64_t j = 0; j < t.span; ++j) {
+      __m512 wv[OB];
+#pragma GCC unroll 4
+      for (int ob = 0; ob < OB; ++ob) wv[ob] = _mm512_loadu_ps(wp + j * kBlock + ob * t.w_block);
+#pragma GCC unroll 8
+      for (int r = 0; r < UR; ++r) {
+        const __m512 v = _mm512_set1_ps(ip[r * S * C + j]);
+#pragma GCC unroll 4
+        for (int ob = 0; ob < OB; ++ob) acc[r][ob] = _mm512_fmadd_ps(v, wv[ob], acc[r][ob]);
+      }
+    }
+  }
+  const __m512 zero = _mm512_setzero_ps(), top = _mm512_set1_ps(t.relu_max);
+#pragma GCC unroll 4
+  for (int ob = 0; ob < OB; ++ob) {
+    const __m512 b = t.bias != nullptr ? _mm512_loadu_ps(t.bias + ob * kBlock) : zero;
+#pragma GCC unroll 8
+    for (int r = 0; r < UR; ++r) {
+      const int64_t at = r * t.out_c + ob * kBlock;
+      __m512 v = _mm512_add_ps(acc[r][ob], b);
+      if (t.residual != nullptr) v = _mm512_add_ps(v, _mm512_loadu_ps(t.residual + at));
+      if (t.relu) v = _mm512_min_ps(top, _mm512_max_ps(zero, v));
+      _mm512_storeu_ps(t.y + at, v);
+    }
+  }
+}
+
+using SmallTileFn = void (*)(const SmallTileArgs&);
+
+template <int S, int C, int OB>
+SmallTileFn small_tile_for(int ur) {
+  switch (ur) {
+    case 7:
+      return small_tile<S, C, 7, OB>;
+    case 4:
+      return small_tile<S, C, 4, OB>;
+    case 2:
+      return small_tile<S, C, 2, OB>;
+    default:
+      return small_tile<S, C, 1, OB>;
+  }
+}
+
+template <int S, int C>
+SmallTileFn small_tile_for(int ur, int ob) {
+  return ob == 4 ? small_tile_for<S, C, 4>(ur)
+         : ob == 2 ? small_tile_for<S, C, 2>(ur)
+                   : small_tile_for<S, C, 1>(ur);
+}
+
+template <int S>
+SmallTileFn small_tile_for(int64_t c, int ur, int ob) {
+  switch (c) {
+    case 1:
+      return small_tile_for<S, 1>(ur, ob);
+    case 2:
+      return small_tile_for<S, 2>(ur, ob);
+    case 3:
+      return small_tile_for<S, 3>(ur, ob);
+    default:
+      return small_tile_for<S, 4>(ur, ob);
+  }
+}
+
+void forward_small_c(const Conv2dGeometry& g, const float* x, const float* packed,
+                     const float* bias, float* y, const Conv2dEpilogue& e) {
+  const int64_t C = g.in_c;
+  const int64_t hp = (g.out_h - 1) * g.stride_h + g.kernel_h;
+  const int64_t wp = (g.out_w - 1) * g.stride_w + g.kernel_w;
+  Tensor padded = Tensor::empty({g.batch * hp * wp * C});
+  float* xp = padded.data();
+  parallel_for(g.batch * hp, 1, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t b = r / hp, iy = r % hp - g.pad_top;
+      float* dst = xp + r * wp * C;
+      std::fill_n(dst, wp * C, 0.0f);
+      if (iy < 0 || iy >= g.in_h) continue;
+      const int64_t lo = std::max<int64_t>(0, g.pad_left);
+      const int64_t hi = std::min<int64_t>(wp, g.in_w + g.pad_left);
+      if (hi > lo)
+        std::copy_n(x + ((b * g.in_h + iy) * g.in_w + lo - g.pad_left) * C, (hi - lo) * C,
+                    dst + lo * C);
+    }
+  });
+  const int64_t out_blocks = g.out_c / kBlock;
+  const int ob = out_blocks % 4 == 0 ? 4 : out_blocks % 2 == 0 ? 2 : 1;
+  const int64_t groups_of_blocks = out_blocks / ob;
+  SmallTileArgs base{};
+  base.in_row = wp * C;
+  base.kh = g.kernel_h;
+  base.span = g.kernel_w * C;
+  base.w_block = g.kernel_h * g.kernel_w * C * kBlock;
+  base.out_c = g.out_c;
+  base.relu = e.relu;
+  base.relu_max = e.relu_max;
+  const int64_t rows = g.batch * g.out_h;
+  parallel_for(rows * groups_of_blocks, 1, [&](int64_t u0, int64_t u1) {
+    for (int64_t u = u0; u < u1; ++u) {
+      const int64_t obg = u % groups_of_blocks, row = u / groups_of_blocks;
+      const int64_t b = row / g.out_h, oy = row % g.out_h;
+      const int64_t o0 = obg * ob * kBlock;
+      SmallTileArgs t = base;
+      t.w = packed + obg * ob * base.w_block;
+      t.bias = bias != nullptr ? bias + o0 : nullptr;
+      for (int64_t ox = 0; ox < g.out_w;) {
+        const int64_t left = g.out_w - ox;
+        const int ur = left >= 7 ? 7 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+        const int64_t pixel = (b * g.out_h + oy) * g.out_w + ox;
+        t.in = xp + ((b * hp + oy * g.stride_h) * wp + ox * g.stride_w) * C;
+        t.y = y + pixel * g.out_c + o0;
+        t.residual = e.residual != nullptr ? e.residual + pixel * g.out_c + o0 : nullptr;
+        (g.stride_w == 1 ? small_tile_for<1>(C, ur, ob) : small_tile_for<2>(C, ur, ob))(t);
+        ox += ur;
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void conv2d_forward_direct_packed(const Conv2dGeometry& g, const float* x, const float* packed,
+                                  const float* bias, float* y, const Conv2dEpilogue& e) {
+  if (g.in_c % kBlock != 0) {
+    forward_small_c(g, x, packed, bias, y, e);
+    return;
+  }
+  forward(g, x, packed, packed_layout(g), bias, y, e);
 }
 
 namespace {

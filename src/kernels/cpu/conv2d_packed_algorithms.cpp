@@ -1,0 +1,55 @@
+#include "kernels/cpu/conv2d_packed_algorithms.h"
+
+#include <algorithm>
+
+#include "kernels/cpu/conv2d_depthwise.h"
+#include "kernels/cpu/conv2d_direct.h"
+#include "kernels/cpu/conv2d_gemm.h"
+#include "kernels/cpu/conv2d_winograd.h"
+
+namespace cnn::kernels::cpu {
+namespace {
+
+int64_t weight_floats(const Conv2dGeometry& g) {
+  return g.kernel_h * g.kernel_w * g.group_in() * g.out_c;
+}
+
+void copy_weight(const Conv2dGeometry& g, const float* w, float* packed) {
+  std::copy_n(w, weight_floats(g), packed);
+}
+
+void depthwise_forward(const Conv2dGeometry& g, const float* x, const float* packed,
+                       const float* bias, float* y, const Conv2dEpilogue& e) {
+  conv2d_forward_depthwise(g, x, packed, bias, y, e);
+}
+
+constexpr Conv2dPackedAlgorithm kAlgorithms[] = {
+    {"depthwise", conv2d_depthwise_applies, weight_floats, copy_weight, depthwise_forward},
+    {"winograd", conv2d_winograd_possible, conv2d_winograd_packed_floats,
+     conv2d_winograd_pack_weight, conv2d_forward_winograd_packed},
+    {"direct", conv2d_direct_packed_applies, conv2d_direct_packed_floats, conv2d_direct_pack_weight,
+     conv2d_forward_direct_packed},
+    {"gemm", conv2d_gemm_applies, conv2d_gemm_packed_floats, conv2d_gemm_pack_weight,
+     conv2d_forward_gemm_packed},
+};
+
+}  // namespace
+
+std::span<const Conv2dPackedAlgorithm> conv2d_packed_algorithms() {
+  return kAlgorithms;
+}
+
+const Conv2dPackedAlgorithm* conv2d_packed_algorithm(std::string_view name) {
+  for (const Conv2dPackedAlgorithm& a : kAlgorithms)
+    if (name == a.name) return &a;
+  return nullptr;
+}
+
+const Conv2dPackedAlgorithm& conv2d_packed_default(const Conv2dGeometry& g) {
+  if (conv2d_depthwise_applies(g)) return kAlgorithms[0];
+  if (conv2d_winograd_applies(g)) return kAlgorithms[1];
+  if (conv2d_direct_packed_applies(g) && !conv2d_is_pointwise(g)) return kAlgorithms[2];
+  return kAlgorithms[3];
+}
+
+}  // namespace cnn::kernels::cpu

@@ -7,6 +7,7 @@
 /// calls contiguous() on its inputs, which copies only when the input is not already dense.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -31,10 +32,18 @@ class Storage {
   Storage& operator=(const Storage&) = delete;
   void* data() const { return data_; }
   size_t bytes() const { return bytes_; }
+  /// A counter of in-place changes, PyTorch's tensor._version: cnn's own code that changes
+  /// existing data in place bumps it (optimizer steps, load_state_dict, the initializers of
+  /// nn/init.h, batch norm's running statistics), so that whoever keeps something derived from
+  /// the data (a prepared model's packed weights, cnn/prepare.h) can tell that it changed. Writes
+  /// through a raw data() pointer are not seen: call Tensor::mark_modified() after them.
+  uint64_t version() const { return version_.load(std::memory_order_relaxed); }
+  void bump_version() { version_.fetch_add(1, std::memory_order_relaxed); }
 
  private:
   void* data_ = nullptr;
   size_t bytes_ = 0;
+  std::atomic<uint64_t> version_{0};
 };
 
 namespace autograd {
@@ -87,6 +96,10 @@ class Tensor {
   std::vector<int64_t> to_vector_i64() const;
   /// The single element of a one-element tensor.
   float item() const;
+  /// The storage's version (Storage::version) and its bump, for code that wrote the data in place
+  /// through data(); mark_modified() changes no element and no metadata, so it is const.
+  uint64_t version() const;
+  void mark_modified() const;
   /// One element by index (negative indices count from the end); for tests and inspection.
   float at(const Shape& index) const;
 

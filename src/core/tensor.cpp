@@ -179,6 +179,14 @@ bool Tensor::is_contiguous() const {
   return true;
 }
 
+uint64_t Tensor::version() const {
+  return checked().storage->version();
+}
+
+void Tensor::mark_modified() const {
+  checked().storage->bump_version();
+}
+
 float* Tensor::data() {
   const auto& impl = checked();
   CNN_CHECK(impl.dtype == DType::f32, "tensor of dtype ", dtype_name(impl.dtype),

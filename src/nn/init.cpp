@@ -18,6 +18,7 @@ float* writable(Tensor& t, const char* op) {
             dtype_name(t.dtype()), " of shape ", to_string(t.shape()));
   CNN_CHECK(t.is_contiguous(), "nn::", op, ": the tensor of shape ", to_string(t.shape()),
             " must be contiguous");
+  t.mark_modified();
   return t.data();
 }
 

@@ -155,7 +155,10 @@ LoadResult Module::load_state_dict(const StateDict& state, bool strict) {
   }
 
   for (const auto& [key, target] : targets) {
-    if (const Tensor* source = state.find(key)) copy_into(target, *source);
+    if (const Tensor* source = state.find(key)) {
+      copy_into(target, *source);
+      target.mark_modified();
+    }
   }
   return result;
 }

@@ -7,6 +7,7 @@
 #include "io/atomic_file.h"
 #include "onnx/checker.h"
 #include "onnx/export_graph.h"
+#include "onnx/export_model.h"
 #include "onnx/export_trace.h"
 #include "onnx/shape_inference/implementation.h"
 
@@ -41,8 +42,8 @@ namespace {
 
 }  // namespace
 
-void save(nn::Module& module, const Shape& input_shape, const std::string& path,
-          const SaveOptions& options) {
+::onnx::ModelProto export_model(nn::Module& module, const Shape& input_shape,
+                                const SaveOptions& options) {
   CNN_CHECK(options.opset >= 11 && options.opset <= 17, "onnx export: opset ", options.opset,
             " is not supported; choose 11 to 17");
   CNN_CHECK(!input_shape.empty(), "onnx export: the input shape is empty; give [N, H, W, C]");
@@ -85,6 +86,12 @@ void save(nn::Module& module, const Shape& input_shape, const std::string& path,
     fail("onnx export: the exported model of ", module.type(),
          " fails the ONNX checker: ", e.what());
   }
+  return model;
+}
+
+void save(nn::Module& module, const Shape& input_shape, const std::string& path,
+          const SaveOptions& options) {
+  const ::onnx::ModelProto model = export_model(module, input_shape, options);
   std::string bytes;
   CNN_CHECK(model.SerializeToString(&bytes), "onnx export: the model of ", module.type(),
             " does not serialize (larger than protobuf's 2 GiB?)");

@@ -15,6 +15,7 @@
 #include "cnn/ops/reduce.h"
 #include "cnn/ops/shape.h"
 #include "onnx/ops.h"
+#include "onnx/window.h"
 
 namespace cnn::onnx {
 namespace {
@@ -48,10 +49,6 @@ Tensor spatial_weight(const Node& n, const std::vector<Value>& in, int64_t rank)
   return w.reshape({1, w.size(0), w.size(1), w.size(2)});
 }
 
-struct Window {
-  Size2 kernel, stride{1}, dilation{1};
-  Pad2d pad;
-};
 
 // A window op's result sized by its attributes: [batch, h, w, channels], and the padded input
 // when the op pads explicitly, checked before anything is allocated (computed in double, so
@@ -86,8 +83,8 @@ void check_window_result(const Node& n, const RunContext& ctx, const Tensor& x, 
       x.size(3));
 }
 
-// kernel_shape, strides, dilations, pads and auto_pad of a Conv or pool node over an input of
-// `h` x `w` (rank 3 inputs: h = 1 and the attributes have one entry).
+}  // namespace
+
 Window window(const Node& n, int64_t rank, int64_t h, int64_t w, Size2 kernel_from_weight) {
   const size_t dims = static_cast<size_t>(rank - 2);
   const auto pair = [&](const char* name, int64_t fallback) {
@@ -131,6 +128,8 @@ Window window(const Node& n, int64_t rank, int64_t h, int64_t w, Size2 kernel_fr
   }
   return win;
 }
+
+namespace {
 
 ConvActivation activation_of(int kind) {
   return kind == 1   ? ConvActivation::relu

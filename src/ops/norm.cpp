@@ -66,6 +66,8 @@ Normalizer batch_statistics(const Tensor& x, int64_t n, const Tensor& running_me
       r_mu = static_cast<float>((1.0 - m) * r_mu + m * mean[c]);
       r_var = static_cast<float>((1.0 - m) * r_var + m * var[c] * unbias);
     }
+    rm.mark_modified();
+    rv.mark_modified();
   }
   return norm;
 }

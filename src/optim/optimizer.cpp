@@ -94,6 +94,7 @@ void Optimizer::step() {
                                                        : Tensor::zeros(params_[i].shape()));
     }
     update(params_[i], g.contiguous(), state, first);
+    params_[i].mark_modified();  // prepared models see the change (Storage::version)
   }
   ++step_count_;
 }

@@ -1,0 +1,472 @@
+// cnn::prepare: the model's inference graph (onnx/graph.h: the exporter's trace of a module, or
+// an imported model's own graph) run step by step, its convolutions by PreparedConv2d
+// (kernels/conv2d_prepared.h) into a planned arena, every other node by its ONNX op.
+// docs/ARCHITECTURE.md, "Prepared inference", has the why.
+#include "cnn/prepare.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <new>
+#include <set>
+
+#include "cnn/autograd.h"
+#include "cnn/error.h"
+#include "cnn/onnx/onnx.h"
+#include "cnn/parallel.h"
+#include "kernels/conv2d_prepared.h"
+#include "kernels/cpu/isa.h"
+#include "onnx/export_model.h"
+#include "onnx/graph.h"
+#include "onnx/window.h"
+
+namespace cnn {
+namespace {
+
+using onnx::Graph;
+using onnx::Node;
+using onnx::Slot;
+using onnx::Value;
+
+const onnx::Perm kNHWC{0, 2, 3, 1};
+const onnx::Perm kHWIO{2, 3, 1, 0};
+
+// A convolution whose weight (and batch norm) are data of the graph, run prepared.
+struct ConvStep {
+  std::unique_ptr<kernels::PreparedConv2d> conv;
+  kernels::Conv2dGeometry weight_geometry;  // the weight's part; the input's is per plan
+  bool relu = false;
+  float relu_max = std::numeric_limits<float>::infinity();
+};
+
+// What one input shape needs: each prepared convolution's geometry and output place.
+struct Plan {
+  std::vector<kernels::Conv2dGeometry> geometry;  // per step (convolutions only)
+  std::vector<int64_t> offset;                    // per step: arena offset in floats, or -1
+  std::vector<Shape> shape;                       // per step: the NHWC output in the arena
+  std::vector<bool> fuse_residual;                // per step
+  std::vector<int> last_use;                      // per value id: the last step reading it
+  int64_t arena_floats = 0;
+};
+
+// The value's data, when it is graph data (a constant, parameter or buffer), else null.
+const Tensor* data_of(const Graph& g, int id) {
+  if (id < 0) return nullptr;
+  const Slot& s = g.slots[static_cast<size_t>(id)];
+  if (s.kind == Slot::Kind::computed || s.kind == Slot::Kind::input || !s.value.defined())
+    return nullptr;
+  return &s.value.data;
+}
+
+bool is_graph_data(const Graph& g, int id) {
+  return data_of(g, id) != nullptr;
+}
+
+std::vector<double> as_doubles(const Graph& g, int id) {
+  const Slot& s = g.slots[static_cast<size_t>(id)];
+  const std::vector<float> v = logical(s.value).to_vector();
+  return {v.begin(), v.end()};
+}
+
+// A Conv node the prepared path takes: 2-D, its weight, bias and batch norm graph data.
+bool preparable(const Graph& g, const Node& n) {
+  if (n.op != "Conv" || n.inputs.size() < 2 || !is_graph_data(g, n.inputs[1])) return false;
+  if (g.slots[static_cast<size_t>(n.inputs[1])].value.rank() != 4) return false;
+  if (n.inputs.size() > 2 && n.inputs[2] >= 0 && !is_graph_data(g, n.inputs[2])) return false;
+  if (n.fusion.batch_norm)
+    for (size_t k = 3; k < 7; ++k)
+      if (n.inputs.size() <= k || !is_graph_data(g, n.inputs[k])) return false;
+  return true;
+}
+
+// The node's weight as HWIO with its batch norm folded in: W * s and (b - mean) * s + beta,
+// s = gamma / sqrt(var + eps), in double.
+ConvStep make_conv_step(const Graph& g, const Node& n) {
+  const Tensor w = stored_as(g.slots[static_cast<size_t>(n.inputs[1])].value, kHWIO);
+  const int64_t kh = w.size(0), kw = w.size(1), cg = w.size(2), out = w.size(3);
+  const int64_t groups = n.attrs.i("group", 1);
+  std::vector<double> scale(static_cast<size_t>(out), 1.0), shift(static_cast<size_t>(out), 0.0);
+  bool has_bias = false;
+  if (n.inputs.size() > 2 && n.inputs[2] >= 0) {
+    shift = as_doubles(g, n.inputs[2]);
+    has_bias = true;
+  }
+  CNN_CHECK(static_cast<int64_t>(shift.size()) == out, n.where(), ": the bias has ", shift.size(),
+            " values for ", out, " output channels");
+  if (n.fusion.batch_norm) {
+    const std::vector<double> gamma = as_doubles(g, n.inputs[3]), beta = as_doubles(g, n.inputs[4]);
+    const std::vector<double> mean = as_doubles(g, n.inputs[5]), var = as_doubles(g, n.inputs[6]);
+    CNN_CHECK(gamma.size() == scale.size() && beta.size() == scale.size() &&
+                  mean.size() == scale.size() && var.size() == scale.size(),
+              n.where(), ": the batch norm's parameters do not have ", out, " values");
+    for (size_t o = 0; o < scale.size(); ++o) {
+      scale[o] = gamma[o] / std::sqrt(var[o] + static_cast<double>(n.fusion.bn_eps));
+      shift[o] = (shift[o] - mean[o]) * scale[o] + beta[o];
+    }
+    has_bias = true;
+  }
+  std::vector<float> folded(static_cast<size_t>(w.numel()));
+  const float* src = w.data();
+  for (size_t i = 0; i < folded.size(); ++i)
+    folded[i] = static_cast<float>(src[i] * scale[i % static_cast<size_t>(out)]);
+  std::vector<float> bias(shift.begin(), shift.end());
+
+  ConvStep step;
+  kernels::Conv2dGeometry& wg = step.weight_geometry;
+  wg.kernel_h = kh;
+  wg.kernel_w = kw;
+  wg.in_c = cg * groups;
+  wg.out_c = out;
+  wg.groups = groups;
+  step.conv = std::make_unique<kernels::PreparedConv2d>(wg, folded.data(),
+                                                        has_bias ? bias.data() : nullptr);
+  step.relu = n.fusion.activation != 0;
+  if (n.fusion.activation == 2) step.relu_max = 6.0f;
+  return step;
+}
+
+// The NHWC shapes a run by the ops saw at each prepared convolution.
+struct Recorded {
+  explicit Recorded(size_t steps) : input(steps), residual(steps), output(steps) {}
+  std::vector<Shape> input, residual, output;
+};
+
+std::string plan_key(const Shape& shape) {
+  return to_string(shape) + "/" + std::to_string(num_threads()) + "/" +
+         kernels::cpu::isa_name(kernels::cpu::kernel_isa());
+}
+
+// Offsets for buffers alive over [start, end] (closed), largest first, each at the lowest
+// offset that overlaps no placed buffer alive at the same time. Returns the arena's size.
+int64_t place(const std::vector<int64_t>& size, const std::vector<int>& start,
+              const std::vector<int>& end, std::vector<int64_t>& offset) {
+  std::vector<size_t> order(size.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return size[a] > size[b]; });
+  offset.assign(size.size(), -1);
+  int64_t total = 0;
+  std::vector<size_t> placed;
+  for (size_t i : order) {
+    std::vector<std::pair<int64_t, int64_t>> taken;  // [begin, end) of live neighbours
+    for (size_t j : placed)
+      if (start[j] <= end[i] && start[i] <= end[j]) taken.emplace_back(offset[j], offset[j] + size[j]);
+    std::sort(taken.begin(), taken.end());
+    int64_t at = 0;
+    for (const auto& [b, e] : taken) {
+      if (at + size[i] <= b) break;
+      at = std::max(at, e);
+    }
+    offset[i] = at;
+    total = std::max(total, at + size[i]);
+    placed.push_back(i);
+  }
+  return total;
+}
+
+}  // namespace
+
+struct PreparedModel::Impl {
+  std::shared_ptr<nn::Module> module;
+  PrepareOptions options;
+  std::shared_ptr<const Graph> graph;
+  Shape traced_shape;  // the input shape a module's graph was traced with (not for onnx::Model)
+  std::vector<std::pair<Tensor, uint64_t>> watched;  // the sources and their versions
+  std::vector<ConvStep> steps;                       // per node of graph->inference
+  std::map<std::string, Plan> plans;
+  Tensor arena;
+  int64_t builds = 0;
+
+  void build(const Shape& shape);
+  // Whether x needs the graph built again: a changed source, or a module traced for images of
+  // another size (the batch may differ: the trace's batch dimension is symbolic).
+  bool needs_build(const Shape& shape) const;
+  const Plan& plan_for(const Shape& shape);
+  Plan make_plan(const Shape& shape);
+  std::vector<Value> run(const Tensor& x, const Plan* plan, Recorded* record);
+  bool is_stale() const;
+};
+
+void PreparedModel::Impl::build(const Shape& shape) {
+  if (auto* imported = dynamic_cast<onnx::Model*>(module.get())) {
+    CNN_CHECK(imported->options().nhwc_interface, "prepare: the ONNX model was loaded with "
+              "nhwc_interface = false; prepared models take cnn's NHWC layout");
+    graph = std::shared_ptr<const Graph>(module, &imported->graph());
+    traced_shape.clear();
+  } else {
+    const ::onnx::ModelProto proto = onnx::export_model(*module, shape, {});
+    onnx::LoadOptions load;
+    load.check = false;  // the exporter checked it
+    graph = Graph::build(proto, ".", "prepared " + module->type(), load);
+    traced_shape = shape;
+  }
+  steps.clear();
+  steps.resize(graph->inference.size());
+  for (size_t i = 0; i < graph->inference.size(); ++i)
+    if (preparable(*graph, graph->inference[i])) steps[i] = make_conv_step(*graph, graph->inference[i]);
+  watched.clear();
+  for (const auto& [name, t] : module->named_parameters()) watched.emplace_back(t, t.version());
+  for (const auto& [name, t] : module->named_buffers()) watched.emplace_back(t, t.version());
+  plans.clear();
+  ++builds;
+}
+
+bool PreparedModel::Impl::needs_build(const Shape& shape) const {
+  if (is_stale()) return true;
+  if (traced_shape.empty()) return false;
+  return shape.size() != traced_shape.size() ||
+         !std::equal(shape.begin() + 1, shape.end(), traced_shape.begin() + 1);
+}
+
+bool PreparedModel::Impl::is_stale() const {
+  for (const auto& [t, version] : watched)
+    if (t.version() != version) return true;
+  return false;
+}
+
+// Runs the inference plan on x: prepared convolutions with `plan` (null: every node by its op,
+// into `record` the shapes each convolution the prepared path takes sees).
+std::vector<Value> PreparedModel::Impl::run(const Tensor& x, const Plan* plan, Recorded* record) {
+  const Graph& g = *graph;
+  CNN_CHECK(g.inputs.size() == 1, "prepare: the model takes ", g.inputs.size(),
+            " inputs; prepared models take one");
+  std::vector<Value> env(g.slots.size());
+  for (size_t id = 0; id < g.slots.size(); ++id)
+    if (g.slots[id].kind != Slot::Kind::computed && g.slots[id].kind != Slot::Kind::input)
+      env[id] = g.slots[id].value;
+  env[static_cast<size_t>(g.inputs[0])] = x.dim() == 4 ? onnx::value_of(x, kNHWC) : onnx::value_of(x);
+  onnx::RunContext context;
+  const int64_t elements = g.data_elements + x.numel();
+  context.max_elements = std::max(int64_t{1} << 24, elements * 1024);
+  std::vector<Value> args;
+  const std::vector<int>* last_use = plan != nullptr ? &plan->last_use : nullptr;
+  for (size_t step = 0; step < g.inference.size(); ++step) {
+    const Node& n = g.inference[step];
+    const ConvStep& conv = steps[step];
+    if (plan != nullptr && plan->offset[step] >= 0) {
+      const kernels::Conv2dGeometry& geo = plan->geometry[step];
+      const Tensor in = stored_as(env[static_cast<size_t>(n.inputs[0])], kNHWC);
+      CNN_CHECK(in.shape() == Shape({geo.batch, geo.in_h, geo.in_w, geo.in_c}), n.where(),
+                ": the input is ", to_string(in.shape()), " where the plan has [", geo.batch, ", ",
+                geo.in_h, ", ", geo.in_w, ", ", geo.in_c, "]");
+      Tensor y = Tensor::view_of(arena.storage(), plan->shape[step],
+                                 contiguous_strides(plan->shape[step]), plan->offset[step],
+                                 DType::f32);
+      Tensor residual;
+      kernels::Conv2dEpilogue e{.relu = conv.relu, .relu_max = conv.relu_max};
+      if (plan->fuse_residual[step]) {
+        residual = stored_as(env[static_cast<size_t>(n.inputs[7])], kNHWC);
+        e.residual = residual.data();
+      }
+      conv.conv->forward(geo, in.data(), y.data(), e);
+      env[static_cast<size_t>(n.outputs[0])] = onnx::value_of(y, kNHWC);
+    } else {
+      args.clear();
+      for (int id : n.inputs) {
+        CNN_CHECK(id < 0 || env[static_cast<size_t>(id)].defined(), n.where(), ": input '",
+                  g.slots[static_cast<size_t>(id)].name, "' has no value");
+        args.push_back(id >= 0 ? env[static_cast<size_t>(id)] : Value{});
+      }
+      if (record != nullptr && conv.conv && args[0].rank() == 4) {
+        record->input[step] = stored_as(args[0], kNHWC).shape();
+        if (n.fusion.residual && onnx::present(args, 7) && args[7].rank() == 4)
+          record->residual[step] = stored_as(args[7], kNHWC).shape();
+      }
+      std::vector<Value> results;
+      try {
+        results = n.def->run(n, args, context);
+      } catch (const Error& e) {
+        const std::string what = e.what();
+        if (what.rfind("onnx", 0) == 0) throw;
+        fail(n.where(), ": ", what);
+      } catch (const std::bad_alloc&) {
+        fail(n.where(), ": out of memory");
+      }
+      if (record != nullptr && conv.conv && !results.empty() && results[0].rank() == 4)
+        record->output[step] = stored_as(results[0], kNHWC).shape();
+      for (size_t k = 0; k < n.outputs.size() && k < results.size(); ++k)
+        if (n.outputs[k] >= 0) env[static_cast<size_t>(n.outputs[k])] = std::move(results[k]);
+    }
+    if (last_use != nullptr)
+      for (int id : n.inputs)
+        if (id >= 0 && (*last_use)[static_cast<size_t>(id)] == static_cast<int>(step) &&
+            g.slots[static_cast<size_t>(id)].kind == Slot::Kind::computed)
+          env[static_cast<size_t>(id)] = Value{};
+  }
+  std::vector<Value> out;
+  for (int id : g.outputs) {
+    CNN_CHECK(env[static_cast<size_t>(id)].defined(), "prepare: graph output '",
+              g.slots[static_cast<size_t>(id)].name, "' was not computed");
+    out.push_back(env[static_cast<size_t>(id)]);
+  }
+  return out;
+}
+
+Plan PreparedModel::Impl::make_plan(const Shape& shape) {
+  const Graph& g = *graph;
+  const size_t count = g.inference.size();
+  // one run of every node by its op gives each convolution's input, residual and output shape
+  Recorded rec(count);
+  {
+    Generator gen(0);
+    run(Tensor::normal(shape, 0.0f, 1.0f, gen), nullptr, &rec);
+  }
+  Plan plan;
+  plan.geometry.resize(count);
+  plan.offset.assign(count, -1);
+  plan.shape.resize(count);
+  plan.fuse_residual.assign(count, false);
+  std::vector<bool> graph_output(g.slots.size(), false);
+  for (int id : g.outputs) graph_output[static_cast<size_t>(id)] = true;
+  for (size_t step = 0; step < count; ++step) {
+    const Node& n = g.inference[step];
+    const ConvStep& conv = steps[step];
+    const Shape& xs = rec.input[step];
+    if (!conv.conv || xs.size() != 4 || rec.output[step].size() != 4) continue;
+    // outputs are the caller's, not the arena's
+    if (graph_output[static_cast<size_t>(n.outputs[0])]) continue;
+    // a residual that needs broadcasting is left to the op
+    if (n.fusion.residual && rec.residual[step] != rec.output[step]) continue;
+    const kernels::Conv2dGeometry& wg = conv.weight_geometry;
+    const onnx::Window win = onnx::window(n, 4, xs[1], xs[2], Size2(wg.kernel_h, wg.kernel_w));
+    const kernels::Conv2dGeometry geo = kernels::make_conv2d_geometry(
+        xs, {wg.kernel_h, wg.kernel_w, wg.in_c / wg.groups, wg.out_c}, wg.groups, win.stride,
+        win.pad, win.dilation);
+    if (Shape{geo.batch, geo.out_h, geo.out_w, geo.out_c} != rec.output[step]) continue;
+    plan.geometry[step] = geo;
+    plan.shape[step] = rec.output[step];
+    plan.fuse_residual[step] = n.fusion.residual;
+    plan.offset[step] = 0;  // placed below
+  }
+  // Lifetimes: a buffer lives from its step to the last step that reads any value that may
+  // alias it (ops like Reshape and Flatten return views of their input), to the end when a
+  // graph output may alias it (forward() copies such an output out).
+  std::vector<std::set<size_t>> aliases(g.slots.size());  // value id -> buffers
+  std::vector<int> last_use(g.slots.size(), -1), start, end;
+  std::vector<int64_t> size;
+  std::vector<size_t> buffer_step;
+  for (size_t step = 0; step < count; ++step) {
+    const Node& n = g.inference[step];
+    for (int id : n.inputs)
+      if (id >= 0) last_use[static_cast<size_t>(id)] = static_cast<int>(step);
+    if (plan.offset[step] >= 0) {
+      aliases[static_cast<size_t>(n.outputs[0])] = {size.size()};
+      start.push_back(static_cast<int>(step));
+      end.push_back(static_cast<int>(step));
+      int64_t floats = 1;
+      for (int64_t d : plan.shape[step]) floats *= d;
+      size.push_back((floats + 15) / 16 * 16);  // each buffer 64-byte aligned
+      buffer_step.push_back(step);
+      continue;
+    }
+    std::set<size_t> from;
+    for (int id : n.inputs)
+      if (id >= 0) from.insert(aliases[static_cast<size_t>(id)].begin(),
+                               aliases[static_cast<size_t>(id)].end());
+    for (int id : n.outputs)
+      if (id >= 0) aliases[static_cast<size_t>(id)] = from;
+  }
+  for (size_t id = 0; id < g.slots.size(); ++id) {
+    const int last = graph_output[id] ? static_cast<int>(count) : last_use[id];
+    for (size_t b : aliases[id]) end[b] = std::max(end[b], last);
+  }
+  std::vector<int64_t> offsets;
+  plan.arena_floats = place(size, start, end, offsets);
+  for (size_t b = 0; b < offsets.size(); ++b) plan.offset[buffer_step[b]] = offsets[b];
+  plan.last_use = std::move(last_use);
+  for (size_t step = 0; step < count; ++step)
+    if (plan.offset[step] >= 0)
+      steps[step].conv->prepare(plan.geometry[step], options.measure, plan.fuse_residual[step]);
+  return plan;
+}
+
+const Plan& PreparedModel::Impl::plan_for(const Shape& shape) {
+  const std::string key = plan_key(shape);
+  auto it = plans.find(key);
+  if (it == plans.end()) {
+    it = plans.emplace(key, make_plan(shape)).first;
+    const int64_t floats = it->second.arena_floats;
+    if (!arena.defined() || arena.numel() < floats)
+      arena = Tensor::empty({std::max<int64_t>(floats, 16)});
+  }
+  return it->second;
+}
+
+PreparedModel::PreparedModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PreparedModel::~PreparedModel() = default;
+
+Tensor PreparedModel::forward(const Tensor& x) {
+  CNN_CHECK(x.defined(), "prepared model: the input is undefined");
+  CNN_CHECK(x.dtype() == DType::f32, "prepared model: the input must be float32, got ",
+            dtype_name(x.dtype()));
+  if (impl_->needs_build(x.shape())) impl_->build(x.shape());
+  const autograd::NoGradGuard no_grad;
+  const Plan& plan = impl_->plan_for(x.shape());
+  std::vector<Value> out = impl_->run(x.contiguous(), &plan, nullptr);
+  Tensor y = out[0].rank() == 4 ? stored_as(out[0], kNHWC) : logical(out[0]);
+  // nothing returned may live in the arena, which the next call overwrites
+  if (y.storage() == impl_->arena.storage()) y = y.clone();
+  return y;
+}
+
+bool PreparedModel::stale() const {
+  return impl_->is_stale();
+}
+
+void PreparedModel::refresh() {
+  impl_->build(impl_->traced_shape);
+}
+
+std::vector<PreparedStep> PreparedModel::steps(const Shape& input_shape) {
+  if (impl_->needs_build(input_shape)) impl_->build(input_shape);
+  const autograd::NoGradGuard no_grad;
+  const Plan& plan = impl_->plan_for(input_shape);
+  std::vector<PreparedStep> out;
+  const Graph& g = *impl_->graph;
+  for (size_t i = 0; i < g.inference.size(); ++i) {
+    const Node& n = g.inference[i];
+    PreparedStep s;
+    s.op = n.op;
+    for (const std::string& absorbed : n.fusion.absorbed) s.op += "+" + absorbed;
+    s.name = n.name;
+    if (plan.offset[i] >= 0) {
+      s.algorithm = kernels::conv2d_prepared_choice(plan.geometry[i], plan.fuse_residual[i]);
+      s.output_shape = plan.shape[i];
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+int64_t PreparedModel::arena_bytes() const {
+  return impl_->arena.defined() ? impl_->arena.numel() * 4 : 0;
+}
+
+int64_t PreparedModel::packed_bytes() const {
+  int64_t bytes = 0;
+  for (const ConvStep& s : impl_->steps)
+    if (s.conv) bytes += s.conv->packed_bytes();
+  return bytes;
+}
+
+int64_t PreparedModel::builds() const {
+  return impl_->builds;
+}
+
+std::shared_ptr<PreparedModel> prepare(std::shared_ptr<nn::Module> module, const Shape& input_shape,
+                                       const PrepareOptions& options) {
+  CNN_CHECK(module != nullptr, "prepare: the module is null");
+  CNN_CHECK(!input_shape.empty(), "prepare: the input shape is empty; give [N, H, W, C]");
+  for (int64_t d : input_shape)
+    CNN_CHECK(d >= 1, "prepare: the input shape ", to_string(input_shape),
+              " has an extent below 1");
+  auto impl = std::make_unique<PreparedModel::Impl>();
+  impl->module = std::move(module);
+  impl->options = options;
+  impl->build(input_shape);
+  auto prepared = std::make_shared<PreparedModel>(std::move(impl));
+  prepared->steps(input_shape);  // the plan of the given shape, measured now
+  return prepared;
+}
+
+}  // namespace cnn

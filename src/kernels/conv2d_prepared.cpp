@@ -5,6 +5,7 @@
 #include <limits>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "cnn/error.h"
 #include "cnn/generator.h"
@@ -99,8 +100,9 @@ const std::string& PreparedConv2d::prepare(const Conv2dGeometry& g, bool measure
     if (auto it = choice_cache().find(key); it != choice_cache().end()) choice = it->second;
   }
   if (choice.empty() && measure) {
-    // Each candidate on this geometry, on a random input: one run to warm up, then the best
-    // of three (a run that others slow down can only be slower).
+    // Each candidate on this geometry, on a random input: one run to warm up (and to drop a
+    // candidate three times slower than the best so far), then the best of two (a run that
+    // other processes slow down can only be slower). The default candidate goes first.
     Generator gen(0);
     const Tensor x = Tensor::normal({g.batch * g.in_h * g.in_w * g.in_c}, 0, 1, gen);
     Tensor y = Tensor::empty({output_floats(g)});
@@ -108,19 +110,24 @@ const std::string& PreparedConv2d::prepare(const Conv2dGeometry& g, bool measure
         with_residual ? Tensor::normal({output_floats(g)}, 0, 1, gen) : Tensor();
     const Conv2dEpilogue e{.residual = with_residual ? residual.data() : nullptr, .relu = true};
     double best = std::numeric_limits<double>::infinity();
-    for (const Conv2dPackedAlgorithm& a : cpu::conv2d_packed_algorithms()) {
-      if (!a.applies(g)) continue;
-      const Tensor& packed = packed_for(a.name, g).data;
-      const float* b = bias_.defined() ? bias_.data() : nullptr;
+    const Conv2dPackedAlgorithm& first = cpu::conv2d_packed_default(g);
+    std::vector<const Conv2dPackedAlgorithm*> candidates{&first};
+    for (const Conv2dPackedAlgorithm& a : cpu::conv2d_packed_algorithms())
+      if (&a != &first && a.applies(g)) candidates.push_back(&a);
+    const float* b = bias_.defined() ? bias_.data() : nullptr;
+    for (const Conv2dPackedAlgorithm* a : candidates) {
+      const Tensor& packed = packed_for(a->name, g).data;
       double fastest = std::numeric_limits<double>::infinity();
-      for (int run = 0; run < 4; ++run) {
+      for (int run = 0; run < 3; ++run) {
         const auto start = std::chrono::steady_clock::now();
-        a.forward(g, x.data(), packed.data(), b, y.data(), e);
-        if (run > 0) fastest = std::min(fastest, seconds_since(start));
+        a->forward(g, x.data(), packed.data(), b, y.data(), e);
+        const double seconds = seconds_since(start);
+        if (run == 0 && seconds > 3 * best) break;
+        if (run > 0) fastest = std::min(fastest, seconds);
       }
       if (fastest < best) {
         best = fastest;
-        choice = a.name;
+        choice = a->name;
       }
     }
   }

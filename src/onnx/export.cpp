@@ -82,6 +82,8 @@ namespace {
     ::onnx::shape_inference::InferShapes(
         inferred, ::onnx::OpSchemaRegistry::Instance(),
         ::onnx::ShapeInferenceOptions(/*check_type=*/true, /*error_mode=*/1));
+    // the inferred shapes go with the model: readers (the importer's fusions) use them
+    *model.mutable_graph()->mutable_value_info() = inferred.graph().value_info();
   } catch (const std::exception& e) {
     fail("onnx export: the exported model of ", module.type(),
          " fails the ONNX checker: ", e.what());

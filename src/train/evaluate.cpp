@@ -37,6 +37,18 @@ std::vector<int64_t> argmax_rows(const Tensor& logits) {
 Evaluation evaluate(nn::Module& model, const data::DataLoader& loader, int64_t classes) {
   const bool was_training = model.is_training();
   model.eval();
+  try {
+    Evaluation e = evaluate([&](const Tensor& x) { return model(x); }, loader, classes);
+    model.train(was_training);
+    return e;
+  } catch (...) {
+    model.train(was_training);
+    throw;
+  }
+}
+
+Evaluation evaluate(const std::function<Tensor(const Tensor&)>& forward,
+                    const data::DataLoader& loader, int64_t classes) {
   NoGradGuard no_grad;
   Evaluation e;
   e.confusion.assign(static_cast<size_t>(classes),
@@ -44,7 +56,7 @@ Evaluation evaluate(nn::Module& model, const data::DataLoader& loader, int64_t c
   double loss_sum = 0.0;
   int64_t correct = 0;
   for (data::Batch& batch : loader.epoch(0)) {
-    const Tensor logits = model(batch.x);
+    const Tensor logits = forward(batch.x);
     CNN_CHECK(logits.dim() == 2 && logits.size(1) == classes, "evaluate: the model returned shape ",
               to_string(logits.shape()), ", expected [batch, ", classes, "]");
     loss_sum += cross_entropy(logits, batch.y, {.reduction = Reduction::sum}).item();
@@ -56,7 +68,6 @@ Evaluation evaluate(nn::Module& model, const data::DataLoader& loader, int64_t c
     }
     e.examples += batch.y.numel();
   }
-  model.train(was_training);
   CNN_CHECK(e.examples > 0, "evaluate: the data set is empty");
   e.loss = loss_sum / static_cast<double>(e.examples);
   e.accuracy = static_cast<double>(correct) / static_cast<double>(e.examples);

@@ -7,6 +7,7 @@
 #include "cnn/train/evaluate.h"
 #include "cnn/train/trained_model.h"
 #include "commands.h"
+#include "inference.h"
 #include "options.h"
 #include "train/run_setup.h"
 
@@ -19,6 +20,7 @@ struct EvalArgs {
   std::string data;  // default: the run's own
   int64_t batch_size = 250;
   int64_t limit = 0;
+  bool unprepared = false;
 };
 
 int run(const EvalArgs& args) {
@@ -34,8 +36,11 @@ int run(const EvalArgs& args) {
   data::DataLoader loader(data.test,
                           train::eval_transform(data.image_shape, t.input_shape, t.normalization),
                           {.batch_size = args.batch_size});
+  const auto forward = inference_forward(
+      t.model, {args.batch_size, t.input_shape[0], t.input_shape[1], t.input_shape[2]},
+      /*measure=*/true, args.unprepared);
   const train::Evaluation e =
-      train::evaluate(*t.model, loader, static_cast<int64_t>(t.classes.size()));
+      train::evaluate(forward, loader, static_cast<int64_t>(t.classes.size()));
 
   if (t.path == t.config.model)
     std::printf("model %s\n", t.path.c_str());
@@ -91,6 +96,9 @@ Run add_eval_command(CLI::App& app) {
   cmd->add_option("--limit", args->limit, "only the first N test images (0: all)")
       ->check(non_negative())
       ->capture_default_str();
+  cmd->add_flag("--unprepared", args->unprepared,
+                "run the model as it is, without preparing it for inference first (folded batch "
+                "norm, packed weights, measured algorithms; see docs/ARCHITECTURE.md)");
   return [args] { return run(*args); };
 }
 

@@ -14,6 +14,7 @@
 #include "cnn/ops/upsample.h"
 #include "cnn/train/trained_model.h"
 #include "commands.h"
+#include "inference.h"
 #include "options.h"
 
 namespace cnn::tool {
@@ -25,6 +26,7 @@ struct PredictArgs {
   std::vector<std::string> images;
   int64_t top = 3;
   int64_t limit = 10;
+  bool unprepared = false;
 };
 
 bool is_idx(const std::string& path) {
@@ -69,6 +71,10 @@ int run(const PredictArgs& args) {
   const train::TrainedModel t = train::load_trained_model(args.checkpoint, args.file);
   const data::Normalize normalize(t.normalization.mean, t.normalization.stddev);
   const int64_t top = std::min<int64_t>(args.top, static_cast<int64_t>(t.classes.size()));
+  // a few images: the default algorithms, not measured ones (measuring costs more than it saves)
+  const auto forward = inference_forward(
+      t.model, {1, t.input_shape[0], t.input_shape[1], t.input_shape[2]}, /*measure=*/false,
+      args.unprepared);
   NoGradGuard no_grad;
   for (const std::string& path : args.images) {
     for (auto& [label, image] : load_inputs(path, t.input_shape, args.limit)) {
@@ -76,7 +82,7 @@ int run(const PredictArgs& args) {
       Generator unused;
       normalize.apply(x, unused);
       const Tensor probs =
-          softmax((*t.model)(x.reshape({1, t.input_shape[0], t.input_shape[1], t.input_shape[2]})));
+          softmax(forward(x.reshape({1, t.input_shape[0], t.input_shape[1], t.input_shape[2]})));
       const std::vector<float> p = probs.to_vector();
       std::vector<size_t> order(p.size());
       std::iota(order.begin(), order.end(), 0);
@@ -114,6 +120,9 @@ Run add_predict_command(CLI::App& app) {
   cmd->add_option("--limit", args->limit, "images read from each IDX file (0: all)")
       ->check(non_negative())
       ->capture_default_str();
+  cmd->add_flag("--unprepared", args->unprepared,
+                "run the model as it is, without preparing it for inference first (folded batch "
+                "norm, packed weights; see docs/ARCHITECTURE.md)");
   return [args] { return run(*args); };
 }
 

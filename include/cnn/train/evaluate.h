@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "cnn/data/loader.h"
@@ -23,6 +24,10 @@ struct Evaluation {
 /// Runs `model` in evaluation mode, without recording the graph, over one pass of `loader`;
 /// restores the model's previous mode.
 Evaluation evaluate(nn::Module& model, const data::DataLoader& loader, int64_t classes);
+/// The same with any inference function of a batch (a prepared model, cnn/prepare.h), run
+/// without recording the graph.
+Evaluation evaluate(const std::function<Tensor(const Tensor&)>& forward,
+                    const data::DataLoader& loader, int64_t classes);
 
 /// Index of the largest logit of each row of logits [N, classes].
 std::vector<int64_t> argmax_rows(const Tensor& logits);

@@ -123,13 +123,11 @@ Timing time_ort(const OrtRunner& runner, const std::string& file, const Shape& n
     if (!shape.empty()) shape.push_back('x');
     shape.append(std::to_string(d));
   }
-  const json j = run_json({runner.node, runner.script, "bench", "--model", file, "--shape", shape,
-                           "--threads", std::to_string(threads), "--warmup",
-                           std::to_string(policy.warmup_reps), "--warmup-seconds",
-                           number(policy.warmup_seconds), "--iters",
-                           std::to_string(policy.min_reps), "--min-seconds",
-                           number(policy.budget_seconds), "--max-iters",
-                           std::to_string(policy.max_reps)});
+  const json j = run_json(
+      {runner.node, runner.script, "bench", "--model", file, "--shape", shape, "--threads",
+       std::to_string(threads), "--warmup", std::to_string(policy.warmup_reps), "--warmup-seconds",
+       number(policy.warmup_seconds), "--iters", std::to_string(policy.min_reps), "--min-seconds",
+       number(policy.budget_seconds), "--max-iters", std::to_string(policy.max_reps)});
   return read_or_fail(runner.script, [&] {
     return Timing{.median_seconds = j.at("ms").at("median").get<double>() / 1000.0,
                   .min_seconds = j.at("ms").at("min").get<double>() / 1000.0,
@@ -138,8 +136,7 @@ Timing time_ort(const OrtRunner& runner, const std::string& file, const Shape& n
 }
 
 TemporaryFolder::TemporaryFolder() {
-  std::string pattern =
-      (std::filesystem::temp_directory_path() / "cnn-bench-onnx-XXXXXX").string();
+  std::string pattern = (std::filesystem::temp_directory_path() / "cnn-bench-onnx-XXXXXX").string();
   CNN_CHECK(::mkdtemp(pattern.data()) != nullptr, "cannot make a temporary folder ", pattern);
   path_ = pattern;
 }

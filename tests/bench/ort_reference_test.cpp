@@ -57,8 +57,8 @@ TEST(OrtReference, ExportsAndTimesAModel) {
               cnn::models::create("mobilenet_v2", {.classes = 10, .in_channels = 3}, gen)
                   ->parameter_count());
     // The batch is a symbolic axis: any batch runs.
-    const Timing t =
-        time_ort(runner(), exported.models[0].file, {2, 3, 64, 64}, 1, BenchPolicies::quick().models);
+    const Timing t = time_ort(runner(), exported.models[0].file, {2, 3, 64, 64}, 1,
+                              BenchPolicies::quick().models);
     EXPECT_EQ(t.reps, 2);
     EXPECT_GT(t.min_seconds, 0);
     EXPECT_LE(t.min_seconds, t.median_seconds);
@@ -101,7 +101,9 @@ TEST(OrtReference, PythonWithoutTorchIsUnavailable) {
   OrtRunner r = runner();
   r.python = python.string();
   expect_unavailable(
-      [&] { export_onnx_models(r, {"resnet18"}, {224, 224, 3}, 1000, 17, folder.path()); },
+      [&] {
+        export_onnx_models(r, {"resnet18"}, {224, 224, 3}, 1000, 17, folder.path());
+      },
       "PyTorch is not importable");
 }
 

@@ -212,8 +212,7 @@ TEST(BenchReport, TextHasAColumnAndARatioPerPeer) {
   // ResNet-20 training has no ONNX Runtime figure; MobileNet v2 no figure from either.
   EXPECT_EQ(row_tail(text, "resnet20", "128", 7),
             (Tokens{"images/s", "1000.0", "500.0", "cl", "2.00", "-", "-"}));
-  EXPECT_EQ(row_tail(text, "mobilenet_v2", "1", 7),
-            (Tokens{"ms", "4.0", "-", "-", "-", "-", "-"}));
+  EXPECT_EQ(row_tail(text, "mobilenet_v2", "1", 7), (Tokens{"ms", "4.0", "-", "-", "-", "-", "-"}));
 }
 
 TEST(BenchReport, TextSaysWhyOrtIsMissing) {

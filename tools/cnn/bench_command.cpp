@@ -134,7 +134,8 @@ Run add_bench_command(CLI::App& app) {
   cmd->add_flag("--quick", args->quick,
                 "one warm-up run and two timed runs per figure: seconds instead of minutes, "
                 "figures indicative only");
-  cmd->add_flag("--no-torch", args->no_torch, "skip PyTorch: print our figures alone");
+  cmd->add_flag("--no-torch", args->no_torch,
+                "skip PyTorch's figures (ONNX Runtime's models are still exported by --python)");
   cmd->add_option("--only", args->only,
                   "run only these sections: gemm, layers, models (repeat the option or give a "
                   "comma list; the FMA peak is always measured)")

@@ -98,12 +98,11 @@ void measure_ort(const BenchOptions& options, Report& report, const Runner& run)
     report.ort.exporter = "torch " + exported.torch_version + " torch.onnx.export, opset " +
                           std::to_string(exported.opset);
     report.ort.rounds = kOrtRounds;
-    std::set<std::string> failed;
+    std::set<const ModelRow*> failed;  // no more rounds for these
     for (int round = 1; round <= kOrtRounds; ++round) {
       for (ModelRow& row : report.models) {
         const ModelCase& m = row.model;
-        if (m.mode != ModelMode::inference || failed.count(m.model + std::to_string(m.batch)))
-          continue;
+        if (m.mode != ModelMode::inference || failed.count(&row) != 0) continue;
         const auto file = std::find_if(exported.models.begin(), exported.models.end(),
                                        [&](const ExportedModel& e) { return e.model == m.model; });
         const std::string what = m.model + " at batch " + std::to_string(m.batch);
@@ -120,7 +119,7 @@ void measure_ort(const BenchOptions& options, Report& report, const Runner& run)
         } catch (const OrtError& e) {
           if (e.unavailable()) throw;
           note_ort(report, e, what);
-          failed.insert(m.model + std::to_string(m.batch));
+          failed.insert(&row);
           row.ort.reset();  // a figure from fewer rounds than the others would not compare
         }
       }

@@ -12,9 +12,14 @@
 //     model (graphOptimizationLevel 'all', or 'disabled' with --no-opt; N intra-op threads,
 //     default 1; one inter-op thread) and writes every graph output by name (+ S) into OUT.
 //   node bench/ort/ort_run.js bench --model M.onnx --shape 1x3x224x224 [--input-name NAME]
-//        [--threads 2] [--warmup 5] [--iters 30] [--min-seconds 2]
-//     Times session.run on a random float input: warmup runs, then at least --iters runs and
-//     at least --min-seconds; prints one JSON line.
+//        [--threads 2] [--warmup 5] [--warmup-seconds 0] [--iters 30] [--min-seconds 2]
+//        [--max-iters N]
+//     Times session.run on a random float input: at least --warmup runs and --warmup-seconds,
+//     then at least --iters runs and at least --min-seconds (but no more than --max-iters runs,
+//     default no limit): the rule of cnn's include/cnn/bench/timing.h; prints one JSON line.
+//   node bench/ort/ort_run.js version
+//     Prints {"ort_version", "node_version"}, or {"error"} with exit status 3 when
+//     onnxruntime-node cannot be loaded (cnn bench asks this before it exports any model).
 // safetensors dtypes: F32, F64, I64, I32, I8, U8, BOOL (graph outputs come back the same way).
 // Errors (usage ones included) go to stderr as "ort_run: ..." with exit status 1.
 'use strict';
@@ -26,7 +31,9 @@ const USAGE = 'usage:\n' +
   '  node bench/ort/ort_run.js run --model M.onnx --inputs IN.safetensors --out OUT.safetensors' +
   ' [--threads N] [--no-opt] [--suffix S]\n' +
   '  node bench/ort/ort_run.js bench --model M.onnx --shape 1x3x224x224 [--input-name NAME]' +
-  ' [--threads 2] [--warmup 5] [--iters 30] [--min-seconds 2]';
+  ' [--threads 2] [--warmup 5] [--warmup-seconds 0] [--iters 30] [--min-seconds 2]' +
+  ' [--max-iters N]\n' +
+  '  node bench/ort/ort_run.js version';
 
 class UsageError extends Error {}
 
@@ -226,8 +233,8 @@ function mulberry32(seed) {
 
 async function cmdBench(argv) {
   const args = parseArgs(argv, { model: 'string', shape: 'string', 'input-name': 'string',
-                                 threads: 'int', warmup: 'int', iters: 'int',
-                                 'min-seconds': 'number' });
+                                 threads: 'int', warmup: 'int', 'warmup-seconds': 'number',
+                                 iters: 'int', 'min-seconds': 'number', 'max-iters': 'int' });
   require_(args, 'model', 'shape');
   const shape = args.shape.split(/[x,]/).map(Number);
   if (!shape.length || shape.some((d) => !Number.isInteger(d) || d <= 0)) {
@@ -237,6 +244,8 @@ async function cmdBench(argv) {
   const warmup = args.warmup === undefined ? 5 : args.warmup;
   const iters = args.iters === undefined ? 30 : args.iters;
   const minSeconds = args['min-seconds'] === undefined ? 2 : args['min-seconds'];
+  const warmupSeconds = args['warmup-seconds'] || 0;
+  const maxIters = args['max-iters'] === undefined ? Infinity : Math.max(args['max-iters'], 1);
   const ort = loadOrt();
   const session = await createSession(ort, args.model, { threads, optimize: true });
   const inputName = args['input-name'] || session.inputNames[0];
@@ -260,11 +269,13 @@ async function cmdBench(argv) {
       throw new Error(`${args.model}: run failed: ${e.message}`);
     }
   };
-  for (let i = 0; i < warmup; i++) await once();
+  const since = (t) => Number(process.hrtime.bigint() - t) / 1e9;
+  const warmupStart = process.hrtime.bigint();
+  for (let i = 0; i < warmup || since(warmupStart) < warmupSeconds; i++) await once();
   const times = [];
   const start = process.hrtime.bigint();
   while (times.length < Math.max(iters, 1) ||
-         Number(process.hrtime.bigint() - start) / 1e9 < minSeconds) {
+         (times.length < maxIters && since(start) < minSeconds)) {
     const t0 = process.hrtime.bigint();
     await once();
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
@@ -288,10 +299,23 @@ async function cmdBench(argv) {
   }));
 }
 
+function cmdVersion(argv) {
+  parseArgs(argv, {});
+  let ort;
+  try {
+    ort = loadOrt();
+  } catch (e) {
+    console.log(JSON.stringify({ error: e.message }));
+    process.exit(3);
+  }
+  console.log(JSON.stringify({ ort_version: ortVersion(ort), node_version: process.version }));
+}
+
 async function main() {
   const [command, ...rest] = process.argv.slice(2);
   if (command === 'run') return cmdRun(rest);
   if (command === 'bench') return cmdBench(rest);
+  if (command === 'version') return cmdVersion(rest);
   if (command === '-h' || command === '--help' || command === 'help') {
     console.log(USAGE);
     return undefined;

@@ -166,9 +166,12 @@ std::vector<ModelCase> model_cases() {
            .width = 28,
            .channels = 1,
            .classes = 10},
-          {.model = "resnet18"},
-          {.model = "resnet50"},
-          {.model = "mobilenet_v2"}};
+          {.model = "resnet18", .batch = 1},
+          {.model = "resnet18", .batch = 16},
+          {.model = "resnet50", .batch = 1},
+          {.model = "resnet50", .batch = 16},
+          {.model = "mobilenet_v2", .batch = 1},
+          {.model = "mobilenet_v2", .batch = 16}};
 }
 
 std::vector<GemmCase> gemm_cases(const std::string& gemm_cases_file, int threads) {

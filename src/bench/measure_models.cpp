@@ -9,6 +9,17 @@
 #include "cnn/optim/sgd.h"
 
 namespace cnn::bench {
+namespace {
+
+// Our inference figure, the one place that says how we run a model for inference (a prepared
+// model could replace this body): eval mode, no gradient recording, one forward pass per run.
+Timing time_inference(nn::Module& model, const Tensor& x, const TimingPolicy& policy) {
+  model.eval();
+  const NoGradGuard no_grad;
+  return time_work([&] { model(x); }, policy);
+}
+
+}  // namespace
 
 ModelTiming time_model(const ModelCase& model_case, const TimingPolicy& policy) {
   Generator gen(1);
@@ -19,9 +30,7 @@ ModelTiming time_model(const ModelCase& model_case, const TimingPolicy& policy) 
   ModelTiming result;
   result.parameters = model->parameter_count();
   if (model_case.mode == ModelMode::inference) {
-    model->eval();
-    const NoGradGuard no_grad;
-    result.timing = time_work([&] { (*model)(x); }, policy);
+    result.timing = time_inference(*model, x, policy);
     return result;
   }
   std::vector<int64_t> labels(static_cast<size_t>(model_case.batch));

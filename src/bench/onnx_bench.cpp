@@ -1,11 +1,10 @@
 #include "cnn/bench/onnx_bench.h"
 
 #include <cstdio>
-#include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "bench/subprocess.h"
 #include "cnn/autograd.h"
+#include "cnn/bench/ort_reference.h"
 #include "cnn/error.h"
 #include "cnn/models/registry.h"
 #include "cnn/onnx/onnx.h"
@@ -23,33 +22,17 @@ TimingPolicy policy(bool quick) {
                               .budget_seconds = 1.5};
 }
 
-// ONNX Runtime's median and minimum from ort_run.js bench; reps = 0 and `error` on failure.
-Timing time_ort(const OnnxBenchOptions& o, int64_t batch, const Shape& image, std::string& error) {
-  const std::string shape = std::to_string(batch) + "x" + std::to_string(image[2]) + "x" +
-                            std::to_string(image[0]) + "x" + std::to_string(image[1]);
-  const TimingPolicy p = policy(o.quick);
-  SubprocessResult r;
+// ONNX Runtime's median and minimum (bench/ort/ort_run.js); reps = 0 and `error` on failure.
+Timing time_ort_or_note(const OnnxBenchOptions& o, int64_t batch, const Shape& image,
+                        std::string& error) {
+  OrtRunner runner;
+  runner.node = o.node;
+  runner.script = o.ort_script;
   try {
-    r = run_subprocess(
-        {o.node, o.ort_script, "bench", "--model", o.file, "--shape", shape, "--threads",
-         std::to_string(o.threads), "--warmup", std::to_string(p.warmup_reps), "--iters",
-         std::to_string(p.min_reps), "--min-seconds", std::to_string(p.budget_seconds)},
-        "");
-  } catch (const Error& e) {
+    return time_ort(runner, o.file, {batch, image[2], image[0], image[1]}, o.threads,
+                    policy(o.quick));
+  } catch (const OrtError& e) {
     error = e.what();
-    return {};
-  }
-  if (r.exit_code != 0) {
-    error = "ort_run.js exited with status " + std::to_string(r.exit_code);
-    return {};
-  }
-  try {
-    const nlohmann::json j = nlohmann::json::parse(r.output);
-    return {.median_seconds = j.at("ms").at("median").get<double>() / 1000.0,
-            .min_seconds = j.at("ms").at("min").get<double>() / 1000.0,
-            .reps = j.at("iters").get<int>()};
-  } catch (const nlohmann::json::exception& e) {
-    error = std::string("unreadable ort_run.js output: ") + e.what();
     return {};
   }
 }
@@ -98,7 +81,7 @@ std::vector<OnnxBenchRow> run_onnx_bench(const OnnxBenchOptions& o) {
         if (builder) best(row.builder, time_work([&] { (*builder)(x); }, policy(o.quick)));
       }
     }
-    if (o.ort) row.ort = time_ort(o, batch, image, row.ort_error);
+    if (o.ort) row.ort = time_ort_or_note(o, batch, image, row.ort_error);
     rows.push_back(row);
   }
   return rows;

@@ -87,6 +87,16 @@ json model_json(const ModelRow& row) {
     j["torch"]["parameters"] = row.torch->parameters;
     j["ratio"] = j["ours"]["value"].get<double>() / j["torch"]["value"].get<double>();
   }
+  j["ort"] = nullptr;
+  j["ratio_ort"] = nullptr;
+  if (row.ort) {
+    j["ort"] = timing_json(row.ort->timing);
+    j["ort"]["runs"] = json::array();
+    for (const Timing& run : row.ort->runs) j["ort"]["runs"].push_back(run.median_seconds);
+    j["ort"]["value"] = model_metric(m, row.ort->timing.median_seconds);
+    j["ort"]["parameters"] = row.ort->parameters;
+    j["ratio_ort"] = j["ours"]["value"].get<double>() / j["ort"]["value"].get<double>();
+  }
   return j;
 }
 
@@ -108,7 +118,8 @@ std::string format_json(const Report& r) {
                 {"seconds", "median (and minimum) of timed runs after warm-up"},
                 {"ratio",
                  "ours / torch of the row's metric: GFLOP/s and images/s, higher is "
-                 "better; latency_seconds, lower is better"}};
+                 "better; latency_seconds, lower is better"},
+                {"ratio_ort", "ours / ort of the row's metric, read as ratio"}};
   j["quick"] = r.quick;
   j["policies"] = {{"peak", policy_json<json>(r.policies.peak)},
                    {"gemm", policy_json<json>(r.policies.gemm)},
@@ -117,6 +128,11 @@ std::string format_json(const Report& r) {
   j["torch"] = {{"requested", r.torch.requested}, {"measured", r.torch.measured},
                 {"version", r.torch.version},     {"python", r.torch.python},
                 {"threads", r.machine.threads},   {"notes", r.torch.notes}};
+  j["ort"] = {{"requested", r.ort.requested},       {"measured", r.ort.measured},
+              {"version", r.ort.version},           {"node", r.ort.node},
+              {"node_version", r.ort.node_version}, {"exporter", r.ort.exporter},
+              {"threads", r.machine.threads},       {"rounds", r.ort.rounds},
+              {"graph_optimizations", "all"},       {"notes", r.ort.notes}};
   j["peak"] = {{"isa", r.peak_one_thread.isa},
                {"one_thread", peak_json(r.peak_one_thread)},
                {"all_threads", peak_json(r.peak_all_threads)}};

@@ -1,4 +1,5 @@
 // format_text: the machine and units, then one aligned table per section.
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -17,6 +18,22 @@ std::string fixed(double value, int decimals) {
 
 std::string short_layout(const std::string& layout) {
   return layout == "channels_last" ? "cl" : layout;
+}
+
+// ONNX Runtime's line: which, how and on what, or why it has no figures.
+void ort_header(const Report& r, std::ostringstream& out) {
+  const OrtStatus& o = r.ort;
+  if (o.measured) {
+    out << "ONNX Runtime " << o.version << " (npm onnxruntime-node, Node.js " << o.node_version
+        << ", " << r.machine.threads << " thread" << (r.machine.threads == 1 ? "" : "s")
+        << ", graph optimizations all) for model inference, on files written by " << o.exporter
+        << ";\nits figure is the best median of " << o.rounds << " separate runs.\n";
+  } else if (!o.requested) {
+    out << "ONNX Runtime not measured (--no-ort).\n";
+  } else if (o.notes.empty()) {
+    out << "ONNX Runtime not measured.\n";
+  }
+  for (const std::string& note : o.notes) out << "Note: " << note << "\n";
 }
 
 void header(const Report& r, std::ostringstream& out) {
@@ -38,6 +55,7 @@ void header(const Report& r, std::ostringstream& out) {
     out << "PyTorch not measured.\n";
   }
   for (const std::string& note : r.torch.notes) out << "Note: " << note << "\n";
+  if (r.has_models) ort_header(r, out);
   out << "Units: GFLOP/s = 1e9 floating-point operations per second, one multiply-add = 2 FLOP;\n"
          "a convolution's forward is 2*N*OH*OW*O*KH*KW*C/groups FLOP, its forward+backward "
          "(gradients\n"
@@ -130,19 +148,46 @@ void layer_table(const Report& r, std::ostringstream& out) {
   out << t.str();
 }
 
+// A peer's figure in the row's unit (`layout` too when not empty), and ours / peer.
+void peer_cells(std::vector<std::string>& cells, const ModelCase& m, double ours, double seconds,
+                double scale, const std::string& layout) {
+  const double theirs = model_metric(m, seconds) * scale;
+  cells.push_back(fixed(theirs, 1));
+  if (!layout.empty()) cells.push_back(short_layout(layout));
+  cells.push_back(fixed(ours / theirs, 2));
+}
+
+// The warning when a peer's model differs in size from ours.
+void parameter_warning(std::vector<std::string>& warnings, const ModelRow& row, const char* peer,
+                       int64_t parameters) {
+  if (parameters == row.ours.parameters) return;
+  const std::string w = row.model.model + ": " + peer + "'s model has " +
+                        std::to_string(parameters) + " parameters, ours " +
+                        std::to_string(row.ours.parameters);
+  if (std::find(warnings.begin(), warnings.end(), w) == warnings.end()) warnings.push_back(w);
+}
+
 void model_table(const Report& r, std::ostringstream& out) {
-  bool torch = false;
-  for (const ModelRow& row : r.models) torch = torch || row.torch.has_value();
-  out << "\nModels: training images/s (higher is better) and inference latency in ms (lower is "
-         "better)"
-      << (torch ? ";\nratio = ours / PyTorch in the row's own unit, so above 1 is better for "
-                  "images/s "
-                  "and below 1 for latency"
-                : "")
-      << "\n";
+  bool torch = false, ort = false;
+  for (const ModelRow& row : r.models) {
+    torch = torch || row.torch.has_value();
+    ort = ort || row.ort.has_value();
+  }
+  const std::string ratios = torch && ort ? "ours/PyTorch and ours/ORT (ONNX Runtime)"
+                             : torch      ? "ours/PyTorch"
+                                          : "ours/ORT (ONNX Runtime)";
+  out << "\nModels: training images/s (higher is better) and inference latency in ms per batch "
+         "(lower is better)";
+  if (torch || ort)
+    out << ";\n"
+        << ratios
+        << " = ours / theirs in the row's own unit, so above 1 is better for images/s and below 1 "
+           "for latency";
+  out << "\n";
   std::vector<TextTable::Column> columns = {{"model", false}, {"work", false}, {"batch"},
                                             {"input", false}, {"unit", false}, {"ours"}};
-  if (torch) columns.insert(columns.end(), {{"PyTorch"}, {"layout", false}, {"ratio"}});
+  if (torch) columns.insert(columns.end(), {{"PyTorch"}, {"layout", false}, {"ours/PyTorch"}});
+  if (ort) columns.insert(columns.end(), {{"ONNX Runtime"}, {"ours/ORT"}});
   TextTable t(columns);
   std::vector<std::string> warnings;
   for (const ModelRow& row : r.models) {
@@ -158,15 +203,17 @@ void model_table(const Report& r, std::ostringstream& out) {
         throughput ? "images/s" : "ms",
         fixed(ours, 1)};
     if (torch && row.torch) {
-      const double theirs = model_metric(m, row.torch->figure.timing.median_seconds) * scale;
-      cells.insert(cells.end(), {fixed(theirs, 1), short_layout(row.torch->figure.layout),
-                                 fixed(ours / theirs, 2)});
-      if (row.torch->parameters != row.ours.parameters)
-        warnings.push_back(m.model + ": PyTorch's model has " +
-                           std::to_string(row.torch->parameters) + " parameters, ours " +
-                           std::to_string(row.ours.parameters));
+      peer_cells(cells, m, ours, row.torch->figure.timing.median_seconds, scale,
+                 row.torch->figure.layout);
+      parameter_warning(warnings, row, "PyTorch", row.torch->parameters);
     } else if (torch) {
       cells.insert(cells.end(), {"-", "-", "-"});
+    }
+    if (ort && row.ort) {
+      peer_cells(cells, m, ours, row.ort->timing.median_seconds, scale, "");
+      parameter_warning(warnings, row, "the ONNX file", row.ort->parameters);
+    } else if (ort) {
+      cells.insert(cells.end(), {"-", "-"});
     }
     t.add_row(cells);
   }

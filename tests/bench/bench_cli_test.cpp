@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "cnn/bench/cases.h"
 #include "support/process.h"
@@ -87,15 +88,33 @@ TEST(BenchCli, QuickJsonWithoutTorchHasEveryFigure) {
   EXPECT_TRUE(j.at("models").empty());
 }
 
-TEST(BenchCli, QuickModelsWithoutTorch) {
-  const ProcessResult r = run_bench("--quick --no-torch --only models --json --threads 2");
+TEST(BenchCli, QuickModelsWithoutTorchOrNode) {
+  // Without node, ONNX Runtime is a note: nothing is exported, our figures stand alone.
+  const ProcessResult r =
+      run_bench("--quick --no-torch --only models --json --threads 2 --node /nonexistent/node");
   ASSERT_EQ(r.code, 0) << r.output;
   const json j = json::parse(r.output);
   EXPECT_EQ(j.at("machine").at("threads"), 2);
   EXPECT_TRUE(j.at("gemm").empty());
   EXPECT_TRUE(j.at("layers").empty());
+  const json& ort = j.at("ort");
+  EXPECT_TRUE(ort.at("requested").get<bool>());
+  EXPECT_FALSE(ort.at("measured").get<bool>());
+  EXPECT_EQ(ort.at("node"), "/nonexistent/node");
+  EXPECT_EQ(ort.at("threads"), 2);
+  ASSERT_EQ(ort.at("notes").size(), 1u) << ort.dump();
+  EXPECT_TRUE(contains(ort.at("notes")[0].get<std::string>(), "cannot run '/nonexistent/node'"))
+      << ort.dump();
   const json& models = j.at("models");
-  ASSERT_EQ(models.size(), 4u);
+  const std::vector<cnn::bench::ModelCase> cases = cnn::bench::model_cases();
+  ASSERT_EQ(models.size(), cases.size());
+  for (size_t i = 0; i < cases.size(); ++i) {
+    EXPECT_EQ(models[i].at("model"), cases[i].model);
+    EXPECT_EQ(models[i].at("batch"), cases[i].batch);
+    EXPECT_TRUE(models[i].at("ort").is_null());
+    EXPECT_TRUE(models[i].at("ratio_ort").is_null());
+  }
+  ASSERT_EQ(models.size(), 7u);  // ResNet-20 training, three models at batch 1 and 16
   EXPECT_EQ(models[0].at("model"), "resnet20");
   EXPECT_EQ(models[0].at("metric"), "images_per_second");
   EXPECT_EQ(models[0].at("better"), "higher");
@@ -106,10 +125,21 @@ TEST(BenchCli, QuickModelsWithoutTorch) {
     expect_positive(m.at("ours"), "median_seconds");
     EXPECT_TRUE(m.at("torch").is_null());
   }
-  EXPECT_EQ(models[2].at("model"), "resnet50");
-  EXPECT_EQ(models[2].at("metric"), "latency_seconds");
-  EXPECT_EQ(models[2].at("better"), "lower");
-  EXPECT_EQ(models[2].at("ours").at("parameters"), 25557032);  // torchvision's resnet50
+  EXPECT_EQ(models[3].at("model"), "resnet50");
+  EXPECT_EQ(models[3].at("batch"), 1);
+  EXPECT_EQ(models[3].at("metric"), "latency_seconds");
+  EXPECT_EQ(models[3].at("better"), "lower");
+  EXPECT_EQ(models[3].at("ours").at("parameters"), 25557032);  // torchvision's resnet50
+  EXPECT_EQ(models[4].at("batch"), 16);
+}
+
+TEST(BenchCli, NoOrtWorksWithoutOnnx) {
+  const ProcessResult r = run_bench("--quick --no-torch --no-ort --only gemm --threads 1 --json");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const json j = json::parse(r.output);
+  EXPECT_FALSE(j.at("ort").at("requested").get<bool>());
+  EXPECT_FALSE(j.at("ort").at("measured").get<bool>());
+  EXPECT_TRUE(j.at("ort").at("notes").empty());
 }
 
 TEST(BenchCli, PrintsTables) {
@@ -177,7 +207,8 @@ TEST(BenchCli, UsageErrorsExitTwo) {
 TEST(BenchCli, HelpNamesTheOptions) {
   const ProcessResult r = run_bench("--help");
   EXPECT_EQ(r.code, 0) << r.output;
-  for (const char* option : {"--json", "--threads", "--quick", "--no-torch", "--only", "--python"})
+  for (const char* option : {"--json", "--threads", "--quick", "--no-torch", "--only", "--python",
+                             "--no-ort", "--node", "--ort-script", "--export-script"})
     EXPECT_TRUE(contains(r.output, option)) << option << "\n" << r.output;
 }
 

@@ -103,13 +103,17 @@ TEST(BenchCases, FlopsCountTwoPerMultiplyAdd) {
 
 TEST(BenchCases, ModelAndGemmCases) {
   const auto models = cnn::bench::model_cases();
-  ASSERT_EQ(models.size(), 4u);
+  ASSERT_EQ(models.size(), 7u);
   EXPECT_EQ(models[0].model, "resnet20");
   EXPECT_EQ(models[0].mode, cnn::bench::ModelMode::train);
   EXPECT_EQ(models[0].batch, 128);
+  // Each inference model at batch 1, then at batch 16, 224x224x3.
   for (size_t i = 1; i < models.size(); ++i) {
     EXPECT_EQ(models[i].mode, cnn::bench::ModelMode::inference);
-    EXPECT_EQ(models[i].batch, 1);
+    EXPECT_EQ(models[i].batch, i % 2 == 1 ? 1 : 16);
+    EXPECT_EQ(models[i].model, models[i % 2 == 1 ? i : i - 1].model);
+    EXPECT_EQ(models[i].height, 224);
+    EXPECT_EQ(models[i].channels, 3);
     EXPECT_TRUE(cnn::models::exists(models[i].model)) << models[i].model;
   }
   ASSERT_EQ(cnn::bench::gemm_cases(kGemmCases, 1).size(), 1u);

@@ -1,5 +1,7 @@
 // `cnn bench`: the FMA peak, our GEMM, convolution layers and models, each beside PyTorch's
-// figure for the same work measured in the same run (bench/torch_bench.py), as tables or JSON.
+// figure for the same work measured in the same run (bench/torch_bench.py), and model
+// inference beside ONNX Runtime's (bench/export_onnx.py, bench/ort/ort_run.js), as tables or
+// JSON.
 #include <unistd.h>
 
 #include <cstdio>
@@ -23,6 +25,9 @@
 #ifndef CNN_BENCH_SCRIPT
 #error "CNN_BENCH_SCRIPT (the path of bench/torch_bench.py) is set by CMakeLists.txt"
 #endif
+#ifndef CNN_EXPORT_SCRIPT
+#error "CNN_EXPORT_SCRIPT (the path of bench/export_onnx.py) is set by CMakeLists.txt"
+#endif
 
 namespace cnn::tool {
 namespace {
@@ -36,14 +41,15 @@ struct BenchArgs {
   std::string python = "/usr/bin/python3";
   std::string torch_script = CNN_BENCH_SCRIPT;
   std::string cases_dir = CNN_CASES_DIR;
+  bool no_ort = false;
+  std::string node = "node";
+  std::string ort_script = CNN_ORT_SCRIPT;
+  std::string export_script = CNN_EXPORT_SCRIPT;
   // --onnx
   std::string onnx;
   std::vector<int64_t> batches{1};
   std::string builder;
   std::string input;
-  bool no_ort = false;
-  std::string node = "node";
-  std::string ort_script = CNN_ORT_SCRIPT;
 };
 
 int run_onnx_bench(const BenchArgs& a) {
@@ -87,6 +93,11 @@ int run_bench(const BenchArgs& a) {
                               .models = selected(a.only, "models"),
                               .torch = !a.no_torch,
                               .torch_runner = {.python = a.python, .script = a.torch_script},
+                              .ort = !a.no_ort,
+                              .ort_runner = {.node = a.node,
+                                             .script = a.ort_script,
+                                             .python = a.python,
+                                             .export_script = a.export_script},
                               .cases_dir = a.cases_dir,
                               .progress = {}};
   // Progress on a terminal only, on one line that the next step overwrites: a log or a pipe
@@ -112,23 +123,27 @@ Run add_bench_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "bench",
       "Measure the FMA peak, the GEMM, ResNet/MobileNet convolution layers and whole models, "
-      "each beside PyTorch's figure for the same work measured in the same run (a few minutes; "
-      "--quick for a smoke test)");
+      "each beside PyTorch's figure for the same work measured in the same run, and model "
+      "inference beside ONNX Runtime's on torch.onnx.export's file of the same model (a few "
+      "minutes; --quick for a smoke test)");
   cmd->add_flag("--json", args->json, "print JSON with the same content instead of tables");
   cmd->add_option("--threads", args->threads,
-                  "threads for our kernels and for PyTorch (default: the hardware threads, or "
-                  "CNN_NUM_THREADS when set)")
+                  "threads for our kernels, PyTorch and ONNX Runtime (default: the hardware "
+                  "threads, or CNN_NUM_THREADS when set)")
       ->check(kPositiveWhole);
   cmd->add_flag("--quick", args->quick,
                 "one warm-up run and two timed runs per figure: seconds instead of minutes, "
                 "figures indicative only");
-  cmd->add_flag("--no-torch", args->no_torch, "skip PyTorch: print our figures alone");
+  cmd->add_flag("--no-torch", args->no_torch,
+                "skip PyTorch's figures (ONNX Runtime's models are still exported by --python)");
   cmd->add_option("--only", args->only,
                   "run only these sections: gemm, layers, models (repeat the option or give a "
                   "comma list; the FMA peak is always measured)")
       ->delimiter(',')
       ->check(one_of({"gemm", "layers", "models"}));
-  cmd->add_option("--python", args->python, "the Python that has PyTorch (Debian's python3-torch)")
+  cmd->add_option("--python", args->python,
+                  "the Python that has PyTorch (Debian's python3-torch); it also exports the "
+                  "models ONNX Runtime runs")
       ->capture_default_str();
   cmd->add_option("--torch-script", args->torch_script, "PyTorch's side of the benchmark")
       ->capture_default_str();
@@ -150,11 +165,15 @@ Run add_bench_command(CLI::App& app) {
                   "with --onnx: the image HxWxC (default: the model's declared input)")
       ->check(image_shape())
       ->needs(onnx);
-  cmd->add_flag("--no-ort", args->no_ort, "with --onnx: skip ONNX Runtime")->needs(onnx);
-  cmd->add_option("--node", args->node, "with --onnx: the Node.js that runs ONNX Runtime")
+  cmd->add_flag("--no-ort", args->no_ort,
+                "skip ONNX Runtime (model inference, and with --onnx the imported model's peer)");
+  cmd->add_option("--node", args->node, "the Node.js that runs ONNX Runtime")
       ->capture_default_str();
   cmd->add_option("--ort-script", args->ort_script,
-                  "with --onnx: ONNX Runtime's side (bench/ort/ort_run.js)")
+                  "ONNX Runtime's side (bench/ort/ort_run.js, npm onnxruntime-node)")
+      ->capture_default_str();
+  cmd->add_option("--export-script", args->export_script,
+                  "writes the models ONNX Runtime runs (torch.onnx.export, opset 17)")
       ->capture_default_str();
   return [args] { return run_bench(*args); };
 }

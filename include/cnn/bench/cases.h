@@ -60,8 +60,8 @@ struct ModelCase {
   int64_t classes = 1000;
 };
 
-/// ResNet-20 training at batch 128 on 28x28x1; batch-1 224x224x3 inference of ResNet-18,
-/// ResNet-50 and MobileNet v2.
+/// ResNet-20 training at batch 128 on 28x28x1; 224x224x3 inference of ResNet-18, ResNet-50
+/// and MobileNet v2, each at batch 1 and batch 16.
 std::vector<ModelCase> model_cases();
 
 /// C[m, n] = A[m, k] * B[k, n], row-major, on `threads` threads.

@@ -197,7 +197,7 @@ void model_table(const Report& r, std::ostringstream& out) {
     const double ours = model_metric(m, row.ours.timing.median_seconds) * scale;
     std::vector<std::string> cells = {
         m.model,
-        throughput ? "SGD step: forward, loss, backward, update" : "forward, eval mode, no grad",
+        throughput ? "SGD step: forward, loss, backward, update" : "prepared forward (cnn::prepare)",
         std::to_string(m.batch),
         std::to_string(m.height) + "x" + std::to_string(m.width) + "x" + std::to_string(m.channels),
         throughput ? "images/s" : "ms",

@@ -182,7 +182,7 @@ Tokens row_tail(const std::string& text, const std::string& model, const std::st
     std::istringstream words(line);
     Tokens tokens;
     for (std::string w; words >> w;) tokens.push_back(w);
-    // model, then the work ("forward, eval mode, no grad" or "SGD step: ..."), then the batch
+    // model, then the work ("prepared forward (cnn::prepare)" or "SGD step: ..."), then the batch
     if (tokens.empty() || tokens[0] != model || tokens.size() < n) continue;
     const auto input = std::find_if(tokens.begin(), tokens.end(), [](const std::string& w) {
       return std::isdigit(static_cast<unsigned char>(w[0])) != 0 &&

@@ -48,7 +48,7 @@ std::vector<ConvCase> layer_cases(const std::string& conv2d_cases_file);
 
 enum class ModelMode {
   train,      ///< one SGD step: forward, cross-entropy, backward, optimizer step
-  inference,  ///< eval mode, no gradient recording
+  inference,  ///< prepared for the input's shape (cnn/prepare.h), then forward passes
 };
 const char* mode_name(ModelMode mode);
 

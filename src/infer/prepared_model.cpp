@@ -47,6 +47,7 @@ struct Plan {
   std::vector<Shape> shape;                       // per step: the NHWC output in the arena
   std::vector<bool> fuse_residual;                // per step
   std::vector<int> last_use;                      // per value id: the last step reading it
+  int64_t scratch_offset = 0;                     // the convolutions' scratch, after the outputs
   int64_t arena_floats = 0;
 };
 
@@ -258,7 +259,7 @@ std::vector<Value> PreparedModel::Impl::run(const Tensor& x, const Plan* plan, R
         residual = stored_as(env[static_cast<size_t>(n.inputs[7])], kNHWC);
         e.residual = residual.data();
       }
-      conv.conv->forward(geo, in.data(), y.data(), e);
+      conv.conv->forward(geo, in.data(), y.data(), e, arena.data() + plan->scratch_offset);
       env[static_cast<size_t>(n.outputs[0])] = onnx::value_of(y, kNHWC);
     } else {
       args.clear();
@@ -374,9 +375,16 @@ Plan PreparedModel::Impl::make_plan(const Shape& shape) {
   plan.arena_floats = place(size, start, end, offsets);
   for (size_t b = 0; b < offsets.size(); ++b) plan.offset[buffer_step[b]] = offsets[b];
   plan.last_use = std::move(last_use);
-  for (size_t step = 0; step < count; ++step)
-    if (plan.offset[step] >= 0)
-      steps[step].conv->prepare(plan.geometry[step], options.measure, plan.fuse_residual[step]);
+  // the convolutions' scratch (one at a time) after the outputs
+  int64_t scratch = 0;
+  for (size_t step = 0; step < count; ++step) {
+    if (plan.offset[step] < 0) continue;
+    steps[step].conv->prepare(plan.geometry[step], options.measure, plan.fuse_residual[step]);
+    scratch = std::max(
+        scratch, steps[step].conv->scratch_floats(plan.geometry[step], plan.fuse_residual[step]));
+  }
+  plan.scratch_offset = (plan.arena_floats + 15) / 16 * 16;
+  plan.arena_floats = plan.scratch_offset + scratch;
   return plan;
 }
 

@@ -109,6 +109,10 @@ const std::string& PreparedConv2d::prepare(const Conv2dGeometry& g, bool measure
     const Tensor residual =
         with_residual ? Tensor::normal({output_floats(g)}, 0, 1, gen) : Tensor();
     const Conv2dEpilogue e{.residual = with_residual ? residual.data() : nullptr, .relu = true};
+    int64_t scratch_floats = 0;
+    for (const Conv2dPackedAlgorithm& a : cpu::conv2d_packed_algorithms())
+      if (a.applies(g)) scratch_floats = std::max(scratch_floats, a.scratch_floats(g));
+    Tensor scratch = Tensor::empty({std::max<int64_t>(scratch_floats, 1)});
     double best = std::numeric_limits<double>::infinity();
     const Conv2dPackedAlgorithm& first = cpu::conv2d_packed_default(g);
     std::vector<const Conv2dPackedAlgorithm*> candidates{&first};
@@ -120,7 +124,7 @@ const std::string& PreparedConv2d::prepare(const Conv2dGeometry& g, bool measure
       double fastest = std::numeric_limits<double>::infinity();
       for (int run = 0; run < 3; ++run) {
         const auto start = std::chrono::steady_clock::now();
-        a->forward(g, x.data(), packed.data(), b, y.data(), e);
+        a->forward(g, x.data(), packed.data(), b, y.data(), e, scratch.data());
         const double seconds = seconds_since(start);
         if (run == 0 && seconds > 3 * best) break;
         if (run > 0) fastest = std::min(fastest, seconds);
@@ -148,8 +152,14 @@ const std::string& PreparedConv2d::prepare(const Conv2dGeometry& g, bool measure
   return chosen_.emplace(key, choice).first->second;
 }
 
+int64_t PreparedConv2d::scratch_floats(const Conv2dGeometry& g, bool with_residual) const {
+  const auto it = chosen_.find(choice_key(g, with_residual));
+  CNN_CHECK(it != chosen_.end(), "prepared convolution: the geometry was not prepared");
+  return cpu::conv2d_packed_algorithm(it->second)->scratch_floats(g);
+}
+
 void PreparedConv2d::forward(const Conv2dGeometry& g, const float* x, float* y,
-                             const Conv2dEpilogue& e) const {
+                             const Conv2dEpilogue& e, float* scratch) const {
   CNN_CHECK(e.scale == nullptr, "prepared convolution: the scale must be folded into the weight");
   const auto it = chosen_.find(choice_key(g, e.residual != nullptr));
   CNN_CHECK(it != chosen_.end(), "prepared convolution: the geometry was not prepared");
@@ -157,7 +167,8 @@ void PreparedConv2d::forward(const Conv2dGeometry& g, const float* x, float* y,
   CNN_CHECK(packed != packed_.end(), "prepared convolution: no packed weight for '", it->second,
             "'");
   cpu::conv2d_packed_algorithm(it->second)
-      ->forward(g, x, packed->second.data.data(), bias_.defined() ? bias_.data() : nullptr, y, e);
+      ->forward(g, x, packed->second.data.data(), bias_.defined() ? bias_.data() : nullptr, y, e,
+                scratch);
 }
 
 int64_t PreparedConv2d::packed_bytes() const {

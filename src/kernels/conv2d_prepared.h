@@ -25,10 +25,12 @@ class PreparedConv2d {
   // Chooses the algorithm for g (measuring when `measure`, else conv2d_packed_default) and packs
   // the weight for it, unless done before; returns the algorithm's name.
   const std::string& prepare(const Conv2dGeometry& g, bool measure, bool with_residual);
+  // Floats of scratch memory forward() needs for g (prepared) at the current thread count.
+  int64_t scratch_floats(const Conv2dGeometry& g, bool with_residual) const;
   // y = conv(x) + bias, then the epilogue (its scale must be null: batch norm is folded); g
-  // must have been prepared (the weight's shape is checked).
-  void forward(const Conv2dGeometry& g, const float* x, float* y,
-               const Conv2dEpilogue& epilogue) const;
+  // must have been prepared. scratch: scratch_floats(g) floats, 64-byte aligned.
+  void forward(const Conv2dGeometry& g, const float* x, float* y, const Conv2dEpilogue& epilogue,
+               float* scratch) const;
   // Bytes held by the packed weights.
   int64_t packed_bytes() const;
 

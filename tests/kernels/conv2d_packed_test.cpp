@@ -69,7 +69,10 @@ double packed_error(const Conv2dPackedAlgorithm& a, const Conv2dGeometry& g, uin
   // a clamp at 20 cuts the largest sums (their standard deviation is sqrt(KH*KW*C/G), 3 to 48
   // here) and keeps the relative error a measure of the sums' rounding
   const Conv2dEpilogue e{.residual = residual.data(), .relu = true, .relu_max = 20.0f};
-  a.forward(g, x.data(), packed.data(), bias.data(), fast.data(), e);
+  // the scratch starts as NaN: nothing may be read from it before it is written
+  Tensor scratch = Tensor::full({std::max<int64_t>(1, a.scratch_floats(g))},
+                                std::numeric_limits<float>::quiet_NaN());
+  a.forward(g, x.data(), packed.data(), bias.data(), fast.data(), e, scratch.data());
   Tensor ref = Tensor::empty(y_shape);
   kernels::ref::conv2d_forward(g, x.data(), w.data(), bias.data(), ref.data());
   float* r = ref.data();
@@ -135,13 +138,14 @@ TEST(Conv2dPrepared, ChoosesOnceRunsTheChoiceAndRefusesAnotherWeight) {
   EXPECT_GT(conv.packed_bytes(), 0);
 
   Tensor y = Tensor::empty({g.batch, g.out_h, g.out_w, g.out_c}), ref = Tensor::empty(y.shape());
-  conv.forward(g, x.data(), y.data(), {});
+  Tensor scratch = Tensor::empty({std::max<int64_t>(1, conv.scratch_floats(g, false))});
+  conv.forward(g, x.data(), y.data(), {}, scratch.data());
   kernels::ref::conv2d_forward(g, x.data(), w.data(), bias.data(), ref.data());
   EXPECT_LE(testing::relative_error(y, ref), 1e-5);
 
   // another input size of the same weight is prepared on its own
   const ConvCase bigger{{2, 20, 18, 64}, {3, 3, 64, 64}, 1, 1, 1, 1};
-  EXPECT_THROW(conv.forward(geometry(bigger), x.data(), y.data(), {}), Error);
+  EXPECT_THROW(conv.forward(geometry(bigger), x.data(), y.data(), {}, scratch.data()), Error);
   const ConvCase other{{1, 14, 14, 32}, {3, 3, 32, 64}, 1, 1, 1, 1};
   EXPECT_THROW(conv.prepare(geometry(other), false, false), Error);
 }

@@ -40,9 +40,14 @@ void conv2d_direct_pack_weight(const Conv2dGeometry& g, const float* w, float* p
   avx512::conv2d_direct_pack_weight(g, w, packed);
 }
 
+int64_t conv2d_direct_packed_scratch_floats(const Conv2dGeometry& g) {
+  return avx512::conv2d_direct_packed_scratch_floats(g);
+}
+
 void conv2d_forward_direct_packed(const Conv2dGeometry& g, const float* x, const float* packed,
-                                  const float* bias, float* y, const Conv2dEpilogue& epilogue) {
-  avx512::conv2d_forward_direct_packed(g, x, packed, bias, y, epilogue);
+                                  const float* bias, float* y, const Conv2dEpilogue& epilogue,
+                                  float* scratch) {
+  avx512::conv2d_forward_direct_packed(g, x, packed, bias, y, epilogue, scratch);
 }
 
 bool conv2d_direct_backward_data_applies(const Conv2dGeometry& g) {

@@ -43,8 +43,11 @@ void conv2d_forward_direct(const Conv2dGeometry& g, const float* x, const float*
 bool conv2d_direct_packed_applies(const Conv2dGeometry& g);
 int64_t conv2d_direct_packed_floats(const Conv2dGeometry& g);
 void conv2d_direct_pack_weight(const Conv2dGeometry& g, const float* w, float* packed);
+// The copy of the input the kernel reads (channel-blocked, or zero-padded for few channels).
+int64_t conv2d_direct_packed_scratch_floats(const Conv2dGeometry& g);
 void conv2d_forward_direct_packed(const Conv2dGeometry& g, const float* x, const float* packed,
-                                  const float* bias, float* y, const Conv2dEpilogue& epilogue);
+                                  const float* bias, float* y, const Conv2dEpilogue& epilogue,
+                                  float* scratch);
 void conv2d_backward_data_direct(const Conv2dGeometry& g, const float* grad_y, const float* w,
                                  float* grad_x);
 void conv2d_backward_weight_direct(const Conv2dGeometry& g, const float* x, const float* grad_y,
@@ -63,7 +66,9 @@ void conv2d_backward_weight_direct(const Conv2dGeometry& g, const float* x, cons
 // The weight packed as [O/16][KH*KW][C][16] (each block of 16 output channels contiguous), and
 // the forward reading it; call only where conv2d_direct_packed_applies.
 void conv2d_direct_pack_weight(const Conv2dGeometry& g, const float* w, float* packed);
+int64_t conv2d_direct_packed_scratch_floats(const Conv2dGeometry& g);
 void conv2d_forward_direct_packed(const Conv2dGeometry& g, const float* x, const float* packed,
-                                  const float* bias, float* y, const Conv2dEpilogue& epilogue);
+                                  const float* bias, float* y, const Conv2dEpilogue& epilogue,
+                                  float* scratch);
 
 }  // namespace cnn::kernels::cpu::avx512

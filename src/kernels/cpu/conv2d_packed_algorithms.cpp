@@ -18,19 +18,31 @@ void copy_weight(const Conv2dGeometry& g, const float* w, float* packed) {
   std::copy_n(w, weight_floats(g), packed);
 }
 
+int64_t no_scratch(const Conv2dGeometry&) {
+  return 0;
+}
+
 void depthwise_forward(const Conv2dGeometry& g, const float* x, const float* packed,
-                       const float* bias, float* y, const Conv2dEpilogue& e) {
+                       const float* bias, float* y, const Conv2dEpilogue& e, float*) {
   conv2d_forward_depthwise(g, x, packed, bias, y, e);
 }
 
+// The GEMM keeps its packing buffers per thread, grown once: no scratch of its own.
+void gemm_forward(const Conv2dGeometry& g, const float* x, const float* packed, const float* bias,
+                  float* y, const Conv2dEpilogue& e, float*) {
+  conv2d_forward_gemm_packed(g, x, packed, bias, y, e);
+}
+
 constexpr Conv2dPackedAlgorithm kAlgorithms[] = {
-    {"depthwise", conv2d_depthwise_applies, weight_floats, copy_weight, depthwise_forward},
+    {"depthwise", conv2d_depthwise_applies, weight_floats, copy_weight, no_scratch,
+     depthwise_forward},
     {"winograd", conv2d_winograd_possible, conv2d_winograd_packed_floats,
-     conv2d_winograd_pack_weight, conv2d_forward_winograd_packed},
+     conv2d_winograd_pack_weight, conv2d_winograd_packed_scratch_floats,
+     conv2d_forward_winograd_packed},
     {"direct", conv2d_direct_packed_applies, conv2d_direct_packed_floats, conv2d_direct_pack_weight,
-     conv2d_forward_direct_packed},
-    {"gemm", conv2d_gemm_applies, conv2d_gemm_packed_floats, conv2d_gemm_pack_weight,
-     conv2d_forward_gemm_packed},
+     conv2d_direct_packed_scratch_floats, conv2d_forward_direct_packed},
+    {"gemm", conv2d_gemm_applies, conv2d_gemm_packed_floats, conv2d_gemm_pack_weight, no_scratch,
+     gemm_forward},
 };
 
 }  // namespace

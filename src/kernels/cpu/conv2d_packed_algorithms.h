@@ -23,15 +23,18 @@
 
 namespace cnn::kernels::cpu {
 
+// `scratch` holds at least scratch_floats(g) floats (at num_threads() threads), 64-byte aligned,
+// which the forward may overwrite: a prepared model gives every call the same memory.
 using Conv2dPackedForwardFn = void (*)(const Conv2dGeometry& g, const float* x,
                                        const float* packed, const float* bias, float* y,
-                                       const Conv2dEpilogue& epilogue);
+                                       const Conv2dEpilogue& epilogue, float* scratch);
 
 struct Conv2dPackedAlgorithm {
   const char* name;
   Conv2dAppliesFn applies;
   int64_t (*packed_floats)(const Conv2dGeometry& g);
   void (*pack)(const Conv2dGeometry& g, const float* w, float* packed);
+  int64_t (*scratch_floats)(const Conv2dGeometry& g);
   Conv2dPackedForwardFn forward;
 };
 

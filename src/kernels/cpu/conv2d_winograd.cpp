@@ -399,41 +399,80 @@ void conv2d_winograd_pack_weight(const Conv2dGeometry& g, const float* w, float*
   });
 }
 
+namespace {
+
+// How the packed forward runs g: in blocks of `block` tiles (V and M of a block per thread), or
+// with all tiles at once (block 0).
+struct PackedPlan {
+  int64_t tiles, block, rows_padded;
+};
+
+PackedPlan packed_plan(const Conv2dGeometry& g) {
+  const int64_t C = g.in_c, O = g.out_c;
+  const int64_t mr = gemm_microkernel_for(O).mr;
+  const int64_t tiles = g.batch * TileGrid(g).per_image;
+  const int64_t block = std::max(mr, kBlockBytes / (kXi * (C + O) * 4) / mr * mr);
+  if (kXi * C * O <= kFusedMaxWeightFloats && tiles >= 2 * block) return {tiles, block, 0};
+  return {tiles, 0, (tiles + mr - 1) / mr * mr};
+}
+
+// Scratch floats rounded up to whole cache lines, so that each part starts 64-byte aligned.
+int64_t lines(int64_t floats) {
+  return (floats + 15) / 16 * 16;
+}
+
+}  // namespace
+
+int64_t conv2d_winograd_packed_scratch_floats(const Conv2dGeometry& g) {
+  const PackedPlan p = packed_plan(g);
+  if (p.block > 0)
+    return num_threads() * (lines(kXi * p.block * g.in_c) + lines(kXi * p.block * g.out_c));
+  return lines(kXi * p.rows_padded * g.in_c) + lines(kXi * p.tiles * g.out_c);
+}
+
 void conv2d_forward_winograd_packed(const Conv2dGeometry& g, const float* x, const float* packed,
-                                    const float* bias, float* y, const Conv2dEpilogue& epilogue) {
+                                    const float* bias, float* y, const Conv2dEpilogue& epilogue,
+                                    float* scratch) {
   const int64_t C = g.in_c, O = g.out_c;
   const Problem p{g, TileGrid(g), x, bias, epilogue, y};
-  const int64_t tiles = g.batch * p.grid.per_image;
   const GemmMicrokernel& kernel = gemm_microkernel_for(O);
   const int64_t mr = kernel.mr, nr = kernel.nr;
-  const int64_t block = std::max(mr, kBlockBytes / (kXi * (C + O) * 4) / mr * mr);
-  if (kXi * C * O <= kFusedMaxWeightFloats && tiles >= 2 * block) {
-    // blocks of tiles whose V and M stay in L2, as conv2d_forward_winograd
+  const PackedPlan plan = packed_plan(g);
+  const int64_t tiles = plan.tiles;
+  if (plan.block > 0) {
+    // blocks of tiles whose V and M stay in L2, as conv2d_forward_winograd; each thread has
+    // its own part of the scratch
+    const int64_t block = plan.block;
+    const int64_t per_thread = lines(kXi * block * C) + lines(kXi * block * O);
     const int64_t blocks = (tiles + block - 1) / block;
-    parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
-      Scratch v(kXi * block * C), m(kXi * block * O);
-      for (int64_t b = b0; b < b1; ++b)
-        run_block(p, kernel, packed, b * block, std::min(block, tiles - b * block), v.data(),
-                  m.data());
+    const int64_t shares = std::min<int64_t>(num_threads(), blocks);
+    parallel_for(shares, 1, [&](int64_t s0, int64_t s1) {
+      for (int64_t share = s0; share < s1; ++share) {
+        float* v = scratch + share * per_thread;
+        float* m = v + lines(kXi * block * C);
+        for (int64_t b = blocks * share / shares; b < blocks * (share + 1) / shares; ++b)
+          run_block(p, kernel, packed, b * block, std::min(block, tiles - b * block), v, m);
+      }
     });
     return;
   }
   // Few tiles (batch-1 images of 14x14 to 28x28) or a weight beyond the caches: all tiles at
   // once, the 36 products split between threads by xi, so that each transformed weight is read
   // once per call. V is written packed as the microkernel reads A.
-  const int64_t rows_padded = (tiles + mr - 1) / mr * mr;
+  const int64_t rows_padded = plan.rows_padded;
   const int64_t o_padded = (O + nr - 1) / nr * nr;
-  Scratch v(kXi * rows_padded * C), m(kXi * tiles * O);
+  float* v = scratch;
+  float* m = scratch + lines(kXi * rows_padded * C);
   const VLayout layout{rows_padded * C, C, mr, kDepthSlice, rows_padded};
-  if (tiles < rows_padded) std::fill_n(v.data(), kXi * rows_padded * C, 0.0f);
+  if (tiles < rows_padded) std::fill_n(v, kXi * rows_padded * C, 0.0f);
   parallel_for(tiles, 1, [&](int64_t a, int64_t b) {
-    transform_input(g, p.grid, x, a, b, a, layout, v.data());
+    transform_input(g, p.grid, x, a, b, a, layout, v);
   });
   parallel_for(kXi, 1, [&](int64_t xi0, int64_t xi1) {
     for (int64_t xi = xi0; xi < xi1; ++xi) {
-      const float* a = v.data() + xi * rows_padded * C;
+      const float* a = v + xi * rows_padded * C;
       const float* b = packed + xi * C * o_padded;
-      float* mx = m.data() + xi * tiles * O;
+      float* mx = m + xi * tiles * O;
       for (int64_t j = 0; j < O; j += nr) {
         const int tile_n = static_cast<int>(std::min(nr, O - j));
         for (int64_t pc = 0; pc < C; pc += kDepthSlice) {
@@ -447,7 +486,7 @@ void conv2d_forward_winograd_packed(const Conv2dGeometry& g, const float* x, con
     }
   });
   parallel_for(tiles, 1, [&](int64_t a, int64_t b) {
-    transform_output(g, p.grid, m.data() + a * O, tiles * O, a, b, bias, epilogue, y);
+    transform_output(g, p.grid, m + a * O, tiles * O, a, b, bias, epilogue, y);
   });
 }
 

@@ -45,9 +45,11 @@ void conv2d_forward_winograd(const Conv2dGeometry& g, const float* x, const floa
 // threads, so that each transformed weight is read once per call.
 int64_t conv2d_winograd_packed_floats(const Conv2dGeometry& g);
 void conv2d_winograd_pack_weight(const Conv2dGeometry& g, const float* w, float* packed);
+// V and M, the transformed input and the products (for every thread, at num_threads()).
+int64_t conv2d_winograd_packed_scratch_floats(const Conv2dGeometry& g);
 void conv2d_forward_winograd_packed(const Conv2dGeometry& g, const float* x, const float* packed,
-                                    const float* bias, float* y,
-                                    const Conv2dEpilogue& epilogue = {});
+                                    const float* bias, float* y, const Conv2dEpilogue& epilogue,
+                                    float* scratch);
 
 // The stride-1 backward data, the forward convolution of dy by the flipped weight
 // (conv2d_backward_data_flipped), where Winograd applies to that convolution's geometry.

@@ -213,12 +213,16 @@ WeightLayout packed_layout(const Conv2dGeometry& g) {
   return {g.in_c * kBlock, kBlock, g.kernel_h * g.kernel_w * g.in_c * kBlock};
 }
 
+// xb: the blocked copy's memory (g.batch * blocks * plane floats, 64-byte aligned), or null to
+// take it from the storage cache (reused call after call, bounded in total).
 void forward(const Conv2dGeometry& g, const float* x, const float* w, const WeightLayout& wl,
-             const float* bias, float* y, const Conv2dEpilogue& e) {
+             const float* bias, float* y, const Conv2dEpilogue& e, float* xb) {
   const Blocked s = blocked_shape(g);
-  // from the storage cache (64-byte aligned): reused call after call, bounded in total
-  Tensor blocked = Tensor::empty({g.batch * s.blocks * s.plane()});
-  float* xb = blocked.data();
+  Tensor blocked;
+  if (xb == nullptr) {
+    blocked = Tensor::empty({g.batch * s.blocks * s.plane()});
+    xb = blocked.data();
+  }
   to_blocked(g, s, x, xb);
   const int64_t out_blocks = g.out_c / kBlock;
   // Narrow rows take several output blocks per tile, so that a tile still holds >= 14 sums.
@@ -310,7 +314,7 @@ void forward(const Conv2dGeometry& g, const float* x, const float* w, const Weig
 
 void conv2d_forward_direct(const Conv2dGeometry& g, const float* x, const float* w,
                            const float* bias, float* y, const Conv2dEpilogue& e) {
-  forward(g, x, w, hwio_layout(g), bias, y, e);
+  forward(g, x, w, hwio_layout(g), bias, y, e, nullptr);
 }
 
 void conv2d_direct_pack_weight(const Conv2dGeometry& g, const float* w, float* packed) {
@@ -424,13 +428,17 @@ SmallTileFn small_tile_for(int64_t c, int ur, int ob) {
   }
 }
 
+int64_t small_c_padded_floats(const Conv2dGeometry& g) {
+  const int64_t hp = (g.out_h - 1) * g.stride_h + g.kernel_h;
+  const int64_t wp = (g.out_w - 1) * g.stride_w + g.kernel_w;
+  return g.batch * hp * wp * g.in_c;
+}
+
 void forward_small_c(const Conv2dGeometry& g, const float* x, const float* packed,
-                     const float* bias, float* y, const Conv2dEpilogue& e) {
+                     const float* bias, float* y, const Conv2dEpilogue& e, float* xp) {
   const int64_t C = g.in_c;
   const int64_t hp = (g.out_h - 1) * g.stride_h + g.kernel_h;
   const int64_t wp = (g.out_w - 1) * g.stride_w + g.kernel_w;
-  Tensor padded = Tensor::empty({g.batch * hp * wp * C});
-  float* xp = padded.data();
   parallel_for(g.batch * hp, 1, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t b = r / hp, iy = r % hp - g.pad_top;
@@ -480,13 +488,20 @@ void forward_small_c(const Conv2dGeometry& g, const float* x, const float* packe
 
 }  // namespace
 
+int64_t conv2d_direct_packed_scratch_floats(const Conv2dGeometry& g) {
+  if (g.in_c % kBlock != 0) return small_c_padded_floats(g);
+  const Blocked s = blocked_shape(g);
+  return g.batch * s.blocks * s.plane();
+}
+
 void conv2d_forward_direct_packed(const Conv2dGeometry& g, const float* x, const float* packed,
-                                  const float* bias, float* y, const Conv2dEpilogue& e) {
+                                  const float* bias, float* y, const Conv2dEpilogue& e,
+                                  float* scratch) {
   if (g.in_c % kBlock != 0) {
-    forward_small_c(g, x, packed, bias, y, e);
+    forward_small_c(g, x, packed, bias, y, e, scratch);
     return;
   }
-  forward(g, x, packed, packed_layout(g), bias, y, e);
+  forward(g, x, packed, packed_layout(g), bias, y, e, scratch);
 }
 
 namespace {

@@ -57,7 +57,9 @@ struct PrepareOptions {
 struct PreparedStep {
   std::string op;         ///< ONNX op type; fused ones as "Conv+BatchNormalization+Relu"
   std::string name;       ///< the node's name
-  std::string algorithm;  ///< the convolution algorithm, or "" for an op run as it is
+  /// the convolution algorithm ("winograd", "direct", ...), "linear" or "pool" for the other
+  /// prepared steps, "" for a node run by its op
+  std::string algorithm;
   Shape output_shape;     ///< in cnn's layout (NHWC for images)
 };
 

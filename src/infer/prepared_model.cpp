@@ -16,6 +16,8 @@
 #include "cnn/onnx/onnx.h"
 #include "cnn/parallel.h"
 #include "kernels/conv2d_prepared.h"
+#include "kernels/gemm.h"
+#include "kernels/pool.h"
 #include "kernels/cpu/isa.h"
 #include "onnx/export_model.h"
 #include "onnx/graph.h"
@@ -40,11 +42,26 @@ struct ConvStep {
   float relu_max = std::numeric_limits<float>::infinity();
 };
 
-// What one input shape needs: each prepared convolution's geometry and output place.
+// How a node runs: by its ONNX op, or by a prepared kernel writing into planned memory.
+enum class StepKind { op, conv, linear, max_pool, global_avg_pool };
+
+struct Step {
+  StepKind kind = StepKind::op;
+  ConvStep conv;                                   // kind conv
+  std::unique_ptr<kernels::PreparedLinear> linear;  // kind linear
+};
+
+// Where a prepared step's output goes: the arena, or (a graph output, which is the caller's) a
+// tensor of its own.
+enum class Place { op, arena, fresh };
+
+// What one input shape needs: each prepared step's geometry and output place.
 struct Plan {
-  std::vector<kernels::Conv2dGeometry> geometry;  // per step (convolutions only)
-  std::vector<int64_t> offset;                    // per step: arena offset in floats, or -1
-  std::vector<Shape> shape;                       // per step: the NHWC output in the arena
+  std::vector<Place> place;                       // per step
+  std::vector<int64_t> offset;                    // per step: arena offset in floats
+  std::vector<Shape> shape;                       // per step: its output (NHWC for images)
+  std::vector<kernels::Conv2dGeometry> geometry;  // per step (convolutions)
+  std::vector<kernels::PoolGeometry> pool;        // per step (pools)
   std::vector<bool> fuse_residual;                // per step
   std::vector<int> last_use;                      // per value id: the last step reading it
   int64_t scratch_offset = 0;                     // the convolutions' scratch, after the outputs
@@ -79,6 +96,40 @@ bool preparable(const Graph& g, const Node& n) {
     for (size_t k = 3; k < 7; ++k)
       if (n.inputs.size() <= k || !is_graph_data(g, n.inputs[k])) return false;
   return true;
+}
+
+// A Gemm the prepared path takes: A' = A (no transA), alpha 1, B graph data, C absent or a
+// graph-data vector of N values with beta 1.
+bool preparable_linear(const Graph& g, const Node& n) {
+  if (n.op != "Gemm" || n.inputs.size() < 2 || !is_graph_data(g, n.inputs[1])) return false;
+  if (n.attrs.i("transA", 0) != 0 || n.attrs.f("alpha", 1.0f) != 1.0f) return false;
+  if (g.slots[static_cast<size_t>(n.inputs[1])].value.rank() != 2) return false;
+  if (n.inputs.size() > 2 && n.inputs[2] >= 0) {
+    if (!is_graph_data(g, n.inputs[2]) || n.attrs.f("beta", 1.0f) != 1.0f) return false;
+    const Value& c = g.slots[static_cast<size_t>(n.inputs[2])].value;
+    const Value& b = g.slots[static_cast<size_t>(n.inputs[1])].value;
+    const int64_t out = b.logical_shape()[n.attrs.i("transB", 0) != 0 ? 0 : 1];
+    if (c.rank() != 1 || c.logical_shape()[0] != out) return false;
+  }
+  return true;
+}
+
+std::unique_ptr<kernels::PreparedLinear> make_linear(const Graph& g, const Node& n) {
+  // Linear's weight [N, K]: B itself with transB, else its transpose
+  const Tensor w = stored_as(g.slots[static_cast<size_t>(n.inputs[1])].value,
+                             n.attrs.i("transB", 0) != 0 ? onnx::Perm{} : onnx::Perm{1, 0});
+  Tensor bias;
+  if (n.inputs.size() > 2 && n.inputs[2] >= 0)
+    bias = logical(g.slots[static_cast<size_t>(n.inputs[2])].value);
+  return std::make_unique<kernels::PreparedLinear>(w.size(0), w.size(1), w.data(),
+                                                   bias.defined() ? bias.data() : nullptr);
+}
+
+// 2-D pools without an Indices output (MaxPool) or over the whole image (GlobalAveragePool).
+StepKind pool_kind(const Node& n) {
+  if (n.op == "MaxPool" && (n.outputs.size() < 2 || n.outputs[1] < 0)) return StepKind::max_pool;
+  if (n.op == "GlobalAveragePool") return StepKind::global_avg_pool;
+  return StepKind::op;
 }
 
 // The node's weight as HWIO with its batch norm folded in: W * s and (b - mean) * s + beta,
@@ -173,7 +224,7 @@ struct PreparedModel::Impl {
   std::shared_ptr<const Graph> graph;
   Shape traced_shape;  // the input shape a module's graph was traced with (not for onnx::Model)
   std::vector<std::pair<Tensor, uint64_t>> watched;  // the sources and their versions
-  std::vector<ConvStep> steps;                       // per node of graph->inference
+  std::vector<Step> steps;                           // per node of graph->inference
   std::map<std::string, Plan> plans;
   Tensor arena;
   int64_t builds = 0;
@@ -203,8 +254,19 @@ void PreparedModel::Impl::build(const Shape& shape) {
   }
   steps.clear();
   steps.resize(graph->inference.size());
-  for (size_t i = 0; i < graph->inference.size(); ++i)
-    if (preparable(*graph, graph->inference[i])) steps[i] = make_conv_step(*graph, graph->inference[i]);
+  for (size_t i = 0; i < graph->inference.size(); ++i) {
+    const Node& n = graph->inference[i];
+    Step& step = steps[i];
+    if (preparable(*graph, n)) {
+      step.kind = StepKind::conv;
+      step.conv = make_conv_step(*graph, n);
+    } else if (preparable_linear(*graph, n)) {
+      step.kind = StepKind::linear;
+      step.linear = make_linear(*graph, n);
+    } else {
+      step.kind = pool_kind(n);
+    }
+  }
   watched.clear();
   for (const auto& [name, t] : module->named_parameters()) watched.emplace_back(t, t.version());
   for (const auto& [name, t] : module->named_buffers()) watched.emplace_back(t, t.version());
@@ -225,8 +287,13 @@ bool PreparedModel::Impl::is_stale() const {
   return false;
 }
 
-// Runs the inference plan on x: prepared convolutions with `plan` (null: every node by its op,
-// into `record` the shapes each convolution the prepared path takes sees).
+// The input a prepared step reads: NHWC for images, the logical matrix for a Gemm.
+Tensor step_input(StepKind kind, const Value& v) {
+  return kind == StepKind::linear ? logical(v) : stored_as(v, kNHWC);
+}
+
+// Runs the inference plan on x: prepared steps with `plan` (null: every node by its op,
+// recording into `record` the shapes each step the prepared path could take sees).
 std::vector<Value> PreparedModel::Impl::run(const Tensor& x, const Plan* plan, Recorded* record) {
   const Graph& g = *graph;
   CNN_CHECK(g.inputs.size() == 1, "prepare: the model takes ", g.inputs.size(),
@@ -235,7 +302,8 @@ std::vector<Value> PreparedModel::Impl::run(const Tensor& x, const Plan* plan, R
   for (size_t id = 0; id < g.slots.size(); ++id)
     if (g.slots[id].kind != Slot::Kind::computed && g.slots[id].kind != Slot::Kind::input)
       env[id] = g.slots[id].value;
-  env[static_cast<size_t>(g.inputs[0])] = x.dim() == 4 ? onnx::value_of(x, kNHWC) : onnx::value_of(x);
+  env[static_cast<size_t>(g.inputs[0])] =
+      x.dim() == 4 ? onnx::value_of(x, kNHWC) : onnx::value_of(x);
   onnx::RunContext context;
   const int64_t elements = g.data_elements + x.numel();
   context.max_elements = std::max(int64_t{1} << 24, elements * 1024);
@@ -243,24 +311,46 @@ std::vector<Value> PreparedModel::Impl::run(const Tensor& x, const Plan* plan, R
   const std::vector<int>* last_use = plan != nullptr ? &plan->last_use : nullptr;
   for (size_t step = 0; step < g.inference.size(); ++step) {
     const Node& n = g.inference[step];
-    const ConvStep& conv = steps[step];
-    if (plan != nullptr && plan->offset[step] >= 0) {
-      const kernels::Conv2dGeometry& geo = plan->geometry[step];
-      const Tensor in = stored_as(env[static_cast<size_t>(n.inputs[0])], kNHWC);
-      CNN_CHECK(in.shape() == Shape({geo.batch, geo.in_h, geo.in_w, geo.in_c}), n.where(),
-                ": the input is ", to_string(in.shape()), " where the plan has [", geo.batch, ", ",
-                geo.in_h, ", ", geo.in_w, ", ", geo.in_c, "]");
-      Tensor y = Tensor::view_of(arena.storage(), plan->shape[step],
-                                 contiguous_strides(plan->shape[step]), plan->offset[step],
-                                 DType::f32);
-      Tensor residual;
-      kernels::Conv2dEpilogue e{.relu = conv.relu, .relu_max = conv.relu_max};
-      if (plan->fuse_residual[step]) {
-        residual = stored_as(env[static_cast<size_t>(n.inputs[7])], kNHWC);
-        e.residual = residual.data();
+    const Step& s = steps[step];
+    if (plan != nullptr && plan->place[step] != Place::op) {
+      const Tensor in = step_input(s.kind, env[static_cast<size_t>(n.inputs[0])]);
+      const Shape& out_shape = plan->shape[step];
+      Tensor y = plan->place[step] == Place::fresh
+                     ? Tensor::empty(out_shape)
+                     : Tensor::view_of(arena.storage(), out_shape, contiguous_strides(out_shape),
+                                       plan->offset[step], DType::f32);
+      switch (s.kind) {
+        case StepKind::conv: {
+          const kernels::Conv2dGeometry& geo = plan->geometry[step];
+          CNN_CHECK(in.shape() == Shape({geo.batch, geo.in_h, geo.in_w, geo.in_c}), n.where(),
+                    ": the input is ", to_string(in.shape()), " where the plan has [", geo.batch,
+                    ", ", geo.in_h, ", ", geo.in_w, ", ", geo.in_c, "]");
+          Tensor residual;
+          kernels::Conv2dEpilogue e{.relu = s.conv.relu, .relu_max = s.conv.relu_max};
+          if (plan->fuse_residual[step]) {
+            residual = stored_as(env[static_cast<size_t>(n.inputs[7])], kNHWC);
+            e.residual = residual.data();
+          }
+          s.conv.conv->forward(geo, in.data(), y.data(), e, arena.data() + plan->scratch_offset);
+          break;
+        }
+        case StepKind::linear:
+          CNN_CHECK(in.dim() == 2 && in.size(1) == s.linear->in_features(), n.where(),
+                    ": the input is ", to_string(in.shape()), " where the plan has [", out_shape[0],
+                    ", ", s.linear->in_features(), "]");
+          s.linear->forward(in.size(0), in.data(), y.data());
+          break;
+        case StepKind::max_pool:
+          kernels::max_pool2d_forward(plan->pool[step], in.data(), y.data(), nullptr);
+          break;
+        case StepKind::global_avg_pool:
+          kernels::adaptive_avg_pool2d_forward(plan->pool[step], in.data(), y.data());
+          break;
+        case StepKind::op:
+          break;
       }
-      conv.conv->forward(geo, in.data(), y.data(), e, arena.data() + plan->scratch_offset);
-      env[static_cast<size_t>(n.outputs[0])] = onnx::value_of(y, kNHWC);
+      env[static_cast<size_t>(n.outputs[0])] =
+          s.kind == StepKind::linear ? onnx::value_of(y) : onnx::value_of(y, kNHWC);
     } else {
       args.clear();
       for (int id : n.inputs) {
@@ -268,9 +358,11 @@ std::vector<Value> PreparedModel::Impl::run(const Tensor& x, const Plan* plan, R
                   g.slots[static_cast<size_t>(id)].name, "' has no value");
         args.push_back(id >= 0 ? env[static_cast<size_t>(id)] : Value{});
       }
-      if (record != nullptr && conv.conv && args[0].rank() == 4) {
-        record->input[step] = stored_as(args[0], kNHWC).shape();
-        if (n.fusion.residual && onnx::present(args, 7) && args[7].rank() == 4)
+      const int rank = s.kind == StepKind::linear ? 2 : 4;
+      if (record != nullptr && s.kind != StepKind::op && !args.empty() && args[0].rank() == rank) {
+        record->input[step] = step_input(s.kind, args[0]).shape();
+        if (s.kind == StepKind::conv && n.fusion.residual && onnx::present(args, 7) &&
+            args[7].rank() == 4)
           record->residual[step] = stored_as(args[7], kNHWC).shape();
       }
       std::vector<Value> results;
@@ -283,8 +375,9 @@ std::vector<Value> PreparedModel::Impl::run(const Tensor& x, const Plan* plan, R
       } catch (const std::bad_alloc&) {
         fail(n.where(), ": out of memory");
       }
-      if (record != nullptr && conv.conv && !results.empty() && results[0].rank() == 4)
-        record->output[step] = stored_as(results[0], kNHWC).shape();
+      if (record != nullptr && s.kind != StepKind::op && !results.empty() &&
+          results[0].rank() == rank)
+        record->output[step] = step_input(s.kind, results[0]).shape();
       for (size_t k = 0; k < n.outputs.size() && k < results.size(); ++k)
         if (n.outputs[k] >= 0) env[static_cast<size_t>(n.outputs[k])] = std::move(results[k]);
     }
@@ -303,41 +396,69 @@ std::vector<Value> PreparedModel::Impl::run(const Tensor& x, const Plan* plan, R
   return out;
 }
 
+// The geometry a pool node has over the recorded input and output (the op checked both).
+kernels::PoolGeometry pool_geometry(const Node& n, StepKind kind, const Shape& in,
+                                    const Shape& out) {
+  kernels::PoolGeometry p;
+  p.batch = in[0], p.in_h = in[1], p.in_w = in[2], p.channels = in[3];
+  p.out_h = out[1], p.out_w = out[2];
+  if (kind == StepKind::global_avg_pool) {
+    p.kernel_h = in[1], p.kernel_w = in[2];
+    p.stride_h = in[1], p.stride_w = in[2];
+    return p;
+  }
+  const onnx::Window win = onnx::window(n, 4, in[1], in[2], Size2(0, 0));
+  p.kernel_h = win.kernel.h, p.kernel_w = win.kernel.w;
+  p.stride_h = win.stride.h, p.stride_w = win.stride.w;
+  p.dilation_h = win.dilation.h, p.dilation_w = win.dilation.w;
+  p.pad_top = win.pad.top, p.pad_bottom = win.pad.bottom;
+  p.pad_left = win.pad.left, p.pad_right = win.pad.right;
+  return p;
+}
+
 Plan PreparedModel::Impl::make_plan(const Shape& shape) {
   const Graph& g = *graph;
   const size_t count = g.inference.size();
-  // one run of every node by its op gives each convolution's input, residual and output shape
+  // one run of every node by its op gives each step's input, residual and output shape
   Recorded rec(count);
   {
     Generator gen(0);
     run(Tensor::normal(shape, 0.0f, 1.0f, gen), nullptr, &rec);
   }
   Plan plan;
-  plan.geometry.resize(count);
+  plan.place.assign(count, Place::op);
   plan.offset.assign(count, -1);
   plan.shape.resize(count);
+  plan.geometry.resize(count);
+  plan.pool.resize(count);
   plan.fuse_residual.assign(count, false);
   std::vector<bool> graph_output(g.slots.size(), false);
   for (int id : g.outputs) graph_output[static_cast<size_t>(id)] = true;
   for (size_t step = 0; step < count; ++step) {
     const Node& n = g.inference[step];
-    const ConvStep& conv = steps[step];
+    const Step& s = steps[step];
     const Shape& xs = rec.input[step];
-    if (!conv.conv || xs.size() != 4 || rec.output[step].size() != 4) continue;
-    // outputs are the caller's, not the arena's
-    if (graph_output[static_cast<size_t>(n.outputs[0])]) continue;
-    // a residual that needs broadcasting is left to the op
-    if (n.fusion.residual && rec.residual[step] != rec.output[step]) continue;
-    const kernels::Conv2dGeometry& wg = conv.weight_geometry;
-    const onnx::Window win = onnx::window(n, 4, xs[1], xs[2], Size2(wg.kernel_h, wg.kernel_w));
-    const kernels::Conv2dGeometry geo = kernels::make_conv2d_geometry(
-        xs, {wg.kernel_h, wg.kernel_w, wg.in_c / wg.groups, wg.out_c}, wg.groups, win.stride,
-        win.pad, win.dilation);
-    if (Shape{geo.batch, geo.out_h, geo.out_w, geo.out_c} != rec.output[step]) continue;
-    plan.geometry[step] = geo;
-    plan.shape[step] = rec.output[step];
-    plan.fuse_residual[step] = n.fusion.residual;
-    plan.offset[step] = 0;  // placed below
+    const Shape& ys = rec.output[step];
+    if (s.kind == StepKind::op || xs.empty() || ys.empty()) continue;
+    if (s.kind == StepKind::conv) {
+      // a residual that needs broadcasting is left to the op
+      if (n.fusion.residual && rec.residual[step] != ys) continue;
+      const kernels::Conv2dGeometry& wg = s.conv.weight_geometry;
+      const onnx::Window win = onnx::window(n, 4, xs[1], xs[2], Size2(wg.kernel_h, wg.kernel_w));
+      const kernels::Conv2dGeometry geo = kernels::make_conv2d_geometry(
+          xs, {wg.kernel_h, wg.kernel_w, wg.in_c / wg.groups, wg.out_c}, wg.groups, win.stride,
+          win.pad, win.dilation);
+      if (Shape{geo.batch, geo.out_h, geo.out_w, geo.out_c} != ys) continue;
+      plan.geometry[step] = geo;
+      plan.fuse_residual[step] = n.fusion.residual;
+    } else if (s.kind == StepKind::linear) {
+      if (ys != Shape{xs[0], s.linear->out_features()}) continue;
+    } else {
+      if (xs[0] != ys[0] || xs[3] != ys[3]) continue;
+      plan.pool[step] = pool_geometry(n, s.kind, xs, ys);
+    }
+    plan.shape[step] = ys;
+    plan.place[step] = graph_output[static_cast<size_t>(n.outputs[0])] ? Place::fresh : Place::arena;
   }
   // Lifetimes: a buffer lives from its step to the last step that reads any value that may
   // alias it (ops like Reshape and Flatten return views of their input), to the end when a
@@ -350,7 +471,7 @@ Plan PreparedModel::Impl::make_plan(const Shape& shape) {
     const Node& n = g.inference[step];
     for (int id : n.inputs)
       if (id >= 0) last_use[static_cast<size_t>(id)] = static_cast<int>(step);
-    if (plan.offset[step] >= 0) {
+    if (plan.place[step] == Place::arena) {
       aliases[static_cast<size_t>(n.outputs[0])] = {size.size()};
       start.push_back(static_cast<int>(step));
       end.push_back(static_cast<int>(step));
@@ -360,10 +481,11 @@ Plan PreparedModel::Impl::make_plan(const Shape& shape) {
       buffer_step.push_back(step);
       continue;
     }
+    if (plan.place[step] == Place::fresh) continue;
     std::set<size_t> from;
     for (int id : n.inputs)
-      if (id >= 0) from.insert(aliases[static_cast<size_t>(id)].begin(),
-                               aliases[static_cast<size_t>(id)].end());
+      if (id >= 0)
+        from.insert(aliases[static_cast<size_t>(id)].begin(), aliases[static_cast<size_t>(id)].end());
     for (int id : n.outputs)
       if (id >= 0) aliases[static_cast<size_t>(id)] = from;
   }
@@ -375,13 +497,17 @@ Plan PreparedModel::Impl::make_plan(const Shape& shape) {
   plan.arena_floats = place(size, start, end, offsets);
   for (size_t b = 0; b < offsets.size(); ++b) plan.offset[buffer_step[b]] = offsets[b];
   plan.last_use = std::move(last_use);
-  // the convolutions' scratch (one at a time) after the outputs
+  // the convolutions' scratch (one at a time) after the outputs; the weights packed for the
+  // rows the classifiers see
   int64_t scratch = 0;
   for (size_t step = 0; step < count; ++step) {
-    if (plan.offset[step] < 0) continue;
-    steps[step].conv->prepare(plan.geometry[step], options.measure, plan.fuse_residual[step]);
+    const Step& s = steps[step];
+    if (plan.place[step] == Place::op) continue;
+    if (s.kind == StepKind::linear) s.linear->prepare(plan.shape[step][0]);
+    if (s.kind != StepKind::conv) continue;
+    s.conv.conv->prepare(plan.geometry[step], options.measure, plan.fuse_residual[step]);
     scratch = std::max(
-        scratch, steps[step].conv->scratch_floats(plan.geometry[step], plan.fuse_residual[step]));
+        scratch, s.conv.conv->scratch_floats(plan.geometry[step], plan.fuse_residual[step]));
   }
   plan.scratch_offset = (plan.arena_floats + 15) / 16 * 16;
   plan.arena_floats = plan.scratch_offset + scratch;
@@ -437,9 +563,18 @@ std::vector<PreparedStep> PreparedModel::steps(const Shape& input_shape) {
     s.op = n.op;
     for (const std::string& absorbed : n.fusion.absorbed) s.op += "+" + absorbed;
     s.name = n.name;
-    if (plan.offset[i] >= 0) {
-      s.algorithm = kernels::conv2d_prepared_choice(plan.geometry[i], plan.fuse_residual[i]);
+    if (plan.place[i] != Place::op) {
       s.output_shape = plan.shape[i];
+      switch (impl_->steps[i].kind) {
+        case StepKind::conv:
+          s.algorithm = kernels::conv2d_prepared_choice(plan.geometry[i], plan.fuse_residual[i]);
+          break;
+        case StepKind::linear:
+          s.algorithm = "linear";
+          break;
+        default:
+          s.algorithm = "pool";
+      }
     }
     out.push_back(std::move(s));
   }
@@ -452,8 +587,10 @@ int64_t PreparedModel::arena_bytes() const {
 
 int64_t PreparedModel::packed_bytes() const {
   int64_t bytes = 0;
-  for (const ConvStep& s : impl_->steps)
-    if (s.conv) bytes += s.conv->packed_bytes();
+  for (const Step& s : impl_->steps) {
+    if (s.conv.conv) bytes += s.conv.conv->packed_bytes();
+    if (s.linear) bytes += s.linear->packed_bytes();
+  }
   return bytes;
 }
 

@@ -133,6 +133,13 @@ TEST(Prepared, OutputsAreTheCallersNotTheArenas) {
   EXPECT_GT(prepared->packed_bytes(), 0);
 }
 
+TEST(Prepared, ABatchOfEightReadsThePackedClassifier) {
+  auto model = small_resnet(1);
+  auto prepared = prepare(model, {8, 32, 32, 3});
+  const Tensor x = testing::randn({8, 32, 32, 3}, 2);
+  EXPECT_LT(testing::relative_error((*prepared)(x), unprepared(*model, x)), 1e-4);
+}
+
 TEST(Prepared, AnotherImageSizeIsTracedAgain) {
   auto model = small_resnet(1);
   auto prepared = prepare(model, {1, 32, 32, 3});
@@ -143,14 +150,19 @@ TEST(Prepared, AnotherImageSizeIsTracedAgain) {
 TEST(Prepared, StepsNameEachConvolutionsAlgorithm) {
   auto model = small_resnet(1);
   auto prepared = prepare(model, {1, 32, 32, 3}, {.measure = false});
-  int convolutions = 0;
+  int convolutions = 0, others = 0;
   for (const PreparedStep& s : prepared->steps({1, 32, 32, 3})) {
     if (s.algorithm.empty()) continue;
+    if (s.algorithm == "linear" || s.algorithm == "pool") {
+      ++others;
+      continue;
+    }
     ++convolutions;
     EXPECT_EQ(s.op.rfind("Conv", 0), 0u) << s.op;
     EXPECT_EQ(s.output_shape.size(), 4u);
   }
   EXPECT_EQ(convolutions, 20);  // every convolution of a ResNet-18, the 3 shortcuts' included
+  EXPECT_EQ(others, 3);         // the max pool, the average pool and the classifier
 }
 
 TEST(Prepared, AnImportedOnnxModelPreparesOnItsOwnGraph) {

@@ -61,6 +61,8 @@ struct PreparedStep {
   /// prepared steps, "" for a node run by its op
   std::string algorithm;
   Shape output_shape;     ///< in cnn's layout (NHWC for images)
+  double flops = 0;       ///< convolutions and classifiers: 2 per multiply-add
+  double seconds = 0;     ///< profile() only: the step's median time
 };
 
 class PreparedModel {
@@ -83,6 +85,8 @@ class PreparedModel {
 
   /// The plan for `input_shape` (prepared first if it was not), step by step.
   std::vector<PreparedStep> steps(const Shape& input_shape);
+  /// The plan for x's shape with each step's median time over `runs` forward passes of x.
+  std::vector<PreparedStep> profile(const Tensor& x, int runs = 10);
   /// Bytes of the activation arena (the largest plan's) and of the packed weights.
   int64_t arena_bytes() const;
   int64_t packed_bytes() const;

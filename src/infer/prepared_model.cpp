@@ -5,6 +5,7 @@
 #include "cnn/prepare.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -235,7 +236,9 @@ struct PreparedModel::Impl {
   bool needs_build(const Shape& shape) const;
   const Plan& plan_for(const Shape& shape);
   Plan make_plan(const Shape& shape);
-  std::vector<Value> run(const Tensor& x, const Plan* plan, Recorded* record);
+  // times: when set, each step's seconds are appended to times[step]
+  std::vector<Value> run(const Tensor& x, const Plan* plan, Recorded* record,
+                         std::vector<std::vector<double>>* times = nullptr);
   bool is_stale() const;
 };
 
@@ -294,7 +297,8 @@ Tensor step_input(StepKind kind, const Value& v) {
 
 // Runs the inference plan on x: prepared steps with `plan` (null: every node by its op,
 // recording into `record` the shapes each step the prepared path could take sees).
-std::vector<Value> PreparedModel::Impl::run(const Tensor& x, const Plan* plan, Recorded* record) {
+std::vector<Value> PreparedModel::Impl::run(const Tensor& x, const Plan* plan, Recorded* record,
+                                            std::vector<std::vector<double>>* times) {
   const Graph& g = *graph;
   CNN_CHECK(g.inputs.size() == 1, "prepare: the model takes ", g.inputs.size(),
             " inputs; prepared models take one");
@@ -312,6 +316,7 @@ std::vector<Value> PreparedModel::Impl::run(const Tensor& x, const Plan* plan, R
   for (size_t step = 0; step < g.inference.size(); ++step) {
     const Node& n = g.inference[step];
     const Step& s = steps[step];
+    const auto started = std::chrono::steady_clock::now();
     if (plan != nullptr && plan->place[step] != Place::op) {
       const Tensor in = step_input(s.kind, env[static_cast<size_t>(n.inputs[0])]);
       const Shape& out_shape = plan->shape[step];
@@ -381,6 +386,9 @@ std::vector<Value> PreparedModel::Impl::run(const Tensor& x, const Plan* plan, R
       for (size_t k = 0; k < n.outputs.size() && k < results.size(); ++k)
         if (n.outputs[k] >= 0) env[static_cast<size_t>(n.outputs[k])] = std::move(results[k]);
     }
+    if (times != nullptr)
+      (*times)[step].push_back(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     if (last_use != nullptr)
       for (int id : n.inputs)
         if (id >= 0 && (*last_use)[static_cast<size_t>(id)] == static_cast<int>(step) &&
@@ -566,17 +574,42 @@ std::vector<PreparedStep> PreparedModel::steps(const Shape& input_shape) {
     if (plan.place[i] != Place::op) {
       s.output_shape = plan.shape[i];
       switch (impl_->steps[i].kind) {
-        case StepKind::conv:
-          s.algorithm = kernels::conv2d_prepared_choice(plan.geometry[i], plan.fuse_residual[i]);
+        case StepKind::conv: {
+          const kernels::Conv2dGeometry& c = plan.geometry[i];
+          s.algorithm = kernels::conv2d_prepared_choice(c, plan.fuse_residual[i]);
+          s.flops = 2.0 * static_cast<double>(c.batch * c.out_h * c.out_w * c.out_c) *
+                    static_cast<double>(c.kernel_h * c.kernel_w * c.group_in());
           break;
-        case StepKind::linear:
+        }
+        case StepKind::linear: {
+          const kernels::PreparedLinear& l = *impl_->steps[i].linear;
           s.algorithm = "linear";
+          s.flops = 2.0 * static_cast<double>(plan.shape[i][0]) *
+                    static_cast<double>(l.out_features() * l.in_features());
           break;
+        }
         default:
           s.algorithm = "pool";
       }
     }
     out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<PreparedStep> PreparedModel::profile(const Tensor& x, int runs) {
+  CNN_CHECK(runs >= 1, "prepared model: profile needs at least one run, got ", runs);
+  forward(x);  // prepares, rebuilds if stale, warms up
+  const autograd::NoGradGuard no_grad;
+  const Plan& plan = impl_->plan_for(x.shape());
+  std::vector<std::vector<double>> times(impl_->graph->inference.size());
+  const Tensor dense = x.contiguous();
+  for (int r = 0; r < runs; ++r) impl_->run(dense, &plan, nullptr, &times);
+  std::vector<PreparedStep> out = steps(x.shape());
+  for (size_t i = 0; i < out.size(); ++i) {
+    std::vector<double>& t = times[i];
+    std::sort(t.begin(), t.end());
+    out[i].seconds = t[t.size() / 2];
   }
   return out;
 }

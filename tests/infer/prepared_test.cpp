@@ -140,6 +140,20 @@ TEST(Prepared, ABatchOfEightReadsThePackedClassifier) {
   EXPECT_LT(testing::relative_error((*prepared)(x), unprepared(*model, x)), 1e-4);
 }
 
+TEST(Prepared, ProfileTimesEveryStepAndCountsTheConvolutionsWork) {
+  auto model = small_resnet(1);
+  auto prepared = prepare(model, {1, 32, 32, 3}, {.measure = false});
+  const std::vector<PreparedStep> steps = prepared->profile(testing::randn({1, 32, 32, 3}, 2), 3);
+  double flops = 0;
+  for (const PreparedStep& s : steps) {
+    EXPECT_GE(s.seconds, 0.0) << s.name;
+    flops += s.flops;
+  }
+  // ResNet-18's convolutions and classifier at 32x32: 37.1 M multiply-adds
+  EXPECT_NEAR(flops, 2 * 37.1e6, 2 * 0.1e6);
+  EXPECT_THROW(prepared->profile(testing::randn({1, 32, 32, 3}, 2), 0), Error);
+}
+
 TEST(Prepared, AnotherImageSizeIsTracedAgain) {
   auto model = small_resnet(1);
   auto prepared = prepare(model, {1, 32, 32, 3});

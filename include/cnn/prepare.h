@@ -55,14 +55,14 @@ struct PrepareOptions {
 
 /// One step of a prepared model's plan, for reports.
 struct PreparedStep {
-  std::string op;         ///< ONNX op type; fused ones as "Conv+BatchNormalization+Relu"
-  std::string name;       ///< the node's name
+  std::string op;    ///< ONNX op type; fused ones as "Conv+BatchNormalization+Relu"
+  std::string name;  ///< the node's name
   /// the convolution algorithm ("winograd", "direct", ...), "linear" or "pool" for the other
   /// prepared steps, "" for a node run by its op
   std::string algorithm;
-  Shape output_shape;     ///< in cnn's layout (NHWC for images)
-  double flops = 0;       ///< convolutions and classifiers: 2 per multiply-add
-  double seconds = 0;     ///< profile() only: the step's median time
+  Shape output_shape;  ///< in cnn's layout (NHWC for images)
+  double flops = 0;    ///< convolutions and classifiers: 2 per multiply-add
+  double seconds = 0;  ///< profile() only: the step's median time
 };
 
 class PreparedModel {

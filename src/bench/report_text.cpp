@@ -197,7 +197,8 @@ void model_table(const Report& r, std::ostringstream& out) {
     const double ours = model_metric(m, row.ours.timing.median_seconds) * scale;
     std::vector<std::string> cells = {
         m.model,
-        throughput ? "SGD step: forward, loss, backward, update" : "prepared forward (cnn::prepare)",
+        throughput ? "SGD step: forward, loss, backward, update"
+                   : "prepared forward (cnn::prepare)",
         std::to_string(m.batch),
         std::to_string(m.height) + "x" + std::to_string(m.width) + "x" + std::to_string(m.channels),
         throughput ? "images/s" : "ms",

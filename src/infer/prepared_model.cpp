@@ -17,9 +17,9 @@
 #include "cnn/onnx/onnx.h"
 #include "cnn/parallel.h"
 #include "kernels/conv2d_prepared.h"
+#include "kernels/cpu/isa.h"
 #include "kernels/gemm.h"
 #include "kernels/pool.h"
-#include "kernels/cpu/isa.h"
 #include "onnx/export_model.h"
 #include "onnx/graph.h"
 #include "onnx/window.h"
@@ -48,7 +48,7 @@ enum class StepKind { op, conv, linear, max_pool, global_avg_pool };
 
 struct Step {
   StepKind kind = StepKind::op;
-  ConvStep conv;                                   // kind conv
+  ConvStep conv;                                    // kind conv
   std::unique_ptr<kernels::PreparedLinear> linear;  // kind linear
 };
 
@@ -196,14 +196,16 @@ int64_t place(const std::vector<int64_t>& size, const std::vector<int>& start,
               const std::vector<int>& end, std::vector<int64_t>& offset) {
   std::vector<size_t> order(size.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return size[a] > size[b]; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return size[a] > size[b]; });
   offset.assign(size.size(), -1);
   int64_t total = 0;
   std::vector<size_t> placed;
   for (size_t i : order) {
     std::vector<std::pair<int64_t, int64_t>> taken;  // [begin, end) of live neighbours
     for (size_t j : placed)
-      if (start[j] <= end[i] && start[i] <= end[j]) taken.emplace_back(offset[j], offset[j] + size[j]);
+      if (start[j] <= end[i] && start[i] <= end[j])
+        taken.emplace_back(offset[j], offset[j] + size[j]);
     std::sort(taken.begin(), taken.end());
     int64_t at = 0;
     for (const auto& [b, e] : taken) {
@@ -244,7 +246,8 @@ struct PreparedModel::Impl {
 
 void PreparedModel::Impl::build(const Shape& shape) {
   if (auto* imported = dynamic_cast<onnx::Model*>(module.get())) {
-    CNN_CHECK(imported->options().nhwc_interface, "prepare: the ONNX model was loaded with "
+    CNN_CHECK(imported->options().nhwc_interface,
+              "prepare: the ONNX model was loaded with "
               "nhwc_interface = false; prepared models take cnn's NHWC layout");
     graph = std::shared_ptr<const Graph>(module, &imported->graph());
     traced_shape.clear();
@@ -466,7 +469,8 @@ Plan PreparedModel::Impl::make_plan(const Shape& shape) {
       plan.pool[step] = pool_geometry(n, s.kind, xs, ys);
     }
     plan.shape[step] = ys;
-    plan.place[step] = graph_output[static_cast<size_t>(n.outputs[0])] ? Place::fresh : Place::arena;
+    plan.place[step] =
+        graph_output[static_cast<size_t>(n.outputs[0])] ? Place::fresh : Place::arena;
   }
   // Lifetimes: a buffer lives from its step to the last step that reads any value that may
   // alias it (ops like Reshape and Flatten return views of their input), to the end when a
@@ -493,7 +497,8 @@ Plan PreparedModel::Impl::make_plan(const Shape& shape) {
     std::set<size_t> from;
     for (int id : n.inputs)
       if (id >= 0)
-        from.insert(aliases[static_cast<size_t>(id)].begin(), aliases[static_cast<size_t>(id)].end());
+        from.insert(aliases[static_cast<size_t>(id)].begin(),
+                    aliases[static_cast<size_t>(id)].end());
     for (int id : n.outputs)
       if (id >= 0) aliases[static_cast<size_t>(id)] = from;
   }
@@ -514,8 +519,8 @@ Plan PreparedModel::Impl::make_plan(const Shape& shape) {
     if (s.kind == StepKind::linear) s.linear->prepare(plan.shape[step][0]);
     if (s.kind != StepKind::conv) continue;
     s.conv.conv->prepare(plan.geometry[step], options.measure, plan.fuse_residual[step]);
-    scratch = std::max(
-        scratch, s.conv.conv->scratch_floats(plan.geometry[step], plan.fuse_residual[step]));
+    scratch = std::max(scratch,
+                       s.conv.conv->scratch_floats(plan.geometry[step], plan.fuse_residual[step]));
   }
   plan.scratch_offset = (plan.arena_floats + 15) / 16 * 16;
   plan.arena_floats = plan.scratch_offset + scratch;

@@ -22,9 +22,9 @@ using cpu::Conv2dPackedAlgorithm;
 // instruction set.
 std::string choice_key(const Conv2dGeometry& g, bool residual) {
   std::string key;
-  for (int64_t v : {g.batch, g.in_h, g.in_w, g.in_c, g.kernel_h, g.kernel_w, g.out_c, g.groups,
-                    g.stride_h, g.stride_w, g.dilation_h, g.dilation_w, g.pad_top, g.pad_left,
-                    g.out_h, g.out_w}) {
+  for (int64_t v :
+       {g.batch, g.in_h, g.in_w, g.in_c, g.kernel_h, g.kernel_w, g.out_c, g.groups, g.stride_h,
+        g.stride_w, g.dilation_h, g.dilation_w, g.pad_top, g.pad_left, g.out_h, g.out_w}) {
     key.append(std::to_string(v));
     key.push_back(',');
   }
@@ -57,9 +57,8 @@ void check_same_weight(const Conv2dGeometry& a, const Conv2dGeometry& b) {
   CNN_CHECK(a.kernel_h == b.kernel_h && a.kernel_w == b.kernel_w && a.in_c == b.in_c &&
                 a.out_c == b.out_c && a.groups == b.groups,
             "prepared convolution: the geometry's weight [", b.kernel_h, ", ", b.kernel_w, ", ",
-            b.in_c / std::max<int64_t>(b.groups, 1), ", ", b.out_c,
-            "] is not the prepared one [", a.kernel_h, ", ", a.kernel_w, ", ",
-            a.in_c / a.groups, ", ", a.out_c, "]");
+            b.in_c / std::max<int64_t>(b.groups, 1), ", ", b.out_c, "] is not the prepared one [",
+            a.kernel_h, ", ", a.kernel_w, ", ", a.in_c / a.groups, ", ", a.out_c, "]");
 }
 
 }  // namespace
@@ -100,9 +99,8 @@ const std::string& PreparedConv2d::prepare(const Conv2dGeometry& g, bool measure
     if (auto it = choice_cache().find(key); it != choice_cache().end()) choice = it->second;
   }
   if (choice.empty() && measure) {
-    // Each candidate on this geometry, on a random input: one run to warm up (and to drop a
-    // candidate three times slower than the best so far), then the best of two (a run that
-    // other processes slow down can only be slower). The default candidate goes first.
+    // Each candidate on this geometry, on a random input, the best of its runs (a run that
+    // other processes slow down can only be slower); ties go to the default candidate.
     Generator gen(0);
     const Tensor x = Tensor::normal({g.batch * g.in_h * g.in_w * g.in_c}, 0, 1, gen);
     Tensor y = Tensor::empty({output_floats(g)});
@@ -113,43 +111,44 @@ const std::string& PreparedConv2d::prepare(const Conv2dGeometry& g, bool measure
     for (const Conv2dPackedAlgorithm& a : cpu::conv2d_packed_algorithms())
       if (a.applies(g)) scratch_floats = std::max(scratch_floats, a.scratch_floats(g));
     Tensor scratch = Tensor::empty({std::max<int64_t>(scratch_floats, 1)});
-    double best = std::numeric_limits<double>::infinity();
     const Conv2dPackedAlgorithm& first = cpu::conv2d_packed_default(g);
     std::vector<const Conv2dPackedAlgorithm*> candidates{&first};
     for (const Conv2dPackedAlgorithm& a : cpu::conv2d_packed_algorithms())
       if (&a != &first && a.applies(g)) candidates.push_back(&a);
     const float* b = bias_.defined() ? bias_.data() : nullptr;
-    for (const Conv2dPackedAlgorithm* a : candidates) {
+    const auto time_once = [&](const Conv2dPackedAlgorithm* a) {
       const Tensor& packed = packed_for(a->name, g).data;
-      double fastest = std::numeric_limits<double>::infinity();
-      for (int run = 0; run < 3; ++run) {
-        const auto start = std::chrono::steady_clock::now();
-        a->forward(g, x.data(), packed.data(), b, y.data(), e, scratch.data());
-        const double seconds = seconds_since(start);
-        if (run == 0 && seconds > 3 * best) break;
-        if (run > 0) fastest = std::min(fastest, seconds);
-      }
-      if (fastest < best) {
-        best = fastest;
-        choice = a->name;
-      }
-    }
+      const auto start = std::chrono::steady_clock::now();
+      a->forward(g, x.data(), packed.data(), b, y.data(), e, scratch.data());
+      return seconds_since(start);
+    };
+    // a warm-up run of each drops those 3x slower than the fastest warm-up; the rest run in
+    // interleaved rounds, so that a change in the machine's load falls on all of them
+    std::vector<double> warm(candidates.size()), fastest(candidates.size(), 1e300);
+    for (size_t i = 0; i < candidates.size(); ++i) warm[i] = time_once(candidates[i]);
+    const double best_warm = *std::min_element(warm.begin(), warm.end());
+    for (int round = 0; round < 3; ++round)
+      for (size_t i = 0; i < candidates.size(); ++i)
+        if (warm[i] <= 3 * best_warm) fastest[i] = std::min(fastest[i], time_once(candidates[i]));
+    choice = candidates[static_cast<size_t>(std::min_element(fastest.begin(), fastest.end()) -
+                                            fastest.begin())]
+                 ->name;
   }
   if (choice.empty()) choice = cpu::conv2d_packed_default(g).name;
   {
     const std::lock_guard<std::mutex> lock(cache_mutex());
     choice = choice_cache().emplace(key, choice).first->second;  // the first choice stays
   }
-  // only the chosen algorithm's packing is kept
-  const std::string kept = choice + "/" + cpu::isa_name(cpu::kernel_isa());
+  // only the packings of chosen algorithms are kept
+  chosen_.emplace(key, choice);
   packed_for(choice, g);
+  const std::string isa = cpu::isa_name(cpu::kernel_isa());
   for (auto it = packed_.begin(); it != packed_.end();) {
-    bool used = it->first == kept;
-    for (const auto& [k, name] : chosen_)
-      used = used || it->first == name + "/" + cpu::isa_name(cpu::kernel_isa());
+    bool used = false;
+    for (const auto& [k, name] : chosen_) used = used || it->first == name + "/" + isa;
     it = used ? std::next(it) : packed_.erase(it);
   }
-  return chosen_.emplace(key, choice).first->second;
+  return chosen_.at(key);
 }
 
 int64_t PreparedConv2d::scratch_floats(const Conv2dGeometry& g, bool with_residual) const {

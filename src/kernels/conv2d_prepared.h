@@ -40,8 +40,8 @@ class PreparedConv2d {
   };
   Conv2dGeometry w_;  // the weight's part of the geometry (kernel, channels, groups, window)
   Tensor weight_, bias_;
-  std::map<std::string, Packed> packed_;             // by algorithm name
-  std::map<std::string, std::string> chosen_;        // per input geometry (choice_key)
+  std::map<std::string, Packed> packed_;       // by algorithm name
+  std::map<std::string, std::string> chosen_;  // per input geometry (choice_key)
   const Packed& packed_for(const std::string& algorithm, const Conv2dGeometry& g);
 };
 

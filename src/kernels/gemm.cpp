@@ -44,8 +44,8 @@ void PreparedLinear::prepare(int64_t m) {
 void PreparedLinear::forward(int64_t m, const float* x, float* y) const {
   const GemmEpilogue e{.bias = bias_.defined() ? bias_.data() : nullptr};
   if (m <= kInPlaceRows) {
-    cpu::gemm_f32(cpu::GemmA{x, k_, false, {}}, cpu::GemmB{w_.data(), k_, true}, m, n_, k_, 0.0f,
-                  y, n_, e);
+    cpu::gemm_f32(cpu::GemmA{x, k_, false, {}}, cpu::GemmB{w_.data(), k_, true}, m, n_, k_, 0.0f, y,
+                  n_, e);
     return;
   }
   CNN_CHECK(packed_.defined() && packed_isa_ == cpu::gemm_isa(),

@@ -38,9 +38,9 @@ class PreparedLinear {
 
  private:
   int64_t n_, k_;
-  Tensor w_, bias_;           // [N, K] and [N] (undefined without a bias)
-  Tensor packed_;             // W^T packed as the GEMM's B, when prepared for more rows
-  std::string packed_isa_;    // the instruction set it was packed for
+  Tensor w_, bias_;         // [N, K] and [N] (undefined without a bias)
+  Tensor packed_;           // W^T packed as the GEMM's B, when prepared for more rows
+  std::string packed_isa_;  // the instruction set it was packed for
 };
 
 }  // namespace cnn::kernels

@@ -49,7 +49,6 @@ Tensor spatial_weight(const Node& n, const std::vector<Value>& in, int64_t rank)
   return w.reshape({1, w.size(0), w.size(1), w.size(2)});
 }
 
-
 // A window op's result sized by its attributes: [batch, h, w, channels], and the padded input
 // when the op pads explicitly, checked before anything is allocated (computed in double, so
 // that hostile attributes cannot overflow the arithmetic here either).

@@ -197,7 +197,10 @@ void fuse_convolutions(Graph& g, std::vector<Node>& plan) {
   std::vector<int> uses = use_counts(g, plan);
   for (size_t i = 0; i < plan.size(); ++i) {
     Node& conv = plan[i];
-    if (conv.op != "Conv" || removed[i] || conv.outputs.empty()) continue;
+    // a node fused already (placed at the index of the last node it absorbed) is complete: a
+    // batch norm after its residual add is not the convolution's (pre-activation ResNets)
+    if (conv.op != "Conv" || removed[i] || conv.outputs.empty() || !conv.fusion.absorbed.empty())
+      continue;
     // only 2-D convolutions take the fused kernels
     if (conv.inputs.size() < 2 || conv.inputs[1] < 0) continue;
     const Slot& w = g.slots[static_cast<size_t>(conv.inputs[1])];

@@ -36,26 +36,26 @@ using testing::geometry;
 
 const std::vector<ConvCase>& shapes() {
   static const std::vector<ConvCase> all = {
-      {{2, 7, 6, 8}, {3, 3, 1, 8}, 8, 1, 1, 1},                     // depthwise
-      {{1, 14, 14, 64}, {3, 3, 64, 64}, 1, 1, 1, 1},                // Winograd, 16 tiles
-      {{4, 28, 28, 64}, {3, 3, 64, 64}, 1, 1, 1, 1},                // Winograd blocks
-      {{1, 7, 7, 256}, {3, 3, 256, 512}, 1, 1, 1, 1},               // weight-major rows tiles
-      {{1, 9, 30, 32}, {3, 3, 32, 32}, 1, 2, 1, 1},                 // direct, stride 2
-      {{1, 14, 14, 32}, {1, 1, 32, 64}, 1, 1, 0, 1},                // pointwise
-      {{1, 23, 21, 3}, {7, 7, 3, 64}, 1, 2, 3, 1},                  // a first layer
-      {{2, 9, 10, 1}, {3, 3, 1, 16}, 1, 1, 1, 1},                   // one channel
+      {{2, 7, 6, 8}, {3, 3, 1, 8}, 8, 1, 1, 1},        // depthwise
+      {{1, 14, 14, 64}, {3, 3, 64, 64}, 1, 1, 1, 1},   // Winograd, 16 tiles
+      {{4, 28, 28, 64}, {3, 3, 64, 64}, 1, 1, 1, 1},   // Winograd blocks
+      {{1, 7, 7, 256}, {3, 3, 256, 512}, 1, 1, 1, 1},  // weight-major rows tiles
+      {{1, 9, 30, 32}, {3, 3, 32, 32}, 1, 2, 1, 1},    // direct, stride 2
+      {{1, 14, 14, 32}, {1, 1, 32, 64}, 1, 1, 0, 1},   // pointwise
+      {{1, 23, 21, 3}, {7, 7, 3, 64}, 1, 2, 3, 1},     // a first layer
+      {{2, 9, 10, 1}, {3, 3, 1, 16}, 1, 1, 1, 1},      // one channel
       {{1, 11, 9, 4}, {5, 5, 4, 32}, 1, Size2(1, 2), Pad2d(2, 1, 0, 3), 1},
-      {{2, 7, 6, 5}, {3, 3, 5, 17}, 1, 1, 1, 1},                    // GEMM leftovers
-      {{2, 9, 7, 12}, {3, 3, 4, 21}, 3, 2, 1, 1},                   // groups
-      {{1, 40, 40, 16}, {3, 3, 16, 96}, 1, 1, 1, 1},                // GEMM split by rows
-      {{1, 3, 3, 16}, {1, 1, 16, 200}, 1, 1, 0, 1},                 // GEMM split by columns
-      {{2, 7, 6, 6}, {3, 2, 6, 9}, 1, 1, Pad2d(1), Size2(2, 1)},    // dilation
+      {{2, 7, 6, 5}, {3, 3, 5, 17}, 1, 1, 1, 1},                  // GEMM leftovers
+      {{2, 9, 7, 12}, {3, 3, 4, 21}, 3, 2, 1, 1},                 // groups
+      {{1, 40, 40, 16}, {3, 3, 16, 96}, 1, 1, 1, 1},              // GEMM split by rows
+      {{1, 3, 3, 16}, {1, 1, 16, 200}, 1, 1, 0, 1},               // GEMM split by columns
+      {{2, 7, 6, 6}, {3, 2, 6, 9}, 1, 1, Pad2d(1), Size2(2, 1)},  // dilation
   };
   return all;
 }
 
-// The entry's forward with bias, residual and a clamped ReLU against the reference followed by the same
-// epilogue.
+// The entry's forward with bias, residual and a clamped ReLU against the reference followed by the
+// same epilogue.
 double packed_error(const Conv2dPackedAlgorithm& a, const Conv2dGeometry& g, uint64_t seed) {
   const Shape x_shape{g.batch, g.in_h, g.in_w, g.in_c};
   const Shape w_shape{g.kernel_h, g.kernel_w, g.group_in(), g.out_c};
@@ -94,8 +94,8 @@ TEST(Conv2dPacked, EveryEntryMatchesReferenceWhereItApplies) {
         if (!a.applies(g)) continue;
         SCOPED_TRACE(std::string(a.name) + ": " + describe(s));
         const double terms = g.kernel_h * g.kernel_w * g.group_in();
-        const double tolerance = std::max(2e-6 * std::sqrt(terms + 1.0),
-                                          std::string(a.name) == "winograd" ? 1e-5 : 0.0);
+        const double tolerance =
+            std::max(2e-6 * std::sqrt(terms + 1.0), std::string(a.name) == "winograd" ? 1e-5 : 0.0);
         EXPECT_LE(packed_error(a, g, seed += 4), tolerance);
         ++checked[a.name];
       }

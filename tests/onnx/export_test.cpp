@@ -247,6 +247,13 @@ TEST(OnnxExport, ResNet20) {
   check_export(*m, {2, 28, 28, 1}, "resnet20");
 }
 
+// Pre-activation blocks end in a residual add that a batch norm follows: the importer's fused
+// convolution must keep the add and leave that batch norm to the next block (a regression:
+// the fused node was fused again, with the batch norm and without the add).
+TEST(OnnxExport, PreActivationResNet164) {
+  check_export(*zoo("resnet164"), {2, 16, 16, 3}, "resnet164");
+}
+
 TEST(OnnxExport, ResNet18) {
   check_export(*zoo("resnet18"), {2, 32, 32, 3}, "resnet18");
 }

@@ -72,9 +72,9 @@ int run(const PredictArgs& args) {
   const data::Normalize normalize(t.normalization.mean, t.normalization.stddev);
   const int64_t top = std::min<int64_t>(args.top, static_cast<int64_t>(t.classes.size()));
   // a few images: the default algorithms, not measured ones (measuring costs more than it saves)
-  const auto forward = inference_forward(
-      t.model, {1, t.input_shape[0], t.input_shape[1], t.input_shape[2]}, /*measure=*/false,
-      args.unprepared);
+  const auto forward =
+      inference_forward(t.model, {1, t.input_shape[0], t.input_shape[1], t.input_shape[2]},
+                        /*measure=*/false, args.unprepared);
   NoGradGuard no_grad;
   for (const std::string& path : args.images) {
     for (auto& [label, image] : load_inputs(path, t.input_shape, args.limit)) {

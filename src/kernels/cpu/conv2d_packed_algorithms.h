@@ -25,9 +25,9 @@ namespace cnn::kernels::cpu {
 
 // `scratch` holds at least scratch_floats(g) floats (at num_threads() threads), 64-byte aligned,
 // which the forward may overwrite: a prepared model gives every call the same memory.
-using Conv2dPackedForwardFn = void (*)(const Conv2dGeometry& g, const float* x,
-                                       const float* packed, const float* bias, float* y,
-                                       const Conv2dEpilogue& epilogue, float* scratch);
+using Conv2dPackedForwardFn = void (*)(const Conv2dGeometry& g, const float* x, const float* packed,
+                                       const float* bias, float* y, const Conv2dEpilogue& epilogue,
+                                       float* scratch);
 
 struct Conv2dPackedAlgorithm {
   const char* name;

@@ -465,9 +465,8 @@ void conv2d_forward_winograd_packed(const Conv2dGeometry& g, const float* x, con
   float* m = scratch + lines(kXi * rows_padded * C);
   const VLayout layout{rows_padded * C, C, mr, kDepthSlice, rows_padded};
   if (tiles < rows_padded) std::fill_n(v, kXi * rows_padded * C, 0.0f);
-  parallel_for(tiles, 1, [&](int64_t a, int64_t b) {
-    transform_input(g, p.grid, x, a, b, a, layout, v);
-  });
+  parallel_for(tiles, 1,
+               [&](int64_t a, int64_t b) { transform_input(g, p.grid, x, a, b, a, layout, v); });
   parallel_for(kXi, 1, [&](int64_t xi0, int64_t xi1) {
     for (int64_t xi = xi0; xi < xi1; ++xi) {
       const float* a = v + xi * rows_padded * C;

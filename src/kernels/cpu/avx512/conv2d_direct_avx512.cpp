@@ -239,7 +239,8 @@ void forward(const Conv2dGeometry& g, const float* x, const float* w, const Weig
   // memory once and its rows of input stay in the cache (batch-1 inference of deep layers);
   // otherwise consecutive rows, so that the input is read once while the weight stays in the
   // cache (training batches). The order does not change any sum.
-  const bool weight_major = g.kernel_h * g.kernel_w * g.in_c * g.out_c > g.batch * s.blocks * s.plane();
+  const bool weight_major =
+      g.kernel_h * g.kernel_w * g.in_c * g.out_c > g.batch * s.blocks * s.plane();
   TileArgs base{};
   base.plane = s.plane();
   base.row = s.row();
@@ -340,12 +341,12 @@ namespace {
 // displacement r*S*C known at compile time.
 
 struct SmallTileArgs {
-  const float* in;   // xp at the tile's first pixel's receptive field (top-left corner)
-  const float* w;    // the packed weight at the tile's first output block
-  float* y;          // the output at the tile's first pixel and channel
+  const float* in;  // xp at the tile's first pixel's receptive field (top-left corner)
+  const float* w;   // the packed weight at the tile's first output block
+  float* y;         // the output at the tile's first pixel and channel
   const float* bias;
   const float* residual;
-  int64_t in_row;   // floats from one row of xp to the next
+  int64_t in_row;    // floats from one row of xp to the next
   int64_t kh, span;  // kernel rows, KW*C values per kernel row
   int64_t w_block;   // floats per output block of the packed weight
   int64_t out_c;
@@ -409,7 +410,7 @@ SmallTileFn small_tile_for(int ur) {
 
 template <int S, int C>
 SmallTileFn small_tile_for(int ur, int ob) {
-  return ob == 4 ? small_tile_for<S, C, 4>(ur)
+  return ob == 4   ? small_tile_for<S, C, 4>(ur)
          : ob == 2 ? small_tile_for<S, C, 2>(ur)
                    : small_tile_for<S, C, 1>(ur);
 }

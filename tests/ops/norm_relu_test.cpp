@@ -45,15 +45,21 @@ Result run(bool fused, const Tensor& x, const Tensor& residual, const Tensor& dy
     y = relu(rl.defined() ? add(rl, b) : b);
   }
   y.backward(dy);
-  return {y,           xl.grad(),    gamma.grad(), beta.grad(), rl.defined() ? rl.grad() : Tensor(),
-          running_mean, running_var};
+  return {y,
+          xl.grad(),
+          gamma.grad(),
+          beta.grad(),
+          rl.defined() ? rl.grad() : Tensor(),
+          running_mean,
+          running_var};
 }
 
 TEST(BatchNormRelu, SameBitsAsBatchNormAddRelu) {
   // channel counts below, at and off a vector and a line; rows off the sum block; a mean far
   // from zero
-  for (const Shape& shape : {Shape{2, 5, 7, 16}, Shape{3, 4, 4, 17}, Shape{8, 28, 28, 16},
-                             Shape{5, 7, 7, 64}, Shape{130, 3}, Shape{2, 3, 3, 300}}) {
+  for (const Shape& shape :
+       {Shape{2, 5, 7, 16}, Shape{3, 4, 4, 17}, Shape{8, 28, 28, 16}, Shape{5, 7, 7, 64},
+        Shape{3, 5, 5, 32}, Shape{130, 3}, Shape{2, 3, 3, 300}}) {
     const Tensor x = affine(randn(shape, 1), 2.0f, 0.7f);
     const Tensor dy = randn(shape, 2), residual = randn(shape, 3);
     for (bool training : {true, false})
@@ -144,11 +150,14 @@ TEST(BatchNormRelu, SameBitsForAnyThreadCount) {
 
 TEST(BatchNormRelu, ErrorsNameTheOpAndTheResidual) {
   const Tensor x = randn({2, 3, 3, 4}, 12);
-  EXPECT_EQ(error_of([&] { batch_norm_relu(x, {}, {}, {}, {}, {}, randn({2, 3, 3, 5}, 13)); }),
+  EXPECT_EQ(error_of([&] {
+              batch_norm_relu(x, {}, {}, {}, {}, {}, randn({2, 3, 3, 5}, 13));
+            }),
             "batch_norm_relu: argument 'residual' must have the shape of x, [2, 3, 3, 4], got "
             "shape [2, 3, 3, 5]");
-  EXPECT_NE(error_of([&] { batch_norm_relu(randn({1, 4}, 14), {}, {}, {}, {}); })
-                .find("batch_norm_relu: expected more than 1 value per channel"),
+  EXPECT_NE(error_of([&] {
+              batch_norm_relu(randn({1, 4}, 14), {}, {}, {}, {});
+            }).find("batch_norm_relu: expected more than 1 value per channel"),
             std::string::npos);
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "cnn/parallel.h"
@@ -13,12 +14,137 @@ namespace {
 
 constexpr int64_t kSumBlock = 64;
 
+// For 16 and 32 channels the per-channel sums live in registers across the rows (GCC's vector
+// types, lowered to each clone's instruction set) instead of being loaded and stored once per
+// row: the same operations in the same order as the loops below, so the same bits.
+using V8d = double __attribute__((vector_size(64)));
+using V8f = float __attribute__((vector_size(32)));
+
+// sums() for channels = 8 * kVectors
+template <int kVectors>
+[[gnu::always_inline]] inline void sums_fixed(const float* a, const float* b, const double* k,
+                                              const double* kb, int64_t r0, int64_t r1, double* s1,
+                                              double* s2) {
+  constexpr int64_t kChannels = 8 * kVectors;
+  V8d kv[kVectors], kbv[kVectors], t1[kVectors], t2[kVectors];
+  std::memcpy(kv, k, sizeof kv);  // memcpy: the arrays of double need not be 64-byte aligned
+  std::memcpy(kbv, kb, sizeof kbv);
+  std::memcpy(t1, s1, sizeof t1);
+  std::memcpy(t2, s2, sizeof t2);
+  for (int64_t r = r0; r < r1; ++r) {
+    const float* ar = a + r * kChannels;
+    const float* br = b + r * kChannels;
+    for (int v = 0; v < kVectors; ++v) {
+      V8f af, bf;
+      std::memcpy(&af, ar + 8 * v, sizeof af);
+      std::memcpy(&bf, br + 8 * v, sizeof bf);
+      const V8d u = __builtin_convertvector(af, V8d) - kv[v];
+      t1[v] += u;
+      t2[v] += u * (__builtin_convertvector(bf, V8d) - kbv[v]);
+    }
+  }
+  std::memcpy(s1, t1, sizeof t1);
+  std::memcpy(s2, t2, sizeof t2);
+}
+
+// gated_sums() for channels = 8 * kVectors
+template <int kVectors>
+[[gnu::always_inline]] inline void gated_sums_fixed(const float* dy, const float* y, const float* x,
+                                                    const double* m, int64_t r0, int64_t r1,
+                                                    float* d, double* s1, double* s2) {
+  using V8i = int32_t __attribute__((vector_size(32)));
+  constexpr int64_t kChannels = 8 * kVectors;
+  V8d mv[kVectors], t1[kVectors], t2[kVectors];
+  std::memcpy(mv, m, sizeof mv);
+  std::memcpy(t1, s1, sizeof t1);
+  std::memcpy(t2, s2, sizeof t2);
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t o = r * kChannels;
+    for (int v = 0; v < kVectors; ++v) {
+      V8f yv, xv;
+      V8i g;
+      std::memcpy(&yv, y + o + 8 * v, sizeof yv);
+      std::memcpy(&xv, x + o + 8 * v, sizeof xv);
+      std::memcpy(&g, dy + o + 8 * v, sizeof g);
+      g &= ~(yv <= 0.0f);  // the comparison is -1 where y <= 0, 0 elsewhere (NaN included)
+      std::memcpy(d + o + 8 * v, &g, sizeof g);
+      V8f gf;
+      std::memcpy(&gf, &g, sizeof gf);
+      const V8d u = __builtin_convertvector(gf, V8d);
+      t1[v] += u;
+      t2[v] += u * (__builtin_convertvector(xv, V8d) - mv[v]);
+    }
+  }
+  std::memcpy(s1, t1, sizeof t1);
+  std::memcpy(s2, t2, sizeof t2);
+}
+
+// normalize() for channels = 8 * kVectors, the per-channel constants in registers
+template <int kVectors>
+[[gnu::always_inline]] inline void normalize_fixed(const float* x, const float* residual,
+                                                   const double* m, const double* q,
+                                                   const double* o, bool relu, int64_t r0,
+                                                   int64_t r1, float* y) {
+  constexpr int64_t kChannels = 8 * kVectors;
+  V8d mv[kVectors], qv[kVectors], ov[kVectors];
+  std::memcpy(mv, m, sizeof mv);
+  std::memcpy(qv, q, sizeof qv);
+  std::memcpy(ov, o, sizeof ov);
+  const V8f zero = {};
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t at = r * kChannels;
+    for (int v = 0; v < kVectors; ++v) {
+      V8f xv;
+      std::memcpy(&xv, x + at + 8 * v, sizeof xv);
+      V8f t =
+          __builtin_convertvector((__builtin_convertvector(xv, V8d) - mv[v]) * qv[v] + ov[v], V8f);
+      if (relu) {
+        if (residual != nullptr) {
+          V8f rv;
+          std::memcpy(&rv, residual + at + 8 * v, sizeof rv);
+          t = rv + t;
+        }
+        t = t < zero ? zero : t;  // std::max(t, 0.0f)
+      }
+      std::memcpy(y + at + 8 * v, &t, sizeof t);
+    }
+  }
+}
+
+// affine() for channels = 8 * kVectors, the per-channel constants in registers
+template <int kVectors>
+[[gnu::always_inline]] inline void affine_fixed(const float* a, const float* b, const double* m,
+                                                const double* p, const double* q, const double* o,
+                                                int64_t r0, int64_t r1, float* out) {
+  constexpr int64_t kChannels = 8 * kVectors;
+  V8d mv[kVectors], pv[kVectors], qv[kVectors], ov[kVectors];
+  std::memcpy(mv, m, sizeof mv);
+  std::memcpy(pv, p, sizeof pv);
+  std::memcpy(qv, q, sizeof qv);
+  std::memcpy(ov, o, sizeof ov);
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t at = r * kChannels;
+    for (int v = 0; v < kVectors; ++v) {
+      V8f av, bv;
+      std::memcpy(&av, a + at + 8 * v, sizeof av);
+      std::memcpy(&bv, b + at + 8 * v, sizeof bv);
+      const V8f t =
+          __builtin_convertvector(__builtin_convertvector(av, V8d) * pv[v] +
+                                      (__builtin_convertvector(bv, V8d) - mv[v]) * qv[v] + ov[v],
+                                  V8f);
+      std::memcpy(out + at + 8 * v, &t, sizeof t);
+    }
+  }
+}
+
 // s1[c] += sum (a[r, c] - k[c]), s2[c] += sum (a[r, c] - k[c]) * (b[r, c] - kb[c]) over rows
 // [r0, r1), in double (vectorized across channels; the passes are bound by memory, not by
 // arithmetic). With b = a and kb = k: sums of squares about k.
 CNN_TARGET_CLONES void sums(const float* a, const float* b, const double* k, const double* kb,
                             int64_t r0, int64_t r1, int64_t channels, double* __restrict s1,
                             double* __restrict s2) {
+  if (channels == 16) return sums_fixed<2>(a, b, k, kb, r0, r1, s1, s2);
+  if (channels == 32) return sums_fixed<4>(a, b, k, kb, r0, r1, s1, s2);
   for (int64_t r = r0; r < r1; ++r) {
     const float* __restrict ar = a + r * channels;
     const float* __restrict br = b + r * channels;
@@ -36,6 +162,8 @@ CNN_TARGET_CLONES void sums(const float* a, const float* b, const double* k, con
 CNN_TARGET_CLONES void gated_sums(const float* dy, const float* y, const float* x, const double* m,
                                   int64_t r0, int64_t r1, int64_t channels, float* d,
                                   double* __restrict s1, double* __restrict s2) {
+  if (channels == 16) return gated_sums_fixed<2>(dy, y, x, m, r0, r1, d, s1, s2);
+  if (channels == 32) return gated_sums_fixed<4>(dy, y, x, m, r0, r1, d, s1, s2);
   for (int64_t r = r0; r < r1; ++r) {
     const float* __restrict dyr = dy + r * channels;
     const float* __restrict yr = y + r * channels;
@@ -59,6 +187,8 @@ CNN_TARGET_CLONES void gated_sums(const float* dy, const float* y, const float* 
 CNN_TARGET_CLONES void normalize(const float* x, const float* residual, const double* m,
                                  const double* q, const double* o, bool relu, int64_t r0,
                                  int64_t r1, int64_t channels, float* y) {
+  if (channels == 16) return normalize_fixed<2>(x, residual, m, q, o, relu, r0, r1, y);
+  if (channels == 32) return normalize_fixed<4>(x, residual, m, q, o, relu, r0, r1, y);
   for (int64_t r = r0; r < r1; ++r) {
     const float* __restrict xr = x + r * channels;
     float* __restrict yr = y + r * channels;
@@ -82,6 +212,8 @@ CNN_TARGET_CLONES void normalize(const float* x, const float* residual, const do
 CNN_TARGET_CLONES void affine(const float* a, const float* b, const double* m, const double* p,
                               const double* q, const double* o, int64_t r0, int64_t r1,
                               int64_t channels, float* out) {
+  if (channels == 16) return affine_fixed<2>(a, b, m, p, q, o, r0, r1, out);
+  if (channels == 32) return affine_fixed<4>(a, b, m, p, q, o, r0, r1, out);
   for (int64_t r = r0; r < r1; ++r) {
     const float* __restrict ar = a + r * channels;
     const float* __restrict br = b + r * channels;

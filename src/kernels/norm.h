@@ -13,6 +13,13 @@ void batch_norm_forward(const float* x, int64_t rows, int64_t channels, const fl
 void batch_norm_backward(const float* dy, const float* x, int64_t rows, int64_t channels,
                          const float* mean, const float* inv_std, const float* gamma, bool training,
                          float* dx, float* dgamma, float* dbeta);
+void batch_norm_relu_forward(const float* x, const float* residual, int64_t rows, int64_t channels,
+                             const float* mean, const float* inv_std, const float* gamma,
+                             const float* beta, float* y);
+void batch_norm_relu_backward(const float* dy, const float* x, const float* y, int64_t rows,
+                              int64_t channels, const float* mean, const float* inv_std,
+                              const float* gamma, bool training, float* dx, float* dgamma,
+                              float* dbeta, float* dresidual);
 
 void lrn_forward(const float* x, int64_t rows, int64_t channels, int64_t size, float alpha,
                  float beta, float k, float* y, float* scale);

@@ -17,6 +17,17 @@ std::shared_ptr<nn::Conv2d> conv3x3(int64_t in, int64_t out, int64_t stride, Gen
   return conv;
 }
 
+// relu(bn(conv(x)) + residual) (residual may be undefined). In evaluation conv_bn_act folds the
+// batch norm, the add and the ReLU into the convolution's epilogue; in training the batch norm
+// needs the batch's statistics first, so the batch norm, the add and the ReLU run as one op
+// after the convolution (BatchNorm2d::forward_relu), with the values and gradients of the
+// unfused ops.
+Tensor conv_bn_relu(nn::Conv2d& conv, nn::BatchNorm2d& bn, const Tensor& x,
+                    const Tensor& residual = Tensor()) {
+  if (!bn.is_training()) return nn::conv_bn_act(conv, bn, x, nn::ConvActivation::relu, residual);
+  return bn.forward_relu(conv(x), residual);
+}
+
 }  // namespace
 
 BasicBlockCifar::BasicBlockCifar(int64_t in_channels, int64_t out_channels, int64_t stride,
@@ -29,13 +40,13 @@ BasicBlockCifar::BasicBlockCifar(int64_t in_channels, int64_t out_channels, int6
 }
 
 Tensor BasicBlockCifar::forward(const Tensor& x) {
-  // conv_bn_act fuses in inference and otherwise calls the children through operator(), so
-  // that forward observers (summaries) see them.
-  const Tensor h = nn::conv_bn_act(*conv1_, *bn1_, x, nn::ConvActivation::relu);
-  if (!residual_) return nn::conv_bn_act(*conv2_, *bn2_, h, nn::ConvActivation::relu);
+  // conv_bn_relu fuses in inference and training; while a forward observer (a summary)
+  // watches, it calls the children through operator(), so that the observer sees them.
+  const Tensor h = conv_bn_relu(*conv1_, *bn1_, x);
+  if (!residual_) return conv_bn_relu(*conv2_, *bn2_, h);
   const bool same = stride_ == 1 && x.size(-1) == out_channels_;
   const Tensor shortcut = same ? x : shortcut_identity(x, stride_, out_channels_);
-  return nn::conv_bn_act(*conv2_, *bn2_, h, nn::ConvActivation::relu, shortcut);
+  return conv_bn_relu(*conv2_, *bn2_, h, shortcut);
 }
 
 ResNetCifar::ResNetCifar(const ResNetCifarOptions& options, Generator& gen)
@@ -65,7 +76,7 @@ ResNetCifar::ResNetCifar(const ResNetCifarOptions& options, Generator& gen)
 }
 
 Tensor ResNetCifar::features(const Tensor& x) {
-  const Tensor h = nn::conv_bn_act(*conv1_, *bn1_, x, nn::ConvActivation::relu);
+  const Tensor h = conv_bn_relu(*conv1_, *bn1_, x);
   return (*layer3_)((*layer2_)((*layer1_)(h)));
 }
 

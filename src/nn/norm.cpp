@@ -2,6 +2,10 @@
 
 #include <sstream>
 
+#include "cnn/ops/activation.h"
+#include "cnn/ops/elementwise.h"
+#include "nn/observed.h"
+
 namespace cnn::nn {
 
 BatchNorm2d::BatchNorm2d(int64_t num_features, const BatchNorm2dOptions& options)
@@ -21,18 +25,35 @@ BatchNorm2d::BatchNorm2d(int64_t num_features, const BatchNorm2dOptions& options
   }
 }
 
-Tensor BatchNorm2d::forward(const Tensor& x) {
+BatchNormOptions BatchNorm2d::op_options(const Tensor& x) const {
   CNN_CHECK(x.defined() && x.dim() == 4 && x.size(3) == num_features_, name(),
             ": expected x [batch, rows, cols, ", num_features_, "], got shape ",
             x.defined() ? to_string(x.shape()) : "undefined");
   // Without running statistics there is nothing else to normalize with, so the batch
   // statistics are used in evaluation too (PyTorch does the same).
   const bool batch_statistics = is_training() || !options_.track_running_stats;
-  Tensor y = batch_norm(
-      x, running_mean_, running_var_, weight_, bias_,
-      {.training = batch_statistics, .momentum = options_.momentum, .eps = options_.eps});
+  return {.training = batch_statistics, .momentum = options_.momentum, .eps = options_.eps};
+}
+
+void BatchNorm2d::count_batch() {
   // Counted after a successful call, so a rejected input leaves the count alone.
   if (is_training() && options_.track_running_stats) num_batches_tracked_.data_i64()[0] += 1;
+}
+
+Tensor BatchNorm2d::forward(const Tensor& x) {
+  Tensor y = batch_norm(x, running_mean_, running_var_, weight_, bias_, op_options(x));
+  count_batch();
+  return y;
+}
+
+Tensor BatchNorm2d::forward_relu(const Tensor& x, const Tensor& residual) {
+  if (!is_training() || detail::forwards_observed()) {
+    const Tensor y = (*this)(x);
+    return relu(residual.defined() ? add(residual, y) : y);
+  }
+  Tensor y =
+      batch_norm_relu(x, running_mean_, running_var_, weight_, bias_, op_options(x), residual);
+  count_batch();
   return y;
 }
 

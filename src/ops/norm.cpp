@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "cnn/autograd.h"
+#include "cnn/ops/activation.h"
+#include "cnn/ops/elementwise.h"
 #include "cnn/trace.h"
 #include "kernels/norm.h"
 #include "ops/checks.h"
@@ -85,33 +87,50 @@ Normalizer running_statistics(const Tensor& running_mean, const Tensor& running_
 // Forward: y = (x - mu) * inv_std * gamma + beta, inv_std = 1 / sqrt(var + eps), with (mu, var)
 // from batch_statistics (training) or running_statistics (evaluation). Backward: see
 // kernels::batch_norm_backward (kernels/ref/norm_ref.h).
-Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
-                  const Tensor& gamma, const Tensor& beta, const BatchNormOptions& options) {
-  detail::check_float(x, "batch_norm", "x");
-  CNN_CHECK(x.dim() >= 2,
-            "batch_norm: argument 'x' must have rank >= 2 [batch, ..., channels], got shape ",
+namespace {
+
+// The arguments' checks shared by batch_norm and batch_norm_relu (`op` names the caller).
+void check_batch_norm(const char* op, const Tensor& x, const Tensor& running_mean,
+                      const Tensor& running_var, const Tensor& gamma, const Tensor& beta,
+                      const BatchNormOptions& options) {
+  detail::check_float(x, op, "x");
+  CNN_CHECK(x.dim() >= 2, op,
+            ": argument 'x' must have rank >= 2 [batch, ..., channels], got shape ",
             to_string(x.shape()));
   check_channel_vector(running_mean, x, "running_mean");
   check_channel_vector(running_var, x, "running_var");
   check_channel_vector(gamma, x, "gamma");
   check_channel_vector(beta, x, "beta");
-  CNN_CHECK(
-      running_mean.defined() == running_var.defined(),
-      "batch_norm: 'running_mean' and 'running_var' must both be defined or both undefined (got ",
-      running_mean.defined() ? "running_mean only" : "running_var only", ")");
-  CNN_CHECK(options.training || running_mean.defined(),
-            "batch_norm: evaluation mode (training = false) needs running_mean and running_var, "
+  CNN_CHECK(running_mean.defined() == running_var.defined(), op,
+            ": 'running_mean' and 'running_var' must both be defined or both undefined (got ",
+            running_mean.defined() ? "running_mean only" : "running_var only", ")");
+  CNN_CHECK(options.training || running_mean.defined(), op,
+            ": evaluation mode (training = false) needs running_mean and running_var, "
             "got undefined tensors for x of shape ",
             to_string(x.shape()));
-  CNN_CHECK(options.eps >= 0.0f, "batch_norm: option 'eps' must be >= 0, got ", options.eps);
-  const int64_t C = x.size(-1), n = rows_of(x);
-  CNN_CHECK(!options.training || n > 1,
-            "batch_norm: expected more than 1 value per channel when training, got x of shape ",
+  CNN_CHECK(options.eps >= 0.0f, op, ": option 'eps' must be >= 0, got ", options.eps);
+  CNN_CHECK(!options.training || rows_of(x) > 1, op,
+            ": expected more than 1 value per channel when training, got x of shape ",
             to_string(x.shape()));
+}
 
+Normalizer normalizer(const Tensor& xc, const Tensor& running_mean, const Tensor& running_var,
+                      const BatchNormOptions& options) {
+  return options.training ? batch_statistics(xc, rows_of(xc), running_mean, running_var, options)
+                          : running_statistics(running_mean, running_var, options.eps);
+}
+
+}  // namespace
+
+// Forward: y = (x - mu) * inv_std * gamma + beta, inv_std = 1 / sqrt(var + eps), with (mu, var)
+// from batch_statistics (training) or running_statistics (evaluation). Backward: see
+// kernels::batch_norm_backward (kernels/ref/norm_ref.h).
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                  const Tensor& gamma, const Tensor& beta, const BatchNormOptions& options) {
+  check_batch_norm("batch_norm", x, running_mean, running_var, gamma, beta, options);
+  const int64_t C = x.size(-1), n = rows_of(x);
   const Tensor xc = x.contiguous();
-  Normalizer norm = options.training ? batch_statistics(xc, n, running_mean, running_var, options)
-                                     : running_statistics(running_mean, running_var, options.eps);
+  Normalizer norm = normalizer(xc, running_mean, running_var, options);
 
   const Tensor gc = gamma.defined() ? gamma.contiguous() : Tensor();
   const Tensor bc = beta.defined() ? beta.contiguous() : Tensor();
@@ -138,6 +157,59 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
       });
   CNN_TRACE("batch_norm", {x, running_mean, running_var, gamma, beta}, {y},
             {{"training", options.training}, {"momentum", options.momentum}, {"eps", options.eps}});
+  return y;
+}
+
+// Forward: y = max(batch_norm(x) + residual, 0) in one pass after the statistics' pass.
+// Backward: d = y <= 0 ? 0 : dy, the residual's gradient, written by the pass that sums the
+// batch norm's terms; then the batch norm's dx pass on d (kernels::batch_norm_relu_backward).
+Tensor batch_norm_relu(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                       const Tensor& gamma, const Tensor& beta, const BatchNormOptions& options,
+                       const Tensor& residual) {
+  check_batch_norm("batch_norm_relu", x, running_mean, running_var, gamma, beta, options);
+  if (residual.defined()) {
+    detail::check_float(residual, "batch_norm_relu", "residual");
+    CNN_CHECK(residual.shape() == x.shape(),
+              "batch_norm_relu: argument 'residual' must have the shape of x, ",
+              to_string(x.shape()), ", got shape ", to_string(residual.shape()));
+  }
+  if (trace::tracing()) {  // the exported graph shows the ops it is made of
+    const Tensor y = batch_norm(x, running_mean, running_var, gamma, beta, options);
+    return relu(residual.defined() ? add(residual, y) : y);
+  }
+  const int64_t C = x.size(-1), n = rows_of(x);
+  const Tensor xc = x.contiguous();
+  const Tensor rc = residual.defined() ? residual.contiguous() : Tensor();
+  Normalizer norm = normalizer(xc, running_mean, running_var, options);
+
+  const Tensor gc = gamma.defined() ? gamma.contiguous() : Tensor();
+  const Tensor bc = beta.defined() ? beta.contiguous() : Tensor();
+  Tensor y = Tensor::empty(x.shape());
+  kernels::batch_norm_relu_forward(xc.data(), data_or_null(rc), n, C, norm.mean.data(),
+                                   norm.inv_std.data(), data_or_null(gc), data_or_null(bc),
+                                   y.data());
+
+  const bool need_x = x.requires_grad();
+  const bool need_gamma = gamma.defined() && gamma.requires_grad();
+  const bool need_beta = beta.defined() && beta.requires_grad();
+  const bool need_residual = residual.defined() && residual.requires_grad();
+  autograd::record("batch_norm_relu", {x, gamma, beta, residual}, {y},
+                   [xd = xc.detach(), yd = y.detach(), gd = gc.defined() ? gc.detach() : Tensor(),
+                    norm = std::move(norm), training = options.training, n, C, need_x, need_gamma,
+                    need_beta, need_residual](const TensorList& g) {
+                     const Tensor dy = g[0].contiguous();
+                     Tensor dx = need_x ? Tensor::empty(xd.shape()) : Tensor();
+                     Tensor dgamma = need_gamma ? Tensor::empty({C}) : Tensor();
+                     Tensor dbeta = need_beta ? Tensor::empty({C}) : Tensor();
+                     Tensor dresidual =
+                         Tensor::empty(xd.shape());  // scratch when the residual needs none
+                     kernels::batch_norm_relu_backward(
+                         dy.data(), xd.data(), yd.data(), n, C, norm.mean.data(),
+                         norm.inv_std.data(), data_or_null(gd), training,
+                         need_x ? dx.data() : nullptr, need_gamma ? dgamma.data() : nullptr,
+                         need_beta ? dbeta.data() : nullptr, dresidual.data());
+                     return TensorList{dx, dgamma, dbeta, need_residual ? dresidual : Tensor()};
+                   });
   return y;
 }
 

@@ -34,6 +34,16 @@ TEST(GoldenNorm, MatchesPyTorch) {
           if (!running_mean.defined()) return {{"y", y}};
           return {{"y", y}, {"running_mean", running_mean}, {"running_var", running_var}};
         }
+        if (c.op == "batch_norm_relu") {
+          const Tensor running_mean = optional(in, "running_mean"),
+                       running_var = optional(in, "running_var");
+          const Tensor y = batch_norm_relu(
+              in.at("x"), running_mean, running_var, optional(in, "gamma"), optional(in, "beta"),
+              {.training = p["training"], .momentum = p["momentum"], .eps = p["eps"]},
+              optional(in, "residual"));
+          if (!running_mean.defined()) return {{"y", y}};
+          return {{"y", y}, {"running_mean", running_mean}, {"running_var", running_var}};
+        }
         if (c.op == "local_response_norm")
           return {
               {"y", local_response_norm(

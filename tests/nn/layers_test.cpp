@@ -133,6 +133,23 @@ TEST(BatchNorm2dLayer, TrainingNormalizesAndUpdatesRunningStatistics) {
   EXPECT_EQ(bn.num_batches_tracked().to_vector_i64(), std::vector<int64_t>{2});
 }
 
+TEST(BatchNorm2dLayer, ForwardReluEqualsForwardAddRelu) {
+  const Tensor x = affine(randn({4, 5, 3, 3}, 8), 2.0f, 1.0f), r = randn({4, 5, 3, 3}, 9);
+  for (bool training : {true, false}) {
+    SCOPED_TRACE(training ? "training" : "evaluation");
+    nn::BatchNorm2d fused(3), unfused(3);
+    fused.train(training);
+    unfused.train(training);
+    const Tensor y1 = fused.forward_relu(x, r), y2 = relu(add(r, unfused(x)));
+    EXPECT_TRUE(testing::bit_identical(y1, y2));
+    EXPECT_TRUE(testing::bit_identical(fused.running_mean(), unfused.running_mean()));
+    EXPECT_TRUE(testing::bit_identical(fused.running_var(), unfused.running_var()));
+    EXPECT_EQ(fused.num_batches_tracked().to_vector_i64(),
+              unfused.num_batches_tracked().to_vector_i64());
+    EXPECT_TRUE(testing::bit_identical(fused.forward_relu(x), relu(unfused(x))));
+  }
+}
+
 TEST(BatchNorm2dLayer, EvaluationUsesRunningStatisticsAndCountsNothing) {
   nn::BatchNorm2d bn(2, {.eps = 1e-3f});
   set_state(bn, {{"weight", Tensor::from_data({2}, {2.0f, 1.0f})},

@@ -29,6 +29,11 @@ class BatchNorm2d : public Module {
 
   /// x [N, H, W, num_features] -> same shape
   Tensor forward(const Tensor& x) override;
+  /// relu(forward(x) + residual) (residual may be undefined), the same values and gradients,
+  /// and the same state updates. In training it runs as one op, cnn::batch_norm_relu, which
+  /// reads and writes the activations fewer times; in evaluation, or while a ForwardObserver
+  /// watches, it calls this module through operator() and then add and relu.
+  Tensor forward_relu(const Tensor& x, const Tensor& residual = Tensor());
   std::string name() const override;
   int64_t state_version() const override { return 2; }  ///< with num_batches_tracked
 
@@ -41,6 +46,9 @@ class BatchNorm2d : public Module {
   const BatchNorm2dOptions& options() const { return options_; }
 
  private:
+  BatchNormOptions op_options(const Tensor& x) const;  ///< checks x's shape
+  void count_batch();
+
   int64_t num_features_;
   BatchNorm2dOptions options_;
   Tensor weight_;

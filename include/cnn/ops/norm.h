@@ -24,6 +24,16 @@ struct BatchNormOptions {
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                   const Tensor& gamma, const Tensor& beta, const BatchNormOptions& options = {});
 
+/// relu(batch_norm(x, ...) + residual) as one op (residual undefined: relu(batch_norm(x, ...))),
+/// the end of a basic block in training: the normalization, the add and the ReLU run in one
+/// pass after the statistics' pass, and the backward's sums take the ReLU's gate from y, so
+/// the data are read and written fewer times than by the three ops. Outputs and gradients are
+/// those of the three ops, bit for bit (the same formulas in the same order). residual, when
+/// defined, is float32 with the shape of x; the rest is as batch_norm.
+Tensor batch_norm_relu(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                       const Tensor& gamma, const Tensor& beta,
+                       const BatchNormOptions& options = {}, const Tensor& residual = Tensor());
+
 struct LocalResponseNormOptions {
   int64_t size = 5;
   float alpha = 1e-4f;

@@ -114,6 +114,31 @@ void batch_norm_backward(const float* dy, const float* x, int64_t rows, int64_t 
   });
 }
 
+void batch_norm_relu_forward(const float* x, const float* residual, int64_t rows, int64_t channels,
+                             const float* mean, const float* inv_std, const float* gamma,
+                             const float* beta, float* y) {
+  batch_norm_forward(x, rows, channels, mean, inv_std, gamma, beta, y);
+  const int64_t C = channels;
+  for_rows(rows, C, [&](int64_t r0, int64_t r1) {
+    for (int64_t i = r0 * C; i < r1 * C; ++i) {
+      const float s = residual != nullptr ? y[i] + residual[i] : y[i];
+      y[i] = std::max(s, 0.0f);
+    }
+  });
+}
+
+void batch_norm_relu_backward(const float* dy, const float* x, const float* y, int64_t rows,
+                              int64_t channels, const float* mean, const float* inv_std,
+                              const float* gamma, bool training, float* dx, float* dgamma,
+                              float* dbeta, float* dresidual) {
+  const int64_t C = channels;
+  float* d = dresidual;
+  for_rows(rows, C, [&](int64_t r0, int64_t r1) {
+    for (int64_t i = r0 * C; i < r1 * C; ++i) d[i] = y[i] <= 0.0f ? 0.0f : dy[i];
+  });
+  batch_norm_backward(d, x, rows, C, mean, inv_std, gamma, training, dx, dgamma, dbeta);
+}
+
 void lrn_forward(const float* x, int64_t rows, int64_t channels, int64_t size, float alpha,
                  float beta, float k, float* y, float* scale) {
   const int64_t C = channels, before = size / 2, after = (size - 1) / 2;

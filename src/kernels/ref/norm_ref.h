@@ -29,6 +29,22 @@ void batch_norm_backward(const float* dy, const float* x, int64_t rows, int64_t 
                          const float* mean, const float* inv_std, const float* gamma, bool training,
                          float* dx, float* dgamma, float* dbeta);
 
+// Batch normalization, an optional residual and a ReLU as one op (the basic blocks' ends):
+//   y[r, c] = max(batch_norm_forward(x)[r, c] + residual[r, c], 0)      (residual null: + 0)
+// computed as those two steps in float.
+void batch_norm_relu_forward(const float* x, const float* residual, int64_t rows, int64_t channels,
+                             const float* mean, const float* inv_std, const float* gamma,
+                             const float* beta, float* y);
+
+// Backward from the output y: the ReLU's gradient d = y <= 0 ? 0 : dy (a NaN passes dy, as in
+// relu's backward), written to dresidual (the residual's gradient; required, as scratch space
+// when there is no residual), then batch_norm_backward with d for dy: training, dx, dgamma and
+// dbeta as there.
+void batch_norm_relu_backward(const float* dy, const float* x, const float* y, int64_t rows,
+                              int64_t channels, const float* mean, const float* inv_std,
+                              const float* gamma, bool training, float* dx, float* dgamma,
+                              float* dbeta, float* dresidual);
+
 // ---- local response normalization (PyTorch's F.local_response_norm) ----
 
 // The window of channel c covers c - size/2 .. c + (size-1)/2 (zero beyond the edges):

@@ -194,6 +194,27 @@ TEST(Prepared, AnImportedOnnxModelPreparesOnItsOwnGraph) {
   EXPECT_LT(testing::relative_error((*prepared)(x), unprepared(*imported, x)), 1e-4);
 }
 
+// A forward pass with an op that does not report itself to the tracer cannot be prepared; the
+// error is the exporter's, naming the op.
+TEST(Prepared, AModuleThatDoesNotTraceIsRefusedWithTheOpsName) {
+  struct Hidden : nn::Module {
+    Hidden() : nn::Module("Hidden") {}
+    Tensor forward(const Tensor& x) override {
+      Tensor y = Tensor::empty(x.shape());
+      std::copy_n(x.contiguous().data(), x.numel(), y.data());
+      autograd::record("my_copy", {x}, {y},
+                       [](const autograd::TensorList& g) { return autograd::TensorList{g[0]}; });
+      return relu(y);
+    }
+  };
+  try {
+    prepare(std::make_shared<Hidden>(), {1, 4, 4, 2});
+    FAIL() << "prepared a module whose forward does not trace";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'my_copy'"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Prepared, RefusesBadArguments) {
   auto model = small_resnet(1);
   EXPECT_THROW(prepare(nullptr, {1, 32, 32, 3}), Error);

@@ -142,12 +142,9 @@ const std::string& PreparedConv2d::prepare(const Conv2dGeometry& g, bool measure
   // only the packings of chosen algorithms are kept
   chosen_.emplace(key, choice);
   packed_for(choice, g);
-  const std::string isa = cpu::isa_name(cpu::kernel_isa());
-  for (auto it = packed_.begin(); it != packed_.end();) {
-    bool used = false;
-    for (const auto& [k, name] : chosen_) used = used || it->first == name + "/" + isa;
-    it = used ? std::next(it) : packed_.erase(it);
-  }
+  used_.insert(choice + "/" + cpu::isa_name(cpu::kernel_isa()));
+  for (auto it = packed_.begin(); it != packed_.end();)
+    it = used_.count(it->first) != 0 ? std::next(it) : packed_.erase(it);
   return chosen_.at(key);
 }
 

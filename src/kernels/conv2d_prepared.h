@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,7 @@ class PreparedConv2d {
   Tensor weight_, bias_;
   std::map<std::string, Packed> packed_;       // by algorithm name
   std::map<std::string, std::string> chosen_;  // per input geometry (choice_key)
+  std::set<std::string> used_;                 // the packings chosen algorithms read
   const Packed& packed_for(const std::string& algorithm, const Conv2dGeometry& g);
 };
 

@@ -11,6 +11,7 @@
 #include "cnn/cnn.h"
 #include "cnn/onnx/onnx.h"
 #include "cnn/prepare.h"
+#include "kernels/cpu/gemm.h"
 #include "support/tensor_testing.h"
 
 namespace cnn {
@@ -152,6 +153,28 @@ TEST(Prepared, ProfileTimesEveryStepAndCountsTheConvolutionsWork) {
   // ResNet-18's convolutions and classifier at 32x32: 37.1 M multiply-adds
   EXPECT_NEAR(flops, 2 * 37.1e6, 2 * 0.1e6);
   EXPECT_THROW(prepared->profile(testing::randn({1, 32, 32, 3}, 2), 0), Error);
+}
+
+// The algorithm choices and packed weights belong to a thread count and an instruction set: a
+// call under others is planned again for them.
+TEST(Prepared, AnotherThreadCountOrInstructionSetIsPlannedAgain) {
+  auto model = small_resnet(1);
+  auto prepared = prepare(model, {1, 32, 32, 3});
+  const Tensor x = testing::randn({1, 32, 32, 3}, 2);
+  const Tensor expected = unprepared(*model, x);
+  {
+    const ThreadCountGuard one(1);
+    EXPECT_LT(testing::relative_error((*prepared)(x), expected), 1e-4);
+  }
+  const std::string isa = kernels::cpu::gemm_isa();
+  for (const std::string& other : kernels::cpu::gemm_isas_supported()) {
+    SCOPED_TRACE(other);
+    kernels::cpu::set_gemm_isa(other);
+    EXPECT_LT(testing::relative_error((*prepared)(x), expected), 1e-4);
+  }
+  kernels::cpu::set_gemm_isa(isa);
+  EXPECT_LT(testing::relative_error((*prepared)(x), expected), 1e-4);
+  EXPECT_EQ(prepared->builds(), 1);
 }
 
 TEST(Prepared, AnotherImageSizeIsTracedAgain) {

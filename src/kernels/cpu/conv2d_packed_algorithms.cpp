@@ -39,6 +39,9 @@ constexpr Conv2dPackedAlgorithm kAlgorithms[] = {
     {"winograd", conv2d_winograd_possible, conv2d_winograd_packed_floats,
      conv2d_winograd_pack_weight, conv2d_winograd_packed_scratch_floats,
      conv2d_forward_winograd_packed},
+    {"winograd2", conv2d_winograd_possible, conv2d_winograd2_packed_floats,
+     conv2d_winograd2_pack_weight, conv2d_winograd2_packed_scratch_floats,
+     conv2d_forward_winograd2_packed},
     {"direct", conv2d_direct_packed_applies, conv2d_direct_packed_floats, conv2d_direct_pack_weight,
      conv2d_direct_packed_scratch_floats, conv2d_forward_direct_packed},
     {"gemm", conv2d_gemm_applies, conv2d_gemm_packed_floats, conv2d_gemm_pack_weight, no_scratch,
@@ -58,10 +61,15 @@ const Conv2dPackedAlgorithm* conv2d_packed_algorithm(std::string_view name) {
 }
 
 const Conv2dPackedAlgorithm& conv2d_packed_default(const Conv2dGeometry& g) {
-  if (conv2d_depthwise_applies(g)) return kAlgorithms[0];
-  if (conv2d_winograd_applies(g)) return kAlgorithms[1];
-  if (conv2d_direct_packed_applies(g) && !conv2d_is_pointwise(g)) return kAlgorithms[2];
-  return kAlgorithms[3];
+  const char* name = "gemm";
+  if (conv2d_depthwise_applies(g)) {
+    name = "depthwise";
+  } else if (conv2d_winograd_applies(g)) {
+    name = "winograd";
+  } else if (conv2d_direct_packed_applies(g) && !conv2d_is_pointwise(g)) {
+    name = "direct";
+  }
+  return *conv2d_packed_algorithm(name);
 }
 
 }  // namespace cnn::kernels::cpu

@@ -6,6 +6,8 @@
 //   depthwise  the HWIO weight as it is                        groups == C > 1
 //   winograd   U = G g G^T for the 36 points, packed as the    3x3 stride 1, one group
 //              microkernel reads B
+//   winograd2  F(2x2, 3x3): the same for 16 points            3x3 stride 1, one group
+//              (measured choice only)
 //   direct     [O/16][KH*KW][C][16]: each block of 16 output   AVX-512, one group, C and O
 //              channels contiguous                             multiples of 16, stride <= 2
 //   gemm       each group's weight as the GEMM's packed B      everything

@@ -51,6 +51,16 @@ void conv2d_forward_winograd_packed(const Conv2dGeometry& g, const float* x, con
                                     const float* bias, float* y, const Conv2dEpilogue& epilogue,
                                     float* scratch);
 
+// Winograd F(2x2, 3x3) with the weight packed once, for prepared inference only
+// (conv2d_winograd2.cpp): 2x2 tiles, 16 products, a transformed weight 16/9 of the weight; for
+// images too small for F(4x4, 3x3)'s tiles (batch-1 14x14 maps). Any possible geometry.
+int64_t conv2d_winograd2_packed_floats(const Conv2dGeometry& g);
+void conv2d_winograd2_pack_weight(const Conv2dGeometry& g, const float* w, float* packed);
+int64_t conv2d_winograd2_packed_scratch_floats(const Conv2dGeometry& g);
+void conv2d_forward_winograd2_packed(const Conv2dGeometry& g, const float* x, const float* packed,
+                                     const float* bias, float* y, const Conv2dEpilogue& epilogue,
+                                     float* scratch);
+
 // The stride-1 backward data, the forward convolution of dy by the flipped weight
 // (conv2d_backward_data_flipped), where Winograd applies to that convolution's geometry.
 bool conv2d_winograd_backward_data_applies(const Conv2dGeometry& g);

@@ -1,6 +1,7 @@
 // cnn::prepare: the model's inference graph (onnx/graph.h: the exporter's trace of a module, or
-// an imported model's own graph) run step by step, its convolutions by PreparedConv2d
-// (kernels/conv2d_prepared.h) into a planned arena, every other node by its ONNX op.
+// an imported model's own graph) run step by step: convolutions by PreparedConv2d
+// (kernels/conv2d_prepared.h), Gemm classifiers by PreparedLinear, max and global average pools
+// by their kernels, all into a planned arena; every other node by its ONNX op.
 // docs/ARCHITECTURE.md, "Prepared inference", has the why.
 #include "cnn/prepare.h"
 

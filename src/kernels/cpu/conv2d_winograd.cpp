@@ -293,21 +293,9 @@ void run_block(const Problem& p, const GemmMicrokernel& kernel, const float* u_p
   const VLayout layout{rows_padded * C, C, mr, kDepthSlice, rows_padded};
   if (count < rows_padded) std::fill_n(v, kXi * rows_padded * C, 0.0f);  // padding rows
   transform_input(p.g, p.grid, p.x, t0, t0 + count, 0, layout, v);
-  for (int64_t xi = 0; xi < kXi; ++xi) {
-    const float* a = v + xi * rows_padded * C;
-    const float* b = u_packed + xi * C * o_padded;
-    float* mx = m + xi * count * O;
-    for (int64_t j = 0; j < O; j += nr) {
-      const int tile_n = static_cast<int>(std::min(nr, O - j));
-      for (int64_t pc = 0; pc < C; pc += kDepthSlice) {
-        const int64_t depth = std::min(kDepthSlice, C - pc);
-        const float* b_strip = b + pc * o_padded + j * depth;
-        for (int64_t s = 0; s < count; s += mr)
-          kernel.fn(depth, a + pc * rows_padded + s * depth, b_strip, mx + s * O + j, O,
-                    pc == 0 ? 0.0f : 1.0f, static_cast<int>(std::min(mr, count - s)), tile_n);
-      }
-    }
-  }
+  for (int64_t xi = 0; xi < kXi; ++xi)
+    gemm_f32_packed_ab(kernel, v + xi * rows_padded * C, rows_padded, u_packed + xi * C * o_padded,
+                       count, O, C, kDepthSlice, m + xi * count * O, O);
   transform_output(p.g, p.grid, m, count * O, t0, t0 + count, p.bias, p.epilogue, p.y);
 }
 
@@ -468,21 +456,9 @@ void conv2d_forward_winograd_packed(const Conv2dGeometry& g, const float* x, con
   parallel_for(tiles, 1,
                [&](int64_t a, int64_t b) { transform_input(g, p.grid, x, a, b, a, layout, v); });
   parallel_for(kXi, 1, [&](int64_t xi0, int64_t xi1) {
-    for (int64_t xi = xi0; xi < xi1; ++xi) {
-      const float* a = v + xi * rows_padded * C;
-      const float* b = packed + xi * C * o_padded;
-      float* mx = m + xi * tiles * O;
-      for (int64_t j = 0; j < O; j += nr) {
-        const int tile_n = static_cast<int>(std::min(nr, O - j));
-        for (int64_t pc = 0; pc < C; pc += kDepthSlice) {
-          const int64_t depth = std::min(kDepthSlice, C - pc);
-          const float* b_strip = b + pc * o_padded + j * depth;
-          for (int64_t s = 0; s < tiles; s += mr)
-            kernel.fn(depth, a + pc * rows_padded + s * depth, b_strip, mx + s * O + j, O,
-                      pc == 0 ? 0.0f : 1.0f, static_cast<int>(std::min(mr, tiles - s)), tile_n);
-        }
-      }
-    }
+    for (int64_t xi = xi0; xi < xi1; ++xi)
+      gemm_f32_packed_ab(kernel, v + xi * rows_padded * C, rows_padded, packed + xi * C * o_padded,
+                         tiles, O, C, kDepthSlice, m + xi * tiles * O, O);
   });
   parallel_for(tiles, 1, [&](int64_t a, int64_t b) {
     transform_output(g, p.grid, m + a * O, tiles * O, a, b, bias, epilogue, y);

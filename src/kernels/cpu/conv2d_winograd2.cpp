@@ -210,21 +210,10 @@ void conv2d_forward_winograd2_packed(const Conv2dGeometry& g, const float* x, co
   if (tiles < z.rows_padded) std::fill_n(v, kXi * z.rows_padded * C, 0.0f);  // padding rows
   parallel_for(tiles, 1, [&](int64_t a, int64_t b) { transform_input(g, grid, x, a, b, v); });
   parallel_for(kXi, 1, [&](int64_t xi0, int64_t xi1) {
-    for (int64_t xi = xi0; xi < xi1; ++xi) {
-      const float* a = v + xi * z.rows_padded * C;
-      const float* b = packed + xi * C * z.o_padded;
-      float* mx = m + xi * tiles * O;
-      for (int64_t j = 0; j < O; j += z.nr) {
-        const int tile_n = static_cast<int>(std::min(z.nr, O - j));
-        for (int64_t pc = 0; pc < C; pc += kDepthSlice) {
-          const int64_t depth = std::min(kDepthSlice, C - pc);
-          const float* b_strip = b + pc * z.o_padded + j * depth;
-          for (int64_t s = 0; s < tiles; s += z.mr)
-            kernel.fn(depth, a + pc * z.rows_padded + s * depth, b_strip, mx + s * O + j, O,
-                      pc == 0 ? 0.0f : 1.0f, static_cast<int>(std::min(z.mr, tiles - s)), tile_n);
-        }
-      }
-    }
+    for (int64_t xi = xi0; xi < xi1; ++xi)
+      gemm_f32_packed_ab(kernel, v + xi * z.rows_padded * C, z.rows_padded,
+                         packed + xi * C * z.o_padded, tiles, O, C, kDepthSlice, m + xi * tiles * O,
+                         O);
   });
   parallel_for(tiles, 1, [&](int64_t a, int64_t b) {
     transform_output(g, grid, m, a, b, bias, epilogue, y);

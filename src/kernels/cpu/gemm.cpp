@@ -315,6 +315,23 @@ void gemm_f32(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const
   gemm_f32(GemmA{A, lda, trans_a, {}}, GemmB{B, ldb, trans_b}, M, N, K, beta, C, ldc);
 }
 
+void gemm_f32_packed_ab(const GemmMicrokernel& kernel, const float* a, int64_t rows_padded,
+                        const float* b, int64_t M, int64_t N, int64_t K, int64_t depth_slice,
+                        float* c, int64_t ldc) {
+  const int64_t mr = kernel.mr, nr = kernel.nr;
+  const int64_t n_padded = (N + nr - 1) / nr * nr;
+  for (int64_t j = 0; j < N; j += nr) {
+    const int tile_n = static_cast<int>(std::min(nr, N - j));
+    for (int64_t pc = 0; pc < K; pc += depth_slice) {
+      const int64_t depth = std::min(depth_slice, K - pc);
+      const float* b_strip = b + pc * n_padded + j * depth;
+      for (int64_t s = 0; s < M; s += mr)
+        kernel.fn(depth, a + pc * rows_padded + s * depth, b_strip, c + s * ldc + j, ldc,
+                  pc == 0 ? 0.0f : 1.0f, static_cast<int>(std::min(mr, M - s)), tile_n);
+    }
+  }
+}
+
 int64_t gemm_packed_b_depth() {
   return kKC;
 }

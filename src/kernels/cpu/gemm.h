@@ -103,6 +103,14 @@ void gemm_f32_12x32_rows_avx512(int64_t k, const float* a, int64_t lda, const fl
 void gemm_f32_24x16_avx512(int64_t k, const float* a_packed, const float* b_packed, float* c,
                            int64_t ldc, float beta, int mr, int nr);
 
+// C[M, N] = A * B with both operands packed by the caller (Winograd's transforms write them so),
+// on one thread: A in depth slices of `depth_slice` values, each slice rows_padded rows (a
+// multiple of kernel.mr) as mr-row strips, [slice][strip][p][r]; B as gemm_pack_b lays it out
+// for kernel.nr with slices of the same depth. C is written, not accumulated.
+void gemm_f32_packed_ab(const GemmMicrokernel& kernel, const float* a, int64_t rows_padded,
+                        const float* b, int64_t M, int64_t N, int64_t K, int64_t depth_slice,
+                        float* c, int64_t ldc);
+
 // The microkernel in use: that of kernel_isa() (kernels/cpu/isa.h: the widest instruction set
 // the CPU runs, which CNN_ISA=avx2 or CNN_ISA=scalar caps).
 const GemmMicrokernel& gemm_microkernel();

@@ -251,13 +251,31 @@ std::vector<Value> Graph::run(std::vector<Value> in, bool use_inference, RunCont
                        : execute(nodes, last_use_training_, std::move(in), context, observe);
 }
 
-std::vector<Value> Graph::execute(const std::vector<Node>& plan, const std::vector<int>& last_use,
-                                  std::vector<Value> in, RunContext& context,
-                                  const NodeObserver& observe) const {
+std::vector<Value> Graph::environment() const {
   std::vector<Value> env(slots.size());
   for (size_t id = 0; id < slots.size(); ++id)
     if (slots[id].kind != Slot::Kind::computed && slots[id].kind != Slot::Kind::input)
       env[id] = slots[id].value;
+  return env;
+}
+
+std::vector<Value> run_node(const Node& n, const std::vector<Value>& args, RunContext& context) {
+  try {
+    return n.def->run(n, args, context);
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    // messages from our ops name the op; say which node of the graph it was
+    if (what.rfind("onnx", 0) == 0) throw;
+    fail(n.where(), ": ", what);
+  } catch (const std::bad_alloc&) {
+    fail(n.where(), ": out of memory");
+  }
+}
+
+std::vector<Value> Graph::execute(const std::vector<Node>& plan, const std::vector<int>& last_use,
+                                  std::vector<Value> in, RunContext& context,
+                                  const NodeObserver& observe) const {
+  std::vector<Value> env = environment();
   for (size_t i = 0; i < inputs.size(); ++i) env[static_cast<size_t>(inputs[i])] = std::move(in[i]);
 
   std::vector<Value> args;
@@ -270,17 +288,7 @@ std::vector<Value> Graph::execute(const std::vector<Node>& plan, const std::vect
                 slots[static_cast<size_t>(id)].name, "' has no value");
       args.push_back(id >= 0 ? env[static_cast<size_t>(id)] : Value{});
     }
-    std::vector<Value> results;
-    try {
-      results = n.def->run(n, args, context);
-    } catch (const Error& e) {
-      const std::string what = e.what();
-      // messages from our ops name the op; say which node of the graph it was
-      if (what.rfind("onnx", 0) == 0) throw;
-      fail(n.where(), ": ", what);
-    } catch (const std::bad_alloc&) {
-      fail(n.where(), ": out of memory");
-    }
+    std::vector<Value> results = run_node(n, args, context);
     if (observe) observe(n, results);
     for (size_t k = 0; k < n.outputs.size() && k < results.size(); ++k)
       if (n.outputs[k] >= 0) env[static_cast<size_t>(n.outputs[k])] = std::move(results[k]);

@@ -30,6 +30,10 @@ struct Slot {
 // inputs and outputs that ONNX's schema does not allow. `where` starts the message.
 void check_node(const ::onnx::NodeProto& proto, int index, int64_t opset, const std::string& where);
 
+// Runs one node on its arguments; an error names the node (its own messages already name it)
+// and running out of memory is reported as such.
+std::vector<Value> run_node(const Node& n, const std::vector<Value>& args, RunContext& context);
+
 class Graph {
  public:
   // Builds from a checked model; `dir` resolves external data, `file` names messages.
@@ -56,6 +60,9 @@ class Graph {
 
   // Recomputes each plan's last uses after a pass changed them.
   void finish_plans();
+
+  // A run's starting values: every constant, parameter and buffer in its slot, the rest empty.
+  std::vector<Value> environment() const;
 
  private:
   std::vector<Value> execute(const std::vector<Node>& plan, const std::vector<int>& last_use,

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <exception>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -64,7 +65,21 @@ class ThreadPool {
 
   int size() const { return static_cast<int>(workers_.size()) + 1; }
 
+  // When the system refuses a thread (a process or memory limit), the pool goes back to its
+  // previous size and the caller gets an error naming the count.
   void resize(int threads) {
+    const int before = size();
+    try {
+      start(threads);
+    } catch (const std::system_error& e) {
+      const int started = size();
+      start(before);
+      fail("set_num_threads: the system started only ", started, " of ", threads, " threads (",
+           e.what(), "); staying at ", before);
+    }
+  }
+
+  void start(int threads) {
     stop();
     stopping_ = false;
     // Polling only pays when every thread has a core of its own: with more threads than

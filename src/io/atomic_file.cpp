@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "cnn/error.h"
+#include "io/temporary_files.h"
 
 namespace cnn::io {
 namespace {
@@ -26,6 +27,7 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
       (folder / detail::concat(".", target.filename().string(), ".tmp-XXXXXX")).string();
   const int fd = ::mkstemp(tmp.data());
   if (fd < 0) fail_errno("cannot create a temporary file beside", path);
+  const TemporaryFile registered(tmp);  // removed by a fatal signal's handler meanwhile
   ::fchmod(fd, 0644);  // mkstemp creates 0600; results are meant to be read by others too
   size_t written = 0;
   while (written < bytes.size()) {

@@ -92,6 +92,7 @@ PngCanvas::PngCanvas(const char* op, const std::string& png_path, int width_px, 
   if (fd < 0) fail(op_, ": cannot write '", path_, "': ", std::strerror(errno));
   ::fchmod(fd, 0644);  // a picture, not a secret: mkstemp's 0600 would hide it from others
   ::close(fd);
+  registered_ = std::make_unique<io::TemporaryFile>(tmp_path_);
   try {
     pls_ = std::make_unique<plstream>();
   } catch (...) {
@@ -139,6 +140,7 @@ void PngCanvas::finish() {
   if (::rename(tmp_path_.c_str(), path_.c_str()) != 0)
     fail(op_, ": cannot write '", path_, "': ", std::strerror(errno));
   finished_ = true;
+  registered_.reset();
   fsync_path(folder_of(path_), O_RDONLY | O_DIRECTORY);
 }
 

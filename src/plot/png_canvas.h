@@ -13,6 +13,8 @@
 #include <mutex>
 #include <string>
 
+#include "io/temporary_files.h"
+
 namespace cnn::plot::detail {
 
 // Colour map 0 of every canvas: fixed roles, then kSeriesColors distinct line colours.
@@ -49,6 +51,7 @@ class PngCanvas {
   int width_px_, height_px_;
   double px_per_mm_ = 1.0;
   bool finished_ = false;
+  std::unique_ptr<io::TemporaryFile> registered_;  // while tmp_path_ may exist
 };
 
 // Estimated width in pixels of `text` at a text height of `text_px`: PLplot cannot measure

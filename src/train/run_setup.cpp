@@ -1,5 +1,7 @@
 #include "train/run_setup.h"
 
+#include <algorithm>
+#include <cmath>
 #include <sstream>
 
 #include "cnn/autograd.h"
@@ -73,10 +75,32 @@ std::shared_ptr<const data::Transform> eval_transform(const Shape& image_shape,
 RunSetup setup_run(const TrainConfig& config, const std::optional<ChannelStats>& normalization) {
   RunSetup run;
   run.config = config;
-  if (config.threads > 0) set_num_threads(static_cast<int>(config.threads));
+  if (config.threads > 0) {
+    try {
+      set_num_threads(static_cast<int>(config.threads));
+    } catch (const Error& e) {
+      fail("threads ", config.threads, ": ", e.what());
+    }
+  }
   run.data = open_training_data(config.data, config.train_limit, config.test_limit);
   run.normalization = normalization ? *normalization : channel_stats(*run.data.train);
   const Shape& data_shape = run.data.image_shape;
+  if (config.resize > 0)
+    check_image_shape({config.resize, config.resize, data_shape[2]},
+                      "resize " + std::to_string(config.resize));
+  const int64_t side = config.resize > 0 ? config.resize : std::min(data_shape[0], data_shape[1]);
+  CNN_CHECK(config.crop_padding <= side, "crop_padding ", config.crop_padding,
+            " is larger than the images (", side,
+            " pixels on their shorter side): a random crop would often hold no image at all");
+  const ChannelStats& n = run.normalization;
+  CNN_CHECK(n.mean.size() == static_cast<size_t>(data_shape[2]) &&
+                n.stddev.size() == static_cast<size_t>(data_shape[2]),
+            "the normalization has ", n.mean.size(), " means and ", n.stddev.size(),
+            " standard deviations for images of ", data_shape[2], " channels");
+  for (size_t c = 0; c < n.mean.size(); ++c)
+    CNN_CHECK(std::isfinite(n.mean[c]) && std::isfinite(n.stddev[c]) && n.stddev[c] > 0.0f,
+              "the normalization of channel ", c, " (mean ", n.mean[c], ", std ", n.stddev[c],
+              ") is not finite with a positive std");
   Generator gen(config.seed);
   BuiltModel built = build_model(
       config, static_cast<int64_t>(run.data.classes.size()),
@@ -105,6 +129,7 @@ RunSetup setup_run(const TrainConfig& config, const std::optional<ChannelStats>&
       run.data.test, eval_transform(data_shape, shape, run.normalization),
       data::DataLoaderOptions{.batch_size = 250});
   const int64_t steps = run.train_loader->batches_per_epoch();
+  config.validate_steps(steps);
   optim::ScheduleConfig schedule{.name = config.schedule,
                                  .lr = static_cast<float>(config.lr),
                                  .total_steps = config.epochs * steps,

@@ -1,5 +1,6 @@
 #include "cnn/train/trained_model.h"
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -32,6 +33,38 @@ std::vector<std::string> read_labels(const std::string& path) {
   }
   CNN_CHECK(!labels.empty(), path, ": the labels file is empty");
   return labels;
+}
+
+// What a checkpoint says of the model's outputs and inputs, checked before a model is built
+// from it: the class count bounds the classifier's size.
+void check_classes_and_normalization(const TrainedModel& t, const std::string& file) {
+  CNN_CHECK(!t.classes.empty() && static_cast<int64_t>(t.classes.size()) <= limits::kMaxClasses,
+            file, ": the checkpoint names ", t.classes.size(), " classes, outside [1, ",
+            limits::kMaxClasses, "]");
+  const auto channels = static_cast<size_t>(t.input_shape[2]);
+  const ChannelStats& n = t.normalization;
+  CNN_CHECK(n.mean.size() == channels && n.stddev.size() == channels, file,
+            ": the checkpoint's normalization has ", n.mean.size(), " means and ", n.stddev.size(),
+            " standard deviations for ", channels, " input channels");
+  for (size_t c = 0; c < channels; ++c)
+    CNN_CHECK(std::isfinite(n.mean[c]) && std::isfinite(n.stddev[c]) && n.stddev[c] > 0.0f, file,
+              ": the checkpoint's normalization of channel ", c, " (mean ", n.mean[c], ", std ",
+              n.stddev[c], ") is not finite with a positive std");
+}
+
+// A model whose weights hold a NaN or an infinity predicts garbage or NaN for every image:
+// refused, naming the first such value.
+void check_finite_weights(const nn::Module& model, const std::string& file) {
+  for (const auto& [name, tensor] : model.state_dict()) {
+    if (tensor.dtype() != DType::f32) continue;
+    const Tensor t = tensor.contiguous();
+    const float* p = t.data();
+    for (int64_t i = 0; i < t.numel(); ++i)
+      CNN_CHECK(std::isfinite(p[i]), file, ": weight '", name, "' holds ", p[i], " at element ", i,
+                " of ", to_string(t.shape()),
+                "; a model with non-finite weights cannot predict (the run diverged or the file "
+                "was altered)");
+  }
 }
 
 // An ONNX file as a trained model: classes, input shape and normalization from the options,
@@ -95,6 +128,7 @@ TrainedModel load_onnx_file(const std::string& path, const ModelFileOptions& opt
     t.config.data = d->second;
   else
     t.config.data.clear();
+  check_finite_weights(*model, path);
   model->eval();
   t.model = model;
   return t;
@@ -124,13 +158,14 @@ TrainedModel load_trained_model(const std::string& path, const ModelFileOptions&
   } catch (const nlohmann::json::exception& e) {
     fail(file, ": the checkpoint's state is incomplete: ", e.what());
   }
-  CNN_CHECK(t.input_shape.size() == 3 && !t.classes.empty(), file,
-            ": the checkpoint's input shape or classes are invalid");
+  check_image_shape(t.input_shape, file + ": the checkpoint's input_shape");
+  check_classes_and_normalization(t, file);
   Generator gen(t.config.seed);
   nn::SkipInitGuard skip;                                // every weight comes from the checkpoint
   t.config.out = fs::path(file).parent_path().string();  // where an ONNX run keeps model.onnx
   t.model = build_model(t.config, static_cast<int64_t>(t.classes.size()), t.input_shape, gen).model;
   t.model->load_state_dict(with_prefix_removed(c.tensors, "model"));
+  check_finite_weights(*t.model, file);
   t.model->eval();
   return t;
 }

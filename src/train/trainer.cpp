@@ -2,10 +2,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -23,6 +26,7 @@
 #include "cnn/train/evaluate.h"
 #include "cnn/train/trained_model.h"
 #include "io/atomic_file.h"
+#include "io/temporary_files.h"
 #include "train/model_factory.h"
 #include "train/progress.h"
 #include "train/run_setup.h"
@@ -132,18 +136,52 @@ struct Trainer::State {
     return c;
   }
 
-  void restore(const Checkpoint& c, const json& state) {
+  // The run's position and sums from a checkpoint's state, each checked against what this
+  // run can have reached: a checkpoint edited or damaged so that its CRC still holds (or
+  // written by another program) must not start training at epoch -3 or step 10^12.
+  void restore(const Checkpoint& c, const json& state, const std::string& path) {
+    const int64_t steps = run.train_loader->batches_per_epoch();
+    const int64_t batch_size = config().batch_size;
+    const auto in = [&](const char* field, auto value, auto lo, auto hi) {
+      CNN_CHECK(value >= lo && value <= hi, path, ": the checkpoint's ", field, " is ", value,
+                ", outside [", lo, ", ", hi, "]");
+      return value;
+    };
+    try {
+      epoch = in("epoch", state.at("epoch").get<int64_t>(), int64_t{0}, config().epochs);
+      batch = in("batch", state.at("batch").get<int64_t>(), int64_t{0}, steps - 1);
+      const json& p = state.at("partial");
+      partial.seen =
+          in("partial.seen", p.at("seen").get<int64_t>(), int64_t{0}, batch * batch_size);
+      partial.correct =
+          in("partial.correct", p.at("correct").get<int64_t>(), int64_t{0}, partial.seen);
+      partial.loss_sum = in("partial.loss_sum", p.at("loss_sum").get<double>(), 0.0,
+                            std::numeric_limits<double>::max());
+      partial.seconds = in("partial.seconds", p.at("seconds").get<double>(), 0.0,
+                           std::numeric_limits<double>::max());
+      history = history_from_json(state.at("history"));
+      best_accuracy = in("best_accuracy", state.at("best_accuracy").get<double>(), -1.0, 1.0);
+    } catch (const json::exception& e) {
+      fail(path, ": the checkpoint's state is malformed: ", e.what());
+    }
+    CNN_CHECK(static_cast<int64_t>(history.size()) == epoch, path, ": the checkpoint records ",
+              history.size(), " epochs of history for ", epoch, " epochs done");
+    for (size_t i = 0; i < history.size(); ++i) {
+      CNN_CHECK(history[i].metrics.epoch == static_cast<int>(i) + 1, path,
+                ": the checkpoint's history row ", i + 1, " is for epoch ",
+                history[i].metrics.epoch);
+      // Checkpoints written before best tracking was fixed stored the best from before the
+      // epoch they close; the history has the true best.
+      const double a = history[i].metrics.test_accuracy;
+      if (a >= 0.0 && a <= 1.0) best_accuracy = std::max(best_accuracy, a);
+    }
     run.model->load_state_dict(with_prefix_removed(c.tensors, "model"));
     run.optimizer->load_state_dict(with_prefix_removed(c.tensors, "optimizer"));
     run.scheduler->load_state_dict(with_prefix_removed(c.tensors, "scheduler"));
+    CNN_CHECK(run.scheduler->position() == epoch * steps + batch, path,
+              ": the checkpoint's schedule position ", run.scheduler->position(),
+              " is not the step it records, epoch ", epoch, " x ", steps, " steps + step ", batch);
     load_dropout_generator_states(*run.model, with_prefix_removed(c.tensors, "rng"));
-    epoch = state.at("epoch").get<int64_t>();
-    batch = state.at("batch").get<int64_t>();
-    const json& p = state.at("partial");
-    partial = {p.at("loss_sum").get<double>(), p.at("correct").get<int64_t>(),
-               p.at("seen").get<int64_t>(), p.at("seconds").get<double>()};
-    history = history_from_json(state.at("history"));
-    best_accuracy = state.at("best_accuracy").get<double>();
   }
 
   // Re-runs a step whose loss or gradients were not finite with anomaly detection on, and
@@ -224,13 +262,15 @@ struct Trainer::State {
     ++epoch;
     batch = 0;
     partial = {};
-    const Checkpoint c = checkpoint();
-    save_checkpoint(latest_checkpoint_path(config().out), c);
+    // The best accuracy is updated before either checkpoint is written, so that the latest
+    // one carries the best including this epoch: a run resumed from it compares the next
+    // epochs with that. The best checkpoint is written first: if the program dies between the
+    // two, the latest still holds the epoch before, which is re-run and found best again.
     const bool best = test.accuracy > best_accuracy;
-    if (best) {
-      best_accuracy = test.accuracy;
-      save_checkpoint(best_checkpoint_path(config().out), checkpoint());
-    }
+    if (best) best_accuracy = test.accuracy;
+    const Checkpoint c = checkpoint();
+    if (best) save_checkpoint(best_checkpoint_path(config().out), c);
+    save_checkpoint(latest_checkpoint_path(config().out), c);
     write_records(test);
     char line[256];
     std::snprintf(line, sizeof line,
@@ -278,8 +318,34 @@ Trainer::Trainer(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Trainer::~Trainer() = default;
 Trainer::Trainer(Trainer&&) noexcept = default;
 
+namespace {
+
+// The run folder must be creatable before the data is loaded (minutes, for a large set): a
+// path under a file, or in a folder this user cannot write, is refused at once.
+void check_run_folder(const std::string& out) {
+  std::error_code ec;
+  const fs::path folder = fs::absolute(out, ec);
+  CNN_CHECK(!ec, out, ": not a usable run folder path: ", ec.message());
+  if (fs::exists(folder, ec)) {
+    CNN_CHECK(fs::is_directory(folder, ec), out, ": --out names a file, not a folder");
+    CNN_CHECK(::access(folder.c_str(), W_OK | X_OK) == 0, out,
+              ": cannot write into the run folder: ", std::strerror(errno));
+    return;
+  }
+  fs::path existing = folder.parent_path();
+  while (!existing.empty() && !fs::exists(existing, ec) && existing != existing.root_path())
+    existing = existing.parent_path();
+  CNN_CHECK(fs::is_directory(existing, ec), out,
+            ": cannot create the run folder: ", existing.string(), " is a file, not a folder");
+  CNN_CHECK(::access(existing.c_str(), W_OK | X_OK) == 0, out, ": cannot create the run folder in ",
+            existing.string(), ": ", std::strerror(errno));
+}
+
+}  // namespace
+
 Trainer::Trainer(const TrainConfig& config) {
   config.validate();
+  check_run_folder(config.out);
   const fs::path folder(config.out);
   CNN_CHECK(!fs::exists(latest_checkpoint_path(config.out)), config.out,
             ": this folder holds a run already; continue it with --resume ", config.out,
@@ -300,8 +366,19 @@ Trainer::Trainer(const TrainConfig& config) {
 Trainer Trainer::resume(const std::string& folder, int64_t epochs, double lr) {
   const std::string path = latest_checkpoint_path(folder);
   CNN_CHECK(fs::exists(path), folder, ": no checkpoint-latest.ckpt to resume from");
+  io::remove_stale_temporary_files(folder);  // of writes a killed run left unfinished
   const Checkpoint c = load_checkpoint(path);
-  const json state = json::parse(c.state);
+  json state;
+  try {
+    state = json::parse(c.state);
+    CNN_CHECK(state.is_object() && state.contains("config") && state.contains("threads") &&
+                  state.contains("epoch"),
+              path, ": the checkpoint's state lacks its config, threads or epoch");
+    (void)state.at("threads").get<int64_t>();
+    (void)state.at("epoch").get<int64_t>();
+  } catch (const json::exception& e) {
+    fail(path, ": the checkpoint's state is malformed: ", e.what());
+  }
   TrainConfig config = TrainConfig::from_json(state.at("config").dump(), path);
   config.out = folder;
   if (epochs > 0) config.epochs = epochs;
@@ -310,10 +387,19 @@ Trainer Trainer::resume(const std::string& folder, int64_t epochs, double lr) {
   CNN_CHECK(state.at("epoch").get<int64_t>() <= config.epochs, folder, ": the run has done ",
             state.at("epoch").get<int64_t>(), " epochs already, more than --epochs ",
             config.epochs);
-  set_num_threads(state.at("threads").get<int>());
+  const auto threads = state.at("threads").get<int64_t>();
+  CNN_CHECK(threads >= 1 && threads <= limits::kMaxThreads, path, ": the checkpoint's threads is ",
+            threads, ", outside [1, ", limits::kMaxThreads, "]");
+  set_num_threads(static_cast<int>(threads));
   auto s = std::make_unique<State>();
-  s->run = setup_run(config, normalization_of(state));
-  s->restore(c, state);
+  ChannelStats normalization;
+  try {
+    normalization = normalization_of(state);
+  } catch (const json::exception& e) {
+    fail(path, ": the checkpoint's normalization is malformed: ", e.what());
+  }
+  s->run = setup_run(config, normalization);
+  s->restore(c, state, path);
   io::write_file_atomically((fs::path(folder) / "config.json").string(), config.to_json() + "\n");
   s->progress.line("resuming " + folder + " at epoch " + std::to_string(s->epoch + 1) + ", step " +
                    std::to_string(s->batch + 1));

@@ -91,10 +91,10 @@ Run add_eval_command(CLI::App& app) {
       ->check(one_of({"imagenet", "none"}));
   cmd->add_option("--data", args->data, "data folder (default: the one the model was trained on)");
   cmd->add_option("--batch-size", args->batch_size, "images per batch")
-      ->check(positive())
+      ->check(whole_in(1, train::limits::kMaxBatchSize))
       ->capture_default_str();
   cmd->add_option("--limit", args->limit, "only the first N test images (0: all)")
-      ->check(non_negative())
+      ->check(whole_in(0, INT64_MAX / 2))
       ->capture_default_str();
   cmd->add_flag("--unprepared", args->unprepared,
                 "run the model as it is, without preparing it for inference first (folded batch "

@@ -97,10 +97,10 @@ Run add_export_command(CLI::App& app) {
       ->check(image_shape());
   cmd->add_option("--batch", config->batch,
                   "the batch size traced (and fixed, with --static-batch)")
-      ->check(positive())
+      ->check(whole_in(1, train::limits::kMaxBatchSize))
       ->capture_default_str();
   cmd->add_option("--classes", config->classes, "outputs of a zoo model's classifier")
-      ->check(positive())
+      ->check(whole_in(1, train::limits::kMaxClasses))
       ->capture_default_str();
   cmd->add_option("--opset", config->opset, "the ONNX opset, 11 to 17")
       ->check(CLI::Validator(

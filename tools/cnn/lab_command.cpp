@@ -55,17 +55,18 @@ Run add_lab_command(CLI::App& app) {
   cmd->add_option("--epochs", o.epochs,
                   "depth, batchnorm: passes over the training images (default: per experiment, "
                   "docs/LAB.md)")
-      ->check(positive());
+      ->check(whole_in(1, train::limits::kMaxEpochs));
   cmd->add_option("--train-limit", o.train_limit,
                   "depth, batchnorm: use the first N training images (default: per experiment)")
-      ->check(positive());
+      ->check(whole_in(1, INT64_MAX / 2));
   cmd->add_option("--test-limit", o.test_limit,
                   "depth, batchnorm: evaluate on the first N test images (default: per experiment)")
-      ->check(positive());
+      ->check(whole_in(1, INT64_MAX / 2));
   cmd->add_option("--batch-size", o.batch_size,
                   "gradients, activations: images in the measured batch (default: per experiment)")
-      ->check(positive());
+      ->check(whole_in(1, train::limits::kMaxBatchSize));
   cmd->add_option("--seed", o.seed, "seed of initialization, data order and batches")
+      ->check(whole_in(0, INT64_MAX))
       ->capture_default_str();
   cmd->add_option("--data", o.data,
                   "folder with MNIST-layout IDX files, or with train/ and test/ image folders")
@@ -73,7 +74,7 @@ Run add_lab_command(CLI::App& app) {
   cmd->add_option("--out", o.out, "folder of the experiment folders and report.html")
       ->capture_default_str();
   cmd->add_option("--threads", o.threads, "threads (0: every core)")
-      ->check(non_negative())
+      ->check(whole_in(0, train::limits::kMaxThreads))
       ->capture_default_str();
   return [args] { return run_lab(*args); };
 }

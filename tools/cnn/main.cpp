@@ -1,7 +1,10 @@
 // cnn: train and inspect convolutional networks from the command line.
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <iostream>
+#include <new>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -48,6 +51,18 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const cnn::Error& e) {
     std::cerr << "cnn: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::bad_alloc&) {
+    // Readers and options bound what input can ask for; this is the model or data's own size.
+    std::cerr << "cnn: error: out of memory: the command needs more memory than the system "
+                 "gives it (a smaller --batch-size, image size or model needs less)\n";
+    return 1;
+  } catch (const std::filesystem::filesystem_error& e) {
+    std::cerr << "cnn: error: " << (e.path1().empty() ? "" : e.path1().string() + ": ")
+              << e.code().message() << "\n";
+    return 1;
+  } catch (const std::system_error& e) {  // threads the system would not start, and the like
+    std::cerr << "cnn: error: the system refused: " << e.what() << "\n";
     return 1;
   } catch (const std::exception& e) {
     std::cerr << "cnn: unexpected error: " << e.what() << "\n";

@@ -1,6 +1,10 @@
 #include "options.h"
 
+#include "cnn/error.h"
+
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <sstream>
 
 namespace cnn::tool {
@@ -23,8 +27,9 @@ CLI::Validator positive() {
   return CLI::Validator(
       [](std::string& s) {
         double v = 0;
-        return parse_number(s, v) && v > 0 ? std::string()
-                                           : "must be a positive number, got '" + s + "'";
+        return parse_number(s, v) && v > 0 && std::isfinite(v)
+                   ? std::string()
+                   : "must be a positive number, got '" + s + "'";
       },
       "POSITIVE");
 }
@@ -33,10 +38,40 @@ CLI::Validator non_negative() {
   return CLI::Validator(
       [](std::string& s) {
         double v = 0;
-        return parse_number(s, v) && v >= 0 ? std::string()
-                                            : "must be zero or positive, got '" + s + "'";
+        return parse_number(s, v) && v >= 0 && std::isfinite(v)
+                   ? std::string()
+                   : "must be zero or positive, got '" + s + "'";
       },
       "NON-NEGATIVE");
+}
+
+CLI::Validator whole_in(int64_t lo, int64_t hi) {
+  std::ostringstream name;
+  name << "[" << lo << ", " << hi << "]";
+  return CLI::Validator(
+      [lo, hi, range = name.str()](std::string& s) {
+        int64_t v = 0;
+        const auto [end, error] = std::from_chars(s.data(), s.data() + s.size(), v);
+        return !s.empty() && error == std::errc() && end == s.data() + s.size() && v >= lo &&
+                       v <= hi
+                   ? std::string()
+                   : "must be a whole number in " + range + ", got '" + s + "'";
+      },
+      name.str());
+}
+
+CLI::Validator positive_float() {
+  return CLI::Validator(
+      [](std::string& s) {
+        double v = 0;
+        if (!parse_number(s, v) || !(v > 0)) return "must be a positive number, got '" + s + "'";
+        const auto f = static_cast<float>(v);
+        if (f == 0.0f || !std::isfinite(f))
+          return "'" + s + "' is " + (f == 0.0f ? "0" : "infinite") +
+                 " in float, the type the optimizers use";
+        return std::string();
+      },
+      "POSITIVE");
 }
 
 CLI::Validator in_range(double lo, double hi) {
@@ -85,7 +120,14 @@ std::optional<Shape> parse_image_shape(const std::string& text) {
 CLI::Validator image_shape() {
   return CLI::Validator(
       [](std::string& value) {
-        if (parse_image_shape(value)) return std::string();
+        if (const std::optional<Shape> shape = parse_image_shape(value)) {
+          try {
+            train::check_image_shape(*shape, "'" + value + "'");
+            return std::string();
+          } catch (const Error& e) {
+            return std::string(e.what());
+          }
+        }
         std::string message =
             "must be HxWxC (rows x columns x channels, positive whole numbers), e.g. 32x32x3; "
             "got '";

@@ -115,10 +115,10 @@ Run add_predict_command(CLI::App& app) {
       ->check(one_of({"imagenet", "none"}));
   cmd->add_option("images", args->images, "image files")->required();
   cmd->add_option("--top", args->top, "how many classes to show per image")
-      ->check(positive())
+      ->check(whole_in(1, train::limits::kMaxClasses))
       ->capture_default_str();
   cmd->add_option("--limit", args->limit, "images read from each IDX file (0: all)")
-      ->check(non_negative())
+      ->check(whole_in(0, INT64_MAX / 2))
       ->capture_default_str();
   cmd->add_flag("--unprepared", args->unprepared,
                 "run the model as it is, without preparing it for inference first (folded batch "

@@ -11,6 +11,7 @@
 #include "cnn/optim/schedule.h"
 #include "cnn/train/trainer.h"
 #include "commands.h"
+#include "io/temporary_files.h"
 #include "options.h"
 
 namespace cnn::tool {
@@ -38,6 +39,7 @@ std::string default_run_folder(const std::string& model) {
 extern "C" void on_interrupt(int signal) {
   static volatile std::sig_atomic_t seen = 0;
   if (seen != 0) {
+    io::remove_temporary_files();  // a checkpoint or picture half written is not left behind
     std::signal(signal, SIG_DFL);
     std::raise(signal);
     return;
@@ -109,22 +111,22 @@ Run add_train_command(CLI::App& app) {
   cmd->add_option("--num-classes", c.num_classes,
                   "replace an ONNX model's classifier when its outputs differ from the data's "
                   "classes (give the data's count)")
-      ->check(positive());
+      ->check(whole_in(1, train::limits::kMaxClasses));
   cmd->add_option("--data", c.data,
                   "folder with MNIST-layout IDX files, or with train/ and test/ folders of class "
                   "sub-folders of PNG/JPEG images")
       ->capture_default_str();
   cmd->add_option("--epochs", c.epochs, "passes over the training images")
-      ->check(positive())
+      ->check(whole_in(1, train::limits::kMaxEpochs))
       ->capture_default_str();
   cmd->add_option("--batch-size", c.batch_size, "images per step")
-      ->check(positive())
+      ->check(whole_in(1, train::limits::kMaxBatchSize))
       ->capture_default_str();
   cmd->add_option("--optimizer", c.optimizer, "sgd (Nesterov momentum) | adam | adamw")
       ->check(one_of({"sgd", "adam", "adamw"}))
       ->capture_default_str();
   cmd->add_option("--lr", c.lr, "learning rate (the peak for onecycle)")
-      ->check(positive())
+      ->check(positive_float())
       ->capture_default_str();
   cmd->add_option("--momentum", c.momentum, "SGD momentum")
       ->check(in_range(0, 1))
@@ -137,7 +139,7 @@ Run add_train_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--warmup-epochs", c.warmup_epochs,
                   "epochs of linear warm-up before the schedule")
-      ->check(non_negative())
+      ->check(whole_in(0, train::limits::kMaxEpochs))
       ->capture_default_str();
   cmd->add_option("--label-smoothing", c.label_smoothing, "label smoothing of the cross-entropy")
       ->check(in_range(0, 1))
@@ -145,26 +147,27 @@ Run add_train_command(CLI::App& app) {
   cmd->add_option("--resize", c.resize,
                   "resize images to N x N first, for models whose smallest input is larger "
                   "(docs/MODELS.md); 0: off")
-      ->check(non_negative())
+      ->check(whole_in(0, train::limits::kMaxImageSide))
       ->capture_default_str();
   cmd->add_option("--crop-padding", c.crop_padding,
                   "random crop after zero padding by N pixels (0: off)")
-      ->check(non_negative())
+      ->check(whole_in(0, train::limits::kMaxImageSide))
       ->capture_default_str();
   cmd->add_flag("--flip,!--no-flip", c.flip, "random horizontal flips")->capture_default_str();
   cmd->add_option("--erasing", c.erasing, "probability of random erasing")
       ->check(in_range(0, 1.0000001))
       ->capture_default_str();
   cmd->add_option("--seed", c.seed, "seed of initialization, shuffling and augmentation")
+      ->check(whole_in(0, INT64_MAX))
       ->capture_default_str();
   cmd->add_option("--threads", c.threads, "threads (0: every core)")
-      ->check(non_negative())
+      ->check(whole_in(0, train::limits::kMaxThreads))
       ->capture_default_str();
   cmd->add_option("--train-limit", c.train_limit, "use only the first N training images (0: all)")
-      ->check(non_negative())
+      ->check(whole_in(0, INT64_MAX / 2))
       ->capture_default_str();
   cmd->add_option("--test-limit", c.test_limit, "evaluate on the first N test images (0: all)")
-      ->check(non_negative())
+      ->check(whole_in(0, INT64_MAX / 2))
       ->capture_default_str();
   cmd->add_option("--out", c.out, "run folder (default: runs/<model>-<date>-<time>)");
   cmd->add_option("--resume", args->resume,

@@ -44,6 +44,9 @@ FORWARD = {
     "mobilenet_v2": (64, 2, "features.0.0.weight", "features.0.1", "classifier.1.weight"),
 }
 TRAIN = ("densenet121", "mobilenet_v2")
+# torchvision's transform_input=True (what its pretrained GoogLeNet and Inception v3 use):
+# <name>_transform_input_eval, eval-mode logits at the given input side
+TRANSFORM_INPUT = {"googlenet": 32, "inception_v3": 75}
 
 
 def ours(key, t):
@@ -132,6 +135,11 @@ def generate(out_dir):
         }
         if name in FORWARD:
             forward_case(out, name, model, *FORWARD[name])
+        if name in TRANSFORM_INPUT:
+            seeded(2000 + i)
+            transformed = getattr(tvm, name)(**{**kwargs, "transform_input": True})
+            forward_case(out, f"{name}_transform_input", transformed, TRANSFORM_INPUT[name], 2,
+                         None, None, None)
     with open(os.path.join(out, "models.json"), "w") as f:
         json.dump(summary, f)
 

@@ -1,9 +1,11 @@
 #include "cnn/models/googlenet.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "cnn/nn/fused.h"
 #include "cnn/nn/init.h"
+#include "cnn/ops/elementwise.h"
 #include "cnn/ops/shape.h"
 
 namespace cnn::models {
@@ -48,6 +50,19 @@ BasicConv2d::BasicConv2d(int64_t in_channels, int64_t out_channels,
 }
 
 // one convolution in inference (nn/fused.h); Inception v3 is built of these too
+Tensor inception_transform_input(const Tensor& x) {
+  CNN_CHECK(x.dim() == 4 && x.size(3) == 3,
+            "transform_input: needs an RGB input [N, H, W, 3], got ", to_string(x.shape()));
+  // ImageNet's statistics, as torchvision's _transform_input writes them.
+  const float mean[3] = {0.485f, 0.456f, 0.406f}, stddev[3] = {0.229f, 0.224f, 0.225f};
+  std::vector<float> scale(3), shift(3);
+  for (int c = 0; c < 3; ++c) {
+    scale[c] = stddev[c] / 0.5f;
+    shift[c] = (mean[c] - 0.5f) / 0.5f;
+  }
+  return add(mul(x, Tensor::from_data({3}, scale)), Tensor::from_data({3}, shift));
+}
+
 Tensor BasicConv2d::forward(const Tensor& x) {
   return nn::conv_bn_act(*conv_, *bn_, x, nn::ConvActivation::relu);
 }
@@ -85,10 +100,13 @@ Tensor GoogLeNetInception::forward(const Tensor& x) {
   return concat({(*branch1_)(x), (*branch2_)(x), (*branch3_)(x), (*branch4_)(x)});
 }
 
-GoogLeNet::GoogLeNet(const GoogLeNetOptions& options, Generator& gen) : Module("GoogLeNet") {
+GoogLeNet::GoogLeNet(const GoogLeNetOptions& options, Generator& gen)
+    : Module("GoogLeNet"), transform_input_(options.transform_input) {
   CNN_CHECK(options.classes >= 1 && options.in_channels >= 1,
             "GoogLeNet: classes and in_channels must be positive, got ", options.classes, " and ",
             options.in_channels);
+  CNN_CHECK(!options.transform_input || options.in_channels == 3,
+            "GoogLeNet: transform_input needs 3 input channels, got ", options.in_channels);
   auto pool = [](int64_t kernel) {
     return std::make_shared<nn::MaxPool2d>(
         MaxPool2dOptions{.kernel = kernel, .stride = 2, .ceil_mode = true});
@@ -121,7 +139,7 @@ GoogLeNet::GoogLeNet(const GoogLeNetOptions& options, Generator& gen) : Module("
 }
 
 Tensor GoogLeNet::forward(const Tensor& x) {
-  Tensor h = (*maxpool1_)((*conv1_)(x));
+  Tensor h = (*maxpool1_)((*conv1_)(transform_input_ ? inception_transform_input(x) : x));
   h = (*maxpool2_)((*conv3_)((*conv2_)(h)));
   h = (*maxpool3_)((*inception3b_)((*inception3a_)(h)));
   h = (*inception4c_)((*inception4b_)((*inception4a_)(h)));

@@ -115,10 +115,13 @@ Tensor InceptionE::forward(const Tensor& x) {
                  (*branch3x3dbl_3a_)(d3), (*branch3x3dbl_3b_)(d3), (*branch_pool_)(avg3x3(x))});
 }
 
-InceptionV3::InceptionV3(const InceptionV3Options& options, Generator& gen) : Module("Inception3") {
+InceptionV3::InceptionV3(const InceptionV3Options& options, Generator& gen)
+    : Module("Inception3"), transform_input_(options.transform_input) {
   CNN_CHECK(options.classes >= 1 && options.in_channels >= 1,
             "InceptionV3: classes and in_channels must be positive, got ", options.classes, " and ",
             options.in_channels);
+  CNN_CHECK(!options.transform_input || options.in_channels == 3,
+            "InceptionV3: transform_input needs 3 input channels, got ", options.in_channels);
   CNN_BASIC(conv1a_, "Conv2d_1a_3x3", options.in_channels, 32, .kernel = 3, .stride = 2);
   CNN_BASIC(conv2a_, "Conv2d_2a_3x3", 32, 32, .kernel = 3);
   CNN_BASIC(conv2b_, "Conv2d_2b_3x3", 32, 64, .kernel = 3, .padding = 1);
@@ -150,7 +153,8 @@ InceptionV3::InceptionV3(const InceptionV3Options& options, Generator& gen) : Mo
 Tensor InceptionV3::forward(const Tensor& x) {
   CNN_CHECK(x.dim() == 4 && x.size(1) >= 75 && x.size(2) >= 75,
             "InceptionV3: needs an input [N, H, W, C] with H, W >= 75, got ", to_string(x.shape()));
-  Tensor h = (*maxpool1_)((*conv2b_)((*conv2a_)((*conv1a_)(x))));
+  const Tensor input = transform_input_ ? inception_transform_input(x) : x;
+  Tensor h = (*maxpool1_)((*conv2b_)((*conv2a_)((*conv1a_)(input))));
   h = (*maxpool2_)((*conv4a_)((*conv3b_)(h)));
   h = (*mixed5d_)((*mixed5c_)((*mixed5b_)(h)));
   h = (*mixed6e_)((*mixed6d_)((*mixed6c_)((*mixed6b_)((*mixed6a_)(h)))));

@@ -43,6 +43,8 @@ std::shared_ptr<nn::Module> create(const std::string& name, const ModelOptions& 
     for (const auto& [n, _] : r) known.append(known.empty() ? "" : ", ").append(n);
     fail("unknown model '", name, "' (available: ", known, ")");
   }
+  CNN_CHECK(!options.transform_input || name == "googlenet" || name == "inception_v3", "model '",
+            name, "' has no transform_input option (googlenet and inception_v3 have)");
   return it->second(options, gen);
 }
 

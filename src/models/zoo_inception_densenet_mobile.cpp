@@ -18,12 +18,16 @@ namespace cnn::models {
 void register_inception_densenet_mobile(std::map<std::string, Builder>& b) {
   using Ptr = std::shared_ptr<nn::Module>;
   b["googlenet"] = [](const ModelOptions& o, Generator& gen) -> Ptr {
-    return std::make_shared<GoogLeNet>(
-        GoogLeNetOptions{.classes = o.classes, .in_channels = o.in_channels}, gen);
+    return std::make_shared<GoogLeNet>(GoogLeNetOptions{.classes = o.classes,
+                                                        .in_channels = o.in_channels,
+                                                        .transform_input = o.transform_input},
+                                       gen);
   };
   b["inception_v3"] = [](const ModelOptions& o, Generator& gen) -> Ptr {
-    return std::make_shared<InceptionV3>(
-        InceptionV3Options{.classes = o.classes, .in_channels = o.in_channels}, gen);
+    return std::make_shared<InceptionV3>(InceptionV3Options{.classes = o.classes,
+                                                            .in_channels = o.in_channels,
+                                                            .transform_input = o.transform_input},
+                                         gen);
   };
   for (const int64_t depth : {121, 161, 169, 201}) {
     b["densenet" + std::to_string(depth)] = [depth](const ModelOptions& o, Generator& gen) -> Ptr {

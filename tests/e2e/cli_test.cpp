@@ -25,7 +25,8 @@ TEST(Cli, UsageErrorsExitTwo) {
   expect_usage_error("", "A subcommand is required");
   expect_usage_error("frobnicate", "frobnicate");
   expect_usage_error("train --bogus", "--bogus");
-  expect_usage_error("train --epochs -1", "--epochs: must be a positive number, got '-1'");
+  expect_usage_error("train --epochs -1",
+                     "--epochs: must be a whole number in [1, 100000], got '-1'");
   expect_usage_error("train --lr abc", "--lr: must be a positive number, got 'abc'");
   expect_usage_error("train --batch-size", "--batch-size");
   expect_usage_error("train --model resnet21", "unknown model 'resnet21'");

@@ -109,6 +109,37 @@ TEST(InceptionDenseNetMobile, EvalLogitsEqualTorchvision) {
   }
 }
 
+TEST(InceptionDenseNetMobile, TransformInputEqualsTorchvision) {
+  // torchvision's pretrained GoogLeNet and Inception v3 are built with transform_input=True.
+  for (const std::string name : {"googlenet", "inception_v3"}) {
+    SCOPED_TRACE(name);
+    const auto golden = load_golden(name + "_transform_input_eval.safetensors");
+    ASSERT_FALSE(golden.empty());
+    nn::StateDict state;
+    for (const auto& [key, t] : golden)
+      if (key.rfind("state.", 0) == 0) state.insert(key.substr(6), t);
+    autograd::NoGradGuard no_grad;
+    double errors[2];
+    for (const bool transform : {true, false}) {
+      auto model = build(name, {.classes = 1000, .in_channels = 3, .transform_input = transform});
+      ASSERT_NE(model, nullptr);
+      model->load_state_dict(state);
+      model->eval();
+      errors[transform ? 0 : 1] =
+          testing::relative_error((*model)(golden.at("input")), golden.at("output"));
+    }
+    EXPECT_LE(errors[0], 1e-4);
+    EXPECT_GE(errors[1], 1e-2);  // without the option the logits are another network's
+    std::cout << "  " << name << " transform_input: relative error " << errors[0]
+              << " (without the option: " << errors[1] << ")\n";
+  }
+  Generator gen(1);
+  EXPECT_NE(testing::error_of([&] {
+              create("resnet18", {.transform_input = true}, gen);
+            }).find("model 'resnet18' has no transform_input option"),
+            std::string::npos);
+}
+
 // Dropout layers to evaluation mode, the rest untouched.
 void dropout_off(nn::Module& m) {
   if (dynamic_cast<nn::Dropout*>(&m)) m.eval();

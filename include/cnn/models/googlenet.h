@@ -1,8 +1,8 @@
 /// \file
 /// GoogLeNet (Szegedy et al. 2014, "Going deeper with convolutions") as torchvision 0.14 builds
-/// it with aux_logits=False and transform_input=False: a stem of 7x7/2 convolution, max pooling,
-/// 1x1 and 3x3 convolutions, then nine Inception modules, each the lecture's concatenation of
-/// four branches over channels (1x1; 1x1 -> 3x3; 1x1 -> 3x3; 3x3 max pool -> 1x1), global
+/// it with aux_logits=False (transform_input is an option, below): a stem of 7x7/2 convolution, max
+/// pooling, 1x1 and 3x3 convolutions, then nine Inception modules, each the lecture's concatenation
+/// of four branches over channels (1x1; 1x1 -> 3x3; 1x1 -> 3x3; 3x3 max pool -> 1x1), global
 /// average pooling, dropout 0.2 and a fully connected layer. As in torchvision, the "5x5" branch
 /// uses a 3x3 kernel (torchvision's known deviation, kept so that its weights load), and every
 /// convolution is BasicConv2d: convolution without bias, batch norm (eps 0.001), ReLU.
@@ -22,6 +22,12 @@ Tensor truncated_normal(Tensor t, float mean, float stddev, float lo, float hi, 
 /// the tree from the normal (0, stddev) truncated to [-2, 2]; biases and batch norms untouched
 /// (batch norm is already weight 1, bias 0).
 void init_inception_weights(nn::Module& model, float stddev, Generator& gen);
+
+/// torchvision's transform_input of GoogLeNet and Inception v3: an image normalized with
+/// ImageNet's mean and standard deviation, x = (p - mean) / std per channel, becomes
+/// (p - 0.5) / 0.5, the normalization those networks' pretrained weights were trained with:
+/// channel c maps to x * std[c] / 0.5 + (mean[c] - 0.5) / 0.5. x is [N, H, W, 3].
+Tensor inception_transform_input(const Tensor& x);
 
 /// conv (no bias) -> bn (eps 0.001) -> relu; children `conv`, `bn` as torchvision's BasicConv2d.
 /// options.bias is ignored (always false).
@@ -53,6 +59,9 @@ struct GoogLeNetOptions {
   int64_t classes = 1000;
   int64_t in_channels = 3;
   float dropout = 0.2f;
+  /// Applies inception_transform_input first, as torchvision's googlenet(weights=...) does:
+  /// its pretrained weights expect it (needs in_channels 3).
+  bool transform_input = false;
 };
 
 /// Initialization as torchvision's init_weights=True: every convolution and linear weight from
@@ -72,6 +81,7 @@ class GoogLeNet : public nn::Module {
   std::shared_ptr<nn::AdaptiveAvgPool2d> avgpool_;
   std::shared_ptr<nn::Dropout> dropout_;
   std::shared_ptr<nn::Linear> fc_;
+  bool transform_input_;
 };
 
 }  // namespace cnn::models

@@ -1,6 +1,6 @@
 /// \file
 /// Inception v3 (Szegedy et al. 2015, "Rethinking the Inception architecture") as torchvision
-/// 0.14 builds it with aux_logits=False and transform_input=False: a stem of BasicConv2d
+/// 0.14 builds it with aux_logits=False (transform_input is an option): a stem of BasicConv2d
 /// layers (convolution without bias, batch norm eps 0.001, ReLU) and max pools, then the
 /// modules Mixed_5b..5d (InceptionA), Mixed_6a (InceptionB, grid reduction), Mixed_6b..6e
 /// (InceptionC, factorized 1x7 / 7x1 convolutions), Mixed_7a (InceptionD, grid reduction),
@@ -70,6 +70,9 @@ struct InceptionV3Options {
   int64_t classes = 1000;
   int64_t in_channels = 3;
   float dropout = 0.5f;
+  /// Applies inception_transform_input (googlenet.h) first, as torchvision's
+  /// inception_v3(weights=...) does: its pretrained weights expect it (needs in_channels 3).
+  bool transform_input = false;
 };
 
 /// Initialization as torchvision's init_weights=True without the auxiliary classifier: every
@@ -91,6 +94,7 @@ class InceptionV3 : public nn::Module {
   std::shared_ptr<nn::AdaptiveAvgPool2d> avgpool_;
   std::shared_ptr<nn::Dropout> dropout_;
   std::shared_ptr<nn::Linear> fc_;
+  bool transform_input_;
 };
 
 }  // namespace cnn::models

@@ -16,6 +16,9 @@ namespace cnn::models {
 struct ModelOptions {
   int64_t classes = 10;
   int64_t in_channels = 3;
+  /// GoogLeNet and Inception v3 only (refused by other builders): torchvision's
+  /// transform_input, which their pretrained weights expect (models/googlenet.h).
+  bool transform_input = false;
 };
 
 using Builder = std::function<std::shared_ptr<nn::Module>(const ModelOptions&, Generator&)>;

@@ -347,8 +347,10 @@ TEST_F(ImageTest, NotAnImage) {
             std::string::npos);
   const std::string empty = write("empty.png", "");
   EXPECT_EQ(decode_error(empty), empty + ": empty file (0 bytes), not a PNG or JPEG image");
-  EXPECT_EQ(decode_error(path("missing.png")), path("missing.png") + ": cannot open: no such file");
-  EXPECT_EQ(decode_error(dir_.string()), dir_.string() + ": cannot decode: not a regular file");
+  EXPECT_EQ(decode_error(path("missing.png")),
+            path("missing.png") + ": cannot open an image: No such file or directory");
+  EXPECT_EQ(decode_error(dir_.string()),
+            dir_.string() + ": is a folder, not a file (an image must be a regular file)");
 }
 
 // A PNG of just the signature and an IHDR chunk (with a valid CRC) for the given size.

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <numeric>
 #include <optional>
+#include <system_error>
 #include <thread>
 
 #include "cnn/error.h"
@@ -60,7 +61,14 @@ class Epoch::Producer {
         next_batch_(start_batch),
         order_(epoch_order(dataset_->size(), options, epoch)),
         threaded_(options.prefetch > 0) {
-    if (threaded_) thread_ = std::thread([this] { run(); });
+    if (!threaded_) return;
+    try {
+      thread_ = std::thread([this] { run(); });
+    } catch (const std::system_error& e) {
+      fail("DataLoader: cannot start the thread that builds batches ahead (prefetch ",
+           options.prefetch, "): ", e.what(),
+           "; DataLoaderOptions::prefetch = 0 builds them on the calling thread");
+    }
   }
 
   ~Producer() {

@@ -267,6 +267,28 @@ TEST(DataLoaderTest, ThreadThatCannotStartIsAnError) {
               ": .*; DataLoaderOptions::prefetch = 0 builds them on the calling thread");
 }
 
+// An example too large to allocate: the loader names where it happened, not std::bad_alloc.
+class HugeExampleDataset : public CountingDataset {
+ public:
+  HugeExampleDataset() : CountingDataset(2) {}
+  Example get(int64_t i) const override {
+    return {Tensor::empty({int64_t{1} << 20, int64_t{1} << 20, 1024}), i % 3};  // 4 PiB
+  }
+};
+
+TEST(DataLoaderTest, OutOfMemoryNamesTheEpochBatchAndIndex) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "the sanitizer reports an allocation this large instead of failing it";
+#endif
+  for (int64_t prefetch : {0, 1}) {
+    const DataLoader loader(std::make_shared<HugeExampleDataset>(), nullptr,
+                            {.batch_size = 2, .prefetch = prefetch});
+    EXPECT_EQ(error_of([&] { collect(loader.epoch(0)); }),
+              "DataLoader: epoch 0, batch 0, dataset index 0: out of memory for the example or "
+              "its batch of 2 (batch_size 2)");
+  }
+}
+
 TEST(DataLoaderTest, ArgumentErrors) {
   const auto data = std::make_shared<CountingDataset>(10);
   EXPECT_EQ(error_of([&] { DataLoader(data, nullptr, {.batch_size = 0}); }),

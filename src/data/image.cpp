@@ -1,17 +1,17 @@
-// decode_image: reads the file (size capped), recognises the format by its magic bytes, hands
-// the bytes to the PNG or JPEG decoder, and converts the samples to float32 [H, W, C].
+// decode_image: reads the file (a regular file only, size capped), recognises the format by its
+// magic bytes, hands the bytes to the PNG or JPEG decoder, and converts the samples to float32 [H,
+// W, C].
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <memory>
+#include <new>
 #include <string_view>
 
 #include "cnn/data/image.h"
 #include "cnn/error.h"
 #include "core/format.h"
+#include "core/input_file.h"
 #include "data/image_decoders.h"
 
 namespace cnn::data {
@@ -38,24 +38,16 @@ namespace {
 constexpr uint8_t kPngMagic[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 constexpr uint8_t kJpegMagic[] = {0xff, 0xd8, 0xff};
 
-std::vector<uint8_t> read_file(const std::string& path, int64_t max_bytes) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const fs::file_status status = fs::status(path, ec);
-  CNN_CHECK(fs::exists(status), path, ": cannot open: no such file");
-  CNN_CHECK(fs::is_regular_file(status), path, ": cannot decode: not a regular file");
-  const uint64_t size = fs::file_size(path, ec);
-  CNN_CHECK(!ec, path, ": cannot read the file size: ", ec.message());
-  CNN_CHECK(size <= static_cast<uint64_t>(max_bytes), path, ": file of ",
-            cnn::detail::with_thousands(size), " bytes is over the limit of ",
-            cnn::detail::with_thousands(static_cast<int64_t>(max_bytes)),
-            " (ImageLimits::max_file_bytes)");
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), std::fclose);
-  CNN_CHECK(file != nullptr, path, ": cannot open: ", std::strerror(errno));
-  std::vector<uint8_t> bytes(size);
-  const size_t got = std::fread(bytes.data(), 1, bytes.size(), file.get());
-  CNN_CHECK(got == size, path, ": read ", got, " of ", size, " bytes: ", std::strerror(errno));
-  return bytes;
+// Raises unless every limit is positive: a zero or negative one would refuse every image.
+void check_limits(const std::string& path, const ImageLimits& l) {
+  CNN_CHECK(l.max_side >= 1 && l.max_pixels >= 1 && l.max_file_bytes >= 1 &&
+                l.max_png_bytes_per_file_byte >= 1 && l.max_png_chunk_bytes >= 1 &&
+                l.max_jpeg_pixels_per_file_byte >= 1,
+            "decode_image: ", path, ": every ImageLimits field must be at least 1, got max_side ",
+            l.max_side, ", max_pixels ", l.max_pixels, ", max_file_bytes ", l.max_file_bytes,
+            ", max_png_bytes_per_file_byte ", l.max_png_bytes_per_file_byte,
+            ", max_png_chunk_bytes ", l.max_png_chunk_bytes, ", max_jpeg_pixels_per_file_byte ",
+            l.max_jpeg_pixels_per_file_byte);
 }
 
 template <size_t N>
@@ -128,13 +120,11 @@ Tensor to_float(const detail::DecodedPixels& px, int want) {
   return t;
 }
 
-}  // namespace
-
-Tensor decode_image(const std::string& path, const DecodeOptions& options) {
-  CNN_CHECK(options.channels == 0 || options.channels == 1 || options.channels == 3,
-            "decode_image: ", path, ": channels must be 0 (as stored), 1 or 3, got ",
-            options.channels);
-  const std::vector<uint8_t> bytes = read_file(path, options.limits.max_file_bytes);
+// The file read whole, its format recognised, decoded and converted to float32.
+Tensor decode_bytes(const std::string& path, const DecodeOptions& options) {
+  const std::vector<uint8_t> bytes = cnn::detail::read_whole_file(
+      path, "an image", static_cast<uint64_t>(options.limits.max_file_bytes),
+      "ImageLimits::max_file_bytes");
   CNN_CHECK(!bytes.empty(), path, ": empty file (0 bytes), not a PNG or JPEG image");
   detail::DecodedPixels px;
   if (starts_with(bytes, kPngMagic)) {
@@ -148,6 +138,21 @@ Tensor decode_image(const std::string& path, const DecodeOptions& options) {
     fail(path, ": not a PNG or JPEG image (", describe_other(bytes), ")");
   }
   return to_float(px, options.channels);
+}
+
+}  // namespace
+
+Tensor decode_image(const std::string& path, const DecodeOptions& options) {
+  CNN_CHECK(options.channels == 0 || options.channels == 1 || options.channels == 3,
+            "decode_image: ", path, ": channels must be 0 (as stored), 1 or 3, got ",
+            options.channels);
+  check_limits(path, options.limits);
+  try {
+    return decode_bytes(path, options);
+  } catch (const std::bad_alloc&) {
+    fail(path, ": out of memory decoding the image (ImageLimits::max_pixels is ",
+         cnn::detail::with_thousands(options.limits.max_pixels), ")");
+  }
 }
 
 }  // namespace cnn::data

@@ -8,6 +8,7 @@
 #include "cnn/autograd.h"
 #include "cnn/error.h"
 #include "cnn/ops/upsample.h"
+#include "core/input_file.h"
 
 namespace cnn::data {
 namespace {
@@ -30,12 +31,18 @@ std::vector<std::string> class_folders(const fs::path& root) {
   return names;
 }
 
-// Image files under `folder`, in os.walk order: by containing folder, then by name.
+// Image files under `folder`, in os.walk order: by containing folder, then by name. A name
+// with an image extension that is not a regular file (a FIFO, socket or device, or a link to
+// one, or a dangling link) is refused here, when the folder is listed: skipping it would make
+// the dataset silently differ from the folder, and opening it could block a reader. Folders
+// are walked, whatever their names.
 std::vector<std::string> image_files(const fs::path& folder) {
   std::vector<std::pair<std::string, std::string>> found;  // (parent folder, file name)
-  for (const fs::directory_entry& entry : fs::recursive_directory_iterator(folder))
-    if (entry.is_regular_file() && has_image_extension(entry.path()))
-      found.emplace_back(entry.path().parent_path().string(), entry.path().filename().string());
+  for (const fs::directory_entry& entry : fs::recursive_directory_iterator(folder)) {
+    if (!has_image_extension(entry.path()) || entry.is_directory()) continue;
+    cnn::detail::check_regular_file(entry.path().string(), "an image of an image folder");
+    found.emplace_back(entry.path().parent_path().string(), entry.path().filename().string());
+  }
   std::sort(found.begin(), found.end());
   std::vector<std::string> paths;
   paths.reserve(found.size());
@@ -52,8 +59,18 @@ ImageFolder::ImageFolder(const std::string& root, const ImageFolderOptions& opti
             options.channels);
   CNN_CHECK(!resize_ || (options.size.h >= 1 && options.size.w >= 1), "ImageFolder: ", root,
             ": size must be at least 1 x 1 (or 0 to keep the first image's), got ", options.size);
+  CNN_CHECK(!resize_ || (options.size.h <= options.limits.max_side &&
+                         options.size.w <= options.limits.max_side),
+            "ImageFolder: ", root, ": size ", options.size, " is over the limit of ",
+            options.limits.max_side, " per side (ImageLimits::max_side)");
+  CNN_CHECK(!resize_ || options.size.h * options.size.w <= options.limits.max_pixels,
+            "ImageFolder: ", root, ": size ", options.size, " gives ",
+            options.size.h * options.size.w, " pixels, over the limit of ",
+            options.limits.max_pixels, " (ImageLimits::max_pixels)");
   std::error_code ec;
-  CNN_CHECK(fs::is_directory(root, ec), "ImageFolder: ", root, ": no such folder");
+  const fs::file_status status = fs::status(root, ec);
+  CNN_CHECK(fs::exists(status), "ImageFolder: ", root, ": no such folder");
+  CNN_CHECK(fs::is_directory(status), "ImageFolder: ", root, ": not a folder");
   try {
     classes_ = class_folders(root);
     CNN_CHECK(!classes_.empty(), "ImageFolder: ", root,

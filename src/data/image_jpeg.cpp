@@ -113,6 +113,23 @@ struct JpegDecompressor {
   JpegDecompressor& operator=(const JpegDecompressor&) = delete;
 };
 
+// The pixels a header declares must fit in the file (see ImageLimits::
+// max_jpeg_pixels_per_file_byte); checked before libjpeg allocates its whole-image coefficient
+// buffer (progressive and multi-scan files) and before the output is allocated.
+void check_jpeg_pixels(const std::string& path, size_t file_bytes, int64_t rows, int64_t cols,
+                       const ImageLimits& limits) {
+  int64_t capacity = 0;
+  if (__builtin_mul_overflow(limits.max_jpeg_pixels_per_file_byte, static_cast<int64_t>(file_bytes),
+                             &capacity))
+    return;
+  using cnn::detail::with_thousands;
+  CNN_CHECK(rows * cols <= capacity, path, ": JPEG header gives ", rows, " x ", cols, " = ",
+            with_thousands(rows * cols), " pixels, more than a file of ",
+            with_thousands(static_cast<int64_t>(file_bytes)), " bytes can hold at the limit of ",
+            with_thousands(limits.max_jpeg_pixels_per_file_byte),
+            " pixels per file byte (ImageLimits::max_jpeg_pixels_per_file_byte)");
+}
+
 [[noreturn]] void fail_jpeg(const std::string& path, size_t size, const JpegErrors& errors,
                             const char* stage) {
   if (errors.truncated)
@@ -134,6 +151,7 @@ DecodedPixels decode_jpeg(const std::string& path, const uint8_t* bytes, size_t 
   CNN_CHECK(header_status == JPEG_HEADER_OK, path,
             ": JPEG holds only tables (an abbreviated stream), no image");
   check_image_size(path, "JPEG", d.cinfo.image_height, d.cinfo.image_width, limits);
+  check_jpeg_pixels(path, size, d.cinfo.image_height, d.cinfo.image_width, limits);
 
   DecodedPixels out;
   switch (d.cinfo.jpeg_color_space) {

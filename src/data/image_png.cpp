@@ -9,6 +9,7 @@
 #include <png.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -20,6 +21,9 @@
 
 namespace cnn::data {
 namespace {
+
+// png_set_chunk_cache_max's value for "store no text, sPLT or unknown chunk" (0 is unlimited).
+constexpr png_uint_32 kStoreNoAncillaryChunks = 1;
 
 // Shared by libpng's callbacks and the C++ side; plain data only.
 struct PngContext {
@@ -51,19 +55,49 @@ void read_from_memory(png_structp png, png_bytep out, size_t count) {
 
 // ---- the setjmp side: no C++ objects below until the next marker ----
 
+// What makes the reader strict and its memory bounded, set before the signature is read:
+//   - benign errors are errors: image data left after the last row ("Extra compressed data",
+//     "Too much image data"), a chunk over the size limit; libpng would otherwise warn and go
+//     on with a damaged image;
+//   - libpng's own check for palette indices beyond the palette is off: it runs only on rows
+//     libpng transforms, and look_up_palette checks every index instead, naming the pixel;
+//   - a CRC error in a critical chunk is an error (in an ancillary chunk, which is never used,
+//     the chunk is dropped);
+//   - every ancillary chunk (text, colour profiles, tRNS, ...) is skipped unread and none is
+//     stored: the decoder uses none of them (alpha is dropped anyway), so compressed text or
+//     profiles cannot make libpng inflate anything but the pixels;
+//   - chunks longer than `max_chunk_bytes` are refused, and images wider or taller than
+//     `max_side` (png_set_user_limits).
+bool configure_reader(png_structp png, png_uint_32 max_side, png_alloc_size_t max_chunk_bytes) {
+  if (setjmp(png_jmpbuf(png))) return false;
+  png_set_benign_errors(png, 0);
+  png_set_check_for_invalid_index(png, 0);
+  png_set_crc_action(png, PNG_CRC_ERROR_QUIT, PNG_CRC_WARN_DISCARD);
+  png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, nullptr, -1);
+  static const png_byte kTransparency[] = {'t', 'R', 'N', 'S', '\0'};
+  png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, kTransparency, 1);
+  png_set_chunk_cache_max(png, kStoreNoAncillaryChunks);
+  png_set_chunk_malloc_max(png, max_chunk_bytes);
+  png_set_user_limits(png, max_side, max_side);
+  return true;
+}
+
 bool read_header(png_structp png, png_infop info) {
   if (setjmp(png_jmpbuf(png))) return false;
   png_read_info(png, info);
   return true;
 }
 
-// Asks libpng for whole bytes per sample: palette -> RGB, 1/2/4-bit gray -> 8 bits,
+// Asks libpng for whole bytes per sample: palette indices and 1/2/4-bit gray -> 8 bits,
 // interlaced passes combined. 16-bit samples stay 16-bit (big-endian); alpha stays and is
 // dropped later, so that every colour type ends up as 1 to 4 channels of 8 or 16 bits.
+// Palette indices are looked up by the caller, not by libpng: libpng would map an index
+// beyond the palette to black without a word (its check for such indices skips rows that it
+// does not transform, such as those of 8-bit palette images).
 bool expand_to_bytes(png_structp png, png_infop info) {
   if (setjmp(png_jmpbuf(png))) return false;
   const int color_type = png_get_color_type(png, info);
-  if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+  if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_packing(png);
   if (color_type == PNG_COLOR_TYPE_GRAY && png_get_bit_depth(png, info) < 8)
     png_set_expand_gray_1_2_4_to_8(png);
   png_set_interlace_handling(png);
@@ -120,6 +154,64 @@ int64_t big_endian_u32(const uint8_t* p) {
   fail(path, ": corrupt PNG: ", ctx.message, " (", stage, ")");
 }
 
+// A copy of the PLTE chunk (libpng has read it when png_read_info returns); `used` when the
+// image is stored as palette indices.
+struct Palette {
+  bool used = false;
+  int size = 0;
+  std::array<png_color, PNG_MAX_PALETTE_LENGTH> colours{};
+};
+
+Palette palette_of(png_structp png, png_infop info) {
+  Palette p;
+  p.used = png_get_color_type(png, info) == PNG_COLOR_TYPE_PALETTE;
+  png_colorp colours = nullptr;
+  int size = 0;
+  if (p.used && png_get_PLTE(png, info, &colours, &size) != 0 && colours != nullptr) {
+    p.size = std::clamp(size, 0, PNG_MAX_PALETTE_LENGTH);
+    std::copy(colours, colours + p.size, p.colours.begin());
+  }
+  return p;
+}
+
+// Replaces the `pixels` indices at the front of `samples` by their RGB colours, from the last
+// pixel back so that no index is overwritten before it is read (pixel i's colour goes to
+// bytes 3i..3i+2, never before byte i). An index beyond the palette is an error.
+void look_up_palette(const std::string& path, const Palette& palette, int64_t cols,
+                     uint8_t* samples, size_t pixels) {
+  for (size_t i = pixels; i-- > 0;) {
+    const int index = samples[i];
+    if (index >= palette.size)
+      fail(path, ": corrupt PNG: palette index ", index, " at row ", i / static_cast<size_t>(cols),
+           ", column ", i % static_cast<size_t>(cols), " is beyond the ", palette.size,
+           " colours of the palette (PLTE)");
+    const png_color& c = palette.colours[static_cast<size_t>(index)];
+    samples[3 * i] = c.red;
+    samples[3 * i + 1] = c.green;
+    samples[3 * i + 2] = c.blue;
+  }
+}
+
+// The pixel data a header declares must fit in the file: deflate turns one byte into at most
+// 1032, so a PNG whose filtered rows (at least rows x cols x bits / 8 bytes, interlaced or not)
+// exceed limits.max_png_bytes_per_file_byte times the file's size cannot be valid. Checked
+// before anything proportional to the image is allocated.
+void check_png_data_size(const std::string& path, size_t file_bytes, int64_t rows, int64_t cols,
+                         int bits_per_pixel, const ImageLimits& limits) {
+  const int64_t data_bytes = rows * cols * bits_per_pixel / 8;  // rows, cols < 2^31: no overflow
+  int64_t capacity = 0;
+  if (__builtin_mul_overflow(limits.max_png_bytes_per_file_byte, static_cast<int64_t>(file_bytes),
+                             &capacity))
+    return;
+  using cnn::detail::with_thousands;
+  CNN_CHECK(data_bytes <= capacity, path, ": PNG header gives ", rows, " x ", cols, " pixels of ",
+            bits_per_pixel, " bits = ", with_thousands(data_bytes),
+            " bytes of pixel data, more than a file of ",
+            with_thousands(static_cast<int64_t>(file_bytes)), " bytes can hold at the limit of ",
+            with_thousands(limits.max_png_bytes_per_file_byte),
+            " bytes per file byte (ImageLimits::max_png_bytes_per_file_byte)");
+}
+
 }  // namespace
 
 namespace detail {
@@ -139,11 +231,17 @@ DecodedPixels decode_png(const std::string& path, const uint8_t* bytes, size_t s
   if (size >= 24 && std::memcmp(bytes + 12, "IHDR", 4) == 0)
     check_image_size(path, "PNG", big_endian_u32(bytes + 20), big_endian_u32(bytes + 16), limits);
   const auto side = static_cast<png_uint_32>(std::min<int64_t>(limits.max_side, PNG_UINT_31_MAX));
-  png_set_user_limits(s.png(), side, side);
+  if (!configure_reader(s.png(), side, static_cast<png_alloc_size_t>(limits.max_png_chunk_bytes)))
+    fail(path, ": cannot set up the PNG reader: ", ctx.message);
 
   if (!read_header(s.png(), s.info())) fail_png(path, ctx, "inside the header");
   const int64_t rows = png_get_image_height(s.png(), s.info());
   const int64_t cols = png_get_image_width(s.png(), s.info());
+  check_png_data_size(path, size, rows, cols,
+                      png_get_bit_depth(s.png(), s.info()) * png_get_channels(s.png(), s.info()),
+                      limits);
+
+  const Palette palette = palette_of(s.png(), s.info());
 
   if (!expand_to_bytes(s.png(), s.info())) fail_png(path, ctx, "inside the header");
   DecodedPixels out;
@@ -157,10 +255,16 @@ DecodedPixels decode_png(const std::string& path, const uint8_t* bytes, size_t s
   const size_t row_bytes = static_cast<size_t>(cols) * out.channels * (out.bits / 8);
   CNN_CHECK(png_get_rowbytes(s.png(), s.info()) == row_bytes, path, ": PNG row of ",
             png_get_rowbytes(s.png(), s.info()), " bytes, expected ", row_bytes);
-  out.samples.resize(static_cast<size_t>(rows) * row_bytes);
+  const size_t pixels = static_cast<size_t>(rows) * static_cast<size_t>(cols);
+  // Palette images: one index per pixel is read into the front of the RGB buffer.
+  out.samples.resize(palette.used ? 3 * pixels : static_cast<size_t>(rows) * row_bytes);
   std::vector<png_bytep> row_pointers(static_cast<size_t>(rows));
   for (int64_t r = 0; r < rows; ++r) row_pointers[r] = out.samples.data() + r * row_bytes;
   if (!read_rows(s.png(), row_pointers.data())) fail_png(path, ctx, "inside the image data");
+  if (palette.used) {
+    look_up_palette(path, palette, cols, out.samples.data(), pixels);
+    out.channels = 3;
+  }
   return out;
 }
 

@@ -7,8 +7,10 @@
 #include <deque>
 #include <exception>
 #include <mutex>
+#include <new>
 #include <numeric>
 #include <optional>
+#include <system_error>
 #include <thread>
 
 #include "cnn/error.h"
@@ -60,7 +62,14 @@ class Epoch::Producer {
         next_batch_(start_batch),
         order_(epoch_order(dataset_->size(), options, epoch)),
         threaded_(options.prefetch > 0) {
-    if (threaded_) thread_ = std::thread([this] { run(); });
+    if (!threaded_) return;
+    try {
+      thread_ = std::thread([this] { run(); });
+    } catch (const std::system_error& e) {
+      fail("DataLoader: cannot start the thread that builds batches ahead (prefetch ",
+           options.prefetch, "): ", e.what(),
+           "; DataLoaderOptions::prefetch = 0 builds them on the calling thread");
+    }
   }
 
   ~Producer() {
@@ -128,7 +137,7 @@ class Epoch::Producer {
   std::optional<Batch> build(int64_t b) {
     const int64_t n = dataset_->size(), bs = options_.batch_size;
     const int64_t begin = b * bs, end = std::min(begin + bs, n);
-    Batch batch{Tensor(), Tensor::empty({end - begin}, DType::i64), b};
+    Batch batch{Tensor(), labels_tensor(b, end - begin), b};
     for (int64_t k = begin; k < end; ++k) {
       if (threaded_ && stopping()) return std::nullopt;
       const int64_t index = order_[static_cast<size_t>(k)];
@@ -137,9 +146,22 @@ class Epoch::Producer {
       } catch (const Error& e) {
         fail("DataLoader: epoch ", epoch_, ", batch ", b, ", dataset index ", index, ": ",
              e.what());
+      } catch (const std::bad_alloc&) {
+        fail("DataLoader: epoch ", epoch_, ", batch ", b, ", dataset index ", index,
+             ": out of memory for the example or its batch of ", end - begin, " (batch_size ", bs,
+             ")");
       }
     }
     return batch;
+  }
+
+  Tensor labels_tensor(int64_t b, int64_t count) const {
+    try {
+      return Tensor::empty({count}, DType::i64);
+    } catch (const std::bad_alloc&) {
+      fail("DataLoader: epoch ", epoch_, ", batch ", b, ": out of memory for the labels of ", count,
+           " examples (batch_size ", options_.batch_size, ")");
+    }
   }
 
   // Fetches example `index`, transforms it with the stream of `position`, and copies it to
@@ -236,8 +258,13 @@ Epoch DataLoader::epoch(int64_t epoch, int64_t start_batch) const {
   CNN_CHECK(epoch >= 0, "DataLoader::epoch: epoch must not be negative, got ", epoch);
   CNN_CHECK(start_batch >= 0 && start_batch <= batches, "DataLoader::epoch: start_batch ",
             start_batch, " is outside [0, ", batches, "] (", batches, " batches per epoch)");
-  return Epoch(std::make_unique<Epoch::Producer>(dataset_, transform_, options_, epoch, start_batch,
-                                                 batches));
+  try {
+    return Epoch(std::make_unique<Epoch::Producer>(dataset_, transform_, options_, epoch,
+                                                   start_batch, batches));
+  } catch (const std::bad_alloc&) {
+    fail("DataLoader::epoch: out of memory for the order of the ", dataset_->size(),
+         " examples of epoch ", epoch);
+  }
 }
 
 }  // namespace cnn::data

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "cnn/autograd.h"
 #include "cnn/error.h"
@@ -17,6 +18,13 @@ void check_image(Tensor& image, const char* transform) {
             image.defined() ? to_string(image.shape()) + " " + dtype_name(image.dtype())
                             : "an undefined tensor");
   if (!image.is_contiguous()) image = image.contiguous();
+}
+
+// Raises unless each side of `size` is in [1, kMaxTransformSide].
+void check_output_size(const char* transform, Size2 size) {
+  CNN_CHECK(size.h >= 1 && size.w >= 1, transform, ": size must be at least 1 x 1, got ", size);
+  CNN_CHECK(size.h <= kMaxTransformSide && size.w <= kMaxTransformSide, transform, ": size ", size,
+            " is over the limit of ", kMaxTransformSide, " per side (kMaxTransformSide)");
 }
 
 }  // namespace
@@ -37,9 +45,10 @@ Normalize::Normalize(std::vector<float> mean, std::vector<float> stddev)
             "Normalize: mean and stddev need one ", "value per channel, got ", mean_.size(),
             " means and ", stddev_.size(), " stddevs");
   for (size_t c = 0; c < stddev_.size(); ++c)
-    CNN_CHECK(std::isfinite(mean_[c]) && std::isfinite(stddev_[c]) && stddev_[c] > 0.0f,
+    CNN_CHECK(std::isfinite(mean_[c]) && std::isnormal(stddev_[c]) && stddev_[c] > 0.0f,
               "Normalize: channel ", c, " has mean ", mean_[c], " and stddev ", stddev_[c],
-              " (the stddev must be positive, both finite)");
+              " (the stddev must be positive and at least ", std::numeric_limits<float>::min(),
+              ", the smallest normal float; both finite)");
 }
 
 void Normalize::apply(Tensor& image, Generator&) const {
@@ -55,9 +64,20 @@ void Normalize::apply(Tensor& image, Generator&) const {
 }
 
 RandomCrop::RandomCrop(Size2 size, Pad2d padding) : size_(size), padding_(padding) {
-  CNN_CHECK(size.h >= 1 && size.w >= 1, "RandomCrop: size must be at least 1 x 1, got ", size);
+  check_output_size("RandomCrop", size);
   CNN_CHECK(padding.top >= 0 && padding.bottom >= 0 && padding.left >= 0 && padding.right >= 0,
             "RandomCrop: padding must not be negative, got ", padding);
+  const struct {
+    int64_t padding, extent;
+    const char *side, *unit;
+  } sides[] = {{padding.top, size.h, "top", "rows"},
+               {padding.bottom, size.h, "bottom", "rows"},
+               {padding.left, size.w, "left", "columns"},
+               {padding.right, size.w, "right", "columns"}};
+  for (const auto& s : sides)
+    CNN_CHECK(s.padding < s.extent, "RandomCrop: padding ", s.padding, " on the ", s.side,
+              " is not below the crop's ", s.extent, " ", s.unit,
+              " (the limit: a crop could otherwise hold padding only, no pixel of the image)");
 }
 
 // out[y, x, c] = padded[top + y, left + x, c], where padded[r, s, c] is
@@ -117,10 +137,11 @@ RandomErasing::RandomErasing(const RandomErasingOptions& options) : options_(opt
       0.0f < o.ratio.first && o.ratio.first <= o.ratio.second && std::isfinite(o.ratio.second),
       "RandomErasing: ratio must be (min, max) with 0 < min <= max, got (", o.ratio.first, ", ",
       o.ratio.second, ")");
+  CNN_CHECK(std::isfinite(o.value), "RandomErasing: value must be finite, got ", o.value);
 }
 
 Resize::Resize(Size2 size) : size_(size) {
-  CNN_CHECK(size.h >= 1 && size.w >= 1, "Resize: size must be positive, got ", size);
+  check_output_size("Resize", size);
 }
 
 void Resize::apply(Tensor& image, Generator& /*gen*/) const {

@@ -56,6 +56,20 @@ class IdxTest : public ::testing::Test {
     return "no error";
   }
 
+  std::string error_of_limits(const std::string& path, const IdxLimits& limits) {
+    return error_of_call([&] { read_idx(path, limits); });
+  }
+
+  template <class F>
+  static std::string error_of_call(F&& f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "no error";
+  }
+
   fs::path dir_;
 };
 
@@ -129,6 +143,61 @@ TEST_F(IdxTest, RefusesWrongTypeRankAndTrailingData) {
   EXPECT_NE(error_of(write("trail.gz", images(2, 2, 2) + "xyz", true)).find("trailing data"),
             std::string::npos);
   EXPECT_NE(error_of((dir_ / "missing").string()).find("cannot open"), std::string::npos);
+}
+
+TEST_F(IdxTest, LimitsAreNamedAndChecked) {
+  const std::string path = write("a", images(3, 2, 5));
+  try {
+    read_idx(path, {.max_elements = 10});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), path + ": dimensions [3, 2, 5]... of the header exceed the " +
+                                         "limit of 10 elements (IdxLimits::max_elements)");
+  }
+  EXPECT_NE(error_of_limits(path, {.max_gzip_ratio = 0}).find("max_gzip_ratio >= 1, got"),
+            std::string::npos);
+  // A file of zeros inflates about 1000:1; a ratio limit of 100 refuses it.
+  const std::string zeros =
+      write("z.gz", header(0x08, {1, 100, 100}) + std::string(10000, 0), true);
+  EXPECT_EQ(read_idx(zeros).values.size(), 10000u);
+  EXPECT_NE(
+      error_of_limits(zeros, {.max_gzip_ratio = 100}).find("compression-ratio limit of 100:1"),
+      std::string::npos);
+}
+
+TEST_F(IdxTest, GzipIsOneMemberAsGzipWritesIt) {
+  const std::string one = write("one.gz", images(2, 2, 2), true);
+  std::string bytes;
+  {
+    std::ifstream in(one, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  EXPECT_EQ(read_idx(one).values.size(), 8u);
+  // zlib's gzread would read both members (or skip the zeros) and return 8 values.
+  EXPECT_NE(error_of(write("two.gz", bytes + bytes)).find("bytes after the end of the gzip stream"),
+            std::string::npos);
+  EXPECT_NE(error_of(write("pad.gz", bytes + std::string(4, 0)))
+                .find("4 bytes after the end of the gzip stream"),
+            std::string::npos);
+}
+
+TEST_F(IdxTest, EmptyImageAndLabelFilesAreErrorsWhereDataIsExpected) {
+  const IdxArray none = read_idx(write("none", header(0x08, {0, 28, 28})));
+  EXPECT_EQ(none.shape, (Shape{0, 28, 28}));
+  EXPECT_EQ(error_of_call([&] { idx_images_to_tensor(none, "none"); }),
+            "none: holds no images (the header gives a count of 0)");
+  const IdxArray flat = read_idx(write("flat", header(0x08, {3, 28, 0})));
+  EXPECT_EQ(error_of_call([&] { idx_images_to_tensor(flat, "flat"); }),
+            "flat: images of 28 x 0 pixels (the header gives an empty image size)");
+  const IdxArray no_labels = read_idx(write("no_labels", header(0x08, {0})));
+  EXPECT_EQ(error_of_call([&] { idx_labels_to_tensor(no_labels, "no_labels"); }),
+            "no_labels: holds no labels (the header gives a count of 0)");
+  write("train-images-idx3-ubyte", header(0x08, {0, 2, 2}));
+  write("train-labels-idx1-ubyte", header(0x08, {0}));
+  EXPECT_NE(error_of_call([&] {
+              load_mnist_folder(dir_.string(), {"a", "b"});
+            }).find("holds no images"),
+            std::string::npos);
 }
 
 TEST_F(IdxTest, FolderChecksCountsAndLabels) {

@@ -135,5 +135,35 @@ TEST_F(ImageFolderTest, EmptyFoldersAreErrors) {
             std::string::npos);
 }
 
+TEST_F(ImageFolderTest, RootMustBeAFolderAndSizeWithinTheLimits) {
+  const std::string file = image("a/1.png", {1, 1, 1}, 0.0f);
+  EXPECT_EQ(error_of([&] { ImageFolder{file}; }), "ImageFolder: " + file + ": not a folder");
+  EXPECT_EQ(error_of([&] {
+              ImageFolder(root(), {.size = {20000, 3}});
+            }),
+            "ImageFolder: " + root() +
+                ": size (20000, 3) is over the limit of 16384 per side (ImageLimits::max_side)");
+  EXPECT_EQ(
+      error_of([&] {
+        ImageFolder(root(), {.size = {40, 40}, .limits = {.max_pixels = 1000}});
+      }),
+      "ImageFolder: " + root() +
+          ": size (40, 40) gives 1600 pixels, over the limit of 1000 (ImageLimits::max_pixels)");
+  EXPECT_EQ(ImageFolder(root(), {.size = {40, 40}}).example_shape(), (Shape{40, 40, 1}));
+}
+
+// A name with an image extension must be a regular file (or a link to one); a folder under
+// such a name is walked like any other.
+TEST_F(ImageFolderTest, NonFilesUnderImageNamesAreRefusedFoldersWalked) {
+  image("a/1.png", {1, 1, 1}, 0.0f);
+  image("a/photos.png/2.png", {1, 1, 1}, 1.0f);
+  EXPECT_EQ(ImageFolder(root()).size(), 2);
+  fs::create_symlink("/dev/null", root_ / "a" / "null.jpg");
+  EXPECT_EQ(error_of([&] { ImageFolder{root()}; }),
+            (root_ / "a" / "null.jpg").string() +
+                ": is a character device, not a file (an image of an image folder must be a "
+                "regular file)");
+}
+
 }  // namespace
 }  // namespace cnn::data

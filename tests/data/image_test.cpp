@@ -347,8 +347,10 @@ TEST_F(ImageTest, NotAnImage) {
             std::string::npos);
   const std::string empty = write("empty.png", "");
   EXPECT_EQ(decode_error(empty), empty + ": empty file (0 bytes), not a PNG or JPEG image");
-  EXPECT_EQ(decode_error(path("missing.png")), path("missing.png") + ": cannot open: no such file");
-  EXPECT_EQ(decode_error(dir_.string()), dir_.string() + ": cannot decode: not a regular file");
+  EXPECT_EQ(decode_error(path("missing.png")),
+            path("missing.png") + ": cannot open an image: No such file or directory");
+  EXPECT_EQ(decode_error(dir_.string()),
+            dir_.string() + ": is a folder, not a file (an image must be a regular file)");
 }
 
 // A PNG of just the signature and an IHDR chunk (with a valid CRC) for the given size.
@@ -390,6 +392,57 @@ TEST_F(ImageTest, HugeDimensionsAreRefusedBeforeAllocating) {
   EXPECT_EQ(decode_error(big), big +
                                    ": JPEG header gives 60000 x 60000 pixels, over the limit of "
                                    "16384 per side (ImageLimits::max_side)");
+}
+
+// The ratio limits refuse a header that declares more than the file can hold; lowered, they
+// refuse a real, highly compressed file, which shows where the check sits.
+TEST_F(ImageTest, DeclaredSizeIsCheckedAgainstTheFileSize) {
+  save_png(path("flat.png"), Tensor::zeros({40, 40, 1}));
+  const auto png_size = static_cast<int64_t>(fs::file_size(path("flat.png")));
+  EXPECT_EQ(decode_error(path("flat.png"), {.limits = {.max_png_bytes_per_file_byte = 2}}),
+            path("flat.png") + ": PNG header gives 40 x 40 pixels of 8 bits = 1,600 bytes of " +
+                "pixel data, more than a file of " + std::to_string(png_size) +
+                " bytes can hold at the limit of 2 bytes per file byte " +
+                "(ImageLimits::max_png_bytes_per_file_byte)");
+  write_jpeg(path("flat.jpg"), 64, 64, 1, std::vector<uint8_t>(64 * 64, 100));
+  const auto jpeg_size = static_cast<int64_t>(fs::file_size(path("flat.jpg")));
+  EXPECT_EQ(decode_error(path("flat.jpg"), {.limits = {.max_jpeg_pixels_per_file_byte = 1}}),
+            path("flat.jpg") + ": JPEG header gives 64 x 64 = 4,096 pixels, more than a file of " +
+                std::to_string(jpeg_size) + " bytes can hold at the limit of 1 pixels per file " +
+                "byte (ImageLimits::max_jpeg_pixels_per_file_byte)");
+  EXPECT_EQ(decode_image(path("flat.jpg")).shape(), (Shape{64, 64, 1}));
+  EXPECT_NE(decode_error(path("flat.jpg"), {.limits = {.max_side = 0}})
+                .find("every ImageLimits field must be at least 1, got max_side 0"),
+            std::string::npos);
+}
+
+// Palette images are looked up by the decoder: packed indices and interlacing included.
+TEST_F(ImageTest, PackedInterlacedPaletteIsLookedUp) {
+  RawPng img{3,
+             5,
+             PNG_COLOR_TYPE_PALETTE,
+             2,
+             {0b00011011, 0b00000000, 0b11100100, 0b01000000, 0b10101010, 0b10000000}};
+  img.palette = {{0, 0, 0}, {255, 0, 0}, {0, 255, 0}, {0, 0, 255}};
+  img.interlaced = true;
+  write_png(path("p2.png"), img);
+  const std::vector<std::vector<float>> colours = {{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
+  const std::vector<int> indices = {0, 1, 2, 3, 0, 3, 2, 1, 0, 1, 2, 2, 2, 2, 2};
+  std::vector<float> expected;
+  for (int i : indices) expected.insert(expected.end(), colours[i].begin(), colours[i].end());
+  const Tensor t = decode_image(path("p2.png"));
+  EXPECT_EQ(t.shape(), (Shape{3, 5, 3}));
+  EXPECT_EQ(t.to_vector(), expected);
+}
+
+// Ancillary chunks are skipped unread: a damaged text chunk costs the image nothing.
+TEST_F(ImageTest, DamagedAncillaryChunkIsSkipped) {
+  save_png(path("ok.png"), levels({4, 4, 1}, 9));
+  std::string png = read(path("ok.png"));
+  std::string text("\0\0\0\x05tEXtk\0abc\0\0\0\0", 17);  // wrong CRC
+  png.insert(33, text);                                  // after the signature and IHDR
+  EXPECT_TRUE(cnn::testing::bit_identical(decode_image(write("text.png", png)),
+                                          decode_image(path("ok.png"))));
 }
 
 TEST_F(ImageTest, SavePngRefusesBadInput) {

@@ -1,11 +1,14 @@
 // DataLoader: coverage and order of each epoch, determinism (same seed, resumption at a batch,
 // thread or no thread), drop_last, prompt shutdown, and errors raised in the producer thread.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -231,6 +234,59 @@ TEST(TensorDatasetTest, GetCopiesOneImageAndChecksItsInput) {
               TensorDataset(Tensor::zeros({3, 2}), Tensor::from_data_i64({3}, {0, 1, 2}));
             }).find("images must be float32 [N, H, W, C], got [3, 2] float32"),
             std::string::npos);
+}
+
+// Takes away the address space a thread's stack needs, then starts an epoch with a producer
+// thread; exits 0 after printing the cnn::Error that must follow.
+[[noreturn]] void start_an_epoch_without_address_space() {
+  const DataLoader loader(std::make_shared<CountingDataset>(4), nullptr,
+                          {.batch_size = 2, .prefetch = 1});
+  long pages = 0;  // the process's address space now, in pages (/proc/self/statm)
+  std::ifstream("/proc/self/statm") >> pages;
+  const auto now = static_cast<rlim_t>(pages) * static_cast<rlim_t>(::getpagesize());
+  const rlimit limit{now + (rlim_t{2} << 20), RLIM_INFINITY};
+  ::setrlimit(RLIMIT_AS, &limit);  // room for small allocations, not for an 8 MiB stack
+  try {
+    loader.epoch(0);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    std::_Exit(0);
+  }
+  std::_Exit(1);
+}
+
+// A producer thread that cannot start is a cnn::Error naming the loader and the way around
+// it, not a std::system_error.
+TEST(DataLoaderTest, ThreadThatCannotStartIsAnError) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "the sanitizer's shadow memory needs the address space this test takes away";
+#endif
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(start_an_epoch_without_address_space(), ::testing::ExitedWithCode(0),
+              "DataLoader: cannot start the thread that builds batches ahead \\(prefetch 1\\)"
+              ": .*; DataLoaderOptions::prefetch = 0 builds them on the calling thread");
+}
+
+// An example too large to allocate: the loader names where it happened, not std::bad_alloc.
+class HugeExampleDataset : public CountingDataset {
+ public:
+  HugeExampleDataset() : CountingDataset(2) {}
+  Example get(int64_t i) const override {
+    return {Tensor::empty({int64_t{1} << 20, int64_t{1} << 20, 1024}), i % 3};  // 4 PiB
+  }
+};
+
+TEST(DataLoaderTest, OutOfMemoryNamesTheEpochBatchAndIndex) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "the sanitizer reports an allocation this large instead of failing it";
+#endif
+  for (int64_t prefetch : {0, 1}) {
+    const DataLoader loader(std::make_shared<HugeExampleDataset>(), nullptr,
+                            {.batch_size = 2, .prefetch = prefetch});
+    EXPECT_EQ(error_of([&] { collect(loader.epoch(0)); }),
+              "DataLoader: epoch 0, batch 0, dataset index 0: out of memory for the example or "
+              "its batch of 2 (batch_size 2)");
+  }
 }
 
 TEST(DataLoaderTest, ArgumentErrors) {

@@ -32,6 +32,9 @@ TEST(TransformsTest, NormalizePerChannel) {
             "Normalize: 2 means and stddevs for an image of shape [2, 2, 3] with 3 channels");
   EXPECT_NE(error_of([&] { Normalize({0.5f}, {0}); }).find("the stddev must be positive"),
             std::string::npos);
+  // A subnormal stddev would turn pixels into infinities.
+  EXPECT_NE(error_of([&] { Normalize({0.5f}, {1e-40f}); }).find("at least 1.17549e-38"),
+            std::string::npos);
   EXPECT_NE(error_of([&] {
               Normalize({0.5f}, {1, 2});
             }).find("got 1 means and 2 stddevs"),
@@ -100,6 +103,33 @@ TEST(TransformsTest, RandomCropAsymmetricPaddingAndChannels) {
       error_of([&] { RandomCrop(5, 1).apply(same, gen); }),
       "RandomCrop: crop of (5, 5) is larger than the image [2, 2, 1] padded by (top 1, bottom "
       "1, left 1, right 1) (4 x 4)");
+}
+
+TEST(TransformsTest, OutOfRangeSizesAndPaddingAreRefusedAtConstruction) {
+  EXPECT_EQ(error_of([] { RandomCrop(32, 32); }),
+            "RandomCrop: padding 32 on the top is not below the crop's 32 rows (the limit: a crop "
+            "could otherwise hold padding only, no pixel of the image)");
+  EXPECT_NE(error_of([] {
+              RandomCrop({8, 4}, Pad2d{0, 0, 1, 4});
+            }).find("padding 4 on the right is not below the crop's 4 columns"),
+            std::string::npos);
+  EXPECT_NE(error_of([] {
+              RandomCrop({8, 4}, Pad2d{0, 8, 0, 0});
+            }).find("8 on the bottom"),
+            std::string::npos);
+  Tensor image = iota_image(2, 2, 1);
+  Generator gen(3);
+  RandomCrop(2, 1).apply(image, gen);  // the largest padding accepted for a crop of 2
+  EXPECT_EQ(image.shape(), (Shape{2, 2, 1}));
+  EXPECT_EQ(error_of([] {
+              Resize({16385, 2});
+            }),
+            "Resize: size (16385, 2) is over the limit of 16384 per side (kMaxTransformSide)");
+  EXPECT_EQ(error_of([] { RandomCrop(Size2(1, 16385)); }),
+            "RandomCrop: size (1, 16385) is over the limit of 16384 per side (kMaxTransformSide)");
+  EXPECT_EQ(error_of([] { Resize({0, 2}); }), "Resize: size must be at least 1 x 1, got (0, 2)");
+  EXPECT_EQ(error_of([] { RandomErasing({.value = NAN}); }),
+            "RandomErasing: value must be finite, got nan");
 }
 
 TEST(TransformsTest, RandomErasingRectangleWithinItsBounds) {

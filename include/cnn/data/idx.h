@@ -21,15 +21,30 @@ struct IdxArray {
   std::vector<uint8_t> values;  ///< row-major
 };
 
-/// Largest element count read_idx accepts (1 GiB of bytes): larger headers are refused before
-/// any allocation.
+/// Largest element count read_idx accepts by default (1 GiB of bytes): larger headers are
+/// refused before any allocation.
 inline constexpr int64_t kMaxIdxElements = int64_t{1} << 30;
+/// Most bytes a gzipped IDX file may inflate to per compressed byte, by default: deflate's own
+/// maximum (258-byte matches coded in 2 bits), so no valid file is refused; a header that
+/// declares more than the file could hold at this ratio is refused before anything is inflated.
+inline constexpr int64_t kMaxGzipRatio = 1032;
 
-IdxArray read_idx(const std::string& path);
+/// What read_idx accepts; lower them to refuse large or highly compressed files sooner.
+struct IdxLimits {
+  int64_t max_elements = kMaxIdxElements;  ///< product of the header's dimensions
+  int64_t max_gzip_ratio = kMaxGzipRatio;  ///< inflated bytes per compressed byte of a .gz
+};
 
-/// Images as float32 [N, rows, cols, 1] scaled to [0, 1] (NHWC with one channel).
+/// Reads a plain or gzipped IDX file. The memory it takes grows with the data actually read
+/// (a gzipped body is inflated into a buffer that grows as bytes arrive), so a small file that
+/// declares a large array is refused before a large allocation. A .gz must be exactly one gzip
+/// member: data after it is refused like trailing data in a plain file.
+IdxArray read_idx(const std::string& path, const IdxLimits& limits = {});
+
+/// Images as float32 [N, rows, cols, 1] scaled to [0, 1] (NHWC with one channel). Raises
+/// naming `path` unless images has rank 3 and N, rows and cols are at least 1.
 Tensor idx_images_to_tensor(const IdxArray& images, const std::string& path);
-/// Labels as int64 [N].
+/// Labels as int64 [N]; raises naming `path` unless labels has rank 1 and N is at least 1.
 Tensor idx_labels_to_tensor(const IdxArray& labels, const std::string& path);
 
 struct LabeledImages {

@@ -20,6 +20,10 @@
 
 namespace cnn::data {
 
+/// Largest output side of Resize and RandomCrop (ImageLimits' default max_side): a larger size
+/// is refused when the transform is built, before any image is allocated.
+inline constexpr int64_t kMaxTransformSide = 16384;
+
 class Transform {
  public:
   virtual ~Transform() = default;
@@ -37,6 +41,8 @@ class Compose final : public Transform {
 };
 
 /// image[y, x, c] = (image[y, x, c] - mean[c]) / stddev[c], one mean and stddev per channel.
+/// Means must be finite and stddevs normal positive floats (a subnormal stddev would turn
+/// pixels into infinities).
 class Normalize final : public Transform {
  public:
   Normalize(std::vector<float> mean, std::vector<float> stddev);
@@ -48,6 +54,7 @@ class Normalize final : public Transform {
 
 /// Resizes to `size` = (rows, cols) by bilinear interpolation (PyTorch's align_corners=False,
 /// without antialiasing): lets a model with a larger minimum input train on small images.
+/// Each side of `size` must be within kMaxTransformSide.
 class Resize final : public Transform {
  public:
   explicit Resize(Size2 size);
@@ -60,7 +67,10 @@ class Resize final : public Transform {
 /// Zero-pads the image by `padding`, then cuts a `size` window at a uniformly random position:
 /// top in [0, Hp - size.h], then left in [0, Wp - size.w] (torchvision's RandomCrop with
 /// padding_mode='constant', fill=0; no random draw when the padded image is exactly `size`).
-/// An image smaller than `size` after padding raises an error.
+/// At construction, each side of `size` must be within kMaxTransformSide and the
+/// padding of each side below the crop's extent along it (more would allow a crop of padding
+/// alone, no pixel of the image); an image smaller than `size` after padding raises an error
+/// when the crop is applied.
 class RandomCrop final : public Transform {
  public:
   explicit RandomCrop(Size2 size, Pad2d padding = 0);
@@ -93,7 +103,8 @@ struct RandomErasingOptions {
 ///   area = H W uniform(scale),  aspect = exp(uniform(log ratio)),
 ///   h = round(sqrt(area aspect)), w = round(sqrt(area / aspect))   (round half to even)
 /// ```
-/// and the first with h < H and w < W sets image[top : top + h, left : left + w, :] = value,
+/// and the first with h < H and w < W sets image[top : top + h, left : left + w, :] = value
+/// (finite),
 /// top uniform in [0, H - h], left in [0, W - w]. When all 10 fail the image is unchanged.
 class RandomErasing final : public Transform {
  public:

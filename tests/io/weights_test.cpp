@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 
 #include "cnn/cnn.h"
 #include "cnn/io/pth.h"
@@ -160,6 +161,23 @@ TEST_F(Weights, MismatchesAreListedWithBothLayouts) {
                        "HWIO) but the module's convolution weight is [3, 3, 3, 4] (HWIO, i.e. "
                        "[4, 3, 3, 3] OIHW)"));
   EXPECT_TRUE(testing::bit_identical(net->state_dict().at("0.bias"), before));  // untouched
+}
+
+TEST(CheckFinite, NamesTheTensorAndTheElement) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  check_finite({{"w", Tensor::ones({2, 3})}, {"n", Tensor::from_data_i64({}, {-1})}}, "ok");
+  EXPECT_TRUE(
+      contains(error_of([&] {
+                 check_finite({{"w", Tensor::from_data({2, 3}, {0, 0, 0, 0, nan, 0})}}, "f");
+               }),
+               "f: tensor 'w' holds NaN at element [1, 1] of [2, 3]"));
+  // a non-contiguous view is checked in its own index order
+  const Tensor t = Tensor::from_data({2, 2}, {0, -inf, 0, 0}).transpose(0, 1);
+  EXPECT_TRUE(contains(error_of([&] {
+                         check_finite({{"b", t}}, "g");
+                       }),
+                       "g: tensor 'b' holds an infinity at element [1, 0] of [2, 2]"));
 }
 
 TEST(PermuteLinearInputColumns, MapsChannelMajorToChannelMinorAndBack) {

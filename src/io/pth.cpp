@@ -2,16 +2,25 @@
 
 #include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <new>
 
 #include "cnn/error.h"
+#include "core/input_file.h"
 #include "io/atomic_file.h"
+#include "io/file_signature.h"
 #include "io/pth_unpickle.h"
 #include "io/pth_zip.h"
 
 namespace cnn::io {
+namespace {
 
-nn::StateDict load_pth(const std::string& path) {
+nn::StateDict read_archive(const std::string& path, ModuleVersions* versions) {
+  {
+    const detail::InputFile file(path, "a .pth file");
+    const FileSignature signature = file_signature(file);
+    if (signature == FileSignature::torch_legacy || signature == FileSignature::pickle)
+      refuse_pickle_file(path, signature);
+  }
   zip::Reader archive(path);
   // torch names every entry "<archive>/...", <archive> being the file's stem (torch < 2) or
   // "archive"; data.pkl sits directly in it.
@@ -31,10 +40,9 @@ nn::StateDict load_pth(const std::string& path) {
     CNN_CHECK(order->size <= 16 && archive.read_string(*order) == "little", path,
               ": tensors are stored big-endian; only little-endian files are supported");
   }
-  // A state_dict's pickle holds names and shapes only: a few KiB per tensor.
-  constexpr uint64_t kMaxPickleBytes = 256ull << 20;
-  CNN_CHECK(pickle->size <= kMaxPickleBytes, path, ": '", pickle->name, "' is ", pickle->size,
-            " bytes, over the limit of ", kMaxPickleBytes, " for a state_dict's pickle");
+  CNN_CHECK(pickle->size <= pickle::kMaxPickleBytes, path, ": '", pickle->name, "' is ",
+            pickle->size, " bytes, over the limit of ", pickle::kMaxPickleBytes,
+            " for a state_dict's pickle (kMaxPickleBytes)");
   const std::string bytes = archive.read_string(*pickle);
 
   auto load_storage = [&](const std::string& key, DType dtype, int64_t numel) {
@@ -51,10 +59,21 @@ nn::StateDict load_pth(const std::string& path) {
     archive.read(*entry, storage->data());
     return storage;
   };
+  pickle::StateDictPickle loaded = pickle::load_state_dict(bytes, load_storage, path);
   nn::StateDict out;
-  for (auto& [name, tensor] : pickle::load_state_dict(bytes, load_storage, path))
-    out.insert(name, std::move(tensor));
+  for (auto& [name, tensor] : loaded.tensors) out.insert(name, std::move(tensor));
+  if (versions != nullptr) *versions = std::move(loaded.versions);
   return out;
+}
+
+}  // namespace
+
+nn::StateDict load_pth(const std::string& path, ModuleVersions* versions) {
+  try {
+    return read_archive(path, versions);
+  } catch (const std::bad_alloc&) {
+    fail(path, ": out of memory reading the .pth file");
+  }
 }
 
 void save_pth(const std::string& path, const nn::StateDict& tensors,
@@ -83,11 +102,12 @@ void save_pth(const std::string& path, const nn::StateDict& tensors,
 }
 
 bool is_zip_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  CNN_CHECK(in.good(), path, ": cannot open: ", std::strerror(errno));
-  char magic[4] = {};
-  in.read(magic, 4);
-  return in.gcount() == 4 && std::memcmp(magic, "PK\3\4", 4) == 0;
+  return file_signature(detail::InputFile(path, "a weights file")) == FileSignature::zip;
+}
+
+bool is_pickle_file(const std::string& path) {
+  const FileSignature s = file_signature(detail::InputFile(path, "a weights file"));
+  return s == FileSignature::torch_legacy || s == FileSignature::pickle;
 }
 
 }  // namespace cnn::io

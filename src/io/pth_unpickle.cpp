@@ -73,7 +73,7 @@ struct Value {
   bool sealed = false;
 };
 
-Ref make(Kind kind) {
+Ref new_value(Kind kind) {
   auto v = std::make_shared<Value>();
   v->kind = kind;
   return v;
@@ -118,6 +118,26 @@ class Unpickler {
   Unpickler(std::string_view bytes, const StorageLoader& load, const std::string& where)
       : bytes_(bytes), load_(load), where_(where) {}
 
+  StateDictPickle result() {
+    StateDictPickle out;
+    const Ref root = run();
+    check(root->kind == Kind::dict, "the pickle holds ", kind_name(root->kind),
+          ", not a state_dict (a dict of tensors)");
+    std::unordered_map<std::string, size_t> seen;
+    for (size_t k = 0; k < root->items.size(); k += 2) {
+      const Value& key = *root->items[k];
+      const Value& value = *root->items[k + 1];
+      check(key.kind == Kind::string, "a state_dict key is ", kind_name(key.kind));
+      check(value.kind == Kind::tensor, "'", key.s, "' holds ", kind_name(value.kind),
+            ", not a tensor");
+      check(seen.emplace(key.s, k).second, "key '", key.s, "' appears twice");
+      out.tensors.emplace_back(key.s, value.tensor);
+    }
+    if (versions_owner_ == root.get()) out.versions = std::move(versions_);
+    return out;
+  }
+
+ private:
   Ref run() {
     while (true) {
       const size_t at = pos_;
@@ -131,7 +151,6 @@ class Unpickler {
     return stack_.back();
   }
 
- private:
   template <class... Parts>
   void check(bool ok, Parts&&... parts) const {
     if (!ok) fail(where_, ": pickle byte ", op_at_, ": ", std::forward<Parts>(parts)...);
@@ -158,8 +177,12 @@ class Unpickler {
     return line;
   }
 
+  Ref make(Kind kind) {
+    check(++values_ <= kMaxValues, "more than ", kMaxValues, " objects (kMaxValues)");
+    return new_value(kind);
+  }
   void push(Ref v) {
-    check(stack_.size() < kMaxStack, "more than ", kMaxStack, " values on the stack");
+    check(stack_.size() < kMaxStack, "more than ", kMaxStack, " values on the stack (kMaxStack)");
     stack_.push_back(std::move(v));
   }
   Ref pop() {
@@ -188,7 +211,7 @@ class Unpickler {
     child->sealed = true;
     check(!parent.sealed, "modifies ", kind_name(parent.kind), " already placed in another value");
     parent.depth = std::max(parent.depth, child->depth + 1);
-    check(parent.depth <= kMaxDepth, "values nest deeper than ", kMaxDepth, " levels");
+    check(parent.depth <= kMaxDepth, "values nest deeper than ", kMaxDepth, " levels (kMaxDepth)");
     parent.items.push_back(child);
   }
   Ref tuple(const std::vector<Ref>& items) {
@@ -208,11 +231,13 @@ class Unpickler {
   }
   void memo_put(uint64_t key) {
     check(!stack_.empty(), "stack underflow");
-    check(memo_.size() < kMaxMemo || memo_.count(key), "more than ", kMaxMemo, " memo entries");
+    check(memo_.size() < kMaxMemo || memo_.count(key), "more than ", kMaxMemo,
+          " memo entries (kMaxMemo)");
     memo_[key] = stack_.back();
   }
   Ref string(size_t n) {
-    check(n <= kMaxStringBytes, "string of ", n, " bytes exceeds the limit of ", kMaxStringBytes);
+    check(n <= kMaxStringBytes, "string of ", n, " bytes exceeds the limit of ", kMaxStringBytes,
+          " (kMaxStringBytes)");
     Ref s = make(Kind::string);
     s->s = std::string(take(n));
     return s;
@@ -242,6 +267,7 @@ class Unpickler {
   Ref reduce(const Ref& callable, const Ref& args);
   Ref persistent_load(const Ref& pid);
   Ref rebuild_tensor(const std::vector<Ref>& args);
+  void build(const Ref& state);
 
   std::string_view bytes_;
   const StorageLoader& load_;
@@ -251,6 +277,11 @@ class Unpickler {
   std::vector<size_t> marks_;
   std::unordered_map<uint64_t, Ref> memo_;
   std::unordered_map<std::string, Ref> storages_;  // by key: two tensors may share one
+  size_t values_ = 0;
+  int64_t storage_bytes_ = 0;                              // of every storage loaded
+  int64_t copied_bytes_ = 0;                               // of the views copied to dense tensors
+  std::vector<std::pair<std::string, int64_t>> versions_;  // from _metadata
+  const Value* versions_owner_ = nullptr;                  // the dict BUILD gave them to
 };
 
 // One opcode per case, as a table (Python's Lib/pickletools.py documents each).
@@ -267,7 +298,7 @@ void Unpickler::step(unsigned char op) {
     case ']': push(make(Kind::list)); return;
     case ')': push(make(Kind::tuple)); return;
     case '(':
-      check(marks_.size() < kMaxMarks, "more than ", kMaxMarks, " nested MARKs");
+      check(marks_.size() < kMaxMarks, "more than ", kMaxMarks, " nested MARKs (kMaxMarks)");
       marks_.push_back(stack_.size());
       return;
     case 'X': push(string(take_le(4))); return;   // BINUNICODE
@@ -336,13 +367,7 @@ void Unpickler::step(unsigned char op) {
       push(reduce(callable, args));
       return;
     }
-    case 'b': {  // BUILD: only OrderedDict's attributes (its _metadata), which we drop
-      pop();
-      const Kind target = top()->kind;
-      check(target == Kind::dict, "BUILD on ", kind_name(target),
-            " (only a dict's state is allowed)");
-      return;
-    }
+    case 'b': build(pop()); return;  // BUILD: only OrderedDict's attributes (its _metadata)
     case 'Q': push(persistent_load(pop())); return;  // BINPERSID
     default: {
       char hex[8];
@@ -353,6 +378,38 @@ void Unpickler::step(unsigned char op) {
   }
 }
 // clang-format on
+
+// The state BUILD sets on an OrderedDict: {"_metadata": {module path: {"version": v}}} as
+// torch's state_dict() writes it. The versions are kept; any other attribute is dropped.
+void Unpickler::build(const Ref& state) {
+  const Ref target = top();
+  check(target->kind == Kind::dict, "BUILD on ", kind_name(target->kind),
+        " (only a dict's state is allowed)");
+  if (state->kind != Kind::dict) return;
+  for (size_t k = 0; k + 1 < state->items.size(); k += 2) {
+    const Value& name = *state->items[k];
+    const Value& metadata = *state->items[k + 1];
+    if (name.kind != Kind::string || name.s != "_metadata") continue;
+    check(metadata.kind == Kind::dict, "_metadata is ", kind_name(metadata.kind), ", not a dict");
+    versions_.clear();
+    versions_owner_ = target.get();
+    for (size_t m = 0; m + 1 < metadata.items.size(); m += 2) {
+      const Value& path = *metadata.items[m];
+      const Value& local = *metadata.items[m + 1];
+      check(path.kind == Kind::string && local.kind == Kind::dict, "_metadata maps ",
+            kind_name(path.kind), " to ", kind_name(local.kind), ", not module paths to dicts");
+      for (size_t v = 0; v + 1 < local.items.size(); v += 2) {
+        const Value& key = *local.items[v];
+        const Value& version = *local.items[v + 1];
+        if (key.kind != Kind::string || key.s != "version") continue;
+        check(version.kind == Kind::integer && version.i >= 0 && version.i <= INT32_MAX,
+              "_metadata gives module '", path.s, "' a version that is not an int in [0, ",
+              INT32_MAX, "]");
+        versions_.emplace_back(path.s, version.i);
+      }
+    }
+  }
+}
 
 Ref Unpickler::reduce(const Ref& callable, const Ref& args) {
   check(callable->kind == Kind::global, "REDUCE calls ", kind_name(callable->kind));
@@ -400,6 +457,7 @@ Ref Unpickler::persistent_load(const Ref& pid) {
   r->dtype = type->dtype;
   r->numel = numel;
   r->storage = load_(key, type->dtype, numel);
+  storage_bytes_ += numel * static_cast<int64_t>(dtype_size(type->dtype));  // the loader checked
   storages_.emplace(key, r);
   return r;
 }
@@ -412,7 +470,8 @@ Ref Unpickler::rebuild_tensor(const std::vector<Ref>& a) {
         "tensor storage offset is not a non-negative int");
   check(a[2]->kind == Kind::tuple && a[3]->kind == Kind::tuple &&
             a[2]->items.size() == a[3]->items.size() && a[2]->items.size() <= kMaxRank,
-        "tensor size and stride must be tuples of the same length, at most ", kMaxRank);
+        "tensor size and stride must be tuples of the same length, at most ", kMaxRank,
+        " (kMaxRank)");
   const Value& storage = *a[0];
   const int64_t offset = a[1]->i;
   Shape shape, strides;
@@ -445,30 +504,29 @@ Ref Unpickler::rebuild_tensor(const std::vector<Ref>& a) {
   Ref r = make(Kind::tensor);
   Tensor view =
       Tensor::view_of(storage.storage, shape, strides, numel > 0 ? offset : 0, storage.dtype);
-  r->tensor = view.is_contiguous() ? view : view.contiguous();
+  if (!view.is_contiguous()) {
+    // A copy: bounded in all by what the file holds plus kMaxExpandedBytes, before allocating
+    // (stride 0 lets a view of one stored element claim any number of elements).
+    int64_t bytes = 0;
+    const int64_t budget = storage_bytes_ + kMaxExpandedBytes - copied_bytes_;
+    check(!__builtin_mul_overflow(numel, static_cast<int64_t>(dtype_size(storage.dtype)), &bytes) &&
+              bytes <= budget,
+          "tensor of shape ", to_string(shape), " with strides ", to_string(strides),
+          " would be copied into ", numel, " elements; copies of views may take at most the ",
+          storage_bytes_, " bytes of the storages plus ", kMaxExpandedBytes,
+          " (kMaxExpandedBytes), and ", copied_bytes_, " are taken");
+    copied_bytes_ += bytes;
+    view = view.contiguous();
+  }
+  r->tensor = view;
   return r;
 }
 
 }  // namespace
 
-std::vector<std::pair<std::string, Tensor>> load_state_dict(std::string_view bytes,
-                                                            const StorageLoader& load_storage,
-                                                            const std::string& where) {
-  Ref root = Unpickler(bytes, load_storage, where).run();
-  CNN_CHECK(root->kind == Kind::dict, where, ": the pickle holds ", kind_name(root->kind),
-            ", not a state_dict (a dict of tensors)");
-  std::vector<std::pair<std::string, Tensor>> out;
-  std::unordered_map<std::string, size_t> seen;
-  for (size_t k = 0; k < root->items.size(); k += 2) {
-    const Value& key = *root->items[k];
-    const Value& value = *root->items[k + 1];
-    CNN_CHECK(key.kind == Kind::string, where, ": a state_dict key is ", kind_name(key.kind));
-    CNN_CHECK(value.kind == Kind::tensor, where, ": '", key.s, "' holds ", kind_name(value.kind),
-              ", not a tensor");
-    CNN_CHECK(seen.emplace(key.s, k).second, where, ": key '", key.s, "' appears twice");
-    out.emplace_back(key.s, value.tensor);
-  }
-  return out;
+StateDictPickle load_state_dict(std::string_view bytes, const StorageLoader& load_storage,
+                                const std::string& where) {
+  return Unpickler(bytes, load_storage, where).result();
 }
 
 }  // namespace cnn::io::pickle

@@ -24,11 +24,16 @@ namespace cnn::io::pickle {
 using StorageLoader =
     std::function<std::shared_ptr<Storage>(const std::string& key, DType dtype, int64_t numel)>;
 
-// Parses a state_dict pickle. Returns (name, tensor) in the file's order; tensors are dense
-// (a non-contiguous one is copied). `where` prefixes every error message.
-std::vector<std::pair<std::string, Tensor>> load_state_dict(std::string_view bytes,
-                                                            const StorageLoader& load_storage,
-                                                            const std::string& where);
+struct StateDictPickle {
+  std::vector<std::pair<std::string, Tensor>> tensors;    // in the file's order
+  std::vector<std::pair<std::string, int64_t>> versions;  // its _metadata; empty without one
+};
+
+// Parses a state_dict pickle. Tensors are dense: a view that is not is copied, and the copies
+// together may hold at most the bytes of every storage loaded plus kMaxExpandedBytes. `where`
+// prefixes every error message.
+StateDictPickle load_state_dict(std::string_view bytes, const StorageLoader& load_storage,
+                                const std::string& where);
 
 // The pickle torch.save writes for an OrderedDict state_dict (protocol 2) whose i-th tensor
 // is dense and stored whole in storage "i", with `versions` ((module path, version) pairs) as
@@ -36,12 +41,19 @@ std::vector<std::pair<std::string, Tensor>> load_state_dict(std::string_view byt
 std::string write_state_dict(const std::vector<std::pair<std::string, Tensor>>& tensors,
                              const std::vector<std::pair<std::string, int64_t>>& versions);
 
-// Limits.
+// Limits. A state_dict's pickle holds names and shapes only (about 200 bytes and 20 values
+// per tensor), so these leave room for 50,000 tensors while keeping a hostile pickle's cost
+// to a bounded multiple of its bytes.
+inline constexpr uint64_t kMaxPickleBytes = 256ull << 20;  // the data.pkl entry
 inline constexpr size_t kMaxStack = 1u << 20;
 inline constexpr size_t kMaxMemo = 1u << 20;
 inline constexpr size_t kMaxMarks = 1u << 16;
 inline constexpr size_t kMaxStringBytes = 1u << 20;
+inline constexpr size_t kMaxValues = 1u << 20;  // objects created, in all
 inline constexpr int kMaxDepth = 32;
 inline constexpr size_t kMaxRank = 8;
+// Bytes that copies of views may take beyond the storages' own bytes: a view of one element
+// with stride 0 and shape [100000, 100000] would otherwise ask for 40 GB.
+inline constexpr int64_t kMaxExpandedBytes = int64_t{16} << 20;
 
 }  // namespace cnn::io::pickle

@@ -18,9 +18,6 @@ constexpr uint32_t kLocalSig = 0x04034b50, kCentralSig = 0x02014b50, kEndSig = 0
 constexpr uint64_t kLocalSize = 30, kCentralSize = 46, kEndSize = 22, kEnd64Size = 56,
                    kLocator64Size = 20, kMaxComment = 0xffff;
 constexpr uint16_t kZip64ExtraId = 0x0001;
-// Deflate cannot expand by more than about 1032:1, so a larger claim is a lie that would
-// otherwise make the caller allocate the claimed size.
-constexpr uint64_t kMaxDeflateRatio = 1032;
 
 uint64_t le(const unsigned char* p, int bytes) {
   uint64_t v = 0;
@@ -53,17 +50,16 @@ uint32_t crc_of(const void* data, uint64_t size) {
 
 }  // namespace
 
-Reader::Reader(std::string path) : path_(std::move(path)), in_(path_, std::ios::binary) {
-  CNN_CHECK(in_.good(), path_, ": cannot open: ", std::strerror(errno));
-  in_.seekg(0, std::ios::end);
-  file_size_ = static_cast<uint64_t>(in_.tellg());
-  auto read_at = [&](uint64_t offset, uint64_t size) {
-    std::string bytes(size, '\0');
-    in_.seekg(static_cast<std::streamoff>(offset));
-    in_.read(bytes.data(), static_cast<std::streamsize>(size));
-    CNN_CHECK(in_.good(), path_, ": cannot read ", size, " bytes at offset ", offset);
-    return bytes;
-  };
+std::string Reader::read_at(uint64_t offset, uint64_t size) const {
+  CNN_CHECK(offset <= file_size_ && size <= file_size_ - offset, path_, ": cannot read ", size,
+            " bytes at offset ", offset, " of a ", file_size_, "-byte file");
+  std::string bytes(size, '\0');
+  file_.read_at(bytes.data(), size, offset);
+  return bytes;
+}
+
+Reader::Reader(const std::string& path)
+    : file_(path, "a .pth file"), path_(file_.path()), file_size_(file_.size()) {
   CNN_CHECK(file_size_ >= kEndSize, path_, ": not a zip archive (", file_size_,
             " bytes, shorter than an end-of-central-directory record)");
 
@@ -107,7 +103,8 @@ Reader::Reader(std::string path) : path_(std::move(path)), in_(path_, std::ios::
     cd_offset = le(r + 48, 8);
     cd_limit = end64_offset;
   }
-  CNN_CHECK(count <= kMaxEntries, path_, ": ", count, " entries exceed the limit of ", kMaxEntries);
+  CNN_CHECK(count <= kMaxEntries, path_, ": ", count, " entries exceed the limit of ", kMaxEntries,
+            " (kMaxEntries)");
   CNN_CHECK(cd_offset <= cd_limit && cd_size <= cd_limit - cd_offset, path_,
             ": central directory at offset ", cd_offset, " of ", cd_size,
             " bytes is past the end of the archive (", cd_limit, " bytes before the end records)");
@@ -158,13 +155,10 @@ Reader::Reader(std::string path) : path_(std::move(path)), in_(path_, std::ios::
       xp += 4 + len;
     }
     CNN_CHECK(entry.size <= kMaxEntryBytes, path_, ": entry '", entry.name, "' claims ", entry.size,
-              " bytes, over the limit of ", kMaxEntryBytes);
+              " bytes, over the limit of ", kMaxEntryBytes, " (kMaxEntryBytes)");
     CNN_CHECK(entry.method == 8 || entry.compressed_size == entry.size, path_, ": stored entry '",
               entry.name, "' has compressed size ", entry.compressed_size, " but size ",
               entry.size);
-    CNN_CHECK(entry.method == 0 || entry.size <= entry.compressed_size * kMaxDeflateRatio + 1024,
-              path_, ": entry '", entry.name, "' claims ", entry.size, " bytes from ",
-              entry.compressed_size, " compressed bytes, more than deflate can produce");
     CNN_CHECK(entry.local_header_offset <= cd_offset &&
                   entry.compressed_size <= cd_offset - entry.local_header_offset,
               path_, ": entry '", entry.name, "' at offset ", entry.local_header_offset, " of ",
@@ -172,6 +166,11 @@ Reader::Reader(std::string path) : path_(std::move(path)), in_(path_, std::ios::
               " bytes is past the end of the data (the central directory "
               "starts at ",
               cd_offset, ")");
+    // (compressed_size is now below the file's size: the product cannot overflow)
+    CNN_CHECK(entry.method == 0 || entry.size <= entry.compressed_size * kMaxDeflateRatio + 1024,
+              path_, ": entry '", entry.name, "' claims ", entry.size, " bytes from ",
+              entry.compressed_size, " compressed bytes, more than deflate can produce (",
+              kMaxDeflateRatio, " to 1, kMaxDeflateRatio)");
     entries_.push_back(std::move(entry));
     pos += kCentralSize + name_len + extra_len + comment_len;
   }
@@ -190,33 +189,28 @@ void Reader::read(const Entry& entry, void* dst) {
   CNN_CHECK(central_offset_ - at >= kLocalSize, path_, ": local header of '", entry.name,
             "' at offset ", at, " is past the end of the data");
   unsigned char h[kLocalSize];
-  in_.seekg(static_cast<std::streamoff>(at));
-  in_.read(reinterpret_cast<char*>(h), kLocalSize);
-  CNN_CHECK(in_.good() && le(h, 4) == kLocalSig, path_, ": no local header for '", entry.name,
-            "' at offset ", at);
+  file_.read_at(h, kLocalSize, at);
+  CNN_CHECK(le(h, 4) == kLocalSig, path_, ": no local header for '", entry.name, "' at offset ",
+            at);
   const uint64_t name_len = le(h + 26, 2), extra_len = le(h + 28, 2);
   const uint64_t data_at = at + kLocalSize + name_len + extra_len;
   CNN_CHECK(data_at <= central_offset_ && entry.compressed_size <= central_offset_ - data_at, path_,
             ": data of '", entry.name, "' (", entry.compressed_size, " bytes at offset ", data_at,
             ") runs past the end of the data");
-  std::string local_name(name_len, '\0');
-  in_.read(local_name.data(), static_cast<std::streamsize>(name_len));
-  CNN_CHECK(in_.good() && local_name == entry.name, path_, ": local header at offset ", at,
-            " names '", local_name, "', the central directory '", entry.name, "'");
-  in_.seekg(static_cast<std::streamoff>(data_at));
+  const std::string local_name = read_at(at + kLocalSize, name_len);
+  CNN_CHECK(local_name == entry.name, path_, ": local header at offset ", at, " names '",
+            local_name, "', the central directory '", entry.name, "'");
   if (entry.method == 0) {
-    in_.read(static_cast<char*>(dst), static_cast<std::streamsize>(entry.size));
-    CNN_CHECK(in_.good() || entry.size == 0, path_, ": cannot read '", entry.name, "'");
+    file_.read_at(dst, entry.size, data_at);
   } else {
-    std::string packed(entry.compressed_size, '\0');
-    in_.read(packed.data(), static_cast<std::streamsize>(packed.size()));
-    CNN_CHECK(in_.good() || packed.empty(), path_, ": cannot read '", entry.name, "'");
+    std::string packed = read_at(data_at, entry.compressed_size);
     z_stream z{};
     CNN_CHECK(inflateInit2(&z, -MAX_WBITS) == Z_OK, path_, ": zlib inflateInit2 failed");
     z.next_in = reinterpret_cast<Bytef*>(packed.data());
     z.next_out = static_cast<Bytef*>(dst);
     // avail_in/avail_out are 32-bit: hand over at most 1 GiB of each per call. inflate advances
-    // next_in/next_out; without progress it returns Z_BUF_ERROR, which ends the loop.
+    // next_in/next_out; without progress it returns Z_BUF_ERROR, which ends the loop. Output
+    // stops at the claimed size: a stream that would inflate further is refused below.
     int rc = Z_OK;
     while (rc == Z_OK) {
       z.avail_in = static_cast<uInt>(std::min<uint64_t>(packed.size() - z.total_in, 1u << 30));

@@ -9,10 +9,11 @@
 #pragma once
 
 #include <cstdint>
-#include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "core/input_file.h"
 
 namespace cnn::io::zip {
 
@@ -27,9 +28,9 @@ struct Entry {
 
 class Reader {
  public:
-  // Opens `path` and reads its central directory; raises cnn::Error naming the file, the
-  // offset and the problem.
-  explicit Reader(std::string path);
+  // Opens `path` (a regular file: FIFOs, folders and devices are refused at once) and reads
+  // its central directory; raises cnn::Error naming the file, the offset and the problem.
+  explicit Reader(const std::string& path);
 
   const std::vector<Entry>& entries() const { return entries_; }
   // nullptr when absent.
@@ -37,11 +38,13 @@ class Reader {
   // Decompresses `entry` into `dst` (entry.size bytes) and checks its CRC-32.
   void read(const Entry& entry, void* dst);
   std::string read_string(const Entry& entry);
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return file_.path(); }
 
  private:
-  std::string path_;
-  std::ifstream in_;
+  std::string read_at(uint64_t offset, uint64_t size) const;
+
+  detail::InputFile file_;
+  const std::string& path_;
   uint64_t file_size_ = 0;
   uint64_t central_offset_ = 0;  // entry data must end before the central directory
   std::vector<Entry> entries_;
@@ -51,9 +54,12 @@ class Reader {
 // (padding in the local header's extra field), with zip64 end records as torch writes them.
 std::string write_stored(const std::vector<std::pair<std::string, std::string>>& entries);
 
-// Limits that keep a hostile archive from costing memory or time.
+// Limits that keep a hostile archive from costing memory or time. Every entry's stored bytes
+// lie in the file; a deflated entry may claim at most kMaxDeflateRatio times its compressed
+// size (deflate's own bound), so what an entry costs is proportional to the file.
 inline constexpr uint64_t kMaxEntries = 1u << 20;
 inline constexpr uint64_t kMaxEntryBytes = 64ull << 30;
 inline constexpr size_t kMaxNameBytes = 4096;
+inline constexpr uint64_t kMaxDeflateRatio = 1032;
 
 }  // namespace cnn::io::zip

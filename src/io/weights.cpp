@@ -1,6 +1,8 @@
 #include "cnn/io/weights.h"
 
+#include <cmath>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "cnn/error.h"
@@ -19,6 +21,38 @@ Shape permuted(const Shape& s, const Shape& dims) {
   Shape out;
   for (int64_t d : dims) out.push_back(s[static_cast<size_t>(d)]);
   return out;
+}
+
+// The safetensors metadata key under which module versions travel: [[path, version], ...].
+constexpr const char* kVersionsKey = "cnn.module_versions";
+
+ModuleVersions versions_from_metadata(const Metadata& metadata, const std::string& path) {
+  const auto it = metadata.find(kVersionsKey);
+  if (it == metadata.end()) return {};
+  ModuleVersions out;
+  const nlohmann::json list =
+      nlohmann::json::parse(it->second, nullptr, /*allow_exceptions=*/false);
+  const auto bad = [&] {
+    fail(path, ": metadata '", kVersionsKey, "' is not a list of [module path, version] pairs");
+  };
+  if (!list.is_array()) bad();
+  for (const nlohmann::json& pair : list) {
+    if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string() ||
+        !pair[1].is_number_unsigned() || pair[1].get<uint64_t>() > INT32_MAX)
+      bad();
+    out.emplace_back(pair[0].get<std::string>(), pair[1].get<int64_t>());
+  }
+  return out;
+}
+
+// "[i, j, k]": the index of flat element `flat` in a row-major `shape`.
+std::string index_of(int64_t flat, const Shape& shape) {
+  Shape index(shape.size());
+  for (size_t d = shape.size(); d-- > 0;) {
+    index[d] = flat % shape[d];
+    flat /= shape[d];
+  }
+  return to_string(index);
 }
 
 // OIHW -> HWIO and back; see the header.
@@ -58,8 +92,27 @@ Tensor permute_linear_input_columns(const Tensor& weight, int64_t channels, int6
       .reshape({out, -1});
 }
 
-nn::StateDict load_pytorch_state_dict(const std::string& path) {
-  return is_zip_file(path) ? load_pth(path) : load_safetensors(path);
+nn::StateDict load_pytorch_state_dict(const std::string& path, ModuleVersions* versions) {
+  if (is_zip_file(path) || is_pickle_file(path)) return load_pth(path, versions);
+  Metadata metadata;
+  nn::StateDict out = load_safetensors(path, &metadata);
+  if (versions != nullptr) *versions = versions_from_metadata(metadata, path);
+  return out;
+}
+
+void check_finite(const nn::StateDict& tensors, const std::string& where) {
+  for (const auto& [name, t] : tensors) {
+    if (!t.defined() || t.dtype() != DType::f32) continue;
+    const Tensor c = t.contiguous();
+    const float* p = c.data();
+    const int64_t n = c.numel();
+    for (int64_t i = 0; i < n; ++i) {
+      if (std::isfinite(p[i])) continue;
+      fail(where, ": tensor '", name, "' holds ", std::isnan(p[i]) ? "NaN" : "an infinity",
+           " at element ", index_of(i, c.shape()), " of ", to_string(c.shape()),
+           "; weights must be finite numbers");
+    }
+  }
 }
 
 void load_weights(nn::Module& module, const nn::StateDict& pytorch_state,
@@ -135,14 +188,18 @@ nn::StateDict pytorch_state_dict(const nn::Module& module, const WeightsOptions&
   return out;
 }
 
-void save_pytorch_state_dict(const std::string& path, const nn::StateDict& tensors) {
+void save_pytorch_state_dict(const std::string& path, const nn::StateDict& tensors,
+                             const ModuleVersions& versions) {
   const std::string ext = std::filesystem::path(path).extension().string();
-  if (ext == ".safetensors")
-    save_safetensors(path, tensors);
-  else if (ext == ".pth" || ext == ".pt")
-    save_pth(path, tensors);
-  else
+  if (ext == ".safetensors") {
+    Metadata metadata;
+    if (!versions.empty()) metadata[kVersionsKey] = nlohmann::json(versions).dump();
+    save_safetensors(path, tensors, metadata);
+  } else if (ext == ".pth" || ext == ".pt") {
+    save_pth(path, tensors, versions);
+  } else {
     fail(path, ": unknown weights format '", ext, "' (use .safetensors, .pth or .pt)");
+  }
 }
 
 namespace {
@@ -163,11 +220,7 @@ ModuleVersions module_versions(const nn::Module& module) {
 
 void save_weights(const nn::Module& module, const std::string& path,
                   const WeightsOptions& options) {
-  const std::string ext = std::filesystem::path(path).extension().string();
-  if (ext == ".pth" || ext == ".pt")
-    save_pth(path, pytorch_state_dict(module, options), module_versions(module));
-  else
-    save_pytorch_state_dict(path, pytorch_state_dict(module, options));
+  save_pytorch_state_dict(path, pytorch_state_dict(module, options), module_versions(module));
 }
 
 }  // namespace cnn::io

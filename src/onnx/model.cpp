@@ -1,7 +1,4 @@
-#include <sys/stat.h>
-
 #include <cmath>
-#include <fstream>
 #include <sstream>
 #include <unordered_map>
 #include <unordered_set>
@@ -9,12 +6,16 @@
 #include "cnn/autograd.h"
 #include "cnn/error.h"
 #include "cnn/onnx/onnx.h"
+#include "core/input_file.h"
 #include "onnx/graph.h"
 #include "onnx/model_file.h"
 #include "onnx/tensor_proto.h"
 
 namespace cnn::onnx {
 namespace {
+
+// A TensorProto file is one protobuf message, which protobuf limits to 2 GiB.
+constexpr uint64_t kMaxTensorFileBytes = uint64_t{1} << 31;
 
 // A level of the module tree the initializers' dotted names spell out (`layer1.0.conv1`), so
 // that state_dict keys are the file's names.
@@ -252,14 +253,18 @@ std::vector<std::string> supported_ops() {
 }
 
 Tensor read_tensor_file(const std::string& path) {
-  struct stat st {};
-  CNN_CHECK(::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode), "onnx: '", path,
-            "' is not a regular file");
-  CNN_CHECK(st.st_size <= (int64_t{1} << 31), "onnx: '", path, "' is larger than 2 GiB");
-  std::ifstream in(path, std::ios::binary);
+  std::vector<uint8_t> bytes;
+  try {
+    bytes = detail::read_whole_file(path, "a TensorProto file", kMaxTensorFileBytes,
+                                    "protobuf's 2 GiB, kMaxTensorFileBytes");
+  } catch (const Error& e) {
+    fail("onnx: ", e.what());
+  }
   ::onnx::TensorProto proto;
-  CNN_CHECK(in && proto.ParseFromIstream(&in), "onnx: '", path,
-            "' is not a serialized TensorProto");
+  CNN_CHECK(bytes.size() <= INT32_MAX &&
+                proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())),
+            "onnx: '", path, "' is not a serialized TensorProto");
+  bytes = {};
   return tensor_from_proto(proto, "", "onnx: '" + path + "'");
 }
 

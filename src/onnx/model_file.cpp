@@ -2,10 +2,6 @@
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl.h>
-#include <sys/stat.h>
-
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <climits>
@@ -13,6 +9,7 @@
 #include <memory>
 
 #include "cnn/error.h"
+#include "core/input_file.h"
 #include "onnx/checker.h"
 #include "onnx/defs/shape_inference.h"
 #include "onnx/graph.h"
@@ -81,28 +78,31 @@ int64_t default_opset(const ::onnx::ModelProto& model) {
 }
 
 ::onnx::ModelProto read_model(const std::string& path, const ReadOptions& options) {
-  struct stat st {};
-  CNN_CHECK(::stat(path.c_str(), &st) == 0, "onnx: cannot open '", path, "': no such file");
-  CNN_CHECK(S_ISREG(st.st_mode), "onnx: '", path, "' is not a regular file");
-  CNN_CHECK(st.st_size > 0, "onnx: '", path, "' is empty");
+  // A regular file, opened without blocking: a FIFO, socket, device or folder is refused here.
+  std::unique_ptr<detail::InputFile> file;
+  try {
+    file = std::make_unique<detail::InputFile>(path, "an ONNX model");
+  } catch (const Error& e) {
+    fail("onnx: ", e.what());
+  }
+  const auto size = static_cast<int64_t>(std::min<uint64_t>(file->size(), INT64_MAX));
+  CNN_CHECK(size > 0, "onnx: '", path, "' is empty");
   const int64_t limit =
       std::min<int64_t>(options.max_file_bytes, INT32_MAX);  // protobuf's own limit
-  CNN_CHECK(st.st_size <= limit, "onnx: '", path, "' has ", st.st_size,
-            " bytes, more than the limit of ", limit,
-            limit == INT32_MAX
-                ? " (protobuf's 2 GiB: larger models store their tensors as external data)"
-                : "");
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK);
-  CNN_CHECK(fd >= 0, "onnx: cannot open '", path, "'");
+  CNN_CHECK(
+      size <= limit, "onnx: '", path, "' has ", size, " bytes, more than the limit of ", limit,
+      limit == INT32_MAX ? " (protobuf's 2 GiB: larger models store their tensors as external data)"
+                         : " (LoadOptions::max_file_bytes)");
   ::onnx::ModelProto model;
   bool parsed = false;
   {
-    google::protobuf::io::FileInputStream file(fd);
-    file.SetCloseOnDelete(true);
-    google::protobuf::io::CodedInputStream coded(&file);
-    // the whole file, and no more; nested messages at most 64 deep
-    coded.SetTotalBytesLimit(static_cast<int>(std::min<int64_t>(st.st_size, INT32_MAX)));
-    coded.SetRecursionLimit(64);
+    google::protobuf::io::FileInputStream stream(file->release());
+    stream.SetCloseOnDelete(true);
+    google::protobuf::io::CodedInputStream coded(&stream);
+    // the whole file, and no more (a length prefix past the end fails the parse before anything
+    // of that length is allocated); nested messages at most kMaxMessageDepth deep
+    coded.SetTotalBytesLimit(static_cast<int>(size));
+    coded.SetRecursionLimit(kMaxMessageDepth);
     parsed = model.ParseFromCodedStream(&coded) && coded.ConsumedEntireMessage();
   }
   CNN_CHECK(parsed, "onnx: '", path,

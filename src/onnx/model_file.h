@@ -8,6 +8,9 @@
 
 namespace cnn::onnx {
 
+// Nesting of protobuf messages (a graph in a node's attribute is two levels deeper).
+inline constexpr int kMaxMessageDepth = 64;
+
 struct ReadOptions {
   bool check = true;
   int64_t max_file_bytes = (int64_t{1} << 31) - 1;

@@ -1,14 +1,12 @@
 #include "onnx/tensor_proto.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 
 #include "cnn/error.h"
+#include "core/input_file.h"
 
 namespace cnn::onnx {
 namespace {
@@ -54,33 +52,23 @@ std::string read_external(const TensorProto& proto, const std::string& model_dir
   const std::string d = dir.string() + "/", f = file.string();
   CNN_CHECK(f.compare(0, d.size(), d) == 0, what, ": external data location '", location,
             "' resolves to ", f, ", outside the model's folder");
-  struct stat st {};
-  CNN_CHECK(::stat(f.c_str(), &st) == 0 && S_ISREG(st.st_mode), what, ": external data '", location,
-            "' is not a regular file");
-  // Opened without blocking and checked again on the open file, so that a FIFO put in its place
-  // after the check above cannot stall the load, and the size checked is the one read.
-  struct File {
-    int fd;
-    ~File() {
-      if (fd >= 0) ::close(fd);
-    }
-  } in{::open(f.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC)};
-  CNN_CHECK(in.fd >= 0 && ::fstat(in.fd, &st) == 0 && S_ISREG(st.st_mode), what,
-            ": external data '", location, "' is not a regular file");
-  const int64_t size = static_cast<int64_t>(st.st_size);
+  // Opened without blocking and checked on the open file, so that a FIFO, device or folder is
+  // refused at once, and the size checked is the one read.
+  std::unique_ptr<detail::InputFile> in;
+  try {
+    in = std::make_unique<detail::InputFile>(f, "external data");
+  } catch (const Error& e) {
+    fail(what, ": external data '", location, "' is not a regular file: ", e.what());
+  }
+  const auto size = static_cast<int64_t>(std::min<uint64_t>(in->size(), INT64_MAX));
   if (length < 0) length = expected_bytes;
   CNN_CHECK(length == expected_bytes, what, ": external data length ", length,
             " bytes, but the shape needs ", expected_bytes);
+  // Before the allocation: the bytes must be in the file.
   CNN_CHECK(offset <= size && length <= size - offset, what, ": external data [", offset, ", ",
             offset + length, ") lies past the end of '", location, "' (", size, " bytes)");
   std::string bytes(static_cast<size_t>(length), '\0');
-  for (int64_t done = 0; done < length;) {
-    const ssize_t got = ::pread(in.fd, bytes.data() + done, static_cast<size_t>(length - done),
-                                static_cast<off_t>(offset + done));
-    if (got < 0 && errno == EINTR) continue;
-    CNN_CHECK(got > 0, what, ": could not read external data from '", location, "'");
-    done += got;
-  }
+  in->read_at(bytes.data(), static_cast<uint64_t>(length), static_cast<uint64_t>(offset));
   return bytes;
 }
 

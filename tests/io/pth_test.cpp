@@ -3,13 +3,18 @@
 // an allocation of the claimed size, or an executed call.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "cnn/io/pth.h"
+#include "cnn/io/weights.h"
 #include "io/pth_unpickle.h"
 #include "io/pth_zip.h"
+#include "support/process.h"
 #include "support/tensor_testing.h"
 
 namespace cnn::io {
@@ -81,14 +86,27 @@ std::string tensor_pickle(int64_t numel, const Shape& size, const Shape& stride,
 // Runs the unpickler with storages of the claimed size filled with 0, 1, 2, ...
 std::vector<std::pair<std::string, Tensor>> unpickle(const std::string& bytes) {
   return pickle::load_state_dict(
-      bytes,
-      [](const std::string&, DType dtype, int64_t numel) {
-        auto s = std::make_shared<Storage>(static_cast<size_t>(numel) * dtype_size(dtype));
-        for (int64_t i = 0; i < numel && dtype == DType::f32; ++i)
-          static_cast<float*>(s->data())[i] = static_cast<float>(i);
-        return s;
-      },
-      "test.pkl");
+             bytes,
+             [](const std::string&, DType dtype, int64_t numel) {
+               auto s = std::make_shared<Storage>(static_cast<size_t>(numel) * dtype_size(dtype));
+               for (int64_t i = 0; i < numel && dtype == DType::f32; ++i)
+                 static_cast<float*>(s->data())[i] = static_cast<float>(i);
+               return s;
+             },
+             "test.pkl")
+      .tensors;
+}
+
+// {"a": v, "b": v, ...}: `count` tensors viewing storage '0' (of `numel` elements) with the
+// same size and stride.
+std::string tensors_pickle(int count, int64_t numel, const Shape& size, const Shape& stride) {
+  std::string out = "\x80\x02}(";
+  for (int i = 0; i < count; ++i)
+    out += str(std::string(1, static_cast<char>('a' + i))) +
+           "ctorch._utils\n_rebuild_tensor_v2\n((" + str("storage") + "ctorch\nFloatStorage\n" +
+           str("0") + str("cpu") + i64(numel) + "tQ" + i64(0) + tuple(size) + tuple(stride) +
+           "\x89" + "ccollections\nOrderedDict\n)RtR";
+  return out + "u.";
 }
 
 std::string archive(const std::string& pkl, const std::string& data) {
@@ -155,6 +173,64 @@ TEST(Pth, ViewsReadThroughStridesAndOffset) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_TRUE(out[0].second.is_contiguous());
   EXPECT_EQ(out[0].second.to_vector(), (std::vector<float>{1, 5, 9, 2, 6, 10}));
+}
+
+TEST(Pth, MetadataVersionsRoundTrip) {
+  const std::string path = temp_path("versions.pth");
+  const ModuleVersions versions = {{"", 2}, {"layers", 1}, {"layers.1", 2}};
+  save_pth(path, {{"layers.1.weight", Tensor::zeros({2})}}, versions);
+  ModuleVersions back;
+  load_pth(path, &back);
+  EXPECT_EQ(back, versions);
+  save_pth(path, {{"w", Tensor::zeros({2})}});
+  load_pth(path, &back);
+  EXPECT_TRUE(back.empty());
+  std::filesystem::remove(path);
+}
+
+// A view that reads its storage more than once (stride 0, as torch's expand makes) is copied
+// into a dense tensor only within the budget: the storages' bytes plus kMaxExpandedBytes.
+TEST(Pth, ExpandedViewsAreCopiedWithinABudget) {
+  const auto small = unpickle(tensor_pickle(1, {3, 4}, {0, 0}));
+  EXPECT_EQ(small[0].second.to_vector(), std::vector<float>(12, 0.0f));
+  EXPECT_TRUE(contains(error_of([] {
+                         unpickle(tensor_pickle(1, {100000, 100000}, {0, 0}));
+                       }),
+                       "would be copied into 10000000000 elements; copies of views may take at "
+                       "most the 4 bytes of the storages plus 16777216 (kMaxExpandedBytes)"));
+  // Three views of 6 MiB each from one 4-byte storage: the third passes the budget.
+  const int64_t six_mib = int64_t{6} << 20;
+  EXPECT_TRUE(contains(error_of([&] { unpickle(tensors_pickle(3, 1, {six_mib / 4}, {0})); }),
+                       "and 12582912 are taken"));
+  EXPECT_EQ(unpickle(tensors_pickle(2, 1, {six_mib / 4}, {0})).size(), 2u);
+  // Transposed views of a real storage are copies too, and load.
+  EXPECT_EQ(unpickle(tensors_pickle(2, 4, {2, 2}, {1, 2})).size(), 2u);
+}
+
+TEST(PthHostile, LegacyFormatIsRecognized) {
+  const std::string dir = temp_path("legacy");
+  std::filesystem::create_directories(dir);
+  const int status =
+      std::system(detail::concat("PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 ", CNN_SOURCE_DIR,
+                                 "/tests/io/make_legacy_pth.py '", dir, "'")
+                      .c_str());
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "make_legacy_pth.py failed";
+  for (const char* name : {"legacy.pth", "legacy_protocol4.pth"}) {
+    const std::string path = dir + "/" + name;
+    for (const std::string& message :
+         {error_of([&] { load_pth(path); }), error_of([&] { load_pytorch_state_dict(path); })}) {
+      EXPECT_TRUE(contains(message, path + ": a PyTorch file in the legacy format"));
+      EXPECT_TRUE(contains(message, "re-save it in the zip format with PyTorch 1.6 or later"));
+    }
+    const auto r = testing::run_cnn(detail::concat("convert ", path, " ", dir, "/out.pth"));
+    EXPECT_EQ(r.code, 1);
+    EXPECT_TRUE(contains(r.output, "legacy format")) << r.output;
+  }
+  // Any other pickle is not a .pth either.
+  const std::string bare = write_temp("bare.pkl", "\x80\x02}q\x00.");
+  EXPECT_TRUE(contains(error_of([&] { load_pytorch_state_dict(bare); }), "a bare Python pickle"));
+  std::filesystem::remove(bare);
+  std::filesystem::remove_all(dir);
 }
 
 // ---- hostile archives ----
@@ -328,6 +404,14 @@ TEST(PickleHostile, DeepNestingAndCycles) {
   // 70000 MARKs.
   EXPECT_TRUE(
       contains(error_of([] { unpickle("\x80\x02" + std::string(70000, '(')); }), "nested MARKs"));
+}
+
+TEST(PickleHostile, ObjectCountIsCapped) {
+  // A dict filled with None: None pair by SETITEM, 2^19 + 1 times, makes 2^20 + 3 objects.
+  std::string bytes = "\x80\x02}";
+  for (size_t i = 0; i <= pickle::kMaxValues / 2; ++i) bytes += "NNs";
+  EXPECT_TRUE(
+      contains(error_of([&] { unpickle(bytes + "."); }), "more than 1048576 objects (kMaxValues)"));
 }
 
 TEST(PickleHostile, UnsupportedDtypeAndNonTensorValues) {

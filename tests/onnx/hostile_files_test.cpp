@@ -885,7 +885,7 @@ TEST_F(OnnxHostileExternal, MissingLocation) {
 
 TEST_F(OnnxHostile, ModelPathIsAFolder) {
   const std::string path = dir_.string();
-  expect_refused(path, {}, {"'" + path + "' is not a regular file"});
+  expect_refused(path, {}, {path + ": is a folder, not a file (an ONNX model must be"});
 }
 
 TEST_F(OnnxHostile, ModelPathIsAFifo) {
@@ -894,18 +894,18 @@ TEST_F(OnnxHostile, ModelPathIsAFifo) {
   const auto unblock = [&] { ::close(::open(fifo.c_str(), O_WRONLY | O_NONBLOCK)); };
   for (bool check : {false, true}) {
     const std::string e = outcome(fifo, check, false, unblock);
-    EXPECT_NE(e.find("'" + fifo + "' is not a regular file"), std::string::npos) << e;
+    EXPECT_NE(e.find(fifo + ": is a FIFO (named pipe), not a file"), std::string::npos) << e;
   }
 }
 
 TEST_F(OnnxHostile, ModelPathIsADevice) {
   for (const std::string dev : {"/dev/zero", "/dev/null", "/dev/urandom"})
-    expect_refused(dev, {}, {"'" + dev + "' is not a regular file"});
+    expect_refused(dev, {}, {dev + ": is a character device, not a file"});
 }
 
 TEST_F(OnnxHostile, ModelPathMissing) {
   const std::string path = (dir_ / "absent.onnx").string();
-  expect_refused(path, {}, {"cannot open '" + path + "'", "no such file"});
+  expect_refused(path, {}, {path + ": cannot open an ONNX model", "No such file"});
 }
 
 TEST_F(OnnxHostile, EmptyFile) {

@@ -1,8 +1,13 @@
 /// \file
 /// safetensors files: an 8-byte little-endian header length, a JSON header naming each
-/// tensor's dtype, shape and byte range, then the raw little-endian data. The reader trusts no
-/// number in the file: every size product is checked for overflow, every range against the
-/// file's length, ranges may not overlap, and nesting depth and header size are capped.
+/// tensor's dtype, shape and byte range, then the raw little-endian data. The reader is as
+/// strict as the format's reference implementation (huggingface/safetensors): the header is at
+/// most 100,000,000 bytes and no longer than the file, a JSON object (starting with '{', no
+/// byte-order mark, no NUL byte; spaces may pad it) with no key twice, "__metadata__" maps
+/// strings to strings, each tensor has exactly dtype, shape and data_offsets, every size
+/// product is checked for overflow, and the tensors' byte ranges, sorted, cover the data
+/// section exactly: no gap, no overlap, no byte after the last tensor. Nothing is allocated
+/// beyond what the file holds.
 #pragma once
 
 #include <map>
@@ -15,7 +20,8 @@ namespace cnn::io {
 using Metadata = std::map<std::string, std::string>;
 
 /// Reads every tensor (F32 and I64 are supported), in name order. Raises cnn::Error naming the
-/// file and the problem. `metadata`, when given, receives the "__metadata__" strings.
+/// file and the problem (a FIFO, folder or device is refused without being read). `metadata`,
+/// when given, is set to the "__metadata__" strings.
 nn::StateDict load_safetensors(const std::string& path, Metadata* metadata = nullptr);
 
 /// Writes atomically: a temporary file in the same folder, fsynced, then renamed over `path`.

@@ -45,8 +45,14 @@ Tensor permute_linear_input_columns(const Tensor& weight, int64_t channels, int6
                                     int64_t width, bool to_nhwc);
 
 /// A PyTorch-layout state_dict from a .pth (recognised by its zip signature, whatever the
-/// name) or a .safetensors file.
-nn::StateDict load_pytorch_state_dict(const std::string& path);
+/// name) or a .safetensors file. `versions`, when given, receives the module versions the file
+/// records (a .pth's _metadata; in a .safetensors file, the metadata "cnn.module_versions" that
+/// save_pytorch_state_dict writes), empty when it records none.
+nn::StateDict load_pytorch_state_dict(const std::string& path, ModuleVersions* versions = nullptr);
+
+/// Raises cnn::Error "WHERE: tensor 'NAME' holds NaN at element [i, j, ...] of SHAPE" for the
+/// first float tensor holding a NaN or an infinity: weights a model must not run with.
+void check_finite(const nn::StateDict& tensors, const std::string& where);
 
 /// Converts a PyTorch-layout state_dict to `module`'s layout and loads it strictly: one
 /// cnn::Error lists every missing key, unexpected key and shape mismatch (naming the PyTorch
@@ -60,14 +66,18 @@ void load_weights(nn::Module& module, const std::string& path, const WeightsOpti
 ModuleVersions module_versions(const nn::Module& module);
 
 /// The module's state_dict in PyTorch's layout, and written to `path` as .safetensors or (by
-/// the extension) .pth, which torch.load reads (a .pth also carries module_versions(module), as
-/// torch.save of a state_dict does).
+/// the extension) .pth, which torch.load reads, through save_pytorch_state_dict with
+/// module_versions(module) (a .pth carries them as its _metadata, as torch.save of a
+/// state_dict does).
 nn::StateDict pytorch_state_dict(const nn::Module& module, const WeightsOptions& options = {});
 void save_weights(const nn::Module& module, const std::string& path,
                   const WeightsOptions& options = {});
 
 /// Writes a PyTorch-layout state_dict as .pth or .safetensors, chosen by the extension; any
-/// other extension raises cnn::Error.
-void save_pytorch_state_dict(const std::string& path, const nn::StateDict& tensors);
+/// other extension raises cnn::Error. `versions` become a .pth's _metadata (which PyTorch's
+/// load_state_dict hands to each module: torchvision's MNASNet refuses a state_dict without
+/// one) or a .safetensors file's metadata "cnn.module_versions".
+void save_pytorch_state_dict(const std::string& path, const nn::StateDict& tensors,
+                             const ModuleVersions& versions = {});
 
 }  // namespace cnn::io

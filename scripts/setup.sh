@@ -3,8 +3,9 @@
 #   scripts/setup.sh          build tools, libraries and the Fashion-MNIST data set
 #   scripts/setup.sh --test   the same, plus GoogleTest, PyTorch and ONNX (the test oracles),
 #                             Chromium, Doxygen (the API reference, scripts/docs.sh),
-#                             clang-format and clang-tidy (scripts/lint.sh) and ONNX Runtime for
-#                             Node.js (npm onnxruntime-node, in bench/ort/node_modules)
+#                             clang-format and clang-tidy (scripts/lint.sh), clang and its
+#                             libFuzzer (scripts/fuzz.sh) and ONNX Runtime for Node.js (npm
+#                             onnxruntime-node, in bench/ort/node_modules)
 set -euo pipefail
 
 packages=(
@@ -28,6 +29,7 @@ if [[ "${1:-}" == "--test" ]]; then
     chromium                  # headless browser: the lab report test loads report.html
     doxygen                   # the API reference from include/cnn (scripts/docs.sh, the docs test)
     clang-format clang-tidy   # the house rules that .ci/run checks (scripts/lint.sh)
+    clang libclang-rt-14-dev  # libFuzzer and clang's sanitizers (scripts/fuzz.sh, .ci/run)
   )
   if ! command -v node >/dev/null; then
     packages+=(nodejs npm)    # Node.js, for ONNX Runtime (bench/ort); any node on PATH will do

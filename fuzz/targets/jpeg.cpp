@@ -1,0 +1,10 @@
+// The image decoder (cnn::data::decode_image) on JPEG seeds: libjpeg-turbo with the reader's
+// limits, then the conversion to float channels.
+#include "cnn/data/image.h"
+#include "fuzz_target.h"
+#include "targets/image_channels.h"
+
+CNN_FUZZ_TARGET(jpeg) {
+  cnn::data::decode_image(cnn::fuzz::input_file(data, size, "input.jpg"),
+                          {.channels = cnn::fuzz::requested_channels(size)});
+}

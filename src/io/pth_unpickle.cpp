@@ -505,16 +505,17 @@ Ref Unpickler::rebuild_tensor(const std::vector<Ref>& a) {
   Tensor view =
       Tensor::view_of(storage.storage, shape, strides, numel > 0 ? offset : 0, storage.dtype);
   if (!view.is_contiguous()) {
-    // A copy: bounded in all by what the file holds plus kMaxExpandedBytes, before allocating
-    // (stride 0 lets a view of one stored element claim any number of elements).
+    // A copy: bounded in all by a multiple of what the file holds, before allocating (stride 0
+    // lets a view of one stored element claim any number of elements).
     int64_t bytes = 0;
-    const int64_t budget = storage_bytes_ + kMaxExpandedBytes - copied_bytes_;
+    const int64_t allowed = kMaxExpansionRatio * storage_bytes_ + kMaxExpandedBytes;
     check(!__builtin_mul_overflow(numel, static_cast<int64_t>(dtype_size(storage.dtype)), &bytes) &&
-              bytes <= budget,
+              bytes <= allowed - copied_bytes_,
           "tensor of shape ", to_string(shape), " with strides ", to_string(strides),
-          " would be copied into ", numel, " elements; copies of views may take at most the ",
-          storage_bytes_, " bytes of the storages plus ", kMaxExpandedBytes,
-          " (kMaxExpandedBytes), and ", copied_bytes_, " are taken");
+          " would be copied into ", numel, " elements; copies of views may take at most ",
+          kMaxExpansionRatio, " times the ", storage_bytes_, " bytes of the storages plus ",
+          kMaxExpandedBytes, " (kMaxExpansionRatio, kMaxExpandedBytes), and ", copied_bytes_,
+          " are taken");
     copied_bytes_ += bytes;
     view = view.contiguous();
   }

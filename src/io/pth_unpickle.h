@@ -30,7 +30,8 @@ struct StateDictPickle {
 };
 
 // Parses a state_dict pickle. Tensors are dense: a view that is not is copied, and the copies
-// together may hold at most the bytes of every storage loaded plus kMaxExpandedBytes. `where`
+// together may hold at most kMaxExpansionRatio times the bytes of the storages loaded plus
+// kMaxExpandedBytes. `where`
 // prefixes every error message.
 StateDictPickle load_state_dict(std::string_view bytes, const StorageLoader& load_storage,
                                 const std::string& where);
@@ -52,8 +53,13 @@ inline constexpr size_t kMaxStringBytes = 1u << 20;
 inline constexpr size_t kMaxValues = 1u << 20;  // objects created, in all
 inline constexpr int kMaxDepth = 32;
 inline constexpr size_t kMaxRank = 8;
-// Bytes that copies of views may take beyond the storages' own bytes: a view of one element
-// with stride 0 and shape [100000, 100000] would otherwise ask for 40 GB.
+// Copies of views (overlapping or stride-0 views are legal in what torch.save writes, and
+// tensors here are dense) may take in all at most kMaxExpansionRatio times the bytes of the
+// storages loaded plus kMaxExpandedBytes: a view of one element with stride 0 and shape
+// [100000, 100000] would otherwise ask for 40 GB from a file of a few hundred bytes. The ratio
+// is gzip's largest (1032:1, rounded down); the zoo's golden files, whose weights are views of
+// small shared storages, need at most 340.
+inline constexpr int64_t kMaxExpansionRatio = 1024;
 inline constexpr int64_t kMaxExpandedBytes = int64_t{16} << 20;
 
 }  // namespace cnn::io::pickle

@@ -56,24 +56,20 @@ class StateChecker {
               ": checkpoint field 'config' is not an object");
     const nlohmann::json& classes = field(state_, "classes");
     CNN_CHECK(classes.is_array() && !classes.empty() &&
-                  classes.size() <= static_cast<size_t>(kMaxCheckpointClasses),
-              path_, ": checkpoint field 'classes' must list 1 to ", kMaxCheckpointClasses,
-              " class names (kMaxCheckpointClasses)");
+                  classes.size() <= static_cast<size_t>(limits::kMaxClasses),
+              path_, ": checkpoint field 'classes' must list 1 to ", limits::kMaxClasses,
+              " class names (limits::kMaxClasses)");
     for (const nlohmann::json& c : classes)
       CNN_CHECK(c.is_string(), path_, ": checkpoint field 'classes' holds ", c.dump(),
                 ", not a name");
     const nlohmann::json& shape = field(state_, "input_shape");
     CNN_CHECK(shape.is_array() && shape.size() == 3, path_,
               ": checkpoint field 'input_shape' must be [height, width, channels]");
-    int64_t elements = 1;
-    for (size_t d = 0; d < 3; ++d) {
-      const int64_t extent =
-          integer(shape[d], detail::concat("input_shape[", d, "]"), 1, kMaxCheckpointInputElements);
-      elements *= extent;  // each factor is at most 2^28 and the product is checked at each step
-      CNN_CHECK(elements <= kMaxCheckpointInputElements, path_, ": checkpoint field 'input_shape' ",
-                shape.dump(), " has more than ", kMaxCheckpointInputElements,
-                " elements (kMaxCheckpointInputElements)");
-    }
+    Shape hwc;
+    for (size_t d = 0; d < 3; ++d)
+      hwc.push_back(integer(shape[d], detail::concat("input_shape[", d, "]"), 1,
+                            limits::kMaxImageSide * limits::kMaxImageChannels));
+    check_image_shape(hwc, path_ + ": checkpoint field 'input_shape'");
     const nlohmann::json& normalization = field(state_, "normalization");
     for (const char* key : {"mean", "std"}) {
       const nlohmann::json& values = field(normalization, key, "normalization.");
@@ -85,8 +81,15 @@ class StateChecker {
         number(values[c], detail::concat("normalization.", key, "[", c, "]"),
                is_std ? std::numeric_limits<double>::min() : -kLargestFloat, kLargestFloat);
     }
-    const int64_t epoch = integer(field(state_, "epoch"), "epoch", 0, kMaxCheckpointEpochs);
-    const int64_t batch = integer(field(state_, "batch"), "batch", 0, kMaxCheckpointSteps);
+    // The run's position: what a trainer's checkpoint holds and --resume needs (it refuses a
+    // checkpoint without it). A checkpoint of a model alone (eval, predict, export) has none.
+    if (state_.contains("epoch")) check_position();
+  }
+
+ private:
+  void check_position() const {
+    const int64_t epoch = integer(field(state_, "epoch"), "epoch", 0, limits::kMaxEpochs);
+    const int64_t batch = integer(field(state_, "batch"), "batch", 0, limits::kMaxTotalSteps);
     const nlohmann::json& partial = field(state_, "partial");
     number(field(partial, "loss_sum", "partial."), "partial.loss_sum", 0, kLargestDouble);
     number(field(partial, "seconds", "partial."), "partial.seconds", 0, kLargestDouble);
@@ -103,10 +106,9 @@ class StateChecker {
                                    (best.get<double>() >= 0.0 && best.get<double>() <= 1.0)),
               path_, ": checkpoint field 'best_accuracy' is ", best.dump(),
               ", neither -1 (no epoch yet) nor in [0, 1]");
-    integer(field(state_, "threads"), "threads", 1, kMaxCheckpointThreads);
+    integer(field(state_, "threads"), "threads", 1, limits::kMaxThreads);
   }
 
- private:
   static constexpr double kLargestDouble = std::numeric_limits<double>::max();
   static constexpr double kLargestFloat = std::numeric_limits<float>::max();
 
@@ -171,8 +173,9 @@ void check_tensors(const std::string& path, const nn::StateDict& tensors) {
     if (counter && t.dtype() == DType::i64) {
       const std::vector<int64_t> values = t.to_vector_i64();
       for (int64_t v : values)
-        CNN_CHECK(v >= 0 && v <= kMaxCheckpointSteps, path, ": checkpoint tensor '", name,
-                  "' holds ", v, ", outside [0, ", kMaxCheckpointSteps, "] (kMaxCheckpointSteps)");
+        CNN_CHECK(v >= 0 && v <= limits::kMaxTotalSteps, path, ": checkpoint tensor '", name,
+                  "' holds ", v, ", outside [0, ", limits::kMaxTotalSteps,
+                  "] (limits::kMaxTotalSteps)");
     }
     if (name.rfind("rng.", 0) == 0) {
       CNN_CHECK(t.dtype() == DType::i64 && t.shape() == Shape{4}, path, ": checkpoint tensor '",

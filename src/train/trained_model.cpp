@@ -7,6 +7,7 @@
 
 #include "cnn/error.h"
 #include "cnn/generator.h"
+#include "cnn/io/weights.h"
 #include "cnn/models/registry.h"
 #include "cnn/nn/init.h"
 #include "cnn/onnx/onnx.h"
@@ -50,21 +51,6 @@ void check_classes_and_normalization(const TrainedModel& t, const std::string& f
     CNN_CHECK(std::isfinite(n.mean[c]) && std::isfinite(n.stddev[c]) && n.stddev[c] > 0.0f, file,
               ": the checkpoint's normalization of channel ", c, " (mean ", n.mean[c], ", std ",
               n.stddev[c], ") is not finite with a positive std");
-}
-
-// A model whose weights hold a NaN or an infinity predicts garbage or NaN for every image:
-// refused, naming the first such value.
-void check_finite_weights(const nn::Module& model, const std::string& file) {
-  for (const auto& [name, tensor] : model.state_dict()) {
-    if (tensor.dtype() != DType::f32) continue;
-    const Tensor t = tensor.contiguous();
-    const float* p = t.data();
-    for (int64_t i = 0; i < t.numel(); ++i)
-      CNN_CHECK(std::isfinite(p[i]), file, ": weight '", name, "' holds ", p[i], " at element ", i,
-                " of ", to_string(t.shape()),
-                "; a model with non-finite weights cannot predict (the run diverged or the file "
-                "was altered)");
-  }
 }
 
 // An ONNX file as a trained model: classes, input shape and normalization from the options,
@@ -128,7 +114,7 @@ TrainedModel load_onnx_file(const std::string& path, const ModelFileOptions& opt
     t.config.data = d->second;
   else
     t.config.data.clear();
-  check_finite_weights(*model, path);
+  io::check_finite(model->state_dict(), path);  // a model with non-finite weights cannot predict
   model->eval();
   t.model = model;
   return t;
@@ -154,7 +140,8 @@ TrainedModel load_trained_model(const std::string& path, const ModelFileOptions&
     t.classes = state.at("classes").get<std::vector<std::string>>();
     t.input_shape = state.at("input_shape").get<Shape>();
     t.normalization = normalization_of(state);
-    t.epochs_done = state.at("epoch").get<int64_t>();
+    // a trainer's checkpoint records its position; a checkpoint of a model alone has none
+    t.epochs_done = state.contains("epoch") ? state.at("epoch").get<int64_t>() : 0;
   } catch (const nlohmann::json::exception& e) {
     fail(file, ": the checkpoint's state is incomplete: ", e.what());
   }
@@ -165,7 +152,6 @@ TrainedModel load_trained_model(const std::string& path, const ModelFileOptions&
   t.config.out = fs::path(file).parent_path().string();  // where an ONNX run keeps model.onnx
   t.model = build_model(t.config, static_cast<int64_t>(t.classes.size()), t.input_shape, gen).model;
   t.model->load_state_dict(with_prefix_removed(c.tensors, "model"));
-  check_finite_weights(*t.model, file);
   t.model->eval();
   return t;
 }

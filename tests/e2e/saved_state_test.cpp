@@ -66,18 +66,29 @@ void expect_error(const testing::ProcessResult& r, const std::string& fragment) 
 
 TEST_F(SavedState, ResumeRefusesPositionsAndCountsOutOfRange) {
   const std::vector<std::pair<std::function<void(json&)>, std::string>> cases = {
-      {[](json& s) { s["epoch"] = -3; }, "epoch is -3, outside [0, "},
-      {[](json& s) { s["batch"] = 1000000000000; }, "batch is 1000000000000, outside [0, 3]"},
-      {[](json& s) { s["threads"] = 100000; }, "threads is 100000, outside [1, 1024]"},
-      {[](json& s) { s["partial"]["seen"] = -1; }, "partial.seen is -1"},
-      {[](json& s) { s["best_accuracy"] = 7.5; }, "best_accuracy is 7.5, outside [-1, 1]"},
-      {[](json& s) { s["history"] = json::array(); }, "records 0 epochs of history for 1"},
-      {[](json& s) { s["history"] = "none"; }, "state is malformed"},
+      // absolute ranges, checked when any checkpoint is read (train::load_checkpoint)
+      {[](json& s) { s["epoch"] = -3; }, "field 'epoch' is -3, not an integer in [0, 100000]"},
+      {[](json& s) { s["threads"] = 100000; }, "field 'threads' is 100000"},
+      {[](json& s) { s["partial"]["seen"] = -1; }, "field 'partial.seen' is -1"},
+      {[](json& s) { s["best_accuracy"] = 7.5; }, "field 'best_accuracy' is 7.5"},
+      {[](json& s) { s["history"] = json::array(); }, "one row per epoch done (1)"},
+      {[](json& s) { s.erase("epoch"); }, "lacks its config, threads or epoch"},
+      // ranges of this run, checked by --resume
+      {[](json& s) {
+         s["batch"] = 7;
+         s["partial"]["seen"] = 7;
+       },
+       "batch is 7, outside [0, 3]"},
+      {[](json& s) {
+         s["batch"] = 1;
+         s["partial"]["seen"] = 1000;
+       },
+       "partial.seen is 1000, outside [0, "},
       {[](json& s) { s["config"]["seed"] = -1; }, "field 'seed' has the wrong type (-1)"},
       {[](json& s) { s["config"]["epochs"] = 1e12; }, "field 'epochs' has the wrong type"},
       {[](json& s) { s["config"]["lr"] = 1e-60; }, "lr 1e-60 is not representable in float"},
       {[](json& s) { s["normalization"]["std"] = json::array({0.0}); },
-       "normalization of channel 0"},
+       "field 'normalization.std[0]' is 0.0"},
   };
   int i = 0;
   for (const auto& [alter, fragment] : cases) {
@@ -108,16 +119,16 @@ TEST_F(SavedState, EvalAndPredictRefuseShapesAndClassesOutOfRangeAndNonFiniteWei
            },
            "has 268435456 elements, over the limit of 67108864"},
           {[](json& s, train::Checkpoint&) { s["classes"] = json::array(); },
-           "names 0 classes, outside [1, 1000000]"},
+           "'classes' must list 1 to 1000000 class names"},
           {[](json& s, train::Checkpoint&) {
              s["normalization"]["mean"] = {0.1, 0.2};
            },
-           "normalization has 2 means and 1 standard deviations for 1 input channels"},
+           "'normalization.mean' must hold one number per channel (1)"},
           {[](json&, train::Checkpoint& c) {
              Tensor weight = c.tensors.at("model.fc.weight");
              weight.data()[5] = std::numeric_limits<float>::infinity();
            },
-           "weight 'fc.weight' holds inf at element 5"},
+           "tensor 'model.fc.weight' holds an infinity at element [0, 5] of [10, 64]"},
       };
   int i = 0;
   for (const auto& [alter, fragment] : cases) {

@@ -189,7 +189,8 @@ TEST(Pth, MetadataVersionsRoundTrip) {
 }
 
 // A view that reads its storage more than once (stride 0, as torch's expand makes) is copied
-// into a dense tensor only within the budget: the storages' bytes plus kMaxExpandedBytes.
+// into a dense tensor only within the budget: kMaxExpansionRatio times the storages' bytes
+// plus kMaxExpandedBytes.
 TEST(Pth, ExpandedViewsAreCopiedWithinABudget) {
   const auto small = unpickle(tensor_pickle(1, {3, 4}, {0, 0}));
   EXPECT_EQ(small[0].second.to_vector(), std::vector<float>(12, 0.0f));
@@ -197,7 +198,8 @@ TEST(Pth, ExpandedViewsAreCopiedWithinABudget) {
                          unpickle(tensor_pickle(1, {100000, 100000}, {0, 0}));
                        }),
                        "would be copied into 10000000000 elements; copies of views may take at "
-                       "most the 4 bytes of the storages plus 16777216 (kMaxExpandedBytes)"));
+                       "most 1024 times the 4 bytes of the storages plus 16777216 "
+                       "(kMaxExpansionRatio, kMaxExpandedBytes)"));
   // Three views of 6 MiB each from one 4-byte storage: the third passes the budget.
   const int64_t six_mib = int64_t{6} << 20;
   EXPECT_TRUE(contains(error_of([&] { unpickle(tensors_pickle(3, 1, {six_mib / 4}, {0})); }),

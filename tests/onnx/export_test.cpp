@@ -727,8 +727,7 @@ TEST(OnnxExportCli, TrainedModelsCarryTheirClassesAndNormalization) {
   nlohmann::json state = {{"config", nlohmann::json::parse(train::TrainConfig{}.to_json())},
                           {"classes", {"cat", "dog", "emu"}},
                           {"input_shape", {16, 16, 1}},
-                          {"normalization", {{"mean", {0.5}}, {"std", {0.25}}}},
-                          {"epoch", 1}};
+                          {"normalization", {{"mean", {0.5}}, {"std", {0.25}}}}};
   const std::string ckpt = scratch().file("run.ckpt");
   train::save_checkpoint(ckpt, {tensors, state.dump()});
   const std::string file = scratch().file("trained.onnx");

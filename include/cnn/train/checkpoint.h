@@ -12,16 +12,14 @@
 #include <string>
 
 #include "cnn/io/safetensors.h"
+#include "cnn/train/config.h"
 
 namespace cnn::train {
 
-/// Ranges of what a checkpoint records; a checkpoint outside them is refused on load.
-inline constexpr int64_t kMaxCheckpointEpochs = 1'000'000;
-inline constexpr int64_t kMaxCheckpointSteps = int64_t{1} << 40;    ///< steps, batches, positions
-inline constexpr int64_t kMaxCheckpointSamples = int64_t{1} << 50;  ///< samples seen in an epoch
-inline constexpr int64_t kMaxCheckpointThreads = 1024;
-inline constexpr int64_t kMaxCheckpointClasses = int64_t{1} << 20;
-inline constexpr int64_t kMaxCheckpointInputElements = int64_t{1} << 28;  ///< H * W * C
+/// Samples seen in one epoch: at most limits::kMaxTotalSteps batches of limits::kMaxBatchSize.
+/// The other ranges a checkpoint is held to are train::limits (cnn/train/config.h), the same
+/// that options and config.json are held to.
+inline constexpr int64_t kMaxCheckpointSamples = limits::kMaxTotalSteps * limits::kMaxBatchSize;
 
 struct Checkpoint {
   nn::StateDict tensors;
@@ -32,19 +30,19 @@ void save_checkpoint(const std::string& path, const Checkpoint& checkpoint);
 /// Raises cnn::Error naming the file when it is not a cnn checkpoint (a strict safetensors file,
 /// see cnn/io/safetensors.h), fails its checksum, or holds a field outside its range, naming
 /// the field, the value and the range:
-/// - the state: a JSON object with "config" (an object), "classes" (1 to
-///   kMaxCheckpointClasses strings), "input_shape" (3 positive extents, at most
-///   kMaxCheckpointInputElements in all), "normalization" (finite means and positive finite
-///   standard deviations, one per channel), "epoch" (0 to kMaxCheckpointEpochs), "batch" (0 to
-///   kMaxCheckpointSteps), "partial" (a sum of losses and seconds, finite and non-negative;
+/// - the state: a JSON object with "config" (an object), "classes" (1 to limits::kMaxClasses
+///   strings), "input_shape" (check_image_shape), "normalization" (finite means and positive
+///   finite standard deviations, one per channel) and, in a trainer's checkpoint (one with
+///   "epoch", which --resume needs), "epoch" (0 to limits::kMaxEpochs), "batch" (0 to
+///   limits::kMaxTotalSteps), "partial" (a sum of losses and seconds, finite and non-negative;
 ///   "correct" at most "seen", at most kMaxCheckpointSamples; none seen exactly when "batch"
 ///   is 0), "history" (one row per epoch done, numbered from 1, accuracies in [0, 1], losses,
 ///   times and learning rates non-negative, or null where they were not finite),
 ///   "best_accuracy" (-1 before any epoch, else in [0, 1]) and "threads" (1 to
-///   kMaxCheckpointThreads);
+///   limits::kMaxThreads);
 /// - the tensors: every float tensor finite (io::check_finite), every int64 tensor under
-///   "optimizer." and "scheduler." (step counts, positions) in [0, kMaxCheckpointSteps], every
-///   random-generator state under "rng." four words, not all zero.
+///   "optimizer." and "scheduler." (step counts, positions) in [0, limits::kMaxTotalSteps],
+///   every random-generator state under "rng." four words, not all zero.
 Checkpoint load_checkpoint(const std::string& path);
 
 /// Tensors under "<prefix>." with the prefix removed, e.g. the model's state_dict from "model.".

@@ -9,7 +9,9 @@
 #   scripts/sanitize.sh address --fuzz-build    in scripts/fuzz.sh's clang build (./build-fuzz,
 #                                               ASan + UBSan + libFuzzer coverage), as CI does
 #   --programs "core io"   build and run only those test programs (tests/<folder>)
-#   -- ARGS                more ctest arguments, e.g. -R 'Idx|Png' or -E 'Golden'
+#   -- ARGS                more ctest arguments, e.g. -R 'Idx|Png'
+# The install and docs tests are left out (they build examples/ without the sanitizer's flags
+# and run Doxygen), and with --programs the golden and ONNX data when no program reads them.
 # Any sanitizer report fails the test that caused it (UBSan does not recover; ASan reports
 # leaks at exit). Suppressions, only for libraries we do not build, are in
 # scripts/sanitizers/*.supp with the reason for each.
@@ -67,9 +69,16 @@ if [[ -n "$programs" ]]; then
   # `cnn` too: the end-to-end tests run it. Programs not built show in ctest as *_NOT_BUILT.
   read -r -a names <<<"$programs"
   cmake --build "$build_dir" -j2 --target cnn "${names[@]/#/test_}"
-  ctest_args=(-E '_NOT_BUILT$' "${ctest_args[@]}")
+  # The golden and ONNX data only where a program chosen reads them.
+  exclude='_NOT_BUILT$|^(install|docs)$'
+  [[ " $programs " =~ " "(golden|models)" " ]] || exclude+='|^golden_data$'
+  [[ " $programs " == *" onnx "* ]] || exclude+='|^onnx_data$'
+  ctest_args=(-E "$exclude" "${ctest_args[@]}")
 else
   cmake --build "$build_dir" -j2
+  # install builds examples/ against the installed package, without the sanitizer's flags;
+  # docs runs Doxygen: neither runs the project's code.
+  ctest_args=(-E '^(install|docs)$' "${ctest_args[@]}")
 fi
 
 supp=$root/scripts/sanitizers

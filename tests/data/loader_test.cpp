@@ -20,6 +20,7 @@
 #include "cnn/data/image.h"
 #include "cnn/data/image_folder.h"
 #include "cnn/data/loader.h"
+#include "support/sanitizers.h"
 #include "support/tensor_testing.h"
 
 namespace cnn::data {
@@ -258,7 +259,7 @@ TEST(TensorDatasetTest, GetCopiesOneImageAndChecksItsInput) {
 // A producer thread that cannot start is a cnn::Error naming the loader and the way around
 // it, not a std::system_error.
 TEST(DataLoaderTest, ThreadThatCannotStartIsAnError) {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if CNN_TEST_UNDER_SANITIZER
   GTEST_SKIP() << "the sanitizer's shadow memory needs the address space this test takes away";
 #endif
   GTEST_FLAG_SET(death_test_style, "threadsafe");
@@ -277,9 +278,7 @@ class HugeExampleDataset : public CountingDataset {
 };
 
 TEST(DataLoaderTest, OutOfMemoryNamesTheEpochBatchAndIndex) {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  GTEST_SKIP() << "the sanitizer reports an allocation this large instead of failing it";
-#endif
+  // Under the sanitizers too: tests/support/test_main.cpp lets such an allocation fail.
   for (int64_t prefetch : {0, 1}) {
     const DataLoader loader(std::make_shared<HugeExampleDataset>(), nullptr,
                             {.batch_size = 2, .prefetch = prefetch});

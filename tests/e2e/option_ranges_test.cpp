@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "support/process.h"
+#include "support/sanitizers.h"
 
 namespace cnn {
 namespace {
@@ -64,7 +65,7 @@ TEST(OptionRanges, AnUnusableRunFolderIsRefusedBeforeTheDataIsLoaded) {
 }
 
 TEST(OptionRanges, ThreadsTheSystemWillNotStartAreAnErrorNotACrash) {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if CNN_TEST_UNDER_SANITIZER
   GTEST_SKIP() << "a sanitizer reserves terabytes of address space: ulimit -v cannot apply";
 #endif
   // 1,000 threads of 8 MiB stacks do not fit in 3 GB of address space.

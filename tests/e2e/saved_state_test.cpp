@@ -92,8 +92,8 @@ TEST_F(SavedState, ResumeRefusesPositionsAndCountsOutOfRange) {
   };
   int i = 0;
   for (const auto& [alter, fragment] : cases) {
-    const std::string run =
-        altered("resume" + std::to_string(i++), [&](json& s, train::Checkpoint&) { alter(s); });
+    const std::string run = altered("resume" + std::to_string(i++),
+                                    [&a = alter](json& s, train::Checkpoint&) { a(s); });
     expect_error(run_cnn("train --resume " + run + " --epochs 2"), fragment);
   }
 }

@@ -2,15 +2,9 @@
 
 #include <atomic>
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define CNN_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define CNN_SANITIZED 1
-#endif
-#endif
+#include "support/sanitizers.h"
 
-#ifndef CNN_SANITIZED
+#if !CNN_TEST_UNDER_SANITIZER
 #include <malloc.h>
 
 #include <cerrno>
@@ -33,7 +27,7 @@ std::atomic<int64_t> live{0};
 std::atomic<int64_t> peak{0};
 
 [[maybe_unused]] void added(void* p) {
-#ifndef CNN_SANITIZED
+#if !CNN_TEST_UNDER_SANITIZER
   if (p == nullptr) return;
   const int64_t now = live.fetch_add(static_cast<int64_t>(malloc_usable_size(p))) +
                       static_cast<int64_t>(malloc_usable_size(p));
@@ -46,7 +40,7 @@ std::atomic<int64_t> peak{0};
 }
 
 [[maybe_unused]] void removed(void* p) {
-#ifndef CNN_SANITIZED
+#if !CNN_TEST_UNDER_SANITIZER
   if (p != nullptr) live.fetch_sub(static_cast<int64_t>(malloc_usable_size(p)));
 #else
   (void)p;
@@ -56,7 +50,7 @@ std::atomic<int64_t> peak{0};
 }  // namespace
 
 bool allocation_counting_available() {
-#ifdef CNN_SANITIZED
+#if CNN_TEST_UNDER_SANITIZER
   return false;
 #else
   return true;
@@ -73,7 +67,7 @@ int64_t PeakAllocation::peak_bytes() const {
 
 }  // namespace cnn::testing
 
-#ifndef CNN_SANITIZED
+#if !CNN_TEST_UNDER_SANITIZER
 // The replacements: libstdc++'s operator new calls malloc, so C++ allocations are counted too.
 extern "C" {
 void* malloc(size_t size) {

@@ -92,11 +92,13 @@ TEST_P(GemmIsa, EpilogueAndPackedA) {
           r[i * n + j] = std::min(std::max(v, 0.0f), relu_max);
         }
       kernels::cpu::GemmA packed;
-      packed.pack = [&](int64_t i0, int64_t mc, int64_t p0, int64_t kc, int mr, float* out) {
+      // a copy, since clang 14 cannot capture a structured binding
+      packed.pack = [&, lda = k](int64_t i0, int64_t mc, int64_t p0, int64_t kc, int mr,
+                                 float* out) {
         for (int64_t s = 0; s < mc; s += mr, out += kc * mr)
           for (int64_t p = 0; p < kc; ++p)
             for (int64_t rr = 0; rr < mr; ++rr)
-              out[p * mr + rr] = s + rr < mc ? a.data()[(i0 + s + rr) * k + p0 + p] : 0.0f;
+              out[p * mr + rr] = s + rr < mc ? a.data()[(i0 + s + rr) * lda + p0 + p] : 0.0f;
       };
       kernels::cpu::gemm_f32(packed, {b.data(), n, false}, m, n, k, 0.5f, c_fast.data(), n,
                              {.scale = with_scale ? scale.data() : nullptr,

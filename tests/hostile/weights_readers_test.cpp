@@ -16,11 +16,13 @@
 #include "hostile/hostile_testing.h"
 #include "io/pth_unpickle.h"
 #include "io/pth_zip.h"
+#include "support/pth_bytes.h"
 
 namespace cnn::testing {
 namespace {
 
 using namespace std::string_literals;  // binary strings hold NUL bytes
+using namespace pth_bytes;
 
 std::string le64(uint64_t v) {
   std::string out;
@@ -111,22 +113,6 @@ std::string end_record(uint16_t count, uint32_t size, uint32_t offset) {
   return out + std::string(2, '\0');
 }
 
-std::string archive(const std::string& pickle, const std::string& data = "") {
-  return io::zip::write_stored(
-      {{"archive/data.pkl", pickle}, {"archive/data/0", data}, {"archive/version", "3\n"}});
-}
-
-uint64_t le(const std::string& b, size_t at, int n) {
-  uint64_t v = 0;
-  for (int i = n - 1; i >= 0; --i)
-    v = (v << 8) | static_cast<unsigned char>(b[at + static_cast<size_t>(i)]);
-  return v;
-}
-void set_le(std::string& b, size_t at, uint64_t v, int n) {
-  for (int i = 0; i < n; ++i)
-    b[at + static_cast<size_t>(i)] = static_cast<char>((v >> (8 * i)) & 0xff);
-}
-
 TEST(HostilePth, CentralDirectoryClaims) {
   const std::string many =
       write_file("many.pth", "PK\3\4"s + std::string(60, 'x') + end_record(65534, 46 * 65534, 0));
@@ -136,7 +122,7 @@ TEST(HostilePth, CentralDirectoryClaims) {
   expect_refused([&] { io::load_pth(big); }, "central directory at offset");
   // zip64: the classic record saturated, the zip64 record claiming 2^40 entries
   std::string z64 = archive("\x80\x02}."s);
-  const size_t end64 = le(z64, z64.size() - 22 - 20 + 8, 8);
+  const size_t end64 = get_le(z64, z64.size() - 22 - 20 + 8, 8);
   set_le(z64, end64 + 32, uint64_t{1} << 40, 8);
   set_le(z64, z64.size() - 22 + 16, 0xffffffff, 4);
   const std::string count = write_file("count.pth", z64);
@@ -145,7 +131,7 @@ TEST(HostilePth, CentralDirectoryClaims) {
 
 TEST(HostilePth, EntrySizeClaims) {
   std::string bytes = archive("\x80\x02}."s, "abcd");
-  const size_t cd = le(bytes, bytes.size() - 22 + 16, 4);
+  const size_t cd = get_le(bytes, bytes.size() - 22 + 16, 4);
   const size_t name = bytes.find("archive/data/0", cd);
   ASSERT_NE(name, std::string::npos);
   std::string stored = bytes;
@@ -162,24 +148,6 @@ TEST(HostilePth, EntrySizeClaims) {
 }
 
 // ---- .pth: the pickle ----
-
-std::string str(const std::string& s) {
-  std::string out = "X";
-  for (int k = 0; k < 4; ++k) out += static_cast<char>((s.size() >> (8 * k)) & 0xff);
-  return out + s;
-}
-std::string i64(int64_t v) {
-  return "\x8a\x08"s + le64(static_cast<uint64_t>(v));
-}
-std::string tensor_pickle(int64_t numel, const std::vector<int64_t>& size,
-                          const std::vector<int64_t>& stride) {
-  std::string sizes = "(", strides = "(";
-  for (int64_t e : size) sizes += i64(e);
-  for (int64_t e : stride) strides += i64(e);
-  return "\x80\x02}("s + str("w") + "ctorch._utils\n_rebuild_tensor_v2\n((" + str("storage") +
-         "ctorch\nFloatStorage\n" + str("0") + str("cpu") + i64(numel) + "tQ" + i64(0) + sizes +
-         "t" + strides + "t\x89" + "ccollections\nOrderedDict\n)RtRu.";
-}
 
 TEST(HostilePth, StorageAndViewClaims) {
   const std::string storage =

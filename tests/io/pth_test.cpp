@@ -15,12 +15,14 @@
 #include "io/pth_unpickle.h"
 #include "io/pth_zip.h"
 #include "support/process.h"
+#include "support/pth_bytes.h"
 #include "support/tensor_testing.h"
 
 namespace cnn::io {
 namespace {
 
 using testing::error_of;
+using namespace testing::pth_bytes;
 using namespace std::string_literals;  // pickles hold NUL bytes
 
 ::testing::AssertionResult contains(const std::string& text, const std::string& part) {
@@ -45,44 +47,7 @@ std::string read_all(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-uint64_t get_le(const std::string& b, size_t at, int n) {
-  uint64_t v = 0;
-  for (int i = n - 1; i >= 0; --i)
-    v = (v << 8) | static_cast<unsigned char>(b[at + static_cast<size_t>(i)]);
-  return v;
-}
-void set_le(std::string& b, size_t at, uint64_t v, int n) {
-  for (int i = 0; i < n; ++i)
-    b[at + static_cast<size_t>(i)] = static_cast<char>((v >> (8 * i)) & 0xff);
-}
-
-// ---- pickle bytes by hand (opcodes as in Python's Lib/pickletools.py) ----
-std::string str(const std::string& s) {
-  std::string out = "X";
-  for (int k = 0; k < 4; ++k) out += static_cast<char>((s.size() >> (8 * k)) & 0xff);
-  return out + s;
-}
-std::string i64(int64_t v) {  // LONG1 with 8 bytes
-  std::string out = "\x8a\x08";
-  for (int k = 0; k < 8; ++k)
-    out += static_cast<char>((static_cast<uint64_t>(v) >> (8 * k)) & 0xff);
-  return out;
-}
-std::string tuple(const std::vector<int64_t>& v) {
-  std::string out = "(";
-  for (int64_t e : v) out += i64(e);
-  return out + "t";
-}
-// {"w": _rebuild_tensor_v2(storage '0' of `numel` elements, offset, size, stride, False,
-// OrderedDict())}
-std::string tensor_pickle(int64_t numel, const Shape& size, const Shape& stride, int64_t offset = 0,
-                          const std::string& storage_type = "FloatStorage") {
-  return std::string("\x80\x02}(") + str("w") + "ctorch._utils\n_rebuild_tensor_v2\n((" +
-         str("storage") + "ctorch\n" + storage_type + "\n" + str("0") + str("cpu") + i64(numel) +
-         "tQ" + i64(offset) + tuple(size) + tuple(stride) + "\x89" +
-         "ccollections\nOrderedDict\n)RtRu.";
-}
-
+// ---- pickle bytes by hand (tests/support/pth_bytes.h) ----
 // Runs the unpickler with storages of the claimed size filled with 0, 1, 2, ...
 std::vector<std::pair<std::string, Tensor>> unpickle(const std::string& bytes) {
   return pickle::load_state_dict(
@@ -107,11 +72,6 @@ std::string tensors_pickle(int count, int64_t numel, const Shape& size, const Sh
            str("0") + str("cpu") + i64(numel) + "tQ" + i64(0) + tuple(size) + tuple(stride) +
            "\x89" + "ccollections\nOrderedDict\n)RtR";
   return out + "u.";
-}
-
-std::string archive(const std::string& pkl, const std::string& data) {
-  return zip::write_stored(
-      {{"archive/data.pkl", pkl}, {"archive/data/0", data}, {"archive/version", "3\n"}});
 }
 
 std::string valid_archive() {

@@ -2,9 +2,9 @@
 // limits, then the conversion to float channels.
 #include "cnn/data/image.h"
 #include "fuzz_target.h"
-#include "targets/image_channels.h"
+#include "targets/image_options.h"
 
 CNN_FUZZ_TARGET(jpeg) {
   cnn::data::decode_image(cnn::fuzz::input_file(data, size, "input.jpg"),
-                          {.channels = cnn::fuzz::requested_channels(size)});
+                          cnn::fuzz::decode_options(size));
 }

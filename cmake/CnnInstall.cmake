@@ -33,7 +33,7 @@ install(FILES "${PROJECT_BINARY_DIR}/cnnConfig.cmake" "${PROJECT_BINARY_DIR}/cnn
 
 # pkg-config. The library is static, so what it links privately is listed for `--static`:
 # packages that have a .pc file in Requires.private, the others (ONNX) in Libs.private.
-set(CNN_PC_REQUIRES_PRIVATE "protobuf zlib libpng libjpeg")
+set(CNN_PC_REQUIRES_PRIVATE "protobuf zlib libpng libjpeg mpi-c")
 set(CNN_PC_LIBS_PRIVATE "-lonnx -lonnx_proto")
 # The prefix is found from the .pc file's own place (pkg-config's ${pcfiledir}), so the file
 # is right for whatever `cmake --install --prefix` chooses.

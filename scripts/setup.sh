@@ -16,6 +16,7 @@ packages=(
   libpng-dev libjpeg62-turbo-dev  # image decoding (image-folder data sets, cnn predict)
   libplplot-dev plplot-driver-cairo  # plotting: training curves and confusion matrices as PNG
   libonnx-dev libprotobuf-dev # ONNX import/export (libonnx, protobuf)
+  libopenmpi-dev openmpi-bin  # MPI: data-parallel training across processes and machines
   pkg-config
   dataset-fashion-mnist       # the default data set, in /usr/share/datasets/fashion-mnist
 )

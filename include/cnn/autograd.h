@@ -87,6 +87,25 @@ class DetectAnomalyGuard {
   bool previous_;
 };
 
+/// A function backward calls each time it has added a gradient into a leaf's grad(): once per
+/// use of the leaf in the graph, on the thread that runs backward. Data-parallel training
+/// starts summing a bucket of gradients over processes as soon as its last one is final
+/// (distributed::GradientReducer). Thread-local, off by default; the guard installs one for
+/// its lifetime.
+using LeafGradientHook = std::function<void(const Tensor& leaf)>;
+const LeafGradientHook* leaf_gradient_hook();
+
+class LeafGradientHookGuard {
+ public:
+  explicit LeafGradientHookGuard(const LeafGradientHook* hook);
+  ~LeafGradientHookGuard();
+  LeafGradientHookGuard(const LeafGradientHookGuard&) = delete;
+  LeafGradientHookGuard& operator=(const LeafGradientHookGuard&) = delete;
+
+ private:
+  const LeafGradientHook* previous_;
+};
+
 /// True when every element of a float32 tensor is finite (i64 tensors are always finite).
 bool all_finite(const Tensor& t);
 

@@ -13,6 +13,7 @@ namespace {
 
 thread_local bool g_grad_enabled = true;
 thread_local bool g_detect_anomaly = false;
+thread_local const LeafGradientHook* g_leaf_hook = nullptr;
 
 // Raises when an op produced a non-finite output, saying whether its inputs were finite.
 void check_forward(const char* name, const TensorList& inputs, const TensorList& outputs) {
@@ -56,6 +57,7 @@ class AccumulateGrad final : public Node {
               " reached a leaf of shape ", to_string(leaf.shape()));
     // A fresh tensor each time: a stored gradient never aliases another tensor's memory.
     leaf.set_grad(leaf.grad().defined() ? add_gradients(leaf.grad(), g) : dense_copy(g));
+    if (g_leaf_hook != nullptr) (*g_leaf_hook)(leaf);
     return {};
   }
   std::string name() const override { return "AccumulateGrad"; }
@@ -91,6 +93,19 @@ bool needs_grad(const TensorList& inputs) {
   for (const auto& t : inputs)
     if (t.defined() && t.requires_grad()) return true;
   return false;
+}
+
+const LeafGradientHook* leaf_gradient_hook() {
+  return g_leaf_hook;
+}
+
+LeafGradientHookGuard::LeafGradientHookGuard(const LeafGradientHook* hook)
+    : previous_(g_leaf_hook) {
+  g_leaf_hook = hook;
+}
+
+LeafGradientHookGuard::~LeafGradientHookGuard() {
+  g_leaf_hook = previous_;
 }
 
 bool detect_anomaly() {

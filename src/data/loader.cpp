@@ -136,8 +136,12 @@ class Epoch::Producer {
   // decoding a batch takes long).
   std::optional<Batch> build(int64_t b) {
     const int64_t n = dataset_->size(), bs = options_.batch_size;
-    const int64_t begin = b * bs, end = std::min(begin + bs, n);
-    Batch batch{Tensor(), labels_tensor(b, end - begin), b};
+    const int64_t batch_begin = b * bs, rows = std::min(batch_begin + bs, n) - batch_begin;
+    // this shard's slice: sizes rows / shards, the first rows % shards of them one larger
+    const int64_t per = rows / options_.shards, extra = rows % options_.shards;
+    const int64_t begin = batch_begin + options_.shard * per + std::min(options_.shard, extra);
+    const int64_t end = begin + per + (options_.shard < extra ? 1 : 0);
+    Batch batch{Tensor(), labels_tensor(b, end - begin), b, rows};
     for (int64_t k = begin; k < end; ++k) {
       if (threaded_ && stopping()) return std::nullopt;
       const int64_t index = order_[static_cast<size_t>(k)];
@@ -246,6 +250,9 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset,
             options.batch_size);
   CNN_CHECK(options.prefetch >= 0, "DataLoader: prefetch must not be negative, got ",
             options.prefetch);
+  CNN_CHECK(options.shards >= 1 && options.shard >= 0 && options.shard < options.shards,
+            "DataLoader: shard ", options.shard, " of ", options.shards,
+            " is not a shard (0 <= shard < shards)");
 }
 
 int64_t DataLoader::batches_per_epoch() const {

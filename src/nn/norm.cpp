@@ -32,7 +32,10 @@ BatchNormOptions BatchNorm2d::op_options(const Tensor& x) const {
   // Without running statistics there is nothing else to normalize with, so the batch
   // statistics are used in evaluation too (PyTorch does the same).
   const bool batch_statistics = is_training() || !options_.track_running_stats;
-  return {.training = batch_statistics, .momentum = options_.momentum, .eps = options_.eps};
+  return {.training = batch_statistics,
+          .momentum = options_.momentum,
+          .eps = options_.eps,
+          .sync = is_training() ? sync_.get() : nullptr};
 }
 
 void BatchNorm2d::count_batch() {

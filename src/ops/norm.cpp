@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cnn/autograd.h"
+#include "cnn/distributed.h"
 #include "cnn/ops/activation.h"
 #include "cnn/ops/elementwise.h"
 #include "cnn/trace.h"
@@ -41,9 +42,79 @@ const float* data_or_null(const Tensor& t) {
 }
 
 // What batch_norm normalizes with, per channel: y = (x - mean) * inv_std * gamma + beta.
+// Sync batch norm: `count` is the rows of every rank together, and backward sums over them.
 struct Normalizer {
   std::vector<float> mean, inv_std;
+  int64_t count = 0;
+  distributed::Communicator* sync = nullptr;
 };
+
+// Sync batch norm's statistics: each rank's (rows, mean, biased variance) all-gathered and
+// combined in rank order (Chan et al.'s parallel variance: the pooled variance is the mean of
+// the ranks' variances plus the variance of their means, each weighted by rows), so every rank
+// computes the same bits. Returns the rows of all ranks; mean and var become the global ones.
+int64_t combine_over_ranks(distributed::Communicator& comm, int64_t n, std::vector<double>& mean,
+                           std::vector<double>& var) {
+  const size_t C = mean.size();
+  std::vector<double> mine(1 + 2 * C);
+  mine[0] = static_cast<double>(n);
+  std::copy(mean.begin(), mean.end(), mine.begin() + 1);
+  std::copy(var.begin(), var.end(), mine.begin() + 1 + static_cast<std::ptrdiff_t>(C));
+  std::vector<double> all(mine.size() * static_cast<size_t>(comm.size()));
+  comm.all_gather(mine, all, "sync batch norm: the batch statistics");
+  double total = 0.0;
+  std::vector<double> sum(C, 0.0), m2(C, 0.0);
+  for (int r = 0; r < comm.size(); ++r) total += all[static_cast<size_t>(r) * mine.size()];
+  for (size_t c = 0; c < C; ++c) {
+    for (int r = 0; r < comm.size(); ++r) {
+      const double* row = all.data() + static_cast<size_t>(r) * mine.size();
+      sum[c] += row[0] * row[1 + c];
+    }
+    const double mu = total > 0.0 ? sum[c] / total : 0.0;
+    for (int r = 0; r < comm.size(); ++r) {
+      const double* row = all.data() + static_cast<size_t>(r) * mine.size();
+      const double d = row[1 + c] - mu;
+      m2[c] += row[0] * (row[1 + C + c] + d * d);
+    }
+    mean[c] = mu;
+    var[c] = total > 0.0 ? m2[c] / total : 0.0;
+  }
+  return static_cast<int64_t>(total);
+}
+
+// Sync batch norm's backward for rows [n, C] of this rank: the sums of dy and dy * xhat over
+// every rank (all-reduced in double), then dx = gamma * inv_std * (dy - sum_dy / N -
+// xhat * sum_dy_xhat / N); dgamma and dbeta get this rank's sums.
+void sync_backward(const float* dy, const float* x, int64_t n, int64_t C, const Normalizer& norm,
+                   const float* gamma, float* dx, float* dgamma, float* dbeta) {
+  std::vector<double> sums(2 * static_cast<size_t>(C), 0.0);  // [sum dy | sum dy * xhat]
+  for (int64_t r = 0; r < n; ++r) {
+    for (int64_t c = 0; c < C; ++c) {
+      const double g = dy[r * C + c];
+      sums[c] += g;
+      sums[C + c] += g * ((x[r * C + c] - norm.mean[c]) * norm.inv_std[c]);
+    }
+  }
+  for (int64_t c = 0; c < C; ++c) {
+    if (dbeta != nullptr) dbeta[c] = static_cast<float>(sums[c]);
+    if (dgamma != nullptr) dgamma[c] = static_cast<float>(sums[C + c]);
+  }
+  norm.sync->all_reduce_sum(std::span<double>(sums), "sync batch norm: the backward sums");
+  if (dx == nullptr) return;
+  const double N = static_cast<double>(norm.count);
+  std::vector<float> scale(C), mean_dy(C), mean_dy_xhat(C);
+  for (int64_t c = 0; c < C; ++c) {
+    scale[c] = (gamma != nullptr ? gamma[c] : 1.0f) * norm.inv_std[c];
+    mean_dy[c] = static_cast<float>(sums[c] / N);
+    mean_dy_xhat[c] = static_cast<float>(sums[C + c] / N);
+  }
+  for (int64_t r = 0; r < n; ++r) {
+    for (int64_t c = 0; c < C; ++c) {
+      const float xhat = (x[r * C + c] - norm.mean[c]) * norm.inv_std[c];
+      dx[r * C + c] = scale[c] * (dy[r * C + c] - mean_dy[c] - xhat * mean_dy_xhat[c]);
+    }
+  }
+}
 
 // Training: the batch mean and biased variance of x [n, C] (dense), summed in double. The
 // running estimates, when defined, are buffers rather than graph nodes: they are updated in
@@ -52,9 +123,15 @@ struct Normalizer {
 Normalizer batch_statistics(const Tensor& x, int64_t n, const Tensor& running_mean,
                             const Tensor& running_var, const BatchNormOptions& options) {
   const int64_t C = x.size(-1);
-  std::vector<double> mean(C), var(C);
-  kernels::batch_norm_stats(x.data(), n, C, mean.data(), var.data());
-  Normalizer norm{std::vector<float>(C), std::vector<float>(C)};
+  std::vector<double> mean(C, 0.0), var(C, 0.0);
+  if (n > 0) kernels::batch_norm_stats(x.data(), n, C, mean.data(), var.data());
+  Normalizer norm{std::vector<float>(C), std::vector<float>(C), n, options.sync};
+  if (options.sync != nullptr) {
+    norm.count = combine_over_ranks(*options.sync, n, mean, var);
+    CNN_CHECK(norm.count > 1, "batch_norm: sync batch norm over ", options.sync->size(),
+              " ranks needs more than 1 value per channel in all, got ", norm.count);
+    n = norm.count;  // the running variance's correction is the global batch's
+  }
   for (int64_t c = 0; c < C; ++c) {
     norm.mean[c] = static_cast<float>(mean[c]);
     norm.inv_std[c] = static_cast<float>(1.0 / std::sqrt(var[c] + options.eps));
@@ -109,7 +186,7 @@ void check_batch_norm(const char* op, const Tensor& x, const Tensor& running_mea
             "got undefined tensors for x of shape ",
             to_string(x.shape()));
   CNN_CHECK(options.eps >= 0.0f, op, ": option 'eps' must be >= 0, got ", options.eps);
-  CNN_CHECK(!options.training || rows_of(x) > 1, op,
+  CNN_CHECK(!options.training || options.sync != nullptr || rows_of(x) > 1, op,
             ": expected more than 1 value per channel when training, got x of shape ",
             to_string(x.shape()));
 }
@@ -149,6 +226,12 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
         Tensor dx = need_x ? Tensor::empty(xd.shape()) : Tensor();
         Tensor dgamma = need_gamma ? Tensor::empty({C}) : Tensor();
         Tensor dbeta = need_beta ? Tensor::empty({C}) : Tensor();
+        if (training && norm.sync != nullptr) {
+          sync_backward(dy.data(), xd.data(), n, C, norm, data_or_null(gd),
+                        need_x ? dx.data() : nullptr, need_gamma ? dgamma.data() : nullptr,
+                        need_beta ? dbeta.data() : nullptr);
+          return TensorList{dx, dgamma, dbeta};
+        }
         kernels::batch_norm_backward(
             dy.data(), xd.data(), n, C, norm.mean.data(), norm.inv_std.data(), data_or_null(gd),
             training, need_x ? dx.data() : nullptr, need_gamma ? dgamma.data() : nullptr,
@@ -193,23 +276,33 @@ Tensor batch_norm_relu(const Tensor& x, const Tensor& running_mean, const Tensor
   const bool need_gamma = gamma.defined() && gamma.requires_grad();
   const bool need_beta = beta.defined() && beta.requires_grad();
   const bool need_residual = residual.defined() && residual.requires_grad();
-  autograd::record("batch_norm_relu", {x, gamma, beta, residual}, {y},
-                   [xd = xc.detach(), yd = y.detach(), gd = gc.defined() ? gc.detach() : Tensor(),
-                    norm = std::move(norm), training = options.training, n, C, need_x, need_gamma,
-                    need_beta, need_residual](const TensorList& g) {
-                     const Tensor dy = g[0].contiguous();
-                     Tensor dx = need_x ? Tensor::empty(xd.shape()) : Tensor();
-                     Tensor dgamma = need_gamma ? Tensor::empty({C}) : Tensor();
-                     Tensor dbeta = need_beta ? Tensor::empty({C}) : Tensor();
-                     Tensor dresidual =
-                         Tensor::empty(xd.shape());  // scratch when the residual needs none
-                     kernels::batch_norm_relu_backward(
-                         dy.data(), xd.data(), yd.data(), n, C, norm.mean.data(),
-                         norm.inv_std.data(), data_or_null(gd), training,
-                         need_x ? dx.data() : nullptr, need_gamma ? dgamma.data() : nullptr,
-                         need_beta ? dbeta.data() : nullptr, dresidual.data());
-                     return TensorList{dx, dgamma, dbeta, need_residual ? dresidual : Tensor()};
-                   });
+  autograd::record(
+      "batch_norm_relu", {x, gamma, beta, residual}, {y},
+      [xd = xc.detach(), yd = y.detach(), gd = gc.defined() ? gc.detach() : Tensor(),
+       norm = std::move(norm), training = options.training, n, C, need_x, need_gamma, need_beta,
+       need_residual](const TensorList& g) {
+        const Tensor dy = g[0].contiguous();
+        Tensor dx = need_x ? Tensor::empty(xd.shape()) : Tensor();
+        Tensor dgamma = need_gamma ? Tensor::empty({C}) : Tensor();
+        Tensor dbeta = need_beta ? Tensor::empty({C}) : Tensor();
+        Tensor dresidual = Tensor::empty(xd.shape());  // scratch when the residual needs none
+        if (training && norm.sync != nullptr) {
+          // the ReLU's gate, then sync batch norm's backward on it
+          const float* yp = yd.data();
+          const float* gp = dy.data();
+          float* d = dresidual.data();
+          for (int64_t i = 0; i < n * C; ++i) d[i] = yp[i] <= 0.0f ? 0.0f : gp[i];
+          sync_backward(d, xd.data(), n, C, norm, data_or_null(gd), need_x ? dx.data() : nullptr,
+                        need_gamma ? dgamma.data() : nullptr, need_beta ? dbeta.data() : nullptr);
+          return TensorList{dx, dgamma, dbeta, need_residual ? dresidual : Tensor()};
+        }
+        kernels::batch_norm_relu_backward(dy.data(), xd.data(), yd.data(), n, C, norm.mean.data(),
+                                          norm.inv_std.data(), data_or_null(gd), training,
+                                          need_x ? dx.data() : nullptr,
+                                          need_gamma ? dgamma.data() : nullptr,
+                                          need_beta ? dbeta.data() : nullptr, dresidual.data());
+        return TensorList{dx, dgamma, dbeta, need_residual ? dresidual : Tensor()};
+      });
   return y;
 }
 

@@ -36,6 +36,7 @@ void for_each_field(TrainConfig& c, F&& f) {
   f("train_limit", c.train_limit);
   f("test_limit", c.test_limit);
   f("num_classes", c.num_classes);
+  f("sync_bn", c.sync_bn);
   f("out", c.out);
 }
 

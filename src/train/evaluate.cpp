@@ -34,21 +34,10 @@ std::vector<int64_t> argmax_rows(const Tensor& logits) {
   return out;
 }
 
-Evaluation evaluate(nn::Module& model, const data::DataLoader& loader, int64_t classes) {
-  const bool was_training = model.is_training();
-  model.eval();
-  try {
-    Evaluation e = evaluate([&](const Tensor& x) { return model(x); }, loader, classes);
-    model.train(was_training);
-    return e;
-  } catch (...) {
-    model.train(was_training);
-    throw;
-  }
-}
+namespace {
 
-Evaluation evaluate(const std::function<Tensor(const Tensor&)>& forward,
-                    const data::DataLoader& loader, int64_t classes) {
+Evaluation evaluate_loader(const std::function<Tensor(const Tensor&)>& forward,
+                           const data::DataLoader& loader, int64_t classes, bool allow_empty) {
   NoGradGuard no_grad;
   Evaluation e;
   e.confusion.assign(static_cast<size_t>(classes),
@@ -56,6 +45,7 @@ Evaluation evaluate(const std::function<Tensor(const Tensor&)>& forward,
   double loss_sum = 0.0;
   int64_t correct = 0;
   for (data::Batch& batch : loader.epoch(0)) {
+    if (batch.y.numel() == 0) continue;  // a shard's empty slice
     const Tensor logits = forward(batch.x);
     CNN_CHECK(logits.dim() == 2 && logits.size(1) == classes, "evaluate: the model returned shape ",
               to_string(logits.shape()), ", expected [batch, ", classes, "]");
@@ -68,10 +58,41 @@ Evaluation evaluate(const std::function<Tensor(const Tensor&)>& forward,
     }
     e.examples += batch.y.numel();
   }
-  CNN_CHECK(e.examples > 0, "evaluate: the data set is empty");
+  CNN_CHECK(e.examples > 0 || allow_empty, "evaluate: the data set is empty");
+  if (e.examples == 0) return e;
   e.loss = loss_sum / static_cast<double>(e.examples);
   e.accuracy = static_cast<double>(correct) / static_cast<double>(e.examples);
   return e;
+}
+
+Evaluation evaluate_module(nn::Module& model, const data::DataLoader& loader, int64_t classes,
+                           bool allow_empty) {
+  const bool was_training = model.is_training();
+  model.eval();
+  try {
+    Evaluation e =
+        evaluate_loader([&](const Tensor& x) { return model(x); }, loader, classes, allow_empty);
+    model.train(was_training);
+    return e;
+  } catch (...) {
+    model.train(was_training);
+    throw;
+  }
+}
+
+}  // namespace
+
+Evaluation evaluate(nn::Module& model, const data::DataLoader& loader, int64_t classes) {
+  return evaluate_module(model, loader, classes, false);
+}
+
+Evaluation evaluate_shard(nn::Module& model, const data::DataLoader& loader, int64_t classes) {
+  return evaluate_module(model, loader, classes, true);
+}
+
+Evaluation evaluate(const std::function<Tensor(const Tensor&)>& forward,
+                    const data::DataLoader& loader, int64_t classes) {
+  return evaluate_loader(forward, loader, classes, false);
 }
 
 }  // namespace cnn::train

@@ -28,7 +28,7 @@ void Progress::start_epoch(int64_t epoch, int64_t epochs, int64_t steps, int64_t
 }
 
 void Progress::step(int64_t step, double mean_loss, double images_per_second) {
-  if (!interactive_) return;
+  if (!interactive_ || out_ == nullptr) return;
   const auto now = std::chrono::steady_clock::now();
   const bool last = step + 1 == steps_;
   if (!last && now - last_draw_ < std::chrono::milliseconds(200)) return;
@@ -49,6 +49,7 @@ void Progress::step(int64_t step, double mean_loss, double images_per_second) {
 }
 
 void Progress::line(const std::string& text) {
+  if (out_ == nullptr) return;
   if (drawn_) std::fputs("\r\033[K", out_);
   drawn_ = false;
   std::fputs(text.c_str(), out_);

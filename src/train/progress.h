@@ -11,7 +11,7 @@ namespace cnn::train {
 
 class Progress {
  public:
-  // interactive: redraw a bar (stdout is a terminal).
+  // interactive: redraw a bar (stdout is a terminal). out null: silent (ranks other than 0).
   Progress(std::FILE* out, bool interactive) : out_(out), interactive_(interactive) {}
 
   void start_epoch(int64_t epoch, int64_t epochs, int64_t steps, int64_t first_step);

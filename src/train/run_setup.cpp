@@ -72,7 +72,8 @@ std::shared_ptr<const data::Transform> eval_transform(const Shape& image_shape,
   return std::make_shared<data::Compose>(std::move(steps));
 }
 
-RunSetup setup_run(const TrainConfig& config, const std::optional<ChannelStats>& normalization) {
+RunSetup setup_run(const TrainConfig& config, const std::optional<ChannelStats>& normalization,
+                   const Shard& shard) {
   RunSetup run;
   run.config = config;
   if (config.threads > 0) {
@@ -123,11 +124,14 @@ RunSetup setup_run(const TrainConfig& config, const std::optional<ChannelStats>&
   run.optimizer = make_optimizer(config, run.model->parameters());
   run.train_loader = std::make_unique<data::DataLoader>(
       run.data.train, train_transform(config, data_shape, shape, run.normalization),
-      data::DataLoaderOptions{
-          .batch_size = config.batch_size, .shuffle = true, .seed = config.seed});
+      data::DataLoaderOptions{.batch_size = config.batch_size,
+                              .shuffle = true,
+                              .seed = config.seed,
+                              .shard = shard.index,
+                              .shards = shard.count});
   run.test_loader = std::make_unique<data::DataLoader>(
       run.data.test, eval_transform(data_shape, shape, run.normalization),
-      data::DataLoaderOptions{.batch_size = 250});
+      data::DataLoaderOptions{.batch_size = 250, .shard = shard.index, .shards = shard.count});
   const int64_t steps = run.train_loader->batches_per_epoch();
   config.validate_steps(steps);
   optim::ScheduleConfig schedule{.name = config.schedule,

@@ -27,9 +27,18 @@ struct RunSetup {
   std::unique_ptr<data::DataLoader> train_loader, test_loader;
 };
 
+// This process's part of each batch in data-parallel training: slice `index` of `count`
+// (data::DataLoaderOptions::shard).
+struct Shard {
+  int64_t index = 0;
+  int64_t count = 1;
+};
+
 // Opens the data, measures its normalization (unless given: a resumed run reuses the stored
-// one), builds the model from the seed, the optimizer, the schedule and both loaders.
-RunSetup setup_run(const TrainConfig& config, const std::optional<ChannelStats>& normalization);
+// one), builds the model from the seed, the optimizer, the schedule and both loaders (each
+// yielding `shard` of every batch).
+RunSetup setup_run(const TrainConfig& config, const std::optional<ChannelStats>& normalization,
+                   const Shard& shard = {});
 
 // What turns a data set's image into the model's input: resizing (when its size differs from
 // `input_shape`) and normalization.

@@ -27,6 +27,7 @@
 #include "cnn/train/trained_model.h"
 #include "io/atomic_file.h"
 #include "io/temporary_files.h"
+#include "train/data_parallel.h"
 #include "train/model_factory.h"
 #include "train/progress.h"
 #include "train/run_setup.h"
@@ -111,9 +112,13 @@ struct Trainer::State {
   std::vector<EpochRecord> history;
   double best_accuracy = -1.0;
   bool stopped = false;
+  std::unique_ptr<DataParallel> parallel;  // more than one rank
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> step_log{nullptr, &std::fclose};
   Progress progress{stdout, ::isatty(STDOUT_FILENO) != 0};
 
   const TrainConfig& config() const { return run.config; }
+  // Rank 0 (or the only process) writes the run folder and prints.
+  bool writer() const { return !parallel || parallel->writer(); }
 
   // Everything that changes while training, as one checkpoint.
   Checkpoint checkpoint() const {
@@ -188,14 +193,18 @@ struct Trainer::State {
   // raises an error naming where the first NaN or infinity appeared.
   [[noreturn]] void diagnose(const Tensor& x, const Tensor& y, float loss) {
     std::string where = "re-running the step with anomaly detection found no NaN or infinity";
-    try {
-      autograd::DetectAnomalyGuard guard;
-      run.optimizer->zero_grad();
-      cross_entropy((*run.model)(x), y,
-                    {.label_smoothing = static_cast<float>(config().label_smoothing)})
-          .backward();
-    } catch (const Error& e) {
-      where = e.what();
+    if (!x.defined()) {
+      where = "this rank had no rows in the step";
+    } else {
+      try {
+        autograd::DetectAnomalyGuard guard;
+        run.optimizer->zero_grad();
+        cross_entropy((*run.model)(x), y,
+                      {.label_smoothing = static_cast<float>(config().label_smoothing)})
+            .backward();
+      } catch (const Error& e) {
+        where = e.what();
+      }
     }
     const std::string latest = latest_checkpoint_path(config().out);
     const std::string kept =
@@ -214,22 +223,49 @@ struct Trainer::State {
     return true;
   }
 
-  // One optimizer step; returns the mean loss and the number of correct predictions.
-  std::pair<float, int64_t> step(const data::Batch& b) {
-    const Tensor logits = (*run.model)(b.x);
-    const Tensor loss = cross_entropy(
-        logits, b.y, {.label_smoothing = static_cast<float>(config().label_smoothing)});
-    const float value = loss.item();
+  struct StepResult {
+    double loss_sum = 0.0;  // of the step's per-example losses, every rank's
+    int64_t correct = 0;
+    bool stop = false;  // a stop was requested: checkpoint and return
+  };
+
+  // One optimizer step on this rank's rows of the batch (all of them in one process).
+  StepResult step(const data::Batch& b) {
+    const int64_t rows = b.y.numel();
+    Tensor loss;
+    float value = 0.0f;
+    StepResult r;
+    if (rows > 0) {
+      const Tensor logits = (*run.model)(b.x);
+      loss = cross_entropy(logits, b.y,
+                           {.label_smoothing = static_cast<float>(config().label_smoothing)});
+      value = loss.item();
+      const std::vector<int64_t> predicted = argmax_rows(logits);
+      for (size_t i = 0; i < predicted.size(); ++i) r.correct += predicted[i] == b.y.data_i64()[i];
+    }
+    r.loss_sum = static_cast<double>(value) * static_cast<double>(rows);
+    bool finite = std::isfinite(value);
+    if (parallel) {  // every rank takes the same branch below
+      const DataParallel::StepSums sums =
+          parallel->agree(r.loss_sum, r.correct, g_stop_requested.exchange(false), !finite);
+      r = {sums.loss_sum, sums.correct, sums.stop};
+      finite = !sums.not_finite;
+      if (!finite && std::isfinite(value)) value = std::numeric_limits<float>::quiet_NaN();
+    }
     run.optimizer->zero_grad();
-    if (!std::isfinite(value)) diagnose(b.x, b.y, value);
-    loss.backward();
+    if (!finite) diagnose(b.x, b.y, value);
+    if (parallel) {
+      parallel->backward(loss, rows, b.global_rows);
+    } else {
+      loss.backward();
+    }
     if (!gradients_finite()) diagnose(b.x, b.y, value);
+    if (parallel) parallel->average_buffers(*run.model, rows, b.global_rows);
     run.optimizer->step();
     run.scheduler->step();
-    const std::vector<int64_t> predicted = argmax_rows(logits);
-    int64_t correct = 0;
-    for (size_t i = 0; i < predicted.size(); ++i) correct += predicted[i] == b.y.data_i64()[i];
-    return {value, correct};
+    if (parallel && parallel->checking_replicas()) parallel->check_replicas(*run.model);
+    if (!parallel) r.stop = g_stop_requested.exchange(false);
+    return r;
   }
 
   void write_records(const Evaluation& test) {
@@ -246,8 +282,11 @@ struct Trainer::State {
   }
 
   void finish_epoch() {
+    const auto classes = static_cast<int64_t>(run.data.classes.size());
+    if (parallel) parallel->set_activity("epoch " + std::to_string(epoch + 1) + ", evaluation");
     const Evaluation test =
-        evaluate(*run.model, *run.test_loader, static_cast<int64_t>(run.data.classes.size()));
+        parallel ? parallel->reduce(evaluate_shard(*run.model, *run.test_loader, classes))
+                 : evaluate(*run.model, *run.test_loader, classes);
     EpochRecord r;
     r.metrics.epoch = static_cast<int>(epoch + 1);
     r.metrics.train_loss = partial.loss_sum / static_cast<double>(partial.seen);
@@ -268,10 +307,12 @@ struct Trainer::State {
     // two, the latest still holds the epoch before, which is re-run and found best again.
     const bool best = test.accuracy > best_accuracy;
     if (best) best_accuracy = test.accuracy;
-    const Checkpoint c = checkpoint();
-    if (best) save_checkpoint(best_checkpoint_path(config().out), c);
-    save_checkpoint(latest_checkpoint_path(config().out), c);
-    write_records(test);
+    if (writer()) {
+      const Checkpoint c = checkpoint();
+      if (best) save_checkpoint(best_checkpoint_path(config().out), c);
+      save_checkpoint(latest_checkpoint_path(config().out), c);
+      write_records(test);
+    }
     char line[256];
     std::snprintf(line, sizeof line,
                   "epoch %lld/%lld  train loss %.4f acc %s  test loss %.4f acc %s%s  %.1f s  %.0f "
@@ -290,18 +331,27 @@ struct Trainer::State {
       const auto start = Clock::now();
       const double seconds_before = partial.seconds;
       for (data::Batch& b : run.train_loader->epoch(epoch, batch)) {
-        const auto [loss, correct] = step(b);
-        const int64_t n = b.y.numel();
-        partial.loss_sum += static_cast<double>(loss) * static_cast<double>(n);
-        partial.correct += correct;
-        partial.seen += n;
+        if (parallel)
+          parallel->set_activity("epoch " + std::to_string(epoch + 1) + ", step " +
+                                 std::to_string(b.index + 1));
+        const StepResult r = step(b);
+        partial.loss_sum += r.loss_sum;
+        partial.correct += r.correct;
+        partial.seen += b.global_rows;
+        if (step_log) {
+          const double rows = static_cast<double>(b.global_rows);
+          const long long epoch_number = epoch + 1, step_number = b.index + 1;
+          std::fprintf(step_log.get(), "%lld,%lld,%.9g,%.9g\n", epoch_number, step_number,
+                       r.loss_sum / rows, static_cast<double>(r.correct) / rows);
+          std::fflush(step_log.get());
+        }
         batch = b.index + 1;
         partial.seconds =
             seconds_before + std::chrono::duration<double>(Clock::now() - start).count();
         progress.step(b.index, partial.loss_sum / static_cast<double>(partial.seen),
                       static_cast<double>(partial.seen) / partial.seconds);
-        if (g_stop_requested.exchange(false)) {
-          save_checkpoint(latest_checkpoint_path(config().out), checkpoint());
+        if (r.stop) {
+          if (writer()) save_checkpoint(latest_checkpoint_path(config().out), checkpoint());
           progress.line("stopped at epoch " + std::to_string(epoch + 1) + ", step " +
                         std::to_string(batch) +
                         "; checkpoint written. Continue with: cnn train --resume " + config().out);
@@ -343,30 +393,63 @@ void check_run_folder(const std::string& out) {
 
 }  // namespace
 
-Trainer::Trainer(const TrainConfig& config) {
-  config.validate();
-  check_run_folder(config.out);
-  const fs::path folder(config.out);
-  CNN_CHECK(!fs::exists(latest_checkpoint_path(config.out)), config.out,
-            ": this folder holds a run already; continue it with --resume ", config.out,
-            " or choose another --out");
-  auto state = std::make_unique<State>();
-  state->run = setup_run(config, std::nullopt);  // before creating the folder: bad data leaves none
-  fs::create_directories(folder);
-  if (is_onnx_model(config.model) && !fs::exists(folder / "model.onnx")) {
-    // the run keeps its own copy of the graph: checkpoints hold the weights, this the ops
-    fs::copy_file(config.model, folder / "model.onnx.tmp", fs::copy_options::overwrite_existing);
-    fs::rename(folder / "model.onnx.tmp", folder / "model.onnx");
-  }
-  io::write_file_atomically((folder / "config.json").string(), config.to_json() + "\n");
-  state_ = std::move(state);
-  state_->progress.line(describe_run(state_->run));
+namespace {
+
+// The data-parallel part of a run (null in one process), its threads set: the configuration's,
+// else an equal share of the machine's cores for each of its ranks.
+std::unique_ptr<DataParallel> data_parallel(const ParallelOptions& options,
+                                            const TrainConfig& config) {
+  if (!options.comm || options.comm->size() < 2) return nullptr;
+  auto parallel = std::make_unique<DataParallel>(options, config);
+  if (config.threads == 0) set_num_threads(parallel->default_threads());
+  return parallel;
 }
 
-Trainer Trainer::resume(const std::string& folder, int64_t epochs, double lr) {
+Shard shard_of(const DataParallel* parallel) {
+  return parallel ? Shard{parallel->rank(), parallel->comm().size()} : Shard{};
+}
+
+}  // namespace
+
+Trainer::Trainer(const TrainConfig& config, const ParallelOptions& options) {
+  config.validate();
+  auto state = std::make_unique<State>();
+  state->parallel = data_parallel(options, config);
+  const bool writer = state->writer();
+  const fs::path folder(config.out);
+  if (writer) {
+    check_run_folder(config.out);
+    CNN_CHECK(!fs::exists(latest_checkpoint_path(config.out)), config.out,
+              ": this folder holds a run already; continue it with --resume ", config.out,
+              " or choose another --out");
+  }
+  // before creating the folder: bad data leaves none
+  state->run = setup_run(config, std::nullopt, shard_of(state->parallel.get()));
+  if (state->parallel)
+    state->parallel->start(*state->run.model, config, state->run.data.train->size());
+  if (writer) {
+    fs::create_directories(folder);
+    if (is_onnx_model(config.model) && !fs::exists(folder / "model.onnx")) {
+      // the run keeps its own copy of the graph: checkpoints hold the weights, this the ops
+      fs::copy_file(config.model, folder / "model.onnx.tmp", fs::copy_options::overwrite_existing);
+      fs::rename(folder / "model.onnx.tmp", folder / "model.onnx");
+    }
+    io::write_file_atomically((folder / "config.json").string(), config.to_json() + "\n");
+  } else {
+    state->progress = Progress(nullptr, false);
+  }
+  state_ = std::move(state);
+  state_->progress.line(describe_run(state_->run));
+  if (state_->parallel) state_->progress.line(state_->parallel->describe(num_threads()));
+}
+
+Trainer Trainer::resume(const std::string& folder, int64_t epochs, double lr,
+                        const ParallelOptions& options) {
   const std::string path = latest_checkpoint_path(folder);
   CNN_CHECK(fs::exists(path), folder, ": no checkpoint-latest.ckpt to resume from");
-  io::remove_stale_temporary_files(folder);  // of writes a killed run left unfinished
+  const bool distributed = options.comm && options.comm->size() > 1;
+  const bool writer = !distributed || options.comm->rank() == 0;
+  if (writer) io::remove_stale_temporary_files(folder);  // of writes a killed run left unfinished
   const Checkpoint c = load_checkpoint(path);
   json state;
   try {
@@ -390,26 +473,44 @@ Trainer Trainer::resume(const std::string& folder, int64_t epochs, double lr) {
   const auto threads = state.at("threads").get<int64_t>();
   CNN_CHECK(threads >= 1 && threads <= limits::kMaxThreads, path, ": the checkpoint's threads is ",
             threads, ", outside [1, ", limits::kMaxThreads, "]");
-  set_num_threads(static_cast<int>(threads));
   auto s = std::make_unique<State>();
+  // One process continues with the run's threads (bit-identical to the run left alone); ranks
+  // take their share of the cores, as a new data-parallel run does.
+  s->parallel = data_parallel(options, config);
+  if (!s->parallel) set_num_threads(static_cast<int>(threads));
   ChannelStats normalization;
   try {
     normalization = normalization_of(state);
   } catch (const json::exception& e) {
     fail(path, ": the checkpoint's normalization is malformed: ", e.what());
   }
-  s->run = setup_run(config, normalization);
+  s->run = setup_run(config, normalization, shard_of(s->parallel.get()));
   s->restore(c, state, path);
-  io::write_file_atomically((fs::path(folder) / "config.json").string(), config.to_json() + "\n");
+  if (s->parallel) s->parallel->start(*s->run.model, config, s->run.data.train->size());
+  if (writer) {
+    io::write_file_atomically((fs::path(folder) / "config.json").string(), config.to_json() + "\n");
+  } else {
+    s->progress = Progress(nullptr, false);
+  }
   s->progress.line("resuming " + folder + " at epoch " + std::to_string(s->epoch + 1) + ", step " +
                    std::to_string(s->batch + 1));
   s->progress.line(describe_run(s->run));
+  if (s->parallel) s->progress.line(s->parallel->describe(num_threads()));
   return Trainer(std::move(s));
 }
 
 std::vector<EpochRecord> Trainer::run() {
   state_->run_epochs();
   return state_->history;
+}
+
+void Trainer::log_steps(const std::string& path) {
+  if (!state_->writer()) return;
+  const bool fresh = !fs::exists(path);
+  state_->step_log.reset(std::fopen(path.c_str(), "a"));
+  CNN_CHECK(state_->step_log != nullptr, path,
+            ": cannot open the step log: ", std::strerror(errno));
+  if (fresh) std::fputs("epoch,step,loss,accuracy\n", state_->step_log.get());
 }
 
 bool Trainer::stopped_early() const {

@@ -4,13 +4,16 @@
 // JSON.
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "cnn/bench/allreduce.h"
 #include "cnn/bench/onnx_bench.h"
 #include "cnn/bench/report.h"
+#include "cnn/distributed.h"
 #include "cnn/error.h"
 #include "cnn/parallel.h"
 #include "commands.h"
@@ -50,7 +53,37 @@ struct BenchArgs {
   std::vector<int64_t> batches{1};
   std::string builder;
   std::string input;
+  // --allreduce
+  bool allreduce = false;
+  double resnet20_rate = 0.0, resnet50_rate = 0.0;  // images/s of one node training
 };
+
+// `cnn bench --allreduce` on the ranks mpirun started: times, ring model, predictions.
+int run_allreduce_bench(const BenchArgs& a) {
+  const auto comm = distributed::init({.timeout_seconds = 600.0, .require_launcher = true});
+  CNN_CHECK(comm->size() >= 2, "cnn bench --allreduce needs 2 or more ranks (mpirun -np 2 ...)");
+  std::vector<int64_t> sizes;
+  for (int64_t bytes = 4096; bytes <= (int64_t{256} << 20); bytes *= 4) sizes.push_back(bytes);
+  const std::vector<bench::AllReduceRow> rows = bench::measure_all_reduce(*comm, sizes);
+  std::vector<double> first_on_host = {comm->local_rank() == 0 ? 1.0 : 0.0};
+  comm->all_reduce_sum(std::span<double>(first_on_host), "counting the hosts");
+  if (comm->rank() != 0) return 0;
+  const auto hosts = static_cast<int>(std::lround(first_on_host[0]));
+  std::vector<bench::ScalingCase> cases;
+  if (a.resnet20_rate > 0)  // 269,434 parameters; 2 buckets of 1 MiB
+    cases.push_back({"ResNet-20 (Fashion-MNIST)", 1.0 / a.resnet20_rate, 128, 269434 * 4, 2});
+  if (a.resnet50_rate > 0)  // 25,557,032 parameters; buckets of 1 MiB
+    cases.push_back({"ResNet-50 (224x224)", 1.0 / a.resnet50_rate, 256, 25557032 * 4, 98});
+  const std::vector<bench::Link> links = {
+      {"10 Gbit/s", 10e9 / 8}, {"25 Gbit/s", 25e9 / 8}, {"100 Gbit/s", 100e9 / 8}};
+  std::fputs(bench::format_all_reduce(rows, comm->size(),
+                                      comm->description() + " on " + std::to_string(hosts) +
+                                          (hosts == 1 ? " host" : " hosts"),
+                                      cases, links)
+                 .c_str(),
+             stdout);
+  return 0;
+}
 
 int run_onnx_bench(const BenchArgs& a) {
   bench::OnnxBenchOptions o{
@@ -85,6 +118,7 @@ bool selected(const std::vector<std::string>& only, const char* section) {
 }
 
 int run_bench(const BenchArgs& a) {
+  if (a.allreduce) return run_allreduce_bench(a);
   if (!a.onnx.empty()) return run_onnx_bench(a);
   bench::BenchOptions options{.threads = a.threads > 0 ? a.threads : num_threads(),
                               .quick = a.quick,
@@ -165,6 +199,16 @@ Run add_bench_command(CLI::App& app) {
                   "with --onnx: the image HxWxC (default: the model's declared input)")
       ->check(image_shape())
       ->needs(onnx);
+  cmd->add_flag("--allreduce", args->allreduce,
+                "under mpirun: all-reduce times from 4 KiB to 256 MiB through cnn's communicator, "
+                "the ring model fitted to them and the data-parallel scaling it predicts "
+                "(docs/DISTRIBUTED.md)");
+  cmd->add_option("--resnet20-rate", args->resnet20_rate,
+                  "with --allreduce: ResNet-20 training images/s of one node, for the prediction")
+      ->check(non_negative());
+  cmd->add_option("--resnet50-rate", args->resnet50_rate,
+                  "with --allreduce: ResNet-50 (224x224) training images/s of one node")
+      ->check(non_negative());
   cmd->add_flag("--no-ort", args->no_ort,
                 "skip ONNX Runtime (model inference, and with --onnx the imported model's peer)");
   cmd->add_option("--node", args->node, "the Node.js that runs ONNX Runtime")

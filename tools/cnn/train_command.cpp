@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "cnn/distributed.h"
 #include "cnn/models/registry.h"
 #include "cnn/optim/schedule.h"
 #include "cnn/train/trainer.h"
@@ -20,6 +21,11 @@ namespace {
 struct TrainArgs {
   train::TrainConfig config;
   std::string resume;
+  bool distributed = false;  // --distributed: MPI or an error
+  double timeout = 60.0;
+  double bucket_mib = 1.0;
+  bool check_replicas = false;
+  std::string step_log;
 };
 
 // runs/<model>-<date>-<time> (an ONNX file's name without its folder and extension), unique
@@ -51,16 +57,16 @@ extern "C" void on_interrupt(int signal) {
   train::Trainer::request_stop();
 }
 
-int run(TrainArgs& args, const CLI::App& cmd) {
-  std::signal(SIGINT, on_interrupt);
-  std::signal(SIGTERM, on_interrupt);
+int train(TrainArgs& args, const CLI::App& cmd, const train::ParallelOptions& parallel) {
   const bool resuming = !args.resume.empty();
   if (resuming) {
-    // Only --epochs and --lr may change on resume: everything else comes from the checkpoint.
+    // Only --epochs and --lr may change on resume: everything else comes from the checkpoint
+    // (the options of the processes, which do not change the run, may be given too).
     for (const CLI::Option* opt : cmd.get_options()) {
       const std::string name = opt->get_name();
       if (opt->count() > 0 && name != "--resume" && name != "--epochs" && name != "--lr" &&
-          name != "--help")
+          name != "--help" && name != "--distributed" && name != "--timeout" &&
+          name != "--bucket-mib" && name != "--check-replicas" && name != "--step-log")
         throw CLI::ValidationError(name,
                                    "cannot be changed when resuming (the run's own value is used); "
                                    "only --epochs and --lr can");
@@ -69,20 +75,46 @@ int run(TrainArgs& args, const CLI::App& cmd) {
   train::Trainer trainer =
       resuming ? train::Trainer::resume(
                      args.resume, cmd.get_option("--epochs")->count() ? args.config.epochs : 0,
-                     cmd.get_option("--lr")->count() ? args.config.lr : 0.0)
-               : train::Trainer([&] {
-                   train::TrainConfig c = args.config;
-                   if (c.out.empty()) c.out = default_run_folder(c.model);
-                   return c;
-                 }());
+                     cmd.get_option("--lr")->count() ? args.config.lr : 0.0, parallel)
+               : train::Trainer(
+                     [&] {
+                       train::TrainConfig c = args.config;
+                       if (c.out.empty()) c.out = default_run_folder(c.model);
+                       return c;
+                     }(),
+                     parallel);
+  if (!args.step_log.empty()) trainer.log_steps(args.step_log);
   const std::vector<train::EpochRecord> history = trainer.run();
   if (trainer.stopped_early()) return 130;
-  if (!history.empty()) {
+  if (!history.empty() && (!parallel.comm || parallel.comm->rank() == 0)) {
     std::printf("final test accuracy %.2f%% after %d epochs; run folder %s\n",
                 100.0 * history.back().metrics.test_accuracy, history.back().metrics.epoch,
                 trainer.config().out.c_str());
   }
   return 0;
+}
+
+int run(TrainArgs& args, const CLI::App& cmd) {
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+  std::signal(SIGUSR1, on_interrupt);  // mpirun forwards SIGUSR1 to every rank
+  train::ParallelOptions parallel;
+  if (args.distributed || distributed::launched_by_mpi()) {
+    parallel.comm =
+        distributed::init({.timeout_seconds = args.timeout, .require_launcher = args.distributed});
+    parallel.reducer.bucket_bytes =
+        std::max<int64_t>(1, static_cast<int64_t>(args.bucket_mib * 1024.0 * 1024.0));
+    parallel.check_replicas = args.check_replicas;
+  }
+  if (!parallel.comm || parallel.comm->size() < 2) return train(args, cmd, parallel);
+  // One rank's error ends every rank at once: the others would otherwise wait in their next
+  // collective until the timeout.
+  try {
+    return train(args, cmd, parallel);
+  } catch (const std::exception& e) {
+    parallel.comm->abort(std::string("error: ") + e.what());
+  }
+  return 1;  // not reached: abort ends the process
 }
 
 }  // namespace
@@ -170,6 +202,29 @@ Run add_train_command(CLI::App& app) {
       ->check(whole_in(0, INT64_MAX / 2))
       ->capture_default_str();
   cmd->add_option("--out", c.out, "run folder (default: runs/<model>-<date>-<time>)");
+  cmd->add_option("--step-log", args->step_log,
+                  "append each step's loss and accuracy to this CSV file (epoch,step,loss,"
+                  "accuracy)");
+  cmd->add_flag("--sync-bn", c.sync_bn,
+                "data-parallel: batch-norm statistics over every rank's part of the batch "
+                "(default: each rank's own)");
+  cmd->add_flag("--distributed", args->distributed,
+                "train data-parallel over the processes an MPI launcher started (detected "
+                "without it: `mpirun -np N cnn train ...`); an error when there is none");
+  cmd->add_option("--timeout", args->timeout,
+                  "data-parallel: seconds a rank waits for the others in one exchange before "
+                  "the job is ended (0: for ever)")
+      ->check(in_range(0, 1e6))
+      ->capture_default_str();
+  cmd->add_option("--bucket-mib", args->bucket_mib,
+                  "data-parallel: gradients are summed over ranks in buckets of this many MiB, "
+                  "each as soon as backward has produced it")
+      ->check(in_range(1.0 / 1024, 1024))
+      ->capture_default_str();
+  cmd->add_flag("--check-replicas", args->check_replicas,
+                "data-parallel test mode: after every step, check that every rank's parameters "
+                "are bit-identical")
+      ->group("");  // hidden: for tests
   cmd->add_option("--resume", args->resume,
                   "continue the run in this folder from its latest checkpoint");
   return [args, cmd] { return run(*args, *cmd); };

@@ -40,12 +40,21 @@ struct DataLoaderOptions {
   bool drop_last = false;  ///< drop a last batch smaller than batch_size
   uint64_t seed = 0;
   int64_t prefetch = 2;  ///< batches built ahead by the producer thread; 0: no thread
+  /// Data-parallel training: each batch is split into `shards` consecutive slices, of sizes
+  /// that differ by at most one (the first ones larger), and this loader yields slice `shard`
+  /// of every batch. The batches, their order and every example's augmentation are those of
+  /// the unsharded loader, so the shards of all ranks together are exactly its batches. A
+  /// batch smaller than `shards` leaves the last slices empty (Batch::y has 0 rows, x is
+  /// undefined).
+  int64_t shard = 0;
+  int64_t shards = 1;
 };
 
 struct Batch {
-  Tensor x;           ///< float32 [B, H, W, C]
-  Tensor y;           ///< int64 [B]
-  int64_t index = 0;  ///< position of the batch in its epoch
+  Tensor x;                 ///< float32 [B, H, W, C]
+  Tensor y;                 ///< int64 [B]
+  int64_t index = 0;        ///< position of the batch in its epoch
+  int64_t global_rows = 0;  ///< rows of the whole batch, every shard's (B when unsharded)
 };
 
 class Epoch {

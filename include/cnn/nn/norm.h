@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "cnn/nn/module.h"
@@ -44,6 +45,10 @@ class BatchNorm2d : public Module {
   const Tensor& num_batches_tracked() const { return num_batches_tracked_; }
   int64_t num_features() const { return num_features_; }
   const BatchNorm2dOptions& options() const { return options_; }
+  /// Sync batch norm in training over `comm`'s ranks (BatchNormOptions::sync); nullptr: off.
+  /// distributed::set_sync_batch_norm sets it on every BatchNorm2d of a model.
+  void set_sync(std::shared_ptr<distributed::Communicator> comm) { sync_ = std::move(comm); }
+  const std::shared_ptr<distributed::Communicator>& sync() const { return sync_; }
 
  private:
   BatchNormOptions op_options(const Tensor& x) const;  ///< checks x's shape
@@ -56,6 +61,7 @@ class BatchNorm2d : public Module {
   Tensor running_mean_;
   Tensor running_var_;
   Tensor num_batches_tracked_;
+  std::shared_ptr<distributed::Communicator> sync_;
 };
 
 /// y[c] = x[c] / (k + alpha / size * sum_{c' in window(c)} x[c']^2) ^ beta across channels.

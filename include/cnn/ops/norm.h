@@ -4,12 +4,23 @@
 
 #include "cnn/tensor.h"
 
+namespace cnn::distributed {
+class Communicator;
+}
+
 namespace cnn {
 
 struct BatchNormOptions {
   bool training = true;
   float momentum = 0.1f;  ///< running = (1 - momentum) * running + momentum * batch statistic
   float eps = 1e-5f;
+  /// Sync batch norm: in training, the statistics are those of every rank's x together (each
+  /// rank's count, mean and variance all-gathered and combined in rank order), and backward
+  /// sums its two per-channel terms over the ranks, so that each rank's output and input
+  /// gradient are those of batch_norm over the ranks' batches concatenated. gamma's and beta's
+  /// gradients stay this rank's share (the gradient reducer sums them). A rank may have no
+  /// rows; the ranks together need more than one. Every rank calls it, in the same order.
+  distributed::Communicator* sync = nullptr;
 };
 
 /// Spatial batch normalization as the lecture defines it, over x [..., C] (channels last):

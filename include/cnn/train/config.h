@@ -57,7 +57,10 @@ struct TrainConfig {
   int64_t test_limit = 0;   ///< evaluate on the first N test images; 0: all
   int64_t num_classes = 0;  ///< an ONNX model's classifier is replaced when this differs from its
                             ///< outputs; 0: the model's
-  std::string out;          ///< the run folder
+  /// Data-parallel training: batch statistics over every rank's shard of the batch (sync batch
+  /// norm) instead of each rank's own; no effect in one process.
+  bool sync_bn = false;
+  std::string out;  ///< the run folder
 
   std::string to_json() const;
   /// Fields that are missing keep their defaults; raises cnn::Error naming a field of the wrong

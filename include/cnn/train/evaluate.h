@@ -29,6 +29,10 @@ Evaluation evaluate(nn::Module& model, const data::DataLoader& loader, int64_t c
 Evaluation evaluate(const std::function<Tensor(const Tensor&)>& forward,
                     const data::DataLoader& loader, int64_t classes);
 
+/// evaluate(model, loader, classes) for one rank's shard of a data set in data-parallel
+/// training: a shard may have no examples (loss and accuracy are then 0).
+Evaluation evaluate_shard(nn::Module& model, const data::DataLoader& loader, int64_t classes);
+
 /// Index of the largest logit of each row of logits [N, classes].
 std::vector<int64_t> argmax_rows(const Tensor& logits);
 

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "cnn/distributed.h"
 #include "cnn/train/config.h"
 #include "cnn/train/training_curves.h"
 
@@ -30,15 +31,31 @@ struct EpochRecord {
   double lr = 0.0;  ///< the learning rate of the epoch's last step
 };
 
+/// Data-parallel training (docs/DISTRIBUTED.md): every rank of `comm` runs the same Trainer on
+/// its shard of each global batch (TrainConfig::batch_size rows, whatever the number of
+/// ranks); gradients are summed over ranks while backward runs, metrics are reduced, and rank 0
+/// alone writes the run folder. Checkpoints do not depend on the number of ranks.
+struct ParallelOptions {
+  std::shared_ptr<distributed::Communicator> comm;  ///< null or one rank: one process
+  distributed::ReducerOptions reducer;
+  /// Threads per rank when TrainConfig::threads is 0 (every core): 0 gives each rank of a
+  /// machine an equal share of its cores.
+  int64_t threads = 0;
+  /// Test mode: after every step, raise cnn::Error unless every rank's parameters and buffers
+  /// are bit-identical (a checksum all-gathered).
+  bool check_replicas = false;
+};
+
 class Trainer {
  public:
   /// A new run in config.out: creates the folder (which must not hold a run already) and writes
   /// config.json. Raises cnn::Error on an invalid configuration or data.
-  explicit Trainer(const TrainConfig& config);
+  explicit Trainer(const TrainConfig& config, const ParallelOptions& options = {});
   /// Continues the run in `folder` from its latest checkpoint. `epochs` > 0 changes the planned
   /// number of epochs and `lr` > 0 the base learning rate; either re-plans the schedule, so
-  /// the run then differs from the uninterrupted one.
-  static Trainer resume(const std::string& folder, int64_t epochs = 0, double lr = 0.0);
+  /// the run then differs from the uninterrupted one. Any number of ranks may continue a run.
+  static Trainer resume(const std::string& folder, int64_t epochs = 0, double lr = 0.0,
+                        const ParallelOptions& options = {});
   ~Trainer();
   Trainer(Trainer&&) noexcept;
 
@@ -47,6 +64,11 @@ class Trainer {
   std::vector<EpochRecord> run();
   bool stopped_early() const;
   const TrainConfig& config() const;
+
+  /// Appends a line "epoch,step,loss,accuracy" to `path` after every step from now on (the
+  /// step's mean loss and accuracy over the whole batch, every rank's rows), written by rank 0;
+  /// the file gets a header when new. Raises cnn::Error when it cannot be opened.
+  void log_steps(const std::string& path);
 
   /// Asks the trainer to stop after its current (or next) step; the request is consumed when it
   /// stops. Async-signal-safe.

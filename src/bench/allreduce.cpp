@@ -15,6 +15,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The fit covers the messages data-parallel training sends: buckets of a few MiB.
+constexpr int64_t kFitBytes = int64_t{16} << 20;
+
 // Repetitions of a size: more for small messages (their time is microseconds), at least 5.
 int reps_for(int64_t bytes) {
   return static_cast<int>(
@@ -64,7 +67,10 @@ double RingModel::seconds(int64_t bytes, int ranks) const {
   return latency_seconds + 2.0 * (p - 1.0) / p * static_cast<double>(bytes) / bandwidth;
 }
 
-RingModel fit_ring_model(const std::vector<AllReduceRow>& rows, int ranks) {
+RingModel fit_ring_model(const std::vector<AllReduceRow>& all_rows, int ranks, int64_t max_bytes) {
+  std::vector<AllReduceRow> rows;
+  for (const AllReduceRow& r : all_rows)
+    if (r.bytes <= max_bytes) rows.push_back(r);
   CNN_CHECK(rows.size() >= 2 && ranks >= 2, "fit_ring_model: needs 2 sizes and 2 ranks");
   // t = a + b x with x = 2 (p - 1) / p * bytes, least squares weighted by 1 / t^2 (relative
   // errors: the small messages' microseconds count as much as the large ones' seconds).
@@ -112,7 +118,7 @@ std::string format_all_reduce(const std::vector<AllReduceRow>& rows, int ranks,
   out << "all-reduce of float32 sums, " << ranks << " ranks, " << transport
       << " (the slowest rank's median)\n";
   out << "      size    reps       time    algbw GB/s   busbw GB/s   ring model\n";
-  const RingModel fit = fit_ring_model(rows, ranks);
+  const RingModel fit = fit_ring_model(rows, ranks, kFitBytes);
   for (const AllReduceRow& r : rows) {
     const double alg = static_cast<double>(r.bytes) / r.seconds / 1e9;
     std::snprintf(line, sizeof line, "%10s %7d %9.1f us %12.3f %12.3f %9.1f us\n",
@@ -121,7 +127,8 @@ std::string format_all_reduce(const std::vector<AllReduceRow>& rows, int ranks,
     out << line;
   }
   std::snprintf(line, sizeof line,
-                "ring model: latency %.1f us + 2(p-1)/p x bytes / %.3f GB/s (worst error %.0f%%)\n",
+                "ring model, fitted up to 16 MiB (the buckets' sizes): latency %.1f us + 2(p-1)/p "
+                "x bytes / %.3f GB/s (worst error there %.0f%%)\n",
                 fit.latency_seconds * 1e6, fit.bandwidth / 1e9, 100.0 * fit.worst_relative_error);
   out << line;
   if (cases.empty()) return out.str();

@@ -26,14 +26,15 @@ std::vector<AllReduceRow> measure_all_reduce(distributed::Communicator& comm,
                                              const std::vector<int64_t>& sizes);
 
 /// The ring all-reduce's cost for p ranks: t = latency + 2 (p - 1) / p * bytes / bandwidth,
-/// fitted by least squares on the relative error.
+/// fitted by least squares on the relative error over the rows of at most `max_bytes`.
 struct RingModel {
   double latency_seconds = 0.0;
   double bandwidth = 0.0;             ///< bytes per second
   double worst_relative_error = 0.0;  ///< of the fit, over the rows
   double seconds(int64_t bytes, int ranks) const;
 };
-RingModel fit_ring_model(const std::vector<AllReduceRow>& rows, int ranks);
+RingModel fit_ring_model(const std::vector<AllReduceRow>& rows, int ranks,
+                         int64_t max_bytes = INT64_MAX);
 
 /// Data-parallel training efficiency predicted by the ring model: compute time per step
 /// (per-image time x images per node: the global batch over the nodes) against compute plus

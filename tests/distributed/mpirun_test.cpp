@@ -29,15 +29,7 @@ std::string mpirun(int ranks) {
          std::to_string(ranks) + " ";
 }
 
-testing::ProcessResult run(const std::string& command) {
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  EXPECT_NE(pipe, nullptr);
-  std::string output;
-  char buffer[4096];
-  while (size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
-  const int status = ::pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), output};
-}
+using testing::run_shell;
 
 class Mpirun : public ::testing::Test {
  protected:
@@ -52,7 +44,7 @@ class Mpirun : public ::testing::Test {
   std::string out(const std::string& name) const { return (dir_ / name).string(); }
   // `cnn train <args>` on `ranks` processes (0: one process without mpirun).
   testing::ProcessResult train(int ranks, const std::string& args) const {
-    return run((ranks == 0 ? std::string() : mpirun(ranks)) + CNN_BINARY + " train " + args);
+    return run_shell((ranks == 0 ? std::string() : mpirun(ranks)) + CNN_BINARY + " train " + args);
   }
   fs::path dir_;
 };
@@ -240,11 +232,11 @@ TEST_F(Mpirun, AHungRankEndsTheJobAfterTheTimeout) {
 TEST_F(Mpirun, DifferentModelsAreNamedOnEveryRank) {
   const std::string common =
       "--train-limit 256 --test-limit 100 --epochs 1 --threads 1 --out " + out("run") + " ";
-  const auto r =
-      run("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
-          "OMPI_MCA_btl=self,vader mpirun --oversubscribe -np 1 " +
-          std::string(CNN_BINARY) + " train --model resnet20 " + common + ": -np 1 " + CNN_BINARY +
-          " train --model resnet32 " + common);
+  const auto r = run_shell(
+      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
+      "OMPI_MCA_btl=self,vader mpirun --oversubscribe -np 1 " +
+      std::string(CNN_BINARY) + " train --model resnet20 " + common + ": -np 1 " + CNN_BINARY +
+      " train --model resnet32 " + common);
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.output.find("do not build the same model"), std::string::npos) << r.output;
 }
@@ -255,11 +247,11 @@ TEST_F(Mpirun, OneRanksErrorEndsTheJob) {
   const std::string common =
       "--train-limit 256 --test-limit 100 --epochs 1 --threads 1 --out " + out("run") + " ";
   const auto start = Clock::now();
-  const auto r =
-      run("OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
-          "OMPI_MCA_btl=self,vader mpirun --oversubscribe -np 1 " +
-          std::string(CNN_BINARY) + " train " + common + ": -np 1 " + CNN_BINARY +
-          " train --data " + out("empty") + " " + common);
+  const auto r = run_shell(
+      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
+      "OMPI_MCA_btl=self,vader mpirun --oversubscribe -np 1 " +
+      std::string(CNN_BINARY) + " train " + common + ": -np 1 " + CNN_BINARY + " train --data " +
+      out("empty") + " " + common);
   EXPECT_NE(r.code, 0);
   EXPECT_LT(std::chrono::duration<double>(Clock::now() - start).count(), 30.0);
   EXPECT_NE(r.output.find("rank 1 of 2"), std::string::npos) << r.output;
@@ -282,7 +274,7 @@ TEST_F(Mpirun, TwoHostsOverTcpEqualOneHost) {
   const std::string common =
       "--epochs 1 --train-limit 1024 --test-limit 250 --batch-size 128 --threads 1 --seed 6 "
       "--check-replicas ";
-  const auto two_hosts = run(
+  const auto two_hosts = run_shell(
       "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -np 2 --hostfile " +
       out("hosts") + " --mca plm_rsh_agent " + scripts +
       "agent.sh --mca plm_rsh_no_tree_spawn 1 --mca oob_tcp_if_include 10.231.0.0/24 "

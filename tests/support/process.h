@@ -17,10 +17,9 @@ struct ProcessResult {
   std::string output;  // stdout and stderr together
 };
 
-// Runs `cnn <args>` through the shell and waits for it.
-inline ProcessResult run_cnn(const std::string& args) {
-  const std::string command = std::string(CNN_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = ::popen(command.c_str(), "r");
+// Runs `command` through the shell, stdout and stderr together, and waits for it.
+inline ProcessResult run_shell(const std::string& command) {
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
   EXPECT_NE(pipe, nullptr);
   std::string output;
   std::array<char, 4096> buffer{};
@@ -28,6 +27,11 @@ inline ProcessResult run_cnn(const std::string& args) {
     output.append(buffer.data(), n);
   const int status = ::pclose(pipe);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), output};
+}
+
+// Runs `cnn <args>` through the shell and waits for it.
+inline ProcessResult run_cnn(const std::string& args) {
+  return run_shell(std::string(CNN_BINARY) + " " + args);
 }
 
 }  // namespace cnn::testing

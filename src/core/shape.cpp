@@ -29,7 +29,13 @@ Shape contiguous_strides(const Shape& shape) {
   int64_t stride = 1;
   for (size_t i = shape.size(); i-- > 0;) {
     strides[i] = stride;
-    stride *= shape[i] > 0 ? shape[i] : 1;
+    // A shape with a zero extent has no elements, so checked_numel passes it whatever its other
+    // extents; their product must still fit, or the strides would overflow (found by fuzzing:
+    // an ONNX initializer of dims [268435443, 13507304949336000, 0]).
+    CNN_CHECK(i == 0 || !__builtin_mul_overflow(stride, shape[i] > 0 ? shape[i] : 1, &stride),
+              "shape ", to_string(shape),
+              " has extents whose product does not fit in a 64-bit count (its strides would "
+              "overflow)");
   }
   return strides;
 }

@@ -40,6 +40,13 @@ TEST(Tensor, ViewsShareStorage) {
 TEST(Tensor, ShapeOverflowIsAnError) {
   EXPECT_THROW(checked_numel({1LL << 40, 1LL << 40}), Error);
   EXPECT_THROW(Tensor::empty({-1, 3}), Error);
+  // No elements (a zero extent), but the other extents' product overflows the strides (a
+  // fuzzing finding: an ONNX initializer, fuzz/regressions/onnx/).
+  EXPECT_EQ(checked_numel({0, 268435443, 13507304949336000}), 0);
+  EXPECT_THROW(Tensor::empty({0, 268435443, 13507304949336000}), Error);
+  EXPECT_THROW(Tensor::empty({0, 1LL << 40, 1LL << 40}), Error);
+  EXPECT_EQ(Tensor::empty({0, 1LL << 40, 1LL << 22}).numel(), 0);  // strides still fit
+  EXPECT_EQ(contiguous_strides({0, 1LL << 40, 1LL << 22}), (Shape{1LL << 62, 1LL << 22, 1}));
 }
 
 TEST(Generator, SameSeedSameStream) {

@@ -94,6 +94,10 @@ bool launched_by_mpi();
 /// initialized once per process and finalized when the last reference goes.
 std::shared_ptr<Communicator> init(const InitOptions& options = {});
 
+/// The machines the ranks run on (groups of ranks that share memory), the same on every rank.
+/// A collective: every rank calls it.
+int count_hosts(Communicator& comm);
+
 /// A communicator of one process: every collective returns its input.
 std::shared_ptr<Communicator> single_process();
 

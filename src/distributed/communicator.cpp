@@ -1,8 +1,10 @@
 // The communicator of a process: MPI when an MPI launcher started it (mpi_communicator.cpp),
 // otherwise one process alone.
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include "cnn/distributed.h"
 #include "cnn/error.h"
@@ -54,6 +56,12 @@ bool launched_by_mpi() {
   // Open MPI's mpirun, PMIx (Open MPI 4+, srun --mpi=pmix), PMI-1/2 (MPICH's Hydra, srun
   // --mpi=pmi2)
   return set("OMPI_COMM_WORLD_SIZE") || set("PMIX_RANK") || set("PMI_SIZE");
+}
+
+int count_hosts(Communicator& comm) {
+  std::vector<double> first_on_host = {comm.local_rank() == 0 ? 1.0 : 0.0};
+  comm.all_reduce_sum(std::span<double>(first_on_host), "counting the hosts");
+  return static_cast<int>(std::lround(first_on_host[0]));
 }
 
 std::shared_ptr<Communicator> single_process() {

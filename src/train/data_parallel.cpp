@@ -50,9 +50,7 @@ void DataParallel::start(nn::Module& model, const TrainConfig& config, int64_t r
     distributed::set_sync_batch_norm(model, comm_);
   }
   distributed::broadcast_state(model, *comm_);
-  std::vector<double> first_on_host = {comm_->local_rank() == 0 ? 1.0 : 0.0};
-  comm_->all_reduce_sum(std::span<double>(first_on_host), "counting the hosts");
-  hosts_ = std::llround(first_on_host[0]);
+  hosts_ = distributed::count_hosts(*comm_);
   reducer_ =
       std::make_unique<distributed::GradientReducer>(model.parameters(), comm_, reducer_options_);
 }

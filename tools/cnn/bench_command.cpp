@@ -4,7 +4,6 @@
 // JSON.
 #include <unistd.h>
 
-#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -65,10 +64,8 @@ int run_allreduce_bench(const BenchArgs& a) {
   std::vector<int64_t> sizes;
   for (int64_t bytes = 4096; bytes <= (int64_t{256} << 20); bytes *= 4) sizes.push_back(bytes);
   const std::vector<bench::AllReduceRow> rows = bench::measure_all_reduce(*comm, sizes);
-  std::vector<double> first_on_host = {comm->local_rank() == 0 ? 1.0 : 0.0};
-  comm->all_reduce_sum(std::span<double>(first_on_host), "counting the hosts");
+  const int hosts = distributed::count_hosts(*comm);
   if (comm->rank() != 0) return 0;
-  const auto hosts = static_cast<int>(std::lround(first_on_host[0]));
   std::vector<bench::ScalingCase> cases;
   if (a.resnet20_rate > 0)  // 269,434 parameters; 2 buckets of 1 MiB
     cases.push_back({"ResNet-20 (Fashion-MNIST)", 1.0 / a.resnet20_rate, 128, 269434 * 4, 2});

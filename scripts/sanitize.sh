@@ -67,8 +67,17 @@ fi
 cmake -S . -B "$build_dir" "${options[@]}" >/dev/null
 if [[ -n "$programs" ]]; then
   # `cnn` too: the end-to-end tests run it. Programs not built show in ctest as *_NOT_BUILT.
+  # And the programs that replay the saved fuzz findings (fuzz/regressions/, one ctest each):
+  # every fuzz_<target> in the fuzzing build, fuzz_replay otherwise.
   read -r -a names <<<"$programs"
-  cmake --build "$build_dir" -j2 --target cnn "${names[@]/#/test_}"
+  replay=(fuzz_replay)
+  if $fuzz_build; then
+    replay=()
+    for dir in fuzz/regressions/*/; do
+      [[ -d $dir ]] && replay+=("fuzz_$(basename "$dir")")
+    done
+  fi
+  cmake --build "$build_dir" -j2 --target cnn "${names[@]/#/test_}" "${replay[@]}"
   # The golden and ONNX data only where a program chosen reads them.
   exclude='_NOT_BUILT$|^(install|docs)$'
   [[ " $programs " =~ " "(golden|models)" " ]] || exclude+='|^golden_data$'

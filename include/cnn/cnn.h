@@ -10,6 +10,7 @@
 #include "cnn/data/loader.h"
 #include "cnn/data/transforms.h"
 #include "cnn/error.h"
+#include "cnn/formula.h"
 #include "cnn/generator.h"
 #include "cnn/gradcheck.h"
 #include "cnn/io/pth.h"

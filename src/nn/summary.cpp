@@ -13,6 +13,7 @@
 #include "cnn/autograd.h"
 #include "cnn/error.h"
 #include "cnn/nn/conv.h"
+#include "cnn/nn/formula.h"
 #include "cnn/nn/linear.h"
 
 namespace cnn::nn {
@@ -99,6 +100,8 @@ int64_t multiply_adds(const Module& module, const Tensor& output) {
   }
   if (const auto* linear = dynamic_cast<const Linear*>(&module))
     return per_item * linear->in_features();
+  if (const auto* formula = dynamic_cast<const Formula*>(&module))
+    return batch > 0 ? static_cast<int64_t>(formula->last_multiply_adds()) / batch : 0;
   return 0;
 }
 

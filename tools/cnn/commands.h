@@ -17,5 +17,6 @@ Run add_convert_command(CLI::App& app);  // convert_command.cpp
 Run add_export_command(CLI::App& app);   // export_command.cpp
 Run add_lab_command(CLI::App& app);      // lab_command.cpp
 Run add_bench_command(CLI::App& app);    // bench_command.cpp
+Run add_formula_command(CLI::App& app);  // formula_command.cpp
 
 }  // namespace cnn::tool

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
       {"export", cnn::tool::add_export_command(app)},
       {"lab", cnn::tool::add_lab_command(app)},
       {"bench", cnn::tool::add_bench_command(app)},
+      {"formula", cnn::tool::add_formula_command(app)},
   };
   if (argc > 1 && argv[1][0] != '-') {
     const std::string command = argv[1];

@@ -5,6 +5,7 @@
 #include "cnn/nn/activation.h"
 #include "cnn/nn/containers.h"
 #include "cnn/nn/conv.h"
+#include "cnn/nn/formula.h"
 #include "cnn/nn/init.h"
 #include "cnn/nn/linear.h"
 #include "cnn/nn/module.h"

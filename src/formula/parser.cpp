@@ -1,0 +1,693 @@
+// Recursive descent over the grammar of docs/FORMULAS.md ("The language"):
+//
+//   program   := statement ((';' | newline) statement)*
+//   statement := NAME '[' names? ']' '=' expr ('where' NAME '<' index (',' NAME '<' index)*)?
+//   expr      := term (('+' | '-') term)*
+//   term      := unary (('*' | '/') unary)*
+//   unary     := '-' unary | power
+//   power     := primary ('^' NUMBER)?
+//   primary   := NUMBER | CONSTANT | NAME '[' index (',' index)* ']' | '(' expr ')'
+//              | FUNCTION '(' expr (',' expr)? ')' | REDUCTION '(' names ':' expr ')'
+//   index     := integer-affine in the indices, with '/' and '%' by positive constants
+#include "formula/parser.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <limits>
+#include <set>
+#include <sstream>
+
+namespace cnn::formulas {
+
+void fail_at(const std::string& text, int line, int column, const std::string& message) {
+  std::istringstream lines(text);
+  std::string quoted;
+  for (int k = 0; k < line && std::getline(lines, quoted); ++k) {
+  }
+  std::ostringstream out;
+  out << "formula, line " << line << ", column " << column << ": " << message << "\n  " << quoted
+      << "\n  " << std::string(static_cast<size_t>(std::max(column - 1, 0)), ' ') << "^";
+  throw FormulaError(out.str(), line, column);
+}
+
+namespace {
+
+struct Token {
+  enum class Kind { name, number, symbol, newline, end };
+  Kind kind = Kind::end;
+  std::string text;
+  double value = 0;
+  int line = 1, column = 1;
+};
+
+std::vector<Token> tokenize(const std::string& text) {
+  std::vector<Token> tokens;
+  int line = 1, column = 1, depth = 0;
+  size_t k = 0;
+  auto advance = [&](size_t n) {
+    k += n;
+    column += static_cast<int>(n);
+  };
+  while (k < text.size()) {
+    const char c = text[k];
+    Token token{
+        .kind = Token::Kind::symbol, .text = {}, .value = 0, .line = line, .column = column};
+    if (c == '\n') {
+      if (depth == 0) {
+        token.kind = Token::Kind::newline;
+        tokens.push_back(token);
+      }
+      ++k;
+      ++line;
+      column = 1;
+      continue;
+    }
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      advance(1);
+      continue;
+    }
+    if (c == '#') {
+      while (k < text.size() && text[k] != '\n') ++k;
+      continue;
+    }
+    if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
+      size_t end = k;
+      while (end < text.size() &&
+             (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_')) {
+        ++end;
+      }
+      while (end < text.size() && text[end] == '\'') ++end;
+      token.kind = Token::Kind::name;
+      token.text = text.substr(k, end - k);
+      tokens.push_back(token);
+      advance(end - k);
+      continue;
+    }
+    if (std::isdigit(static_cast<unsigned char>(c)) ||
+        (c == '.' && k + 1 < text.size() &&
+         std::isdigit(static_cast<unsigned char>(text[k + 1])))) {
+      size_t end = k;
+      while (end < text.size() &&
+             (std::isdigit(static_cast<unsigned char>(text[end])) || text[end] == '.')) {
+        ++end;
+      }
+      if (end < text.size() && (text[end] == 'e' || text[end] == 'E')) {
+        size_t e = end + 1;
+        if (e < text.size() && (text[e] == '+' || text[e] == '-')) ++e;
+        if (e < text.size() && std::isdigit(static_cast<unsigned char>(text[e]))) {
+          end = e;
+          while (end < text.size() && std::isdigit(static_cast<unsigned char>(text[end]))) ++end;
+        }
+      }
+      token.kind = Token::Kind::number;
+      token.text = text.substr(k, end - k);
+      try {
+        size_t used = 0;
+        token.value = std::stod(token.text, &used);
+        if (used != token.text.size()) throw std::invalid_argument("trailing");
+      } catch (const std::exception&) {
+        fail_at(text, line, column, "'" + token.text + "' is not a number");
+      }
+      tokens.push_back(token);
+      advance(end - k);
+      continue;
+    }
+    static const std::string symbols = "[](),:;=+-*/%^<";
+    if (symbols.find(c) == std::string::npos) {
+      fail_at(text, line, column, std::string("unexpected character '") + c + "'");
+    }
+    if (c == '[' || c == '(') ++depth;
+    if ((c == ']' || c == ')') && depth > 0) --depth;
+    token.text = std::string(1, c);
+    tokens.push_back(token);
+    advance(1);
+  }
+  tokens.push_back(
+      Token{.kind = Token::Kind::end, .text = {}, .value = 0, .line = line, .column = column});
+  return tokens;
+}
+
+const std::map<std::string, Fn>& functions() {
+  static const std::map<std::string, Fn> table = {
+      {"relu", Fn::relu}, {"sigmoid", Fn::sigmoid}, {"tanh", Fn::tanh}, {"exp", Fn::exp},
+      {"log", Fn::log},   {"sqrt", Fn::sqrt},       {"abs", Fn::abs},   {"step", Fn::step},
+      {"max", Fn::max},   {"min", Fn::min},
+  };
+  return table;
+}
+
+const std::map<std::string, Reduction>& reductions() {
+  static const std::map<std::string, Reduction> table = {{"sum", Reduction::sum},
+                                                         {"mean", Reduction::mean},
+                                                         {"max", Reduction::max},
+                                                         {"min", Reduction::min}};
+  return table;
+}
+
+class Parser {
+ public:
+  Parser(std::string_view text, const FormulaOptions& options)
+      : text_(text), options_(options), tokens_(tokenize(text_)) {
+    program_.text = text_;
+  }
+
+  Program run() {
+    skip_newlines();
+    while (peek().kind != Token::Kind::end) {
+      statement();
+      if (peek().kind == Token::Kind::end) break;
+      if (!(accept(";") || peek().kind == Token::Kind::newline)) {
+        error(peek(), "expected ';' or a new line after the statement, found " + describe(peek()));
+      }
+      skip_newlines();
+    }
+    if (program_.statements.empty()) error(peek(), "the formula has no statement");
+    return std::move(program_);
+  }
+
+ private:
+  // ---- tokens ----
+  const Token& peek(size_t ahead = 0) const {
+    return tokens_[std::min(position_ + ahead, tokens_.size() - 1)];
+  }
+  const Token& next() { return tokens_[std::min(position_++, tokens_.size() - 1)]; }
+  bool is(const Token& t, const char* symbol) const {
+    return t.kind == Token::Kind::symbol && t.text == symbol;
+  }
+  bool accept(const char* symbol) {
+    if (!is(peek(), symbol)) return false;
+    ++position_;
+    return true;
+  }
+  const Token& expect(const char* symbol, const std::string& what) {
+    if (!is(peek(), symbol)) {
+      error(peek(),
+            std::string("expected '") + symbol + "' " + what + ", found " + describe(peek()));
+    }
+    return next();
+  }
+  void skip_newlines() {
+    while (peek().kind == Token::Kind::newline || is(peek(), ";")) ++position_;
+  }
+  static std::string describe(const Token& t) {
+    switch (t.kind) {
+      case Token::Kind::end:
+        return "the end of the formula";
+      case Token::Kind::newline:
+        return "the end of the line";
+      default:
+        return "'" + t.text + "'";
+    }
+  }
+  [[noreturn]] void error(const Token& at, const std::string& message) const {
+    fail_at(text_, at.line, at.column, message);
+  }
+
+  // ---- statements ----
+  void statement() {
+    var_ids_.clear();  // each statement has its own indices
+    explicitly_reduced_.clear();
+    Statement s;
+    const Token& name = next();
+    if (name.kind != Token::Kind::name) {
+      error(name,
+            "a statement starts with the name of the tensor it defines, found " + describe(name));
+    }
+    check_not_reserved(name, "a tensor");
+    s.line = name.line;
+    s.column = name.column;
+    for (const Statement& earlier : program_.statements) {
+      if (program_.tensors[earlier.target].name == name.text) {
+        error(name, name.text + " is defined twice");
+      }
+    }
+    for (const TensorName& t : program_.tensors) {
+      if (t.name == name.text) error(name, name.text + " is read before this statement defines it");
+    }
+    statement_ = &s;
+    s.target = static_cast<int>(program_.tensors.size());
+    program_.tensors.push_back(
+        TensorName{.name = name.text,
+                   .line = name.line,
+                   .column = name.column,
+                   .defined_by = static_cast<int>(program_.statements.size())});
+    expect("[", "after the tensor's name (write Y[] for a scalar)");
+    if (!is(peek(), "]")) {
+      do {
+        const Token& index = next();
+        if (index.kind != Token::Kind::name) {
+          error(index, "the left side names one index per axis, found " + describe(index));
+        }
+        check_not_reserved(index, "an index");
+        if (options_.constants.contains(index.text)) {
+          error(index, index.text + " is a constant; the left side names indices");
+        }
+        const int var = variable(index);
+        for (int v : s.left) {
+          if (v == var) error(index, "index " + index.text + " appears twice on the left");
+        }
+        s.left.push_back(var);
+      } while (accept(","));
+    }
+    expect("]", "to close the left side's indices");
+    expect("=", "after the left side");
+    s.rhs = expression();
+    if (peek().kind == Token::Kind::name && peek().text == "where") {
+      next();
+      do where_clause(s);
+      while (accept(","));
+    }
+    check_scopes(s);
+    s.rhs = make_sums_explicit(s);
+    statement_ = nullptr;
+    program_.statements.push_back(std::move(s));
+  }
+
+  void where_clause(Statement& s) {
+    const Token& name = next();
+    if (name.kind != Token::Kind::name || !var_ids_.contains(name.text)) {
+      error(name, "where names an index of the statement, found " + describe(name));
+    }
+    expect("<", "after the index in where (the range is 0 <= index < N)");
+    const Token& at = peek();
+    const IndexPtr bound = index_expression();
+    if (bound->op != Index::Op::constant) {
+      error(at, "the bound of " + name.text + " must be a number or a constant");
+    }
+    if (bound->value <= 0) {
+      error(at, "the range of " + name.text + " is empty (" + name.text + " < " +
+                    std::to_string(bound->value) + ")");
+    }
+    const int var = var_ids_.at(name.text);
+    const auto [it, inserted] = s.given_ranges.emplace(var, bound->value);
+    if (!inserted && it->second != bound->value) {
+      error(name, "contradictory ranges for " + name.text + ": < " + std::to_string(it->second) +
+                      " and < " + std::to_string(bound->value));
+    }
+  }
+
+  int variable(const Token& name) {
+    const auto found = var_ids_.find(name.text);
+    if (found != var_ids_.end()) return found->second;
+    const int id = static_cast<int>(statement_->vars.size());
+    statement_->vars.push_back(Var{.name = name.text, .line = name.line, .column = name.column});
+    var_ids_.emplace(name.text, id);
+    return id;
+  }
+
+  void check_not_reserved(const Token& name, const char* what) const {
+    if (name.text == "where" || functions().contains(name.text) ||
+        reductions().contains(name.text)) {
+      error(name, "'" + name.text + "' is a reserved word and cannot name " + what);
+    }
+  }
+
+  // ---- value expressions ----
+  ExprPtr expression() {
+    ExprPtr left = term();
+    while (is(peek(), "+") || is(peek(), "-")) {
+      const Token& op = next();
+      left = call(op.text == "+" ? Fn::add : Fn::sub, {left, term()}, op.line, op.column);
+    }
+    return left;
+  }
+
+  ExprPtr term() {
+    ExprPtr left = unary();
+    while (is(peek(), "*") || is(peek(), "/")) {
+      const Token& op = next();
+      left = call(op.text == "*" ? Fn::mul : Fn::div, {left, unary()}, op.line, op.column);
+    }
+    return left;
+  }
+
+  ExprPtr unary() {
+    if (is(peek(), "-")) {
+      const Token& op = next();
+      ExprPtr operand = unary();
+      if (operand->kind == Expr::Kind::number) return number(-operand->number);
+      return call(Fn::neg, {operand}, op.line, op.column);
+    }
+    ExprPtr base = primary();
+    if (is(peek(), "^")) {
+      const Token& op = next();
+      bool negative = accept("-");
+      const Token& exponent = next();
+      if (exponent.kind != Token::Kind::number) {
+        error(exponent, "the exponent after ^ must be a number, found " + describe(exponent));
+      }
+      auto node = std::make_shared<Expr>(*power(base, negative ? -exponent.value : exponent.value));
+      node->line = op.line;
+      node->column = op.column;
+      return node;
+    }
+    return base;
+  }
+
+  ExprPtr primary() {
+    const Token& t = next();
+    if (t.kind == Token::Kind::number) return number(t.value);
+    if (is(t, "(")) {
+      ExprPtr inner = expression();
+      expect(")", "to close '('");
+      return inner;
+    }
+    if (t.kind != Token::Kind::name) error(t, "expected a value, found " + describe(t));
+    if (is(peek(), "[")) return tensor_read(t);
+    if (is(peek(), "(")) return function_or_reduction(t);
+    const auto constant = options_.constants.find(t.text);
+    if (constant != options_.constants.end()) return number(constant->second);
+    if (var_ids_.contains(t.text)) {
+      error(t, "index " + t.text + " used as a value; indices only select elements, inside [ ]");
+    }
+    error(t, "unknown name '" + t.text +
+                 "': a tensor is read with [ ], a function called with ( ), "
+                 "and a constant must be given in the options");
+  }
+
+  ExprPtr tensor_read(const Token& name) {
+    check_not_reserved(name, "a tensor");
+    if (options_.constants.contains(name.text)) {
+      error(name, name.text + " is a constant, not a tensor");
+    }
+    if (program_.tensors[statement_->target].name == name.text) {
+      error(name, name.text + " is read in its own definition");
+    }
+    int tensor = -1;
+    for (size_t k = 0; k < program_.tensors.size(); ++k) {
+      if (program_.tensors[k].name == name.text) tensor = static_cast<int>(k);
+    }
+    if (tensor < 0) {
+      tensor = static_cast<int>(program_.tensors.size());
+      program_.tensors.push_back(TensorName{
+          .name = name.text, .line = name.line, .column = name.column, .defined_by = -1});
+      program_.inputs.push_back(tensor);
+    }
+    expect("[", "");
+    std::vector<IndexPtr> index;
+    if (!is(peek(), "]")) {
+      do index.push_back(index_expression());
+      while (accept(","));
+    }
+    expect("]", "to close the indices of " + name.text);
+    return read(tensor, std::move(index), name.line, name.column);
+  }
+
+  bool reduction_ahead() const {
+    // NAME (',' NAME)* ':' after the '('
+    size_t k = 1;
+    while (true) {
+      if (peek(k).kind != Token::Kind::name) return false;
+      if (is(peek(k + 1), ":")) return true;
+      if (!is(peek(k + 1), ",")) return false;
+      k += 2;
+    }
+  }
+
+  ExprPtr function_or_reduction(const Token& name) {
+    const auto reduction = reductions().find(name.text);
+    if (reduction != reductions().end() && reduction_ahead()) {
+      expect("(", "");
+      auto node = std::make_shared<Expr>();
+      node->kind = Expr::Kind::reduce;
+      node->reduction = reduction->second;
+      node->line = name.line;
+      node->column = name.column;
+      do {
+        const Token& index = next();
+        if (options_.constants.contains(index.text)) {
+          error(index, index.text + " is a constant; " + name.text + " reduces over indices");
+        }
+        const int var = variable(index);
+        for (int v : statement_->left) {
+          if (v == var)
+            error(index, "index " + index.text + " is on the left and cannot be reduced");
+        }
+        if (explicitly_reduced_.contains(var)) {
+          error(index, "index " + index.text + " is reduced twice");
+        }
+        explicitly_reduced_.insert(var);
+        node->vars.push_back(var);
+      } while (accept(","));
+      expect(":", "after the reduced indices");
+      ++reduction_depth_;
+      node->args = {expression()};
+      --reduction_depth_;
+      expect(")", "to close " + name.text + "(");
+      return node;
+    }
+    const auto fn = functions().find(name.text);
+    if (fn == functions().end()) {
+      error(name, "unknown function '" + name.text +
+                      "' (known: relu, sigmoid, tanh, exp, log, sqrt, abs, step, max, min; "
+                      "reductions sum, mean, max, min as sum(i, j: ...))");
+    }
+    expect("(", "");
+    std::vector<ExprPtr> args = {expression()};
+    while (accept(",")) args.push_back(expression());
+    const Token& close = expect(")", "to close the arguments");
+    const int wanted = arity(fn->second);
+    if (static_cast<int>(args.size()) != wanted) {
+      error(close, name.text + " takes " + std::to_string(wanted) + " argument" +
+                       (wanted == 1 ? "" : "s") + ", given " + std::to_string(args.size()));
+    }
+    return call(fn->second, std::move(args), name.line, name.column);
+  }
+
+  // ---- index expressions ----
+  // The whole expression is marked with the column where it starts, for the errors about it.
+  IndexPtr index_expression() {
+    const int start = peek().column;
+    IndexPtr whole = index_sum();
+    if (whole->column == start) return whole;
+    auto marked = std::make_shared<Index>(*whole);
+    marked->column = start;
+    return marked;
+  }
+
+  IndexPtr index_sum() {
+    IndexPtr left = index_term();
+    while (is(peek(), "+") || is(peek(), "-")) {
+      const Token& op = next();
+      IndexPtr right = index_term();
+      left = index_add(left, op.text == "+" ? right : index_scale(-1, right, op.column), op.column);
+    }
+    return left;
+  }
+
+  IndexPtr index_term() {
+    IndexPtr left = index_unary();
+    while (is(peek(), "*") || is(peek(), "/") || is(peek(), "%")) {
+      const Token& op = next();
+      const Token& right_at = peek();
+      IndexPtr right = index_unary();
+      if (op.text == "*") {
+        if (left->op == Index::Op::constant) {
+          left = index_scale(left->value, right, op.column);
+        } else if (right->op == Index::Op::constant) {
+          left = index_scale(right->value, left, op.column);
+        } else {
+          error(op, "index expression is not affine: one side of * must be a constant");
+        }
+        continue;
+      }
+      if (right->op != Index::Op::constant) {
+        error(right_at,
+              std::string("an index can only be divided by a constant (") + op.text + ")");
+      }
+      if (right->value == 0) error(right_at, "division by zero in an index expression");
+      if (right->value < 0) error(right_at, "an index can only be divided by a positive constant");
+      left = index_divide(op.text == "/" ? Index::Op::floordiv : Index::Op::mod, left, right->value,
+                          op.column);
+    }
+    return left;
+  }
+
+  IndexPtr index_unary() {
+    if (is(peek(), "-")) {
+      const Token& op = next();
+      return index_scale(-1, index_unary(), op.column);
+    }
+    const Token& t = next();
+    if (is(t, "(")) {
+      IndexPtr inner = index_sum();
+      expect(")", "to close '('");
+      return inner;
+    }
+    if (t.kind == Token::Kind::number) {
+      if (t.value != std::floor(t.value) || std::abs(t.value) > 1e15) {
+        error(t, "an index expression uses integers, found " + t.text);
+      }
+      return index_constant(static_cast<int64_t>(t.value), t.column);
+    }
+    if (t.kind != Token::Kind::name) error(t, "expected an index, found " + describe(t));
+    const auto constant = options_.constants.find(t.text);
+    if (constant != options_.constants.end()) {
+      const double v = constant->second;
+      if (v != std::floor(v) || std::abs(v) > 1e15) {
+        error(t, "constant " + t.text + " is used in an index but is not an integer");
+      }
+      return index_constant(static_cast<int64_t>(v), t.column);
+    }
+    check_not_reserved(t, "an index");
+    if (is(peek(), "[") || is(peek(), "(")) {
+      error(t, "an index cannot read a tensor or call a function: indices are affine in indices");
+    }
+    return index_variable(variable(t), t.column);
+  }
+
+  // ---- scopes and implicit sums ----
+
+  // Left indices must be used on the right (or given a range); reduced indices only inside
+  // their reduction; no reduction inside another.
+  void check_scopes(const Statement& s) {
+    std::map<int, int> uses;
+    count_uses(*s.rhs, uses, false);
+    for (int v : s.left) {
+      if (!uses.contains(v) && !s.given_ranges.contains(v)) {
+        const Var& var = s.vars[v];
+        fail_at(text_, var.line, var.column,
+                "index " + var.name +
+                    " on the left does not appear on the right (give its range "
+                    "with 'where " +
+                    var.name + " < N' to repeat the value along it)");
+      }
+    }
+    for (const auto& [v, range] : s.given_ranges) {
+      if (!uses.contains(v) && std::find(s.left.begin(), s.left.end(), v) == s.left.end()) {
+        const Var& var = s.vars[v];
+        fail_at(text_, var.line, var.column,
+                "index " + var.name + " is given a range but not used");
+      }
+    }
+  }
+
+  void count_uses(const Expr& e, std::map<int, int>& uses, bool in_reduction) {
+    if (e.kind == Expr::Kind::read) {
+      for (const IndexPtr& i : e.index) {
+        std::vector<int> vars;
+        collect_vars(*i, vars);
+        for (int v : vars) ++uses[v];
+      }
+    }
+    if (e.kind == Expr::Kind::reduce) {
+      if (in_reduction) {
+        fail_at(text_, e.line, e.column,
+                "a reduction inside a reduction: compute the inner one in its own statement");
+      }
+      std::map<int, int> inner;
+      count_uses(*e.args[0], inner, true);
+      for (int v : e.vars) {
+        if (!inner.contains(v)) {
+          const Var& var = statement_->vars[v];
+          fail_at(text_, var.line, var.column, "index " + var.name + " is reduced but not used");
+        }
+      }
+      for (const auto& [v, n] : inner) uses[v] += n;
+      return;
+    }
+    for (const ExprPtr& a : e.args) count_uses(*a, uses, in_reduction);
+  }
+
+  // Occurrences of each index (in reads) not yet bound by a reduction.
+  static void free_uses(const Expr& e, std::map<int, int>& uses) {
+    if (e.kind == Expr::Kind::read) {
+      for (const IndexPtr& i : e.index) {
+        std::vector<int> vars;
+        collect_vars(*i, vars);
+        for (int v : vars) ++uses[v];
+      }
+      return;
+    }
+    std::map<int, int> inner;
+    for (const ExprPtr& a : e.args) free_uses(*a, inner);
+    for (int v : e.vars) inner.erase(v);
+    for (const auto& [v, n] : inner) uses[v] += n;
+  }
+
+  // The lecture's convention: an index on the right and not on the left is summed over, in
+  // the smallest term (the whole right side, an operand of + or -, a function's argument, a
+  // reduction's body) that holds all its uses.
+  ExprPtr make_sums_explicit(const Statement& s) {
+    std::map<int, int> total;
+    free_uses(*s.rhs, total);
+    std::set<int> implicit;
+    for (const auto& [v, n] : total) {
+      if (std::find(s.left.begin(), s.left.end(), v) == s.left.end()) implicit.insert(v);
+    }
+    return bind(s.rhs, implicit, total, true, false);
+  }
+
+  ExprPtr bind(const ExprPtr& e, std::set<int>& implicit, const std::map<int, int>& total,
+               bool is_term, bool in_reduction) {
+    ExprPtr result = e;
+    if (e->kind == Expr::Kind::call || e->kind == Expr::Kind::reduce) {
+      auto copy = std::make_shared<Expr>(*e);
+      const bool additive = e->kind == Expr::Kind::call && (e->fn == Fn::add || e->fn == Fn::sub);
+      const bool product = e->kind == Expr::Kind::call && (e->fn == Fn::mul || e->fn == Fn::div ||
+                                                           e->fn == Fn::neg || e->fn == Fn::pow);
+      for (ExprPtr& a : copy->args) {
+        a = bind(a, implicit, total, additive || !product,
+                 in_reduction || e->kind == Expr::Kind::reduce);
+      }
+      result = copy;
+    }
+    if (!is_term) return result;
+    std::map<int, int> here;
+    free_uses(*result, here);
+    std::vector<int> vars;
+    for (const auto& [v, n] : here) {
+      if (implicit.contains(v) && n == total.at(v)) vars.push_back(v);
+    }
+    if (vars.empty()) return result;
+    if (in_reduction || contains_reduction(*result)) {
+      const Var& var = statement_->vars[vars.front()];
+      fail_at(text_, var.line, var.column,
+              "index " + var.name +
+                  " is summed around or inside another reduction: name it in "
+                  "that reduction or compute the inner one in its own statement");
+    }
+    for (int v : vars) implicit.erase(v);
+    auto node = std::make_shared<Expr>();
+    node->kind = Expr::Kind::reduce;
+    node->reduction = Reduction::sum;
+    node->implicit = true;
+    node->vars = vars;
+    node->args = {result};
+    node->line = result->line;
+    node->column = result->column;
+    return node;
+  }
+
+  static bool contains_reduction(const Expr& e) {
+    if (e.kind == Expr::Kind::reduce) return true;
+    for (const ExprPtr& a : e.args) {
+      if (contains_reduction(*a)) return true;
+    }
+    return false;
+  }
+
+  std::string text_;
+  const FormulaOptions& options_;
+  std::vector<Token> tokens_;
+  size_t position_ = 0;
+  Program program_;
+  Statement* statement_ = nullptr;
+  std::map<std::string, int> var_ids_;  // of the statement being parsed
+  std::set<int> explicitly_reduced_;
+  int reduction_depth_ = 0;
+};
+
+}  // namespace
+
+Program parse(std::string_view text, const FormulaOptions& options) {
+  for (const auto& [name, value] : options.constants) {
+    if (!std::isfinite(value))
+      throw FormulaError("formula: constant " + name + " is not finite", 0, 0);
+  }
+  Parser parser(text, options);
+  return parser.run();
+}
+
+}  // namespace cnn::formulas

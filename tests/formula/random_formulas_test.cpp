@@ -1,0 +1,188 @@
+// Randomly generated formulas (strides, dilations, offsets, flips, padding, reductions and
+// epilogues) against a plain loop written here for each family, and their gradients against
+// finite differences.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <sstream>
+
+#include "formula/formula_testing.h"
+
+namespace cnn {
+namespace {
+
+using testing::expect_gradcheck;
+using testing::Inputs;
+using testing::randn;
+
+// Values 0.1 apart in a shuffled order: a max or min over them keeps its winner under the
+// finite differences' step.
+Tensor spaced(const Shape& shape, uint64_t seed) {
+  const int64_t n = checked_numel(shape);
+  std::vector<float> values(static_cast<size_t>(n));
+  for (int64_t k = 0; k < n; ++k)
+    values[static_cast<size_t>(k)] = 0.1f * static_cast<float>(k - n / 2);
+  std::mt19937_64 rng(seed);
+  std::shuffle(values.begin(), values.end(), rng);
+  return Tensor::from_data(shape, values);
+}
+
+double epilogue(int kind, double v) {
+  switch (kind) {
+    case 1:
+      return std::max(v, 0.0);
+    case 2:
+      return std::tanh(v);
+    case 3:
+      return 1 / (1 + std::exp(-v));
+    default:
+      return v;
+  }
+}
+const char* epilogue_name(int kind) {
+  static const char* names[] = {"", "relu", "tanh", "sigmoid"};
+  return names[kind];
+}
+
+// Y[b, x, j] = E(R(dx, i: W[dx, i, j] * L[b, s*x + d*dx + o, i]) + B[j]) with R a sum or mean
+// (then with W) or a max or min (then of L alone), E an epilogue, and padding (given ranges,
+// o < 0) or a valid window (o >= 0, ranges inferred).
+struct Windowed {
+  int64_t s, d, o, k, n, c, j, x_range;
+  bool padded;
+  int reduction;  // 0 sum, 1 mean, 2 max, 3 min
+  int act;
+
+  static Windowed random(std::mt19937_64& rng) {
+    auto pick = [&](int64_t lo, int64_t hi) {
+      return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+    };
+    Windowed w{};
+    w.s = pick(1, 3);
+    w.d = pick(1, 2);
+    w.k = pick(1, 3);
+    w.c = pick(1, 3);
+    w.j = pick(1, 3);
+    w.padded = pick(0, 1) == 1;
+    w.o = w.padded ? -pick(0, 2) : pick(0, 1);
+    w.n = w.d * (w.k - 1) + std::abs(w.o) + pick(1, 7);
+    w.reduction = static_cast<int>(pick(0, 3));
+    w.act = static_cast<int>(pick(0, 3));
+    w.x_range =
+        w.padded ? pick(1, (w.n + 2) / w.s + 1) : (w.n - 1 - (w.d * (w.k - 1) + w.o)) / w.s + 1;
+    return w;
+  }
+
+  bool with_weight() const { return reduction < 2; }
+
+  std::string text() const {
+    static const char* reductions[] = {"sum", "mean", "max", "min"};
+    std::ostringstream body;
+    if (with_weight()) body << "W[dx, i, j] * ";
+    body << "L[b, " << s << "*x + " << d << "*dx + " << o << ", i]";
+    std::ostringstream out;
+    out << "Y[b, x, j] = " << epilogue_name(act) << "(" << reductions[reduction]
+        << "(dx, i: " << body.str() << ") + B[j])";
+    std::string where = " where dx < " + std::to_string(k) + ", i < " + std::to_string(c);
+    if (padded) where += ", x < " + std::to_string(x_range);
+    return out.str() + where;
+  }
+
+  Inputs inputs(uint64_t seed) const {
+    Inputs in = {{"L", with_weight() ? randn({2, n, c}, seed) : spaced({2, n, c}, seed)},
+                 {"B", randn({j}, seed + 1, 0.1f)}};
+    if (with_weight()) in["W"] = randn({k, c, j}, seed + 2, 0.3f);  // tanh and sigmoid stay
+    // near their linear part, where finite differences of step 1e-2 are accurate
+    return in;
+  }
+
+  std::vector<float> reference(const Inputs& in) const {
+    const auto l = in.at("L").to_vector(), b = in.at("B").to_vector();
+    const auto w = with_weight() ? in.at("W").to_vector() : std::vector<float>{};
+    std::vector<float> y;
+    for (int64_t bi = 0; bi < 2; ++bi) {
+      for (int64_t x = 0; x < x_range; ++x) {
+        for (int64_t jj = 0; jj < j; ++jj) {
+          double acc = reduction == 2 ? -INFINITY : (reduction == 3 ? INFINITY : 0.0);
+          for (int64_t dx = 0; dx < k; ++dx) {
+            const int64_t p = s * x + d * dx + o;
+            if (p < 0 || p >= n) continue;  // padding: absent
+            for (int64_t i = 0; i < c; ++i) {
+              const double lv = l[static_cast<size_t>((bi * n + p) * c + i)];
+              const double v =
+                  with_weight() ? w[static_cast<size_t>((dx * c + i) * j + jj)] * lv : lv;
+              if (reduction < 2) acc += v;
+              if (reduction == 2) acc = std::max(acc, v);
+              if (reduction == 3) acc = std::min(acc, v);
+            }
+          }
+          if (reduction == 1) acc /= static_cast<double>(k * c);
+          y.push_back(static_cast<float>(epilogue(act, acc + b[static_cast<size_t>(jj)])));
+        }
+      }
+    }
+    return y;
+  }
+};
+
+TEST(RandomFormulas, WindowedReductionsMatchAPlainLoopAndFiniteDifferences) {
+  std::mt19937_64 rng(20261207);
+  for (int trial = 0; trial < 60; ++trial) {
+    const Windowed w = Windowed::random(rng);
+    SCOPED_TRACE(w.text());
+    const Formula f(w.text());
+    const Inputs in = w.inputs(static_cast<uint64_t>(trial) * 10);
+    const Tensor y = f(in);
+    ASSERT_EQ(y.shape(), (Shape{2, w.x_range, w.j}));
+    const auto want = w.reference(in);
+    const auto got = y.to_vector();
+    for (size_t k = 0; k < want.size(); ++k) {
+      // An all-padding window of a max or min is -inf or +inf, in both.
+      if (std::isinf(want[k])) {
+        EXPECT_EQ(got[k], want[k]) << k;
+      } else {
+        EXPECT_NEAR(got[k], want[k], 1e-5 * (1 + std::abs(want[k]))) << k;
+      }
+    }
+    bool finite = true;
+    for (float v : want) finite = finite && std::isfinite(v);
+    // relu's kink: finite differences across it are not the derivative on either side.
+    // tanh and sigmoid of a max can sit where they bend most: a looser tolerance than 2e-3.
+    if (finite && w.act != 1) expect_gradcheck(f, in, {}, {.tolerance = 5e-3f});
+  }
+}
+
+// Y[b, x] = L[b, a*x + c] * L[b, x] + K[n-1-x]: two reads of one tensor (two contributions to
+// its gradient), negative coefficients (a flip), and an axis solved with a remainder guard.
+TEST(RandomFormulas, SeveralReadsOfOneTensorAndFlips) {
+  std::mt19937_64 rng(7);
+  for (int trial = 0; trial < 30; ++trial) {
+    const int64_t a = std::uniform_int_distribution<int64_t>(1, 3)(rng);
+    const int64_t c = std::uniform_int_distribution<int64_t>(0, 3)(rng);
+    const int64_t n = std::uniform_int_distribution<int64_t>(c + 1, c + 12)(rng);
+    std::ostringstream text;
+    text << "Y[b, x] = L[b, " << a << "*x + " << c << "] * L[b, x] + K[" << n - 1 << " - x]";
+    SCOPED_TRACE(text.str());
+    const Formula f(text.str());
+    const Inputs in = {{"L", randn({2, n}, trial)}, {"K", randn({n}, trial + 100)}};
+    const Tensor y = f(in);
+    const int64_t xs = (n - 1 - c) / a + 1;  // the first read bounds x most
+    ASSERT_EQ(y.shape(), (Shape{2, xs}));
+    const auto l = in.at("L").to_vector(), k = in.at("K").to_vector();
+    const auto got = y.to_vector();
+    for (int64_t b = 0; b < 2; ++b) {
+      for (int64_t x = 0; x < xs; ++x) {
+        const double want = static_cast<double>(l[static_cast<size_t>(b * n + a * x + c)]) *
+                                l[static_cast<size_t>(b * n + x)] +
+                            k[static_cast<size_t>(n - 1 - x)];
+        EXPECT_NEAR(got[static_cast<size_t>(b * xs + x)], want, 1e-5 * (1 + std::abs(want)));
+      }
+    }
+    expect_gradcheck(f, in);
+  }
+}
+
+}  // namespace
+}  // namespace cnn

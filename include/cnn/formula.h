@@ -55,6 +55,9 @@ class FormulaError : public Error {
 struct FormulaOptions {
   /// Named integer or real constants the text uses: strides, group sizes, epsilons.
   std::map<std::string, double> constants;
+  /// Run statements recognized as a built-in op (convolution, fully connected, pooling) on
+  /// that op's kernels; false runs every statement on the general loop nest.
+  bool lower = true;
 };
 
 namespace formulas {
@@ -81,6 +84,10 @@ class Formula {
   std::string to_string() const;
 
   FormulaShapes shapes(const std::map<std::string, Shape>& input_shapes) const;
+  /// Per statement, the built-in op it runs on ("conv2d(stride 2x2) + bias, relu"), or
+  /// "contraction loop nest" for the general loop nest's register-blocked path (a sum of
+  /// products of two reads, docs/FORMULAS.md), or "" for the general loop nest.
+  std::vector<std::string> kernels(const std::map<std::string, Shape>& input_shapes) const;
   /// The derived gradient formulas, one per input (and per statement), in the same notation.
   std::string gradients(const std::map<std::string, Shape>& input_shapes) const;
 

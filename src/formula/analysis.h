@@ -2,11 +2,14 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cnn/shape.h"
 #include "formula/ast.h"
+#include "formula/contract.h"
+#include "formula/lower.h"
 
 namespace cnn::formulas {
 
@@ -14,6 +17,8 @@ struct Analysis {
   std::vector<Loop> loops;    // one per statement
   std::vector<Shape> shapes;  // per tensor id: inputs as given, results as inferred
   std::vector<double> flops;  // per statement, a multiply-add counted as 2
+  std::vector<std::optional<Lowering>> lowerings;        // per statement, when lowering is on
+  std::vector<std::optional<Contraction>> contractions;  // per statement not lowered
 };
 
 // Errors (a FormulaError with the line and column): an input missing or not read, a tensor

@@ -11,6 +11,7 @@
 #include "formula/analysis.h"
 #include "formula/derive.h"
 #include "formula/evaluate.h"
+#include "formula/lower.h"
 #include "formula/parser.h"
 
 namespace cnn {
@@ -20,6 +21,7 @@ namespace formulas {
 struct Plan {
   std::mutex mutex;
   std::map<std::vector<Shape>, std::shared_ptr<const Analysis>> analyses;
+  bool lower = true;
 };
 
 namespace {
@@ -38,7 +40,13 @@ std::shared_ptr<const Analysis> analysis_for(const Program& program, Plan& plan,
     const auto found = plan.analyses.find(key);
     if (found != plan.analyses.end() && key.size() == shapes.size()) return found->second;
   }
-  auto analysis = std::make_shared<const Analysis>(analyze(program, shapes));
+  auto fresh = std::make_shared<Analysis>(analyze(program, shapes));
+  for (const Loop& loop : fresh->loops) {
+    fresh->lowerings.push_back(plan.lower ? lower(loop, fresh->shapes) : std::nullopt);
+    fresh->contractions.push_back(fresh->lowerings.back() ? std::nullopt
+                                                          : plan_contraction(loop, fresh->shapes));
+  }
+  std::shared_ptr<const Analysis> analysis = fresh;
   const std::lock_guard lock(plan.mutex);
   if (plan.analyses.size() >= kMaxCachedShapes) plan.analyses.clear();
   plan.analyses.emplace(key, analysis);
@@ -94,7 +102,11 @@ autograd::TensorList run_backward_steps(const Backward& bw, const std::vector<in
       targets[target] = Tensor::zeros(bw.shapes[target]);
       buffers.data[target] = targets[target].data();
     }
-    run(step.loop, buffers, targets[target].data(), step.accumulate);
+    if (const auto contraction = plan_contraction(step.loop, bw.shapes)) {
+      run_contraction(*contraction, buffers, targets[target].data(), step.accumulate);
+    } else {
+      run(step.loop, buffers, targets[target].data(), step.accumulate);
+    }
   }
   autograd::TensorList grads(ids.size());
   for (size_t k = 0; k < ids.size(); ++k) {
@@ -113,6 +125,7 @@ using formulas::Program;
 Formula::Formula(std::string_view text, const FormulaOptions& options)
     : program_(std::make_shared<const Program>(formulas::parse(text, options))),
       plans_(std::make_shared<formulas::Plan>()) {
+  plans_->lower = options.lower;
   for (int id : program_->inputs) input_names_.push_back(program_->tensors[id].name);
 }
 
@@ -193,6 +206,18 @@ FormulaShapes Formula::shapes(const std::map<std::string, Shape>& input_shapes) 
   return result;
 }
 
+std::vector<std::string> Formula::kernels(const std::map<std::string, Shape>& input_shapes) const {
+  const auto analysis = formulas::analysis_for(*program_, *plans_, input_shapes);
+  std::vector<std::string> kernels;
+  for (size_t s = 0; s < analysis->loops.size(); ++s) {
+    const auto& lowering = analysis->lowerings[s];
+    kernels.push_back(lowering                    ? lowering->kernel
+                      : analysis->contractions[s] ? "contraction loop nest"
+                                                  : "");
+  }
+  return kernels;
+}
+
 std::string Formula::gradients(const std::map<std::string, Shape>& input_shapes) const {
   const auto analysis = formulas::analysis_for(*program_, *plans_, input_shapes);
   const auto names = formulas::names_of(*program_);
@@ -217,8 +242,13 @@ Tensor Formula::operator()(const std::map<std::string, Tensor>& inputs) const {
   std::vector<Tensor> values(program_->tensors.size());
   for (int id : program_->inputs) values[id] = inputs.at(program_->tensors[id].name).contiguous();
 
-  for (const formulas::Loop& loop : analysis->loops) {
+  for (size_t index = 0; index < analysis->loops.size(); ++index) {
+    const formulas::Loop& loop = analysis->loops[index];
     const formulas::Statement& s = loop.statement;
+    if (const auto& lowering = analysis->lowerings[index]) {
+      values[s.target] = lowering->run(values);
+      continue;
+    }
     const std::vector<int> ids = formulas::reads_of(*s.rhs);
     autograd::TensorList reads;
     for (int id : ids) reads.push_back(values[id]);
@@ -245,7 +275,11 @@ Tensor Formula::operator()(const std::map<std::string, Tensor>& inputs) const {
       if (bw->winners[k]) winners[k] = Tensor::empty(out.shape(), DType::i64);
       saves.winners.push_back(winners[k].defined() ? winners[k].data_i64() : nullptr);
     }
-    formulas::run(loop, buffers, out.data(), false, &saves);
+    if (const auto& contraction = analysis->contractions[index]) {
+      formulas::run_contraction(*contraction, buffers, out.data());
+    } else {
+      formulas::run(loop, buffers, out.data(), false, &saves);
+    }
     out.mark_modified();
     if (grad) {
       autograd::TensorList detached;

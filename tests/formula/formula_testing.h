@@ -49,6 +49,31 @@ inline void expect_matches_builtin(const Formula& formula, const Inputs& inputs,
   }
 }
 
+// Both ways of running the formula against `builtin`: lowered to a built-in op where it is
+// recognized (and then, when `kernel` is not empty, on that kernel), and on the general loop
+// nest.
+inline void expect_both_match_builtin(const std::string& text, const FormulaOptions& options,
+                                      const Inputs& inputs,
+                                      const std::function<Tensor(const Inputs&)>& builtin,
+                                      const std::string& kernel = "", double tolerance = 1e-5) {
+  std::map<std::string, Shape> shapes;
+  for (const auto& [name, t] : inputs) shapes[name] = t.shape();
+  const Formula lowered(text, options);
+  EXPECT_EQ(lowered.kernels(shapes).back(), kernel);
+  {
+    SCOPED_TRACE("lowered");
+    expect_matches_builtin(lowered, inputs, builtin, tolerance);
+  }
+  FormulaOptions general = options;
+  general.lower = false;
+  const Formula loop_nest(text, general);
+  const std::string general_kernel = loop_nest.kernels(shapes).back();
+  EXPECT_TRUE(general_kernel.empty() || general_kernel == "contraction loop nest")
+      << general_kernel;
+  SCOPED_TRACE("general loop nest");
+  expect_matches_builtin(loop_nest, inputs, builtin, tolerance);
+}
+
 // A finite-difference check of every input's gradient.
 inline void expect_gradcheck(const Formula& formula, const Inputs& inputs,
                              const std::set<std::string>& constant = {},

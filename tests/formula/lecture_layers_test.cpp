@@ -7,22 +7,26 @@
 namespace cnn {
 namespace {
 
+using testing::expect_both_match_builtin;
 using testing::expect_gradcheck;
 using testing::expect_matches_builtin;
 using testing::Inputs;
 using testing::randn;
 
 TEST(LectureFormulas, StridedConvolution) {
-  const Formula f("Y[b,x,y,j] = W[dx,dy,i,j] * L[b, s*x+dx, s*y+dy, i] + B[j]",
-                  {.constants = {{"s", 2}}});
+  const std::string text = "Y[b,x,y,j] = W[dx,dy,i,j] * L[b, s*x+dx, s*y+dy, i] + B[j]";
+  const FormulaOptions options = {.constants = {{"s", 2}}};
   const Inputs in = {
       {"L", randn({2, 9, 8, 3}, 1)}, {"W", randn({3, 3, 3, 4}, 2)}, {"B", randn({4}, 3)}};
-  EXPECT_EQ(f.shapes({{"L", {2, 9, 8, 3}}, {"W", {3, 3, 3, 4}}, {"B", {4}}}).tensors.at("Y"),
+  EXPECT_EQ(Formula(text, options)
+                .shapes({{"L", {2, 9, 8, 3}}, {"W", {3, 3, 3, 4}}, {"B", {4}}})
+                .tensors.at("Y"),
             (Shape{2, 4, 3, 4}));
-  expect_matches_builtin(f, in, [](const Inputs& t) {
-    return conv2d(t.at("L"), t.at("W"), t.at("B"), {.stride = 2});
-  });
-  expect_gradcheck(f, in);
+  expect_both_match_builtin(
+      text, options, in,
+      [](const Inputs& t) { return conv2d(t.at("L"), t.at("W"), t.at("B"), {.stride = 2}); },
+      "conv2d(stride 2x2) + bias");
+  expect_gradcheck(Formula(text, options), in);
 }
 
 TEST(LectureFormulas, ValidConvolutionOfFifteenWithThreeTapsAndStrideTwoGivesSeven) {
@@ -31,80 +35,99 @@ TEST(LectureFormulas, ValidConvolutionOfFifteenWithThreeTapsAndStrideTwoGivesSev
 }
 
 TEST(LectureFormulas, PaddedConvolutionIsZeroPaddingByRanges) {
-  const Formula f("Y[b,x,y,j] = W[dx,dy,i,j] * L[b, x+dx-p, y+dy-p, i] + B[j] where x < H, y < H",
-                  {.constants = {{"p", 1}, {"H", 7}}});
+  const std::string text =
+      "Y[b,x,y,j] = W[dx,dy,i,j] * L[b, x+dx-p, y+dy-p, i] + B[j] where x < H, y < H";
+  const FormulaOptions options = {.constants = {{"p", 1}, {"H", 7}}};
   const Inputs in = {
       {"L", randn({2, 7, 7, 3}, 1)}, {"W", randn({3, 3, 3, 5}, 2)}, {"B", randn({5}, 3)}};
-  expect_matches_builtin(f, in, [](const Inputs& t) {
-    return conv2d(t.at("L"), t.at("W"), t.at("B"), {.padding = 1});
-  });
-  expect_gradcheck(f, in);
+  expect_both_match_builtin(
+      text, options, in,
+      [](const Inputs& t) { return conv2d(t.at("L"), t.at("W"), t.at("B"), {.padding = 1}); },
+      "conv2d(stride 1x1, padding 1,1,1,1) + bias");
+  expect_gradcheck(Formula(text, options), in);
 }
 
 TEST(LectureFormulas, DilatedConvolution) {
-  const Formula f("Y[b,x,y,j] = W[dx,dy,i,j] * L[b, x + d*dx, y + d*dy, i]",
-                  {.constants = {{"d", 2}}});
+  const std::string text = "Y[b,x,y,j] = W[dx,dy,i,j] * L[b, x + d*dx, y + d*dy, i]";
+  const FormulaOptions options = {.constants = {{"d", 2}}};
   const Inputs in = {{"L", randn({1, 9, 10, 2}, 1)}, {"W", randn({3, 2, 2, 3}, 2)}};
-  expect_matches_builtin(
-      f, in, [](const Inputs& t) { return conv2d(t.at("L"), t.at("W"), {}, {.dilation = 2}); });
+  expect_both_match_builtin(
+      text, options, in,
+      [](const Inputs& t) { return conv2d(t.at("L"), t.at("W"), {}, {.dilation = 2}); },
+      "conv2d(stride 1x1, dilation 2x2)");
 }
 
 TEST(LectureFormulas, GroupedConvolution) {
   // Output channel j belongs to group j / n (n outputs per group) and reads that group's c
   // input channels.
-  const Formula f("Y[b,x,y,j] = W[dx,dy,i,j] * L[b, x+dx, y+dy, (j/n)*c + i]",
-                  {.constants = {{"n", 3}, {"c", 2}}});
+  const std::string text = "Y[b,x,y,j] = W[dx,dy,i,j] * L[b, x+dx, y+dy, (j/n)*c + i]";
+  const FormulaOptions options = {.constants = {{"n", 3}, {"c", 2}}};
   const Inputs in = {{"L", randn({2, 6, 5, 4}, 1)}, {"W", randn({3, 3, 2, 6}, 2)}};
-  expect_matches_builtin(
-      f, in, [](const Inputs& t) { return conv2d(t.at("L"), t.at("W"), {}, {.groups = 2}); });
-  expect_gradcheck(f, in);
+  expect_both_match_builtin(
+      text, options, in,
+      [](const Inputs& t) { return conv2d(t.at("L"), t.at("W"), {}, {.groups = 2}); },
+      "conv2d(stride 1x1, groups 2)");
+  expect_gradcheck(Formula(text, options), in);
 }
 
 TEST(LectureFormulas, DepthwiseConvolution) {
-  const Formula f("Y[b,x,y,j] = W[dx,dy,0,j] * L[b, x+dx-1, y+dy-1, j] where x < 6, y < 5");
+  const std::string text = "Y[b,x,y,j] = W[dx,dy,0,j] * L[b, x+dx-1, y+dy-1, j] where x < 6, y < 5";
+  const FormulaOptions options = {};
   const Inputs in = {{"L", randn({2, 6, 5, 4}, 1)}, {"W", randn({3, 3, 1, 4}, 2)}};
-  expect_matches_builtin(f, in, [](const Inputs& t) {
-    return conv2d(t.at("L"), t.at("W"), {}, {.padding = 1, .groups = 4});
-  });
+  expect_both_match_builtin(
+      text, options, in,
+      [](const Inputs& t) { return conv2d(t.at("L"), t.at("W"), {}, {.padding = 1, .groups = 4}); },
+      "conv2d depthwise(stride 1x1, padding 1,1,1,1, groups 4)");
 }
 
 TEST(LectureFormulas, MaxPooling) {
-  const Formula f("Y[b,x,y,i] = max(dx, dy: L[b, s*x+dx, s*y+dy, i]) where dx < 3, dy < 3",
-                  {.constants = {{"s", 2}}});
+  const std::string text = "Y[b,x,y,i] = max(dx, dy: L[b, s*x+dx, s*y+dy, i]) where dx < 3, dy < 3";
+  const FormulaOptions options = {.constants = {{"s", 2}}};
   const Inputs in = {{"L", randn({2, 9, 7, 3}, 1)}};
-  expect_matches_builtin(
-      f, in, [](const Inputs& t) { return max_pool2d(t.at("L"), {.kernel = 3, .stride = 2}); });
+  expect_both_match_builtin(
+      text, options, in,
+      [](const Inputs& t) { return max_pool2d(t.at("L"), {.kernel = 3, .stride = 2}); },
+      "max_pool2d(stride 2x2)");
   // Finite differences need values farther apart than their step: a shuffled ramp.
   std::vector<float> ramp(2 * 9 * 7 * 3);
   for (size_t k = 0; k < ramp.size(); ++k)
     ramp[k] = 0.1f * static_cast<float>((k * 37) % ramp.size());
-  expect_gradcheck(f, {{"L", Tensor::from_data({2, 9, 7, 3}, ramp)}});
+  expect_gradcheck(Formula(text, options), {{"L", Tensor::from_data({2, 9, 7, 3}, ramp)}});
 }
 
 TEST(LectureFormulas, PaddedMaxPoolingNeverPicksThePadding) {
   // All inputs negative: a zero from the padding would win if padding were zeros.
-  const Formula f(
-      "Y[b,x,y,i] = max(dx, dy: L[b, 2*x+dx-1, 2*y+dy-1, i]) where x < 4, y < 4, dx < 3, dy < 3");
+  const std::string text =
+      "Y[b,x,y,i] = max(dx, dy: L[b, 2*x+dx-1, 2*y+dy-1, i]) where x < 4, y < 4, dx < 3, dy < 3";
+  const FormulaOptions options = {};
   Tensor l = sub(randn({1, 8, 8, 2}, 1, 0.1f), Tensor::full({1, 8, 8, 2}, 5.0f));
   const Inputs in = {{"L", l}};
-  expect_matches_builtin(f, in, [](const Inputs& t) {
-    return max_pool2d(t.at("L"), {.kernel = 3, .stride = 2, .padding = 1});
-  });
+  expect_both_match_builtin(
+      text, options, in,
+      [](const Inputs& t) {
+        return max_pool2d(t.at("L"), {.kernel = 3, .stride = 2, .padding = 1});
+      },
+      "max_pool2d(stride 2x2, padding 1,0,1,0)");
 }
 
 TEST(LectureFormulas, AveragePooling) {
-  const Formula f("Y[b,x,y,i] = mean(dx, dy: L[b, 2*x+dx, 2*y+dy, i]) where dx < 2, dy < 2");
+  const std::string text =
+      "Y[b,x,y,i] = mean(dx, dy: L[b, 2*x+dx, 2*y+dy, i]) where dx < 2, dy < 2";
+  const FormulaOptions options = {};
   const Inputs in = {{"L", randn({2, 6, 8, 3}, 1)}};
-  expect_matches_builtin(f, in,
-                         [](const Inputs& t) { return avg_pool2d(t.at("L"), {.kernel = 2}); });
+  expect_both_match_builtin(
+      text, options, in, [](const Inputs& t) { return avg_pool2d(t.at("L"), {.kernel = 2}); },
+      "avg_pool2d(stride 2x2)");
 }
 
 TEST(LectureFormulas, FullyConnected) {
-  const Formula f("Y[b,j] = W[j,i] * L[b,i] + B[j]");
+  const std::string text = "Y[b,j] = W[j,i] * L[b,i] + B[j]";
+  const FormulaOptions options = {};
   const Inputs in = {{"L", randn({3, 7}, 1)}, {"W", randn({5, 7}, 2)}, {"B", randn({5}, 3)}};
-  expect_matches_builtin(f, in,
-                         [](const Inputs& t) { return linear(t.at("L"), t.at("W"), t.at("B")); });
-  expect_gradcheck(f, in);
+  expect_both_match_builtin(
+      text, options, in, [](const Inputs& t) { return linear(t.at("L"), t.at("W"), t.at("B")); },
+      "linear + bias");
+  expect_gradcheck(Formula(text, options), in);
 }
 
 TEST(LectureFormulas, BatchNormalizationInTraining) {
@@ -125,39 +148,53 @@ TEST(LectureFormulas, BatchNormalizationInTraining) {
 }
 
 TEST(LectureFormulas, OptionAShortcut) {
-  const Formula f("Y[b,x,y,j] = L[b, s*x, s*y, j] where x < 4, y < 3, j < 8",
-                  {.constants = {{"s", 2}}});
+  const std::string text = "Y[b,x,y,j] = L[b, s*x, s*y, j] where x < 4, y < 3, j < 8";
+  const FormulaOptions options = {.constants = {{"s", 2}}};
   const Inputs in = {{"L", randn({2, 7, 6, 5}, 1)}};
-  expect_matches_builtin(f, in, [](const Inputs& t) { return shortcut_identity(t.at("L"), 2, 8); });
+  expect_both_match_builtin(
+      text, options, in, [](const Inputs& t) { return shortcut_identity(t.at("L"), 2, 8); }, "");
 }
 
 TEST(LectureFormulas, ResidualAddAndRelu) {
-  const Formula f("Y[b,x,y,j] = relu(L[b,x,y,j] + R[b,x,y,j])");
+  const std::string text = "Y[b,x,y,j] = relu(L[b,x,y,j] + R[b,x,y,j])";
+  const FormulaOptions options = {};
   const Inputs in = {{"L", randn({2, 3, 4, 5}, 1)}, {"R", randn({2, 3, 4, 5}, 2)}};
-  expect_matches_builtin(f, in, [](const Inputs& t) { return relu(add(t.at("L"), t.at("R"))); });
+  expect_both_match_builtin(
+      text, options, in, [](const Inputs& t) { return relu(add(t.at("L"), t.at("R"))); }, "");
 }
 
 TEST(LectureFormulas, ChannelShuffle) {
   // out[..., j*g + h] = x[..., h*n + j]: channel c of the output reads (c % g)*n + c/g.
-  const Formula f("Y[b,x,y,c] = L[b, x, y, (c % g)*n + c/g] where c < C",
-                  {.constants = {{"g", 3}, {"n", 2}, {"C", 6}}});
+  const std::string text = "Y[b,x,y,c] = L[b, x, y, (c % g)*n + c/g] where c < C";
+  const FormulaOptions options = {.constants = {{"g", 3}, {"n", 2}, {"C", 6}}};
   const Inputs in = {{"L", randn({2, 3, 2, 6}, 1)}};
-  expect_matches_builtin(f, in, [](const Inputs& t) { return channel_shuffle(t.at("L"), 3); });
+  expect_both_match_builtin(
+      text, options, in, [](const Inputs& t) { return channel_shuffle(t.at("L"), 3); }, "");
 }
 
 TEST(LectureFormulas, Concatenation) {
   // The lecture's L[b, x, y, J1 + J2] = L1 ; L2: each read is absent outside its tensor.
-  const Formula f("Y[b,x,y,j] = A[b,x,y,j] + C[b,x,y,j - 3] where j < 7");
+  const std::string text = "Y[b,x,y,j] = A[b,x,y,j] + C[b,x,y,j - 3] where j < 7";
+  const FormulaOptions options = {};
   const Inputs in = {{"A", randn({2, 3, 4, 3}, 1)}, {"C", randn({2, 3, 4, 4}, 2)}};
-  expect_matches_builtin(f, in, [](const Inputs& t) { return concat({t.at("A"), t.at("C")}, 3); });
+  expect_both_match_builtin(
+      text, options, in,
+      [](const Inputs& t) {
+        return concat({t.at("A"), t.at("C")}, 3);
+      },
+      "");
 }
 
 TEST(LectureFormulas, HypercolumnUpsampling) {
-  const Formula f("Y[b,x,y,i] = L[b, x/2, y/2, i] where x < 6, y < 8");
+  const std::string text = "Y[b,x,y,i] = L[b, x/2, y/2, i] where x < 6, y < 8";
+  const FormulaOptions options = {};
   const Inputs in = {{"L", randn({2, 3, 4, 5}, 1)}};
-  expect_matches_builtin(f, in, [](const Inputs& t) {
-    return upsample_nearest2d(t.at("L"), {6, 8});
-  });
+  expect_both_match_builtin(
+      text, options, in,
+      [](const Inputs& t) {
+        return upsample_nearest2d(t.at("L"), {6, 8});
+      },
+      "");
 }
 
 TEST(LectureFormulas, ThresholdUnitsAreLogicGates) {

@@ -186,3 +186,67 @@ TEST(RandomFormulas, SeveralReadsOfOneTensorAndFlips) {
 
 }  // namespace
 }  // namespace cnn
+
+namespace cnn {
+namespace {
+
+// The contraction loop nest on shapes that cross its row blocks (12 or 6 rows) and its
+// 16-wide column blocks: a locally connected layer and a batched matrix product, against plain
+// loops.
+TEST(RandomFormulas, ContractionsMatchAPlainLoop) {
+  std::mt19937_64 rng(99);
+  auto pick = [&](int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+  };
+  for (int trial = 0; trial < 20; ++trial) {
+    const int64_t b = pick(1, 27), s = pick(1, 2), d = pick(1, 2), k = pick(1, 3), c = pick(1, 5);
+    const int64_t j = pick(1, 40), n = d * (k - 1) + pick(1, 6);
+    const int64_t xs = (n - 1 - d * (k - 1)) / s + 1;
+    std::ostringstream text;
+    text << "Y[b, x, j] = W[x, dx, i, j] * L[b, " << s << "*x + " << d << "*dx, i]";
+    SCOPED_TRACE(text.str());
+    const Formula f(text.str());
+    const Inputs in = {{"L", randn({b, n, c}, trial)}, {"W", randn({xs, k, c, j}, trial + 50)}};
+    EXPECT_EQ(f.kernels({{"L", {b, n, c}}, {"W", {xs, k, c, j}}}).back(), "contraction loop nest");
+    const auto l = in.at("L").to_vector(), w = in.at("W").to_vector();
+    const auto got = f(in).to_vector();
+    ASSERT_EQ(got.size(), static_cast<size_t>(b * xs * j));
+    for (int64_t bi = 0; bi < b; ++bi) {
+      for (int64_t x = 0; x < xs; ++x) {
+        for (int64_t jj = 0; jj < j; ++jj) {
+          double want = 0;
+          for (int64_t dx = 0; dx < k; ++dx) {
+            for (int64_t i = 0; i < c; ++i) {
+              want += static_cast<double>(w[static_cast<size_t>(((x * k + dx) * c + i) * j + jj)]) *
+                      l[static_cast<size_t>((bi * n + s * x + d * dx) * c + i)];
+            }
+          }
+          EXPECT_NEAR(got[static_cast<size_t>((bi * xs + x) * j + jj)], want,
+                      1e-4 * (1 + std::abs(want)));
+        }
+      }
+    }
+  }
+  // A batched matrix product: the batch index is read by both, the rows by A only.
+  const Formula mm("Y[g, m, n] = A[g, m, k] * B[g, k, n]");
+  const Inputs in = {{"A", randn({3, 13, 7}, 1)}, {"B", randn({3, 7, 21}, 2)}};
+  const auto a = in.at("A").to_vector(), bm = in.at("B").to_vector();
+  const auto got = mm(in).to_vector();
+  for (int64_t g = 0; g < 3; ++g) {
+    for (int64_t m = 0; m < 13; ++m) {
+      for (int64_t q = 0; q < 21; ++q) {
+        double want = 0;
+        for (int64_t p = 0; p < 7; ++p) {
+          want += static_cast<double>(a[static_cast<size_t>((g * 13 + m) * 7 + p)]) *
+                  bm[static_cast<size_t>((g * 7 + p) * 21 + q)];
+        }
+        EXPECT_NEAR(got[static_cast<size_t>((g * 13 + m) * 21 + q)], want,
+                    1e-4 * (1 + std::abs(want)));
+      }
+    }
+  }
+  expect_gradcheck(mm, in);
+}
+
+}  // namespace
+}  // namespace cnn

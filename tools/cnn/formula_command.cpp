@@ -129,7 +129,7 @@ int run_formula(const FormulaConfig& c) {
     }
   }
   const FormulaShapes result = formula.shapes(shapes);
-  const std::string lowering = "none: runs on the general loop nest";
+  const std::vector<std::string> kernels = formula.kernels(shapes);
   const std::string gradients = c.grad ? formula.gradients(shapes) : "";
   BenchResult timing;
   if (c.bench) timing = bench(formula, shapes);
@@ -141,7 +141,7 @@ int run_formula(const FormulaConfig& c) {
     for (const auto& [name, shape] : result.tensors) out["results"][name] = shape;
     out["index_ranges"] = result.index_ranges;
     out["flops"] = result.flops;
-    out["kernel"] = nullptr;
+    out["kernels"] = kernels;
     if (c.grad) out["gradients"] = gradients;
     if (c.bench) {
       out["bench"] = {{"forward_seconds", timing.forward_seconds},
@@ -170,7 +170,9 @@ int run_formula(const FormulaConfig& c) {
   }
   std::printf("indices:  %s\n", ranges.c_str());
   std::printf("flops:    %.6g (forward, a multiply-add counted as 2)\n", result.flops);
-  std::printf("kernel:   %s\n", lowering.c_str());
+  for (const std::string& kernel : kernels) {
+    std::printf("runs on:  %s\n", kernel.empty() ? "the general loop nest" : kernel.c_str());
+  }
   if (c.grad) std::printf("gradients:\n%s", gradients.c_str());
   if (c.bench) {
     const double gflops = result.flops / timing.forward_seconds / 1e9;

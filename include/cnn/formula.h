@@ -99,8 +99,14 @@ class Formula {
 
   /// Runs the formula; the result is differentiable in every input that requires grad.
   Tensor operator()(const std::map<std::string, Tensor>& inputs) const;
+  /// Every statement's result by name (the last as operator() returns it). Where a kernel
+  /// computes several statements (batch norm's mean and variance), their results carry no
+  /// gradient.
+  std::map<std::string, Tensor> evaluate_all(const std::map<std::string, Tensor>& inputs) const;
 
  private:
+  std::vector<Tensor> run_statements(const std::map<std::string, Tensor>& inputs) const;
+
   std::shared_ptr<const formulas::Program> program_;
   std::shared_ptr<formulas::Plan> plans_;  // analyzed statements, cached per input shapes
   std::vector<std::string> input_names_;

@@ -139,6 +139,37 @@ bool infer_pass(Context& c, const std::vector<const Expr*>& reads) {
   return changed;
 }
 
+// A where bound: numbers and dim(T, axis), +, *, / and % by constants.
+int64_t bound_value(const Context& c, const Index& i) {
+  switch (i.op) {
+    case Index::Op::constant:
+      return i.value;
+    case Index::Op::extent: {
+      const Shape& shape = c.shapes[static_cast<size_t>(i.var)];
+      if (i.value >= static_cast<int64_t>(shape.size())) {
+        c.error(c.statement.line, i.column,
+                "dim(" + c.name(i.var) + ", " + std::to_string(i.value) + "): " + c.name(i.var) +
+                    " has " + std::to_string(shape.size()) + " axes");
+      }
+      return shape[static_cast<size_t>(i.value)];
+    }
+    case Index::Op::add:
+      return bound_value(c, *i.a) + bound_value(c, *i.b);
+    case Index::Op::scale:
+      return i.value * bound_value(c, *i.a);
+    case Index::Op::floordiv: {
+      const int64_t a = bound_value(c, *i.a);
+      return a >= 0 ? a / i.value : -((-a + i.value - 1) / i.value);
+    }
+    case Index::Op::mod: {
+      const int64_t a = bound_value(c, *i.a);
+      return ((a % i.value) + i.value) % i.value;
+    }
+    default:
+      return 0;
+  }
+}
+
 int64_t checked_product(const Context& c, const Shape& shape) {
   int64_t n = 1;
   for (int64_t e : shape) {
@@ -210,7 +241,12 @@ Analysis analyze(const Program& program, const std::map<std::string, Shape>& inp
               .shapes = result.shapes,
               .ranges = std::vector<int64_t>(s.vars.size(), -1),
               .given = std::vector<bool>(s.vars.size(), false)};
-    for (const auto& [v, n] : s.given_ranges) {
+    for (const auto& [v, bound] : s.given_ranges) {
+      const int64_t n = bound_value(c, *bound);
+      if (n <= 0) {
+        c.error_at_var(v, "the range of " + s.vars[v].name + " is empty (" + s.vars[v].name +
+                              " < " + std::to_string(n) + ")");
+      }
       c.ranges[v] = n;
       c.given[v] = true;
     }

@@ -111,10 +111,12 @@ IndexPtr index_from_affine(const Affine& affine) {
 
 bool uses_var(const Index& index, int var) {
   if (index.op == Index::Op::variable) return index.var == var;
+  if (index.op == Index::Op::extent) return false;
   return (index.a && uses_var(*index.a, var)) || (index.b && uses_var(*index.b, var));
 }
 
 void collect_vars(const Index& index, std::vector<int>& vars) {
+  if (index.op == Index::Op::extent) return;
   if (index.op == Index::Op::variable) {
     bool seen = false;
     for (int v : vars) seen = seen || v == index.var;
@@ -300,6 +302,10 @@ struct Printer {
         level = 1;
         text = index(*i.a, 1) + " % " + std::to_string(i.value);
         break;
+      case Index::Op::extent:
+        text = join({"dim(", names ? names->at(static_cast<size_t>(i.var)) : std::to_string(i.var),
+                     ", ", std::to_string(i.value), ")"});
+        break;
     }
     return level < context ? join({"(", text, ")"}) : text;
   }
@@ -419,9 +425,9 @@ std::string print_statement(const Statement& statement, const std::vector<std::s
   }
   text += "] = " + printer.expr(*statement.rhs, 0);
   std::string where;
-  for (const auto& [var, range] : statement.given_ranges) {
+  for (const auto& [var, bound] : statement.given_ranges) {
     where += (where.empty() ? " where " : ", ") + statement.vars.at(var).name + " < " +
-             std::to_string(range);
+             printer.index(*bound, 0);
   }
   return text + where;
 }

@@ -27,6 +27,7 @@ struct Index {
     floordiv,  // floor(a / value), value > 0
     mod,       // a mod value in [0, value), value > 0
     exactdiv,  // a / value where exact; absent otherwise (only in derived gradients)
+    extent,    // the extent of axis `value` of tensor `var` (only in where bounds: dim(L, 1))
   };
   Op op = Op::constant;
   int64_t value = 0;
@@ -144,7 +145,7 @@ struct Statement {
   int target = -1;
   std::vector<int> left;
   std::vector<Var> vars;
-  std::map<int, int64_t> given_ranges;
+  std::map<int, IndexPtr> given_ranges;  // var -> its bound, constant or with dim(T, k)
   ExprPtr rhs;
   int line = 0, column = 0;
 };

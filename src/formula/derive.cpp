@@ -175,6 +175,10 @@ class Deriver {
       }
       ExprPtr d = derivative(s_.rhs, reductions[k], saved_reads);
       if (!d) continue;
+      if (d->kind == Expr::Kind::number && d->number == 1) {  // R_k + B[j]: dR_k is dY
+        grad_reduction[k] = bw_.grad_output;
+        continue;
+      }
       const int id = add_tensor("d" + bw_.names[saved_ids[k]], out_shape);
       Statement step = s_;
       step.target = id;

@@ -50,6 +50,8 @@ bool index_value(const Index& i, const int64_t* env, int64_t& out) {
       if (!index_value(*i.a, env, a) || a % i.value != 0) return false;
       out = a / i.value;
       return true;
+    case Index::Op::extent:
+      return false;  // only in where bounds, which the analysis reads
   }
   return false;
 }

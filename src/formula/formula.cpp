@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "cnn/autograd.h"
+#include "cnn/trace.h"
 #include "formula/analysis.h"
 #include "formula/derive.h"
 #include "formula/evaluate.h"
@@ -41,10 +42,11 @@ std::shared_ptr<const Analysis> analysis_for(const Program& program, Plan& plan,
     if (found != plan.analyses.end() && key.size() == shapes.size()) return found->second;
   }
   auto fresh = std::make_shared<Analysis>(analyze(program, shapes));
-  for (const Loop& loop : fresh->loops) {
-    fresh->lowerings.push_back(plan.lower ? lower(loop, fresh->shapes) : std::nullopt);
-    fresh->contractions.push_back(fresh->lowerings.back() ? std::nullopt
-                                                          : plan_contraction(loop, fresh->shapes));
+  fresh->lowerings = plan.lower ? lower(program, fresh->loops, fresh->shapes)
+                                : std::vector<std::optional<Lowering>>(fresh->loops.size());
+  for (size_t s = 0; s < fresh->loops.size(); ++s) {
+    fresh->contractions.push_back(
+        fresh->lowerings[s] ? std::nullopt : plan_contraction(fresh->loops[s], fresh->shapes));
   }
   std::shared_ptr<const Analysis> analysis = fresh;
   const std::lock_guard lock(plan.mutex);
@@ -231,6 +233,20 @@ std::string Formula::gradients(const std::map<std::string, Shape>& input_shapes)
 }
 
 Tensor Formula::operator()(const std::map<std::string, Tensor>& inputs) const {
+  return run_statements(inputs)[static_cast<size_t>(program_->statements.back().target)];
+}
+
+std::map<std::string, Tensor> Formula::evaluate_all(
+    const std::map<std::string, Tensor>& inputs) const {
+  const std::vector<Tensor> values = run_statements(inputs);
+  std::map<std::string, Tensor> results;
+  for (const formulas::Statement& s : program_->statements) {
+    results[program_->tensors[s.target].name] = values[static_cast<size_t>(s.target)];
+  }
+  return results;
+}
+
+std::vector<Tensor> Formula::run_statements(const std::map<std::string, Tensor>& inputs) const {
   std::map<std::string, Shape> shapes;
   for (const auto& [name, tensor] : inputs) {
     if (!tensor.defined()) fail("formula: input ", name, " is an undefined tensor");
@@ -245,10 +261,18 @@ Tensor Formula::operator()(const std::map<std::string, Tensor>& inputs) const {
   for (size_t index = 0; index < analysis->loops.size(); ++index) {
     const formulas::Loop& loop = analysis->loops[index];
     const formulas::Statement& s = loop.statement;
-    if (const auto& lowering = analysis->lowerings[index]) {
-      values[s.target] = lowering->run(values);
+    const auto& lowering = analysis->lowerings[index];
+    if (lowering && (!lowering->applies || lowering->applies(values))) {
+      if (!lowering->deferred) values[s.target] = lowering->run(values);
       continue;
     }
+    // The loop nests are not ops an exporter or a prepared model could replay: refuse to be
+    // traced rather than be recorded as a constant.
+    CNN_CHECK(trace::detail::current_tracer == nullptr, "formula: statement ",
+              program_->tensors[s.target].name,
+              " runs on the general loop nest (no built-in op computes it), which cannot be "
+              "traced: exporting to ONNX or preparing a model needs every statement lowered to "
+              "a built-in op (cnn formula says which are)");
     const std::vector<int> ids = formulas::reads_of(*s.rhs);
     autograd::TensorList reads;
     for (int id : ids) reads.push_back(values[id]);
@@ -292,7 +316,7 @@ Tensor Formula::operator()(const std::map<std::string, Tensor>& inputs) const {
     }
     values[s.target] = out;
   }
-  return values[program_->statements.back().target];
+  return values;
 }
 
 }  // namespace cnn

@@ -13,7 +13,9 @@
 #include "cnn/ops/conv.h"
 #include "cnn/ops/elementwise.h"
 #include "cnn/ops/linear.h"
+#include "cnn/ops/norm.h"
 #include "cnn/ops/pool.h"
+#include "cnn/ops/shape.h"
 
 namespace cnn::formulas {
 
@@ -78,9 +80,15 @@ std::optional<Window> window(const Index& index, int out, int tap, int64_t exten
   if (w.stride <= 0 || w.dilation <= 0 || w.before < 0) return std::nullopt;
   const int64_t last = (out_range - 1) * w.stride + w.dilation * (taps - 1) - w.before;
   w.after = std::max<int64_t>(0, last - (extent - 1));
-  const int64_t span = extent + w.before + w.after - w.dilation * (taps - 1) - 1;
-  if (span < 0) return std::nullopt;
-  w.produced = span / w.stride + 1;
+  const auto produced = [&](int64_t after) {
+    const int64_t span = extent + w.before + after - w.dilation * (taps - 1) - 1;
+    return span < 0 ? int64_t{-1} : span / w.stride + 1;
+  };
+  // Symmetric padding where it makes the same rows: the kernels' common case (a stride-2 "same"
+  // convolution needs no bottom row, but PyTorch's padding 1 pads one).
+  if (w.after < w.before && produced(w.before) == out_range) w.after = w.before;
+  w.produced = produced(w.after);
+  if (w.produced < 0) return std::nullopt;
   return w;
 }
 
@@ -176,7 +184,7 @@ std::optional<Lowering> lower_conv(const Loop& loop, const std::vector<Shape>& s
   if (bt >= 0) kernel += negate ? " - bias" : " + bias";
   if (relu_after) kernel += ", relu";
   return Lowering{
-      .kernel = kernel, .run = [=](const std::vector<Tensor>& v) {
+      .kernel = kernel, .run = [=](std::vector<Tensor>& v) {
         Tensor bias = bt >= 0 ? (negate ? neg(v[bt]) : v[bt]) : Tensor();
         const std::vector<Tensor> args = {v[lt], v[wt], bias};
         if (!grad_needed(args)) {  // one pass, the ReLU in the kernel's epilogue
@@ -224,7 +232,7 @@ std::optional<Lowering> lower_linear(const Loop& loop, const std::vector<Shape>&
   std::string kernel = transposed ? "linear (weight transposed)" : "linear";
   if (bt >= 0) kernel += negate ? " - bias" : " + bias";
   if (relu_after) kernel += ", relu";
-  return Lowering{.kernel = kernel, .run = [=](const std::vector<Tensor>& v) {
+  return Lowering{.kernel = kernel, .run = [=](std::vector<Tensor>& v) {
                     Tensor weight = transposed ? v[wt].transpose(0, 1).contiguous() : v[wt];
                     Tensor bias = bt >= 0 ? (negate ? neg(v[bt]) : v[bt]) : Tensor();
                     Tensor out = linear(v[lt], weight, bias);
@@ -267,25 +275,284 @@ std::optional<Lowering> lower_pool(const Loop& loop, const std::vector<Shape>& s
                                    .padding = padding,
                                    .dilation = {h->dilation, w->dilation}};
     return Lowering{.kernel = describe_window("max_pool2d", *h, *w, 1),
-                    .run = [=](const std::vector<Tensor>& v) {
+                    .run = [=](std::vector<Tensor>& v) {
                       return rows_and_cols(max_pool2d(v[lt], options), rows, cols);
                     }};
   }
   if (h->dilation != 1 || w->dilation != 1) return std::nullopt;
   const AvgPool2dOptions options{.kernel = kernel, .stride = stride, .padding = padding};
   return Lowering{.kernel = describe_window("avg_pool2d", *h, *w, 1),
-                  .run = [=](const std::vector<Tensor>& v) {
+                  .run = [=](std::vector<Tensor>& v) {
                     return rows_and_cols(avg_pool2d(v[lt], options), rows, cols);
                   }};
 }
 
+// Y[b,j] = mean(x, y: L[b,x,y,j])
+std::optional<Lowering> lower_global_pool(const Loop& loop, const std::vector<Shape>& /*shapes*/) {
+  const Statement& s = loop.statement;
+  const Expr& r = *s.rhs;
+  if (s.left.size() != 2 || r.kind != Expr::Kind::reduce || r.reduction != Reduction::mean ||
+      r.vars.size() != 2) {
+    return std::nullopt;
+  }
+  const Expr& l = *r.args[0];
+  if (l.kind != Expr::Kind::read || l.index.size() != 4 || !is_var(*l.index[0], s.left[0]) ||
+      !is_var(*l.index[1], r.vars[0]) || !is_var(*l.index[2], r.vars[1]) ||
+      !is_var(*l.index[3], s.left[1])) {
+    return std::nullopt;
+  }
+  const int lt = l.tensor;
+  return Lowering{.kernel = "global_avg_pool2d", .run = [=](std::vector<Tensor>& v) {
+                    const Tensor y = global_avg_pool2d(v[lt]);
+                    return y.reshape({y.size(0), y.size(3)});
+                  }};
+}
+
+// The lecture's option-A shortcut: Y[b,x,y,j] = L[b, s*x, s*y, j] with x < ceil(H / s) and
+// j < J >= C (the new channels read outside L: zeros).
+std::optional<Lowering> lower_shortcut(const Loop& loop, const std::vector<Shape>& shapes) {
+  const Statement& s = loop.statement;
+  const Expr& l = *s.rhs;
+  if (s.left.size() != 4 || l.kind != Expr::Kind::read || l.index.size() != 4 ||
+      !is_var(*l.index[0], s.left[0]) || !is_var(*l.index[3], s.left[3])) {
+    return std::nullopt;
+  }
+  const auto h = affine_of(*l.index[1]);
+  const auto w = affine_of(*l.index[2]);
+  if (!h || !w || h->constant != 0 || w->constant != 0 || h->coef.size() != 1 ||
+      w->coef.size() != 1 || !h->coef.contains(s.left[1]) || !w->coef.contains(s.left[2])) {
+    return std::nullopt;
+  }
+  const int64_t stride = h->coef.at(s.left[1]);
+  const Shape& ls = shapes[l.tensor];
+  const int64_t channels = loop.ranges[s.left[3]];
+  if (stride < 1 || w->coef.at(s.left[2]) != stride ||
+      loop.ranges[s.left[1]] != (ls[1] + stride - 1) / stride ||
+      loop.ranges[s.left[2]] != (ls[2] + stride - 1) / stride || channels < ls[3] ||
+      loop.ranges[s.left[0]] != ls[0]) {
+    return std::nullopt;
+  }
+  const int lt = l.tensor;
+  return Lowering{
+      .kernel = "shortcut_identity(stride " + std::to_string(stride) + ")",
+      .run = [=](std::vector<Tensor>& v) { return shortcut_identity(v[lt], stride, channels); }};
+}
+
+// ---- batch normalization ----
+
+// The additive terms of e with their signs.
+void additive_terms(const ExprPtr& e, bool positive,
+                    std::vector<std::pair<const Expr*, bool>>& out) {
+  if (is_call(*e, Fn::add) || is_call(*e, Fn::sub)) {
+    additive_terms(e->args[0], positive, out);
+    additive_terms(e->args[1], e->fn == Fn::add ? positive : !positive, out);
+    return;
+  }
+  out.emplace_back(e.get(), positive);
+}
+
+// The factors of a product or quotient: numerators and denominators.
+void factors(const Expr* e, bool numerator, std::vector<const Expr*>& up,
+             std::vector<const Expr*>& down) {
+  if (is_call(*e, Fn::mul) || is_call(*e, Fn::div)) {
+    factors(e->args[0].get(), numerator, up, down);
+    factors(e->args[1].get(), e->fn == Fn::mul ? numerator : !numerator, up, down);
+    return;
+  }
+  (numerator ? up : down).push_back(e);
+}
+
+bool reads_at(const Expr& e, const std::vector<int>& vars) {
+  if (e.kind != Expr::Kind::read || e.index.size() != vars.size()) return false;
+  for (size_t k = 0; k < vars.size(); ++k) {
+    if (!is_var(*e.index[k], vars[k])) return false;
+  }
+  return true;
+}
+
+// L[b,x,y,j] - mu[j]: L's and mu's tensors.
+bool centered(const Expr& e, const std::vector<int>& all, int j, int& l, int& mu) {
+  if (!is_call(e, Fn::sub) || !reads_at(*e.args[0], all) || !reads_at(*e.args[1], {j}))
+    return false;
+  l = e.args[0]->tensor;
+  mu = e.args[1]->tensor;
+  return true;
+}
+
+// mean(b, x, y: body) over L's first three axes, as statement `loop` defines it; the body.
+const Expr* mean_over_batch(const Loop& loop) {
+  const Statement& s = loop.statement;
+  const Expr& r = *s.rhs;
+  if (s.left.size() != 1 || r.kind != Expr::Kind::reduce || r.reduction != Reduction::mean ||
+      r.vars.size() != 3) {
+    return nullptr;
+  }
+  return r.args[0].get();
+}
+
+// Y[b,x,y,j] = [relu](G[j] * (L[b,x,y,j] - mu[j]) / sqrt(var[j] + eps) + Beta[j] [+ R[b,x,y,j]])
+// with, in training, mu[j] = mean(b,x,y: L[b,x,y,j]) and
+// var[j] = mean(b,x,y: (L[b,x,y,j] - mu[j])^2) defined by earlier statements (their kernel is
+// this one), and in evaluation mu and var given (the running statistics).
+std::optional<Lowering> lower_batch_norm(const Program& program, const std::vector<Loop>& loops,
+                                         const std::vector<Shape>& shapes, size_t index,
+                                         std::vector<std::optional<Lowering>>& result) {
+  const Statement& s = loops[index].statement;
+  if (s.left.size() != 4) return std::nullopt;
+  const int j = s.left[3];
+  const Epilogue e{.relu = is_call(*s.rhs, Fn::relu)};
+  const ExprPtr body = e.relu ? s.rhs->args[0] : s.rhs;
+  std::vector<std::pair<const Expr*, bool>> terms;
+  additive_terms(body, true, terms);
+  const Expr* product = nullptr;
+  int beta = -1, residual = -1;
+  for (const auto& [t, positive] : terms) {
+    if (!positive) return std::nullopt;
+    if (reads_at(*t, {j})) {
+      if (beta >= 0) return std::nullopt;
+      beta = t->tensor;
+    } else if (reads_at(*t, s.left)) {
+      if (residual >= 0) return std::nullopt;
+      residual = t->tensor;
+    } else {
+      if (product != nullptr) return std::nullopt;
+      product = t;
+    }
+  }
+  if (product == nullptr) return std::nullopt;
+  std::vector<const Expr*> up, down;
+  factors(product, true, up, down);
+  int l = -1, mu = -1, gamma = -1, var = -1;
+  double eps = 0;
+  for (const Expr* f : up) {
+    if (l < 0 && centered(*f, s.left, j, l, mu)) continue;
+    if (gamma < 0 && reads_at(*f, {j})) {
+      gamma = f->tensor;
+      continue;
+    }
+    return std::nullopt;
+  }
+  if (l < 0 || down.size() != 1 || !is_call(*down[0], Fn::sqrt)) return std::nullopt;
+  const Expr& inside = *down[0]->args[0];
+  if (!is_call(inside, Fn::add)) return std::nullopt;
+  const Expr* variance = inside.args[0].get();
+  const Expr* epsilon = inside.args[1].get();
+  if (variance->kind == Expr::Kind::number) std::swap(variance, epsilon);
+  if (!reads_at(*variance, {j}) || epsilon->kind != Expr::Kind::number || !(epsilon->number > 0)) {
+    return std::nullopt;
+  }
+  var = variance->tensor;
+  eps = epsilon->number;
+  if (l == residual || beta == gamma) return std::nullopt;
+
+  const int mean_by = program.tensors[mu].defined_by, var_by = program.tensors[var].defined_by;
+  const bool training = mean_by >= 0 || var_by >= 0;
+  if (training) {
+    if (mean_by < 0 || var_by < 0 || mean_by == var_by) return std::nullopt;
+    // mu[j] = mean(b,x,y: L[b,x,y,j]); var[j] = mean(b,x,y: (L[b,x,y,j] - mu[j])^2).
+    const Loop& ml = loops[static_cast<size_t>(mean_by)];
+    const Loop& vl = loops[static_cast<size_t>(var_by)];
+    const Expr* mb = mean_over_batch(ml);
+    const Expr* vb = mean_over_batch(vl);
+    if (mb == nullptr || vb == nullptr) return std::nullopt;
+    const auto over = [](const Loop& loop) {
+      const auto& r = *loop.statement.rhs;
+      return std::vector<int>{r.vars[0], r.vars[1], r.vars[2], loop.statement.left[0]};
+    };
+    if (!reads_at(*mb, over(ml)) || mb->tensor != l) return std::nullopt;
+    if (!is_call(*vb, Fn::pow) || vb->exponent != 2) return std::nullopt;
+    int l2 = -1, mu2 = -1;
+    if (!centered(*vb->args[0], over(vl), vl.statement.left[0], l2, mu2) || l2 != l || mu2 != mu) {
+      return std::nullopt;
+    }
+    // Nothing else reads the statistics (their values come from the kernel, without a graph).
+    for (size_t k = 0; k < loops.size(); ++k) {
+      if (k == index || static_cast<int>(k) == var_by) continue;
+      std::vector<const Expr*> stack = {loops[k].statement.rhs.get()};
+      while (!stack.empty()) {
+        const Expr* x = stack.back();
+        stack.pop_back();
+        if (x->kind == Expr::Kind::read && (x->tensor == mu || x->tensor == var))
+          return std::nullopt;
+        for (const ExprPtr& a : x->args) stack.push_back(a.get());
+      }
+    }
+    result[static_cast<size_t>(mean_by)] =
+        Lowering{.kernel = "(batch_norm)",
+                 .run = [](std::vector<Tensor>&) { return Tensor(); },
+                 .deferred = true};
+    result[static_cast<size_t>(var_by)] = result[static_cast<size_t>(mean_by)];
+  }
+  const Shape& ls = shapes[l];
+  const double count = static_cast<double>(ls[0] * ls[1] * ls[2]);
+  const bool relu_after = e.relu;
+  std::string kernel = training ? "batch_norm" : "batch_norm (evaluation)";
+  std::function<bool(const std::vector<Tensor>&)> applies;
+  if (!training) {
+    applies = [=](const std::vector<Tensor>& v) {
+      return !v[mu].requires_grad() && !v[var].requires_grad();
+    };
+  }
+  if (residual >= 0) kernel += " + residual";
+  if (relu_after) kernel += ", relu";
+  return Lowering{
+      .kernel = kernel,
+      .run =
+          [=](std::vector<Tensor>& v) {
+            const Tensor g = gamma >= 0 ? v[gamma] : Tensor();
+            const Tensor b = beta >= 0 ? v[beta] : Tensor();
+            const Tensor r = residual >= 0 ? v[residual] : Tensor();
+            if (!training) {
+              Tensor y = batch_norm(v[l], v[mu], v[var], g, b,
+                                    {.training = false, .eps = static_cast<float>(eps)});
+              if (r.defined()) y = add(y, r);
+              return relu_after ? relu(y) : y;
+            }
+            // Running estimates with momentum 1 are the batch's mean and unbiased variance: the
+            // statistics statements' values, the variance made biased again.
+            const int64_t channels = v[l].size(3);
+            Tensor mean = Tensor::zeros({channels}), unbiased = Tensor::ones({channels});
+            const BatchNormOptions options{
+                .training = true, .momentum = 1.0f, .eps = static_cast<float>(eps)};
+            Tensor y;
+            if (relu_after) {
+              y = batch_norm_relu(v[l], mean, unbiased, g, b, options, r);
+            } else {
+              y = batch_norm(v[l], mean, unbiased, g, b, options);
+              if (r.defined()) y = add(y, r);
+            }
+            v[mu] = mean;
+            v[var] = count > 1
+                         ? mul(unbiased, Tensor::scalar(static_cast<float>((count - 1) / count)))
+                         : unbiased;
+            return y;
+          },
+      .deferred = false,
+      .applies = applies};
+}
+
 }  // namespace
 
-std::optional<Lowering> lower(const Loop& loop, const std::vector<Shape>& shapes) {
-  if (auto l = lower_conv(loop, shapes)) return l;
-  if (auto l = lower_linear(loop, shapes)) return l;
-  if (auto l = lower_pool(loop, shapes)) return l;
-  return std::nullopt;
+std::vector<std::optional<Lowering>> lower(const Program& program, const std::vector<Loop>& loops,
+                                           const std::vector<Shape>& shapes) {
+  std::vector<std::optional<Lowering>> result(loops.size());
+  for (size_t k = 0; k < loops.size(); ++k) {
+    if (result[k]) continue;  // deferred to a later statement's kernel
+    if (auto l = lower_batch_norm(program, loops, shapes, k, result)) {
+      result[k] = l;
+    } else if (auto c = lower_conv(loops[k], shapes)) {
+      result[k] = c;
+    } else if (auto f = lower_linear(loops[k], shapes)) {
+      result[k] = f;
+    } else if (auto p = lower_pool(loops[k], shapes)) {
+      result[k] = p;
+    } else if (auto g = lower_global_pool(loops[k], shapes)) {
+      result[k] = g;
+    } else if (auto sc = lower_shortcut(loops[k], shapes)) {
+      result[k] = sc;
+    }
+  }
+  return result;
 }
 
 }  // namespace cnn::formulas

@@ -271,19 +271,24 @@ class Parser {
     }
     expect("<", "after the index in where (the range is 0 <= index < N)");
     const Token& at = peek();
+    bound_ = true;
     const IndexPtr bound = index_expression();
-    if (bound->op != Index::Op::constant) {
-      error(at, "the bound of " + name.text + " must be a number or a constant");
+    bound_ = false;
+    std::vector<int> vars;
+    collect_vars(*bound, vars);
+    if (!vars.empty()) {
+      error(at, "the bound of " + name.text + " must use numbers, constants and dim(T, axis) only");
     }
-    if (bound->value <= 0) {
+    if (bound->op == Index::Op::constant && bound->value <= 0) {
       error(at, "the range of " + name.text + " is empty (" + name.text + " < " +
                     std::to_string(bound->value) + ")");
     }
     const int var = var_ids_.at(name.text);
-    const auto [it, inserted] = s.given_ranges.emplace(var, bound->value);
-    if (!inserted && it->second != bound->value) {
-      error(name, "contradictory ranges for " + name.text + ": < " + std::to_string(it->second) +
-                      " and < " + std::to_string(bound->value));
+    const auto [it, inserted] = s.given_ranges.emplace(var, bound);
+    if (!inserted) {
+      const bool same = it->second->op == Index::Op::constant && bound->op == Index::Op::constant &&
+                        it->second->value == bound->value;
+      if (!same) error(name, "contradictory ranges for " + name.text + ": it is bounded twice");
     }
   }
 
@@ -530,11 +535,40 @@ class Parser {
       }
       return index_constant(static_cast<int64_t>(v), t.column);
     }
+    if (t.text == "dim" && is(peek(), "(")) return extent(t);
     check_not_reserved(t, "an index");
     if (is(peek(), "[") || is(peek(), "(")) {
       error(t, "an index cannot read a tensor or call a function: indices are affine in indices");
     }
     return index_variable(variable(t), t.column);
+  }
+
+  // dim(T, axis): the extent of an axis of a tensor the formula reads, in a where bound.
+  IndexPtr extent(const Token& at) {
+    if (!bound_) error(at, "dim(T, axis) can only bound an index, in a where clause");
+    expect("(", "");
+    const Token& name = next();
+    int tensor = -1;
+    for (size_t k = 0; k < program_.tensors.size(); ++k) {
+      if (program_.tensors[k].name == name.text && static_cast<int>(k) != statement_->target) {
+        tensor = static_cast<int>(k);
+      }
+    }
+    if (tensor < 0)
+      error(name, "dim(" + name.text + ", ...): the formula reads no tensor " + name.text);
+    expect(",", "after the tensor in dim(T, axis)");
+    const Token& axis = next();
+    if (axis.kind != Token::Kind::number || axis.value != std::floor(axis.value) ||
+        axis.value < 0 || axis.value > 64) {
+      error(axis, "dim(T, axis) takes an axis number from 0");
+    }
+    expect(")", "to close dim(");
+    auto node = std::make_shared<Index>();
+    node->op = Index::Op::extent;
+    node->var = tensor;
+    node->value = static_cast<int64_t>(axis.value);
+    node->column = at.column;
+    return node;
   }
 
   // ---- scopes and implicit sums ----
@@ -677,6 +711,7 @@ class Parser {
   std::map<std::string, int> var_ids_;  // of the statement being parsed
   std::set<int> explicitly_reduced_;
   int reduction_depth_ = 0;
+  bool bound_ = false;  // parsing a where bound: dim(T, axis) is allowed
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "cnn/error.h"
 #include "cnn/models/resnet_cifar.h"
+#include "cnn/models/resnet_formula.h"
 #include "models/zoo.h"
 
 namespace cnn::models {
@@ -24,6 +25,12 @@ const std::map<std::string, Builder>& registry() {
                                                gen);
         };
       }
+    }
+    for (int64_t depth : {20, 32, 44, 56, 110}) {
+      b["resnet" + std::to_string(depth) + "_formula"] =
+          [depth](const ModelOptions& o, Generator& gen) -> std::shared_ptr<nn::Module> {
+        return std::make_shared<ResNetFormula>(depth, o.classes, o.in_channels, gen);
+      };
     }
     register_alexnet_vgg_resnet_squeezenet(b);
     register_inception_densenet_mobile(b);

@@ -55,14 +55,15 @@ inline void expect_matches_builtin(const Formula& formula, const Inputs& inputs,
 inline void expect_both_match_builtin(const std::string& text, const FormulaOptions& options,
                                       const Inputs& inputs,
                                       const std::function<Tensor(const Inputs&)>& builtin,
-                                      const std::string& kernel = "", double tolerance = 1e-5) {
+                                      const std::string& kernel = "", double tolerance = 1e-5,
+                                      const std::set<std::string>& constant = {}) {
   std::map<std::string, Shape> shapes;
   for (const auto& [name, t] : inputs) shapes[name] = t.shape();
   const Formula lowered(text, options);
   EXPECT_EQ(lowered.kernels(shapes).back(), kernel);
   {
     SCOPED_TRACE("lowered");
-    expect_matches_builtin(lowered, inputs, builtin, tolerance);
+    expect_matches_builtin(lowered, inputs, builtin, tolerance, constant);
   }
   FormulaOptions general = options;
   general.lower = false;
@@ -71,7 +72,7 @@ inline void expect_both_match_builtin(const std::string& text, const FormulaOpti
   EXPECT_TRUE(general_kernel.empty() || general_kernel == "contraction loop nest")
       << general_kernel;
   SCOPED_TRACE("general loop nest");
-  expect_matches_builtin(loop_nest, inputs, builtin, tolerance);
+  expect_matches_builtin(loop_nest, inputs, builtin, tolerance, constant);
 }
 
 // A finite-difference check of every input's gradient.

@@ -107,7 +107,7 @@ TEST(LectureFormulas, PaddedMaxPoolingNeverPicksThePadding) {
       [](const Inputs& t) {
         return max_pool2d(t.at("L"), {.kernel = 3, .stride = 2, .padding = 1});
       },
-      "max_pool2d(stride 2x2, padding 1,0,1,0)");
+      "max_pool2d(stride 2x2, padding 1,1,1,1)");
 }
 
 TEST(LectureFormulas, AveragePooling) {
@@ -130,21 +130,70 @@ TEST(LectureFormulas, FullyConnected) {
   expect_gradcheck(Formula(text, options), in);
 }
 
-TEST(LectureFormulas, BatchNormalizationInTraining) {
-  const Formula f(R"(
+// The lecture's batch normalization: the batch's mean and (biased) variance per channel, then
+// the normalization, scale and shift.
+const char* const kBatchNorm = R"(
     mu[j] = mean(b, x, y: L[b, x, y, j])
     var[j] = mean(b, x, y: (L[b, x, y, j] - mu[j])^2)
     Y[b, x, y, j] = G[j] * (L[b, x, y, j] - mu[j]) / sqrt(var[j] + eps) + Beta[j]
-  )",
-                  {.constants = {{"eps", 1e-5}}});
+  )";
+
+TEST(LectureFormulas, BatchNormalizationInTraining) {
   const Inputs in = {{"L", randn({3, 4, 5, 6}, 1)}, {"G", randn({6}, 2)}, {"Beta", randn({6}, 3)}};
-  expect_matches_builtin(
-      f, in,
+  expect_both_match_builtin(
+      kBatchNorm, {.constants = {{"eps", 1e-5}}}, in,
       [](const Inputs& t) {
         return batch_norm(t.at("L"), {}, {}, t.at("G"), t.at("Beta"), {.training = true});
       },
-      2e-5);
-  expect_gradcheck(f, in);
+      "batch_norm", 2e-5);
+  expect_gradcheck(Formula(kBatchNorm, {.constants = {{"eps", 1e-5}}, .lower = false}), in);
+}
+
+TEST(LectureFormulas, BatchNormalizationWithResidualAndRelu) {
+  // The end of a residual block: relu(bn(L) + R).
+  const std::string text = R"(
+    mu[j] = mean(b, x, y: L[b, x, y, j])
+    var[j] = mean(b, x, y: (L[b, x, y, j] - mu[j])^2)
+    Y[b, x, y, j] = relu((L[b, x, y, j] - mu[j]) / sqrt(var[j] + 0.00001) * G[j] + Beta[j]
+                         + R[b, x, y, j])
+  )";
+  const Inputs in = {{"L", randn({3, 4, 5, 6}, 1)},
+                     {"G", randn({6}, 2)},
+                     {"Beta", randn({6}, 3)},
+                     {"R", randn({3, 4, 5, 6}, 4)}};
+  expect_both_match_builtin(
+      text, {}, in,
+      [](const Inputs& t) {
+        return relu(add(batch_norm(t.at("L"), {}, {}, t.at("G"), t.at("Beta"), {.training = true}),
+                        t.at("R")));
+      },
+      "batch_norm + residual, relu", 2e-5);
+}
+
+TEST(LectureFormulas, BatchNormalizationInEvaluation) {
+  const std::string text = "Y[b,x,y,j] = G[j] * (L[b,x,y,j] - M[j]) / sqrt(V[j] + 0.001) + Beta[j]";
+  Tensor v = add(randn({6}, 5, 0.2f), Tensor::full({6}, 1.0f));
+  const Inputs in = {{"L", randn({2, 3, 4, 6}, 1)},
+                     {"G", randn({6}, 2)},
+                     {"Beta", randn({6}, 3)},
+                     {"M", randn({6}, 4)},
+                     {"V", mul(v, v)}};
+  expect_both_match_builtin(text, {}, in,
+                            [](const Inputs& t) {
+                              return batch_norm(t.at("L"), t.at("M"), t.at("V"), t.at("G"),
+                                                t.at("Beta"), {.training = false, .eps = 1e-3f});
+                            },
+                            "batch_norm (evaluation)", 1e-5, {"M", "V"});
+}
+
+TEST(LectureFormulas, GlobalAveragePooling) {
+  const Inputs in = {{"L", randn({2, 3, 4, 5}, 1)}};
+  expect_both_match_builtin(
+      "Y[b,j] = mean(x, y: L[b,x,y,j])", {}, in,
+      [](const Inputs& t) {
+        return global_avg_pool2d(t.at("L")).reshape({2, 5});
+      },
+      "global_avg_pool2d");
 }
 
 TEST(LectureFormulas, OptionAShortcut) {
@@ -152,7 +201,8 @@ TEST(LectureFormulas, OptionAShortcut) {
   const FormulaOptions options = {.constants = {{"s", 2}}};
   const Inputs in = {{"L", randn({2, 7, 6, 5}, 1)}};
   expect_both_match_builtin(
-      text, options, in, [](const Inputs& t) { return shortcut_identity(t.at("L"), 2, 8); }, "");
+      text, options, in, [](const Inputs& t) { return shortcut_identity(t.at("L"), 2, 8); },
+      "shortcut_identity(stride 2)");
 }
 
 TEST(LectureFormulas, ResidualAddAndRelu) {

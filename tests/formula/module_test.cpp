@@ -7,6 +7,7 @@
 #include "cnn/cnn.h"
 #include "cnn/nn/formula.h"
 #include "cnn/nn/summary.h"
+#include "cnn/prepare.h"
 #include "support/tensor_testing.h"
 
 namespace cnn {
@@ -107,6 +108,24 @@ TEST(FormulaModule, BadParametersAreNamed) {
   EXPECT_NE(testing::error_of([&] {
               two_free(Tensor::zeros({1, 3}));
             }).find("call forward with them by name"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace cnn
+
+namespace cnn {
+namespace {
+
+TEST(FormulaModule, ALoopNestStatementRefusesToBeTracedForPreparation) {
+  Generator gen(1);
+  auto model = std::make_shared<nn::Sequential>();
+  model->push_back(std::make_shared<nn::Formula>(
+      "Y[b,x,y,c] = L[b, x, y, (c % 2)*2 + c/2] where c < 4", nn::FormulaLayerOptions{}, gen));
+  model->eval();
+  EXPECT_NE(testing::error_of([&] {
+              (void)prepare(model, {1, 3, 3, 4});
+            }).find("statement Y runs on the general loop nest"),
             std::string::npos);
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cnn/bench/allreduce.h"
+#include "cnn/bench/formulas.h"
 #include "cnn/bench/onnx_bench.h"
 #include "cnn/bench/report.h"
 #include "cnn/distributed.h"
@@ -54,6 +55,7 @@ struct BenchArgs {
   std::string input;
   // --allreduce
   bool allreduce = false;
+  bool formulas = false;
   double resnet20_rate = 0.0, resnet50_rate = 0.0;  // images/s of one node training
 };
 
@@ -114,8 +116,18 @@ bool selected(const std::vector<std::string>& only, const char* section) {
   return false;
 }
 
+int run_formula_bench(const BenchArgs& a) {
+  const bench::FormulaReport report =
+      bench::run_formula_benchmarks(a.threads > 0 ? a.threads : num_threads(), a.quick);
+  const std::string text =
+      a.json ? bench::format_formula_report_json(report) : bench::format_formula_report(report);
+  std::fputs(text.c_str(), stdout);
+  return 0;
+}
+
 int run_bench(const BenchArgs& a) {
   if (a.allreduce) return run_allreduce_bench(a);
+  if (a.formulas) return run_formula_bench(a);
   if (!a.onnx.empty()) return run_onnx_bench(a);
   bench::BenchOptions options{.threads = a.threads > 0 ? a.threads : num_threads(),
                               .quick = a.quick,
@@ -200,6 +212,9 @@ Run add_bench_command(CLI::App& app) {
                 "under mpirun: all-reduce times from 4 KiB to 256 MiB through cnn's communicator, "
                 "the ring model fitted to them and the data-parallel scaling it predicts "
                 "(docs/DISTRIBUTED.md)");
+  cmd->add_flag("--formulas", args->formulas,
+                "layers written as formulas (docs/FORMULAS.md) beside the built-in ops, and the "
+                "general loop nest against the FMA peak");
   cmd->add_option("--resnet20-rate", args->resnet20_rate,
                   "with --allreduce: ResNet-20 training images/s of one node, for the prediction")
       ->check(non_negative());

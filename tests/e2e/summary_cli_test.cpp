@@ -63,7 +63,7 @@ TEST(SummaryCli, UnknownModelExitsOneWithTheList) {
   const Result r = run_summary("resnet21");
   EXPECT_EQ(r.code, 1) << r.output;
   EXPECT_TRUE(contains(r.output, "unknown model 'resnet21'")) << r.output;
-  EXPECT_TRUE(contains(r.output, "resnet20, resnet32")) << r.output;
+  EXPECT_TRUE(contains(r.output, "resnet20, resnet20_formula, resnet32")) << r.output;
 }
 
 TEST(SummaryCli, UsageErrorsExitTwo) {

@@ -340,6 +340,32 @@ void training_seeds(const fs::path& out, const fs::path& work) {
   fs::remove_all(work);
 }
 
+// The lecture's layers as docs/FORMULAS.md writes them (constants s, g and eps as the target
+// defines them).
+void formula_seeds(const fs::path& out) {
+  const char* formulas[] = {
+      "Y[b,x,y,j] = W[dx,dy,i,j] * L[b, s*x+dx, s*y+dy, i] + B[j]",
+      "Y[b,x,y,j] = relu(W[dx,dy,i,j] * L[b, x+dx-1, y+dy-1, i] - B[j]) where x < 3, y < 3",
+      "Y[b,x,y,j] = W[dx,dy,i,j] * L[b, x + 2*dx, y + 2*dy, i]",
+      "Y[b,x,y,j] = W[dx,dy,i,j] * L[b, x+dx, y+dy, (j/g)*3 + i]",
+      "Y[b,x,y,i] = max(dx, dy: L[b, s*x+dx-1, s*y+dy-1, i]) where x < 2, y < 2, dx < 3, dy < 3",
+      "Y[b,x,y,i] = mean(dx, dy: L[b, 2*x+dx, 2*y+dy, i]) where dx < 2, dy < 2",
+      "Y[b,j] = W[j,i] * L[b,i] + B[j]",
+      ("mu[j] = mean(b, x, y: L[b,x,y,j])\nvar[j] = mean(b, x, y: (L[b,x,y,j] - mu[j])^2)\n"
+       "Y[b,x,y,j] = relu(G[j] * (L[b,x,y,j] - mu[j]) / sqrt(var[j] + eps) + Beta[j] + "
+       "R[b,x,y,j])"),
+      "Y[b,x,y,j] = L[b, s*x, s*y, j] where x < (dim(L,1) + 1)/2, y < (dim(L,2) + 1)/2, j < 6",
+      "Y[b,x,y,c] = L[b, x, y, (c % g)*3 + c/g] where c < 6",
+      "Y[b,x,y,j] = A[b,x,y,j] + C[b,x,y,j - 3] where j < 6",
+      "Y[b,x,y,i] = L[b, x/2, y/2, i] where x < 6, y < 6",
+      "Y[b,j] = step(W[j,i] * L[b,i] - B[j])",
+      "Y[b,x,y,j] = W[x,y,dx,dy,i,j] * L[b, x+dx, y+dy, i]",
+      "Y[x] = tanh(sum(d: K[d] * L[x + d])) * exp(-L[2 - x]) + sigmoid(max(L[x], K[x]))",
+  };
+  int k = 0;
+  for (const char* f : formulas) write(out / "formula" / ("lecture" + std::to_string(k++)), f);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -350,13 +376,14 @@ int main(int argc, char** argv) {
   const fs::path out = argv[1];
   try {
     for (const char* target : {"idx", "idx_gzip", "png", "jpeg", "pth", "unpickle", "safetensors",
-                               "checkpoint", "config", "onnx"})
+                               "checkpoint", "config", "onnx", "formula"})
       fs::create_directories(out / target);
     idx_seeds(out);
     png_seeds(out);
     jpeg_seeds(out);
     tensor_seeds(out);
     onnx_seeds(out);
+    formula_seeds(out);
     training_seeds(out, out / ".training-run");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "fuzz_make_corpus: %s\n", e.what());

@@ -22,9 +22,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-all_targets=(idx idx_gzip png jpeg pth unpickle safetensors checkpoint config onnx)
+all_targets=(idx idx_gzip png jpeg pth unpickle safetensors checkpoint config onnx formula)
 declare -A dict=([png]=png [jpeg]=jpeg [pth]=pth [unpickle]=pickle [safetensors]=json
-                 [checkpoint]=json [config]=json [onnx]=onnx)
+                 [checkpoint]=json [config]=json [onnx]=onnx [formula]=formula)
 
 runs="" seconds="" jobs=1 timeout=10 build=true fresh=false targets=()
 usage() {

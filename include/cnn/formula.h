@@ -78,6 +78,8 @@ class Formula {
 
   /// The tensors the formula reads and does not define, in order of first use.
   const std::vector<std::string>& inputs() const;
+  /// The rank each input is read with (its first read; the analysis checks every other).
+  std::map<std::string, int64_t> input_ranks() const;
   /// The last statement's left side.
   const std::string& output() const;
   /// The formula as parsed, implicit sums made explicit.

@@ -135,6 +135,20 @@ const std::vector<std::string>& Formula::inputs() const {
   return input_names_;
 }
 
+std::map<std::string, int64_t> Formula::input_ranks() const {
+  std::map<std::string, int64_t> ranks;
+  std::function<void(const formulas::Expr&)> visit = [&](const formulas::Expr& e) {
+    if (e.kind == formulas::Expr::Kind::read &&
+        program_->tensors[static_cast<size_t>(e.tensor)].defined_by < 0) {
+      ranks.emplace(program_->tensors[static_cast<size_t>(e.tensor)].name,
+                    static_cast<int64_t>(e.index.size()));
+    }
+    for (const auto& a : e.args) visit(*a);
+  };
+  for (const formulas::Statement& s : program_->statements) visit(*s.rhs);
+  return ranks;
+}
+
 const std::string& Formula::output() const {
   return program_->tensors[program_->statements.back().target].name;
 }

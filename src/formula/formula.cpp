@@ -23,6 +23,10 @@ struct Plan {
   std::mutex mutex;
   std::map<std::vector<Shape>, std::shared_ptr<const Analysis>> analyses;
   bool lower = true;
+  // The last shapes a call used and their analysis: the per-call check that a layer called
+  // with the same shapes again (every training step) makes without allocating.
+  std::vector<Shape> last_key;
+  std::shared_ptr<const Analysis> last;
 };
 
 namespace {
@@ -39,7 +43,11 @@ std::shared_ptr<const Analysis> analysis_for(const Program& program, Plan& plan,
   {
     const std::lock_guard lock(plan.mutex);
     const auto found = plan.analyses.find(key);
-    if (found != plan.analyses.end() && key.size() == shapes.size()) return found->second;
+    if (found != plan.analyses.end() && key.size() == shapes.size()) {
+      plan.last_key = key;
+      plan.last = found->second;
+      return found->second;
+    }
   }
   auto fresh = std::make_shared<Analysis>(analyze(program, shapes));
   fresh->lowerings = plan.lower ? lower(program, fresh->loops, fresh->shapes)
@@ -52,7 +60,24 @@ std::shared_ptr<const Analysis> analysis_for(const Program& program, Plan& plan,
   const std::lock_guard lock(plan.mutex);
   if (plan.analyses.size() >= kMaxCachedShapes) plan.analyses.clear();
   plan.analyses.emplace(key, analysis);
+  plan.last_key = key;
+  plan.last = analysis;
   return analysis;
+}
+
+// The last analysis when `inputs` are exactly the program's inputs, float32, with its shapes.
+std::shared_ptr<const Analysis> last_analysis(const Program& program, Plan& plan,
+                                              const std::map<std::string, Tensor>& inputs) {
+  const std::lock_guard lock(plan.mutex);
+  if (!plan.last || inputs.size() != program.inputs.size()) return nullptr;
+  for (size_t k = 0; k < program.inputs.size(); ++k) {
+    const auto found = inputs.find(program.tensors[static_cast<size_t>(program.inputs[k])].name);
+    if (found == inputs.end() || !found->second.defined() || found->second.dtype() != DType::f32 ||
+        found->second.shape() != plan.last_key[k]) {
+      return nullptr;
+    }
+  }
+  return plan.last;
 }
 
 std::vector<std::string> names_of(const Program& program) {
@@ -261,14 +286,16 @@ std::map<std::string, Tensor> Formula::evaluate_all(
 }
 
 std::vector<Tensor> Formula::run_statements(const std::map<std::string, Tensor>& inputs) const {
-  std::map<std::string, Shape> shapes;
-  for (const auto& [name, tensor] : inputs) {
-    if (!tensor.defined()) fail("formula: input ", name, " is an undefined tensor");
-    if (tensor.dtype() != DType::f32) fail("formula: input ", name, " is not float32");
-    shapes[name] = tensor.shape();
+  auto analysis = formulas::last_analysis(*program_, *plans_, inputs);
+  if (!analysis) {
+    std::map<std::string, Shape> shapes;
+    for (const auto& [name, tensor] : inputs) {
+      if (!tensor.defined()) fail("formula: input ", name, " is an undefined tensor");
+      if (tensor.dtype() != DType::f32) fail("formula: input ", name, " is not float32");
+      shapes[name] = tensor.shape();
+    }
+    analysis = formulas::analysis_for(*program_, *plans_, shapes);
   }
-  const auto analysis = formulas::analysis_for(*program_, *plans_, shapes);
-  const auto names = formulas::names_of(*program_);
   std::vector<Tensor> values(program_->tensors.size());
   for (int id : program_->inputs) values[id] = inputs.at(program_->tensors[id].name).contiguous();
 
@@ -297,11 +324,11 @@ std::vector<Tensor> Formula::run_statements(const std::map<std::string, Tensor>&
       for (int id : ids) {
         if (values[id].requires_grad()) wanted.push_back(id);
       }
-      *bw = formulas::derive(loop, names, analysis->shapes, wanted);
+      *bw = formulas::derive(loop, formulas::names_of(*program_), analysis->shapes, wanted);
     }
     Tensor out = Tensor::empty(analysis->shapes[s.target]);
     formulas::Buffers buffers;
-    buffers.data.assign(names.size(), nullptr);
+    buffers.data.assign(program_->tensors.size(), nullptr);
     buffers.shapes = analysis->shapes;
     for (int id : ids) buffers.data[id] = values[id].data();
     formulas::Saves saves;

@@ -149,7 +149,8 @@ int64_t bound_value(const Context& c, const Index& i) {
       if (i.value >= static_cast<int64_t>(shape.size())) {
         c.error(c.statement.line, i.column,
                 "dim(" + c.name(i.var) + ", " + std::to_string(i.value) + "): " + c.name(i.var) +
-                    " has " + std::to_string(shape.size()) + " axes");
+                    " has " + std::to_string(shape.size()) +
+                    (shape.size() == 1 ? " axis" : " axes"));
       }
       return shape[static_cast<size_t>(i.value)];
     }

@@ -101,6 +101,20 @@ TEST(FormulaErrors, RangesThatAreEmptyContradictoryOrUnknowable) {
                  "cannot infer the range of index c");
 }
 
+TEST(FormulaErrors, DimBoundsNameTheirTensorAndAxis) {
+  EXPECT_FAILURE(parse_failure("Y[x] = L[x] where x < dim(Q, 0)"), 27, "reads no tensor Q");
+  EXPECT_FAILURE(parse_failure("Y[x] = L[dim(L, 0)]"), 10, "can only bound an index");
+  EXPECT_FAILURE(parse_failure("Y[x] = L[x] where x < dim(L, x)"), 30, "takes an axis number");
+  EXPECT_FAILURE(shape_failure("Y[x] = L[x - 1] where x < dim(L, 3)", {{"L", {5}}}), 27,
+                 "dim(L, 3): L has 1 axis");
+  // A bound that evaluates to nothing is an empty range, named at its index.
+  EXPECT_FAILURE(shape_failure("Y[x] = L[x] where x < dim(L, 0) - 5", {{"L", {5}}}), 3,
+                 "the range of x is empty (x < 0)");
+  EXPECT_EQ(
+      Formula("Y[x] = L[2*x - 1] where x < (dim(L, 0) + 1)/2").shapes({{"L", {7}}}).tensors.at("Y"),
+      (Shape{4}));
+}
+
 TEST(FormulaErrors, ScopesAndNames) {
   EXPECT_FAILURE(parse_failure("Y[x] = max(d: L[x + d] * sum(e: K[e]))"), 26,
                  "a reduction inside a reduction");

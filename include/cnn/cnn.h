@@ -11,6 +11,7 @@
 #include "cnn/data/transforms.h"
 #include "cnn/error.h"
 #include "cnn/formula.h"
+#include "cnn/formula_builder.h"
 #include "cnn/generator.h"
 #include "cnn/gradcheck.h"
 #include "cnn/io/pth.h"

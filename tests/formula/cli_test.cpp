@@ -31,6 +31,14 @@ TEST(FormulaCli, PrintsShapesKernelAndTheTransposedGradients) {
   EXPECT_TRUE(contains(r.output, "dB[j] = -dY[b, x, y, j]")) << r.output;
 }
 
+TEST(FormulaCli, BenchShowsTheKernelsSpeedAndTheLoopNests) {
+  const auto r = run_cnn("formula 'Y[b,j] = W[j,i] * L[b,i]' --shape L=4x5 --shape W=3x5 --bench");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_TRUE(contains(r.output, "speed:    forward ")) << r.output;
+  EXPECT_TRUE(contains(r.output, "FMA peak on")) << r.output;
+  EXPECT_TRUE(contains(r.output, "the same formula on the loop nest (no kernels)")) << r.output;
+}
+
 TEST(FormulaCli, JsonCarriesTheSameFacts) {
   const auto r = run_cnn("formula 'Y[b,j] = W[j,i] * L[b,i]' --shape L=4x5 --shape W=3x5 --json");
   ASSERT_EQ(r.code, 0) << r.output;

@@ -68,9 +68,16 @@ std::string shape_text(const Shape& shape) {
 struct BenchResult {
   double forward_seconds = 0, backward_seconds = 0, peak_gflops = 0;
   std::string isa;
+  // A formula that runs on kernels, on the general loop nest instead (what lowering buys);
+  // negative when not measured (nothing lowered, or too much work for the interpreter).
+  double loop_nest_forward_seconds = -1;
 };
 
-BenchResult bench(const Formula& formula, const std::map<std::string, Shape>& shapes) {
+// The interpreted loop nest does about 0.1 GFLOP/s: larger formulas would take minutes.
+constexpr double kMaxLoopNestFlops = 2e8;
+
+BenchResult bench(const Formula& formula, const Formula& loop_nest,
+                  const std::map<std::string, Shape>& shapes, bool lowered, double flops) {
   Generator gen(1);
   std::map<std::string, Tensor> inputs;
   for (const auto& [name, shape] : shapes) inputs[name] = Tensor::normal(shape, 0, 1, gen);
@@ -96,6 +103,19 @@ BenchResult bench(const Formula& formula, const std::map<std::string, Shape>& sh
                                 },
                                 policy)
                                 .median_seconds;
+  if (lowered && flops <= kMaxLoopNestFlops) {
+    result.loop_nest_forward_seconds = bench::time_work(
+                                           [&] {
+                                             NoGradGuard no_grad;
+                                             (void)loop_nest(inputs);
+                                           },
+                                           {.warmup_reps = 0,
+                                            .warmup_seconds = 0,
+                                            .min_reps = 1,
+                                            .max_reps = 3,
+                                            .budget_seconds = 1.0})
+                                           .median_seconds;
+  }
   const bench::FmaPeak peak = bench::measure_fma_peak(num_threads(), {});
   result.peak_gflops = peak.gflops;
   result.isa = peak.isa;
@@ -132,7 +152,13 @@ int run_formula(const FormulaConfig& c) {
   const std::vector<std::string> kernels = formula.kernels(shapes);
   const std::string gradients = c.grad ? formula.gradients(shapes) : "";
   BenchResult timing;
-  if (c.bench) timing = bench(formula, shapes);
+  if (c.bench) {
+    FormulaOptions general = options;
+    general.lower = false;
+    bool lowered = false;
+    for (const std::string& kernel : kernels) lowered = lowered || !kernel.empty();
+    timing = bench(formula, Formula(c.text, general), shapes, lowered, result.flops);
+  }
 
   if (c.json) {
     nlohmann::json out;
@@ -144,12 +170,16 @@ int run_formula(const FormulaConfig& c) {
     out["kernels"] = kernels;
     if (c.grad) out["gradients"] = gradients;
     if (c.bench) {
-      out["bench"] = {{"forward_seconds", timing.forward_seconds},
-                      {"forward_backward_seconds", timing.backward_seconds},
-                      {"forward_gflops", result.flops / timing.forward_seconds / 1e9},
-                      {"fma_peak_gflops", timing.peak_gflops},
-                      {"isa", timing.isa},
-                      {"threads", num_threads()}};
+      out["bench"] = {
+          {"forward_seconds", timing.forward_seconds},
+          {"forward_backward_seconds", timing.backward_seconds},
+          {"forward_gflops", result.flops / timing.forward_seconds / 1e9},
+          {"fma_peak_gflops", timing.peak_gflops},
+          {"isa", timing.isa},
+          {"loop_nest_forward_seconds", timing.loop_nest_forward_seconds < 0
+                                            ? nlohmann::json(nullptr)
+                                            : nlohmann::json(timing.loop_nest_forward_seconds)},
+          {"threads", num_threads()}};
     }
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
@@ -181,6 +211,13 @@ int run_formula(const FormulaConfig& c) {
         "%d threads), forward + backward %.3f ms\n",
         timing.forward_seconds * 1e3, gflops, 100 * gflops / timing.peak_gflops, timing.peak_gflops,
         timing.isa.c_str(), num_threads(), timing.backward_seconds * 1e3);
+    if (timing.loop_nest_forward_seconds >= 0) {
+      std::printf(
+          "          the same formula on the loop nest (no kernels): forward %.3f ms, %.0fx "
+          "slower\n",
+          timing.loop_nest_forward_seconds * 1e3,
+          timing.loop_nest_forward_seconds / timing.forward_seconds);
+    }
   }
   return 0;
 }

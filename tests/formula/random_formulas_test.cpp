@@ -149,8 +149,9 @@ TEST(RandomFormulas, WindowedReductionsMatchAPlainLoopAndFiniteDifferences) {
     bool finite = true;
     for (float v : want) finite = finite && std::isfinite(v);
     // relu's kink: finite differences across it are not the derivative on either side.
-    // tanh and sigmoid of a max can sit where they bend most: a looser tolerance than 2e-3.
-    if (finite && w.act != 1) expect_gradcheck(f, in, {}, {.tolerance = 5e-3f});
+    // tanh and sigmoid of a max can sit where they bend most: a step of 3e-3 keeps the central
+    // difference's truncation error (which grows as the step squared) under the tolerance.
+    if (finite && w.act != 1) expect_gradcheck(f, in, {}, {.eps = 3e-3f});
   }
 }
 

@@ -75,15 +75,20 @@ Tensor Formula::forward(const Tensor& x) {
 
 Tensor Formula::forward(const std::map<std::string, Tensor>& inputs) {
   std::map<std::string, Tensor> all = inputs;
-  std::map<std::string, Shape> shapes;
   for (const auto& [name, value] : parameters_) {
     CNN_CHECK(!all.contains(name), "nn::Formula: ", name, " is a parameter and cannot be given");
     all[name] = value;
   }
-  for (const auto& [name, value] : all) shapes[name] = value.shape();
-  Tensor y = formula_(all);
-  last_multiply_adds_ = formula_.shapes(shapes).flops / 2;
-  return y;
+  return formula_(all);
+}
+
+double Formula::multiply_adds(const Shape& input_shape) const {
+  CNN_CHECK(!input_.empty(),
+            "nn::Formula: the formula reads several tensors that are not "
+            "parameters; its multiply-adds need all their shapes");
+  std::map<std::string, Shape> shapes = {{input_, input_shape}};
+  for (const auto& [name, value] : parameters_) shapes[name] = value.shape();
+  return formula_.shapes(shapes).flops / 2;
 }
 
 std::string Formula::name() const {

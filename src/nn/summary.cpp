@@ -56,7 +56,7 @@ class LeafRecorder final : public ForwardObserver {
  public:
   explicit LeafRecorder(const PathMap& paths) : paths_(paths) {}
 
-  void after_forward(const Module& module, const Tensor& /*input*/, const Tensor& output) override {
+  void after_forward(const Module& module, const Tensor& input, const Tensor& output) override {
     if (!module.named_children().empty()) return;  // a composite: its leaves tell its work
     LayerSummary layer;
     const auto path = paths_.find(&module);
@@ -71,7 +71,7 @@ class LeafRecorder final : public ForwardObserver {
     // A module called twice holds its parameters once; its work is done twice. An unregistered
     // module's parameters are not the model's (not in parameters() nor in state_dict()).
     if (registered && counted_.insert(&module).second) layer.parameters = module.parameter_count();
-    layer.macs = multiply_adds(module, output);
+    layer.macs = multiply_adds(module, output, input);
     layers.push_back(std::move(layer));
   }
 
@@ -90,7 +90,7 @@ std::string join_x(const Shape& shape) {
 
 }  // namespace
 
-int64_t multiply_adds(const Module& module, const Tensor& output) {
+int64_t multiply_adds(const Module& module, const Tensor& output, const Tensor& input) {
   // Output elements per item of the batch: OH * OW * O for a convolution, `out` for a Linear.
   const int64_t batch = output.dim() > 0 ? output.size(0) : 1;
   const int64_t per_item = batch > 0 ? output.numel() / batch : 0;
@@ -101,7 +101,9 @@ int64_t multiply_adds(const Module& module, const Tensor& output) {
   if (const auto* linear = dynamic_cast<const Linear*>(&module))
     return per_item * linear->in_features();
   if (const auto* formula = dynamic_cast<const Formula*>(&module))
-    return batch > 0 ? static_cast<int64_t>(formula->last_multiply_adds()) / batch : 0;
+    return batch > 0 && input.defined()
+               ? static_cast<int64_t>(formula->multiply_adds(input.shape())) / batch
+               : 0;
   return 0;
 }
 

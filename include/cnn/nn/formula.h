@@ -59,15 +59,14 @@ class Formula : public Module {
   std::string name() const override;
 
   const cnn::Formula& formula() const { return formula_; }
-  /// Multiply-adds of the last forward pass (FLOPs / 2), for cnn summary.
-  double last_multiply_adds() const { return last_multiply_adds_; }
+  /// Multiply-adds (FLOPs / 2) of forward(x) for an x of `input_shape`, for cnn summary.
+  double multiply_adds(const Shape& input_shape) const;
 
  private:
   cnn::Formula formula_;
   std::string text_;
   std::string input_;
   std::map<std::string, Tensor> parameters_;
-  double last_multiply_adds_ = 0;
 };
 
 }  // namespace cnn::nn

@@ -47,9 +47,9 @@ struct ModelSummary {
 /// Restores each module's training mode afterwards; raises cnn::Error when the forward does.
 ModelSummary summarize(Module& model, const Shape& input);
 
-/// Multiply-adds of one call of `module` (a Conv2d or a Linear; 0 for every other kind)
-/// that produced `output`, per item of the batch dimension.
-int64_t multiply_adds(const Module& module, const Tensor& output);
+/// Multiply-adds of one call of `module` (a Conv2d, a Linear, or an nn::Formula given its
+/// `input`; 0 for every other kind) that produced `output`, per item of the batch dimension.
+int64_t multiply_adds(const Module& module, const Tensor& output, const Tensor& input = Tensor());
 
 /// A table: layer, type, output shape, parameters, multiply-adds, then the totals.
 std::string format_table(const ModelSummary& summary);

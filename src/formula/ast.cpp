@@ -250,6 +250,14 @@ ExprPtr negate(ExprPtr a) {
   return call(Fn::neg, {std::move(a)});
 }
 
+std::optional<std::pair<const Expr*, const Expr*>> product_of_reads(const Expr& e) {
+  if (e.kind != Expr::Kind::call || e.fn != Fn::mul || e.args[0]->kind != Expr::Kind::read ||
+      e.args[1]->kind != Expr::Kind::read) {
+    return std::nullopt;
+  }
+  return std::pair{e.args[0].get(), e.args[1].get()};
+}
+
 // ---- Printing -------------------------------------------------------------------------------
 
 namespace {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace cnn::formulas {
@@ -132,6 +133,10 @@ ExprPtr power(ExprPtr base, double exponent);
 // call() for the arithmetic that derive.cpp builds, simplified where one side is 0 or 1.
 ExprPtr multiply(ExprPtr a, ExprPtr b);
 ExprPtr negate(ExprPtr a);
+
+// The two reads of `A[...] * B[...]`, in that order; nullopt for any other expression. The
+// body of a contraction, which lowering and the contraction loop nest both look for.
+std::optional<std::pair<const Expr*, const Expr*>> product_of_reads(const Expr& e);
 
 // ---- Statements and programs -----------------------------------------------------------------
 

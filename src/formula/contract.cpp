@@ -118,14 +118,10 @@ std::optional<Contraction> plan_contraction(const Loop& loop, const std::vector<
     }
     alias[bind.var] = bind.from;
   }
-  const Expr& body = *r.args[0];
-  if (body.kind != Expr::Kind::call || body.fn != Fn::mul ||
-      body.args[0]->kind != Expr::Kind::read || body.args[1]->kind != Expr::Kind::read) {
-    return std::nullopt;
-  }
+  const auto reads = product_of_reads(*r.args[0]);
+  if (!reads) return std::nullopt;
   const int n = s.left.back();
-  const Expr* a = body.args[0].get();
-  const Expr* b = body.args[1].get();
+  auto [a, b] = *reads;
   auto la = linear_offsets(*a, shapes[a->tensor], loop.ranges, alias);
   auto lb = linear_offsets(*b, shapes[b->tensor], loop.ranges, alias);
   if (!la || !lb) return std::nullopt;

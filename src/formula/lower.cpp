@@ -123,13 +123,9 @@ std::optional<Lowering> lower_conv(const Loop& loop, const std::vector<Shape>& s
       e.core->reduction != Reduction::sum) {
     return std::nullopt;
   }
-  const Expr& body = *e.core->args[0];
-  if (!is_call(body, Fn::mul) || body.args[0]->kind != Expr::Kind::read ||
-      body.args[1]->kind != Expr::Kind::read) {
-    return std::nullopt;
-  }
-  const Expr* w = body.args[0].get();
-  const Expr* l = body.args[1].get();
+  const auto reads = product_of_reads(*e.core->args[0]);
+  if (!reads) return std::nullopt;
+  auto [w, l] = *reads;
   if (w->index.size() != 4 || !is_var(*w->index[3], j)) std::swap(w, l);
   if (w->index.size() != 4 || l->index.size() != 4 || !is_var(*w->index[3], j)) return std::nullopt;
   const std::set<int> reduced(e.core->vars.begin(), e.core->vars.end());
@@ -209,13 +205,9 @@ std::optional<Lowering> lower_linear(const Loop& loop, const std::vector<Shape>&
     return std::nullopt;
   }
   const int i = e.core->vars[0];
-  const Expr& body = *e.core->args[0];
-  if (!is_call(body, Fn::mul) || body.args[0]->kind != Expr::Kind::read ||
-      body.args[1]->kind != Expr::Kind::read) {
-    return std::nullopt;
-  }
-  const Expr* w = body.args[0].get();
-  const Expr* l = body.args[1].get();
+  const auto reads = product_of_reads(*e.core->args[0]);
+  if (!reads) return std::nullopt;
+  auto [w, l] = *reads;
   const auto is_input = [&](const Expr* r) {
     return r->index.size() == 2 && is_var(*r->index[0], b) && is_var(*r->index[1], i);
   };
@@ -400,8 +392,8 @@ std::optional<Lowering> lower_batch_norm(const Program& program, const std::vect
   const Statement& s = loops[index].statement;
   if (s.left.size() != 4) return std::nullopt;
   const int j = s.left[3];
-  const Epilogue e{.relu = is_call(*s.rhs, Fn::relu)};
-  const ExprPtr body = e.relu ? s.rhs->args[0] : s.rhs;
+  const bool relu_after = is_call(*s.rhs, Fn::relu);
+  const ExprPtr body = relu_after ? s.rhs->args[0] : s.rhs;
   std::vector<std::pair<const Expr*, bool>> terms;
   additive_terms(body, true, terms);
   const Expr* product = nullptr;
@@ -485,7 +477,6 @@ std::optional<Lowering> lower_batch_norm(const Program& program, const std::vect
   }
   const Shape& ls = shapes[l];
   const double count = static_cast<double>(ls[0] * ls[1] * ls[2]);
-  const bool relu_after = e.relu;
   std::string kernel = training ? "batch_norm" : "batch_norm (evaluation)";
   std::function<bool(const std::vector<Tensor>&)> applies;
   if (!training) {

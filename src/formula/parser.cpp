@@ -12,11 +12,13 @@
 #include "formula/parser.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <limits>
 #include <set>
 #include <sstream>
+
+#include "formula/scopes.h"
+#include "formula/tokens.h"
 
 namespace cnn::formulas {
 
@@ -32,101 +34,6 @@ void fail_at(const std::string& text, int line, int column, const std::string& m
 }
 
 namespace {
-
-struct Token {
-  enum class Kind { name, number, symbol, newline, end };
-  Kind kind = Kind::end;
-  std::string text;
-  double value = 0;
-  int line = 1, column = 1;
-};
-
-std::vector<Token> tokenize(const std::string& text) {
-  std::vector<Token> tokens;
-  int line = 1, column = 1, depth = 0;
-  size_t k = 0;
-  auto advance = [&](size_t n) {
-    k += n;
-    column += static_cast<int>(n);
-  };
-  while (k < text.size()) {
-    const char c = text[k];
-    Token token{
-        .kind = Token::Kind::symbol, .text = {}, .value = 0, .line = line, .column = column};
-    if (c == '\n') {
-      if (depth == 0) {
-        token.kind = Token::Kind::newline;
-        tokens.push_back(token);
-      }
-      ++k;
-      ++line;
-      column = 1;
-      continue;
-    }
-    if (std::isspace(static_cast<unsigned char>(c))) {
-      advance(1);
-      continue;
-    }
-    if (c == '#') {
-      while (k < text.size() && text[k] != '\n') ++k;
-      continue;
-    }
-    if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
-      size_t end = k;
-      while (end < text.size() &&
-             (std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_')) {
-        ++end;
-      }
-      while (end < text.size() && text[end] == '\'') ++end;
-      token.kind = Token::Kind::name;
-      token.text = text.substr(k, end - k);
-      tokens.push_back(token);
-      advance(end - k);
-      continue;
-    }
-    if (std::isdigit(static_cast<unsigned char>(c)) ||
-        (c == '.' && k + 1 < text.size() &&
-         std::isdigit(static_cast<unsigned char>(text[k + 1])))) {
-      size_t end = k;
-      while (end < text.size() &&
-             (std::isdigit(static_cast<unsigned char>(text[end])) || text[end] == '.')) {
-        ++end;
-      }
-      if (end < text.size() && (text[end] == 'e' || text[end] == 'E')) {
-        size_t e = end + 1;
-        if (e < text.size() && (text[e] == '+' || text[e] == '-')) ++e;
-        if (e < text.size() && std::isdigit(static_cast<unsigned char>(text[e]))) {
-          end = e;
-          while (end < text.size() && std::isdigit(static_cast<unsigned char>(text[end]))) ++end;
-        }
-      }
-      token.kind = Token::Kind::number;
-      token.text = text.substr(k, end - k);
-      try {
-        size_t used = 0;
-        token.value = std::stod(token.text, &used);
-        if (used != token.text.size()) throw std::invalid_argument("trailing");
-      } catch (const std::exception&) {
-        fail_at(text, line, column, "'" + token.text + "' is not a number");
-      }
-      tokens.push_back(token);
-      advance(end - k);
-      continue;
-    }
-    static const std::string symbols = "[](),:;=+-*/%^<";
-    if (symbols.find(c) == std::string::npos) {
-      fail_at(text, line, column, std::string("unexpected character '") + c + "'");
-    }
-    if (c == '[' || c == '(') ++depth;
-    if ((c == ']' || c == ')') && depth > 0) --depth;
-    token.text = std::string(1, c);
-    tokens.push_back(token);
-    advance(1);
-  }
-  tokens.push_back(
-      Token{.kind = Token::Kind::end, .text = {}, .value = 0, .line = line, .column = column});
-  return tokens;
-}
 
 const std::map<std::string, Fn>& functions() {
   static const std::map<std::string, Fn> table = {
@@ -258,8 +165,8 @@ class Parser {
       do where_clause(s);
       while (accept(","));
     }
-    check_scopes(s);
-    s.rhs = make_sums_explicit(s);
+    check_scopes(text_, s);
+    s.rhs = make_sums_explicit(text_, s);
     statement_ = nullptr;
     program_.statements.push_back(std::move(s));
   }
@@ -436,9 +343,7 @@ class Parser {
         node->vars.push_back(var);
       } while (accept(","));
       expect(":", "after the reduced indices");
-      ++reduction_depth_;
       node->args = {expression()};
-      --reduction_depth_;
       expect(")", "to close " + name.text + "(");
       return node;
     }
@@ -571,137 +476,6 @@ class Parser {
     return node;
   }
 
-  // ---- scopes and implicit sums ----
-
-  // Left indices must be used on the right (or given a range); reduced indices only inside
-  // their reduction; no reduction inside another.
-  void check_scopes(const Statement& s) {
-    std::map<int, int> uses;
-    count_uses(*s.rhs, uses, false);
-    for (int v : s.left) {
-      if (!uses.contains(v) && !s.given_ranges.contains(v)) {
-        const Var& var = s.vars[v];
-        fail_at(text_, var.line, var.column,
-                "index " + var.name +
-                    " on the left does not appear on the right (give its range "
-                    "with 'where " +
-                    var.name + " < N' to repeat the value along it)");
-      }
-    }
-    for (const auto& [v, range] : s.given_ranges) {
-      if (!uses.contains(v) && std::find(s.left.begin(), s.left.end(), v) == s.left.end()) {
-        const Var& var = s.vars[v];
-        fail_at(text_, var.line, var.column,
-                "index " + var.name + " is given a range but not used");
-      }
-    }
-  }
-
-  void count_uses(const Expr& e, std::map<int, int>& uses, bool in_reduction) {
-    if (e.kind == Expr::Kind::read) {
-      for (const IndexPtr& i : e.index) {
-        std::vector<int> vars;
-        collect_vars(*i, vars);
-        for (int v : vars) ++uses[v];
-      }
-    }
-    if (e.kind == Expr::Kind::reduce) {
-      if (in_reduction) {
-        fail_at(text_, e.line, e.column,
-                "a reduction inside a reduction: compute the inner one in its own statement");
-      }
-      std::map<int, int> inner;
-      count_uses(*e.args[0], inner, true);
-      for (int v : e.vars) {
-        if (!inner.contains(v)) {
-          const Var& var = statement_->vars[v];
-          fail_at(text_, var.line, var.column, "index " + var.name + " is reduced but not used");
-        }
-      }
-      for (const auto& [v, n] : inner) uses[v] += n;
-      return;
-    }
-    for (const ExprPtr& a : e.args) count_uses(*a, uses, in_reduction);
-  }
-
-  // Occurrences of each index (in reads) not yet bound by a reduction.
-  static void free_uses(const Expr& e, std::map<int, int>& uses) {
-    if (e.kind == Expr::Kind::read) {
-      for (const IndexPtr& i : e.index) {
-        std::vector<int> vars;
-        collect_vars(*i, vars);
-        for (int v : vars) ++uses[v];
-      }
-      return;
-    }
-    std::map<int, int> inner;
-    for (const ExprPtr& a : e.args) free_uses(*a, inner);
-    for (int v : e.vars) inner.erase(v);
-    for (const auto& [v, n] : inner) uses[v] += n;
-  }
-
-  // The lecture's convention: an index on the right and not on the left is summed over, in
-  // the smallest term (the whole right side, an operand of + or -, a function's argument, a
-  // reduction's body) that holds all its uses.
-  ExprPtr make_sums_explicit(const Statement& s) {
-    std::map<int, int> total;
-    free_uses(*s.rhs, total);
-    std::set<int> implicit;
-    for (const auto& [v, n] : total) {
-      if (std::find(s.left.begin(), s.left.end(), v) == s.left.end()) implicit.insert(v);
-    }
-    return bind(s.rhs, implicit, total, true, false);
-  }
-
-  ExprPtr bind(const ExprPtr& e, std::set<int>& implicit, const std::map<int, int>& total,
-               bool is_term, bool in_reduction) {
-    ExprPtr result = e;
-    if (e->kind == Expr::Kind::call || e->kind == Expr::Kind::reduce) {
-      auto copy = std::make_shared<Expr>(*e);
-      const bool additive = e->kind == Expr::Kind::call && (e->fn == Fn::add || e->fn == Fn::sub);
-      const bool product = e->kind == Expr::Kind::call && (e->fn == Fn::mul || e->fn == Fn::div ||
-                                                           e->fn == Fn::neg || e->fn == Fn::pow);
-      for (ExprPtr& a : copy->args) {
-        a = bind(a, implicit, total, additive || !product,
-                 in_reduction || e->kind == Expr::Kind::reduce);
-      }
-      result = copy;
-    }
-    if (!is_term) return result;
-    std::map<int, int> here;
-    free_uses(*result, here);
-    std::vector<int> vars;
-    for (const auto& [v, n] : here) {
-      if (implicit.contains(v) && n == total.at(v)) vars.push_back(v);
-    }
-    if (vars.empty()) return result;
-    if (in_reduction || contains_reduction(*result)) {
-      const Var& var = statement_->vars[vars.front()];
-      fail_at(text_, var.line, var.column,
-              "index " + var.name +
-                  " is summed around or inside another reduction: name it in "
-                  "that reduction or compute the inner one in its own statement");
-    }
-    for (int v : vars) implicit.erase(v);
-    auto node = std::make_shared<Expr>();
-    node->kind = Expr::Kind::reduce;
-    node->reduction = Reduction::sum;
-    node->implicit = true;
-    node->vars = vars;
-    node->args = {result};
-    node->line = result->line;
-    node->column = result->column;
-    return node;
-  }
-
-  static bool contains_reduction(const Expr& e) {
-    if (e.kind == Expr::Kind::reduce) return true;
-    for (const ExprPtr& a : e.args) {
-      if (contains_reduction(*a)) return true;
-    }
-    return false;
-  }
-
   std::string text_;
   const FormulaOptions& options_;
   std::vector<Token> tokens_;
@@ -710,7 +484,6 @@ class Parser {
   Statement* statement_ = nullptr;
   std::map<std::string, int> var_ids_;  // of the statement being parsed
   std::set<int> explicitly_reduced_;
-  int reduction_depth_ = 0;
   bool bound_ = false;  // parsing a where bound: dim(T, axis) is allowed
 };
 

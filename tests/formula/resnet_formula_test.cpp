@@ -31,14 +31,14 @@ TEST(ResNetFormula, EqualsResNet20WithTheSameWeights) {
   for (int step = 0; step < 2; ++step) {  // training: batch statistics, running ones updated
     const Tensor ya = reference->forward(x);
     const Tensor yb = formula->forward(x);
-    EXPECT_LT(relative_error(yb, ya), 1e-4) << "training logits, step " << step;
+    EXPECT_LT(relative_error(yb, ya), 1e-6) << "training logits, step " << step;
     reference->zero_grad();
     formula->zero_grad();
     const Tensor r = randn(ya.shape(), 3);
     sum(mul(ya, r)).backward();
     sum(mul(yb, r)).backward();
     for (size_t k = 0; k < ref_params.size(); ++k) {
-      EXPECT_LT(relative_error(formula_params[k].grad(), ref_params[k].grad()), 1e-3)
+      EXPECT_LT(relative_error(formula_params[k].grad(), ref_params[k].grad()), 1e-6)
           << "gradient " << k << ", step " << step;
     }
   }
@@ -46,13 +46,13 @@ TEST(ResNetFormula, EqualsResNet20WithTheSameWeights) {
   const auto formula_state = formula->state_dict();
   EXPECT_LT(relative_error(formula_state.at("layer2.0.bn2.running_mean"),
                            ref_state.at("layer2.0.bn2.running_mean")),
-            1e-4);
+            1e-6);
   EXPECT_LT(relative_error(formula_state.at("layer3.2.bn1.running_var"),
                            ref_state.at("layer3.2.bn1.running_var")),
-            1e-4);
+            1e-6);
   reference->eval();
   formula->eval();
-  EXPECT_LT(relative_error(formula->forward(x), reference->forward(x)), 1e-4) << "evaluation";
+  EXPECT_LT(relative_error(formula->forward(x), reference->forward(x)), 1e-6) << "evaluation";
 }
 
 TEST(ResNetFormula, EveryLayerRunsOnABuiltInKernel) {

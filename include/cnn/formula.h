@@ -92,6 +92,10 @@ class Formula {
   std::vector<std::string> kernels(const std::map<std::string, Shape>& input_shapes) const;
   /// The derived gradient formulas, one per input (and per statement), in the same notation.
   std::string gradients(const std::map<std::string, Shape>& input_shapes) const;
+  /// Per line of gradients(), what runs it: "the backward of <kernel>" where the statement is
+  /// lowered to a built-in op (whose own backward then runs instead), "contraction loop nest",
+  /// or "" for the general loop nest.
+  std::vector<std::string> gradient_kernels(const std::map<std::string, Shape>& input_shapes) const;
 
   /// The number of terms each output sums over reads of `tensor`, from its own shape: the
   /// extents of its axes indexed by an index the enclosing sum runs over (the lecture's N of

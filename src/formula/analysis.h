@@ -2,6 +2,8 @@
 #pragma once
 
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,12 +15,22 @@
 
 namespace cnn::formulas {
 
+struct Backward;
+
+// The derived gradients of statements, per (statement, the read tensors that want one), made on
+// the first backward pass that needs them.
+struct BackwardCache {
+  std::mutex mutex;
+  std::map<std::pair<size_t, std::vector<int>>, std::shared_ptr<const Backward>> entries;
+};
+
 struct Analysis {
   std::vector<Loop> loops;    // one per statement
   std::vector<Shape> shapes;  // per tensor id: inputs as given, results as inferred
   std::vector<double> flops;  // per statement, a multiply-add counted as 2
   std::vector<std::optional<Lowering>> lowerings;        // per statement, when lowering is on
   std::vector<std::optional<Contraction>> contractions;  // per statement not lowered
+  std::shared_ptr<BackwardCache> backwards = std::make_shared<BackwardCache>();
 };
 
 // Errors (a FormulaError with the line and column): an input missing or not read, a tensor

@@ -1,3 +1,5 @@
+// Running a planned contraction (contract.h): the register-blocked columns and dot shapes, over
+// each output point's present taps.
 #include "formula/contract.h"
 
 #include <algorithm>
@@ -11,47 +13,16 @@ namespace cnn::formulas {
 
 namespace {
 
-constexpr int kWidth = 16;  // consecutive outputs per register block
+constexpr int kWidth = 16;  // consecutive outputs (columns) or reduction steps (dot) per vector
 using Vec = float __attribute__((vector_size(kWidth * sizeof(float))));
 
-// Per index, its coefficient in the read's offset: sum over axes of stride * coefficient.
-struct Linear {
-  int64_t constant = 0;
-  std::vector<int64_t> coef;
-};
+// ---- columns: rows x 16 outputs, out_r[0..16) = sum_k a_r[k_a[k]] * b[k_b[k] + 0..16) ------
 
-// alias[v]: the index v stands for (a derived gradient's index solved as another one, v = p).
-std::optional<Linear> linear_offsets(const Expr& read, const Shape& shape,
-                                     const std::vector<int64_t>& ranges,
-                                     const std::vector<int>& alias) {
-  Linear lin;
-  lin.coef.assign(ranges.size(), 0);
-  int64_t stride = 1;
-  for (size_t axis = shape.size(); axis-- > 0;) {
-    const auto a = affine_of(*read.index[axis]);
-    if (!a) return std::nullopt;
-    // Inside the tensor for every value of the indices.
-    int64_t low = a->constant, high = a->constant;
-    for (const auto& [var, c] : a->coef) {
-      const int v = alias[var];
-      const int64_t end = c * (ranges[v] - 1);
-      low += std::min<int64_t>(0, end);
-      high += std::max<int64_t>(0, end);
-      lin.coef[v] += c * stride;
-    }
-    if (low < 0 || high >= shape[axis]) return std::nullopt;
-    lin.constant += a->constant * stride;
-    stride *= shape[axis];
-  }
-  return lin;
-}
-
-// rows x 16 outputs: out_r[0..16) = sum_k a_r[k_a[k]] * b[k_b[k] + 0..16).
 template <int R>
-inline __attribute__((always_inline)) void block(int64_t steps, const int64_t* k_a,
-                                                 const int64_t* k_b, const float* const* a,
-                                                 const float* b, float* const* out,
-                                                 bool accumulate) {
+inline __attribute__((always_inline)) void column_block(int64_t steps, const int64_t* k_a,
+                                                        const int64_t* k_b, const float* const* a,
+                                                        const float* b, float* const* out,
+                                                        bool accumulate) {
   Vec acc[R];
   for (int r = 0; r < R; ++r) acc[r] = Vec{};
   for (int64_t k = 0; k < steps; ++k) {
@@ -71,25 +42,22 @@ inline __attribute__((always_inline)) void block(int64_t steps, const int64_t* k
   }
 }
 
-CNN_TARGET_CLONES void block12(bool accumulate, int64_t steps, const int64_t* k_a,
-                               const int64_t* k_b, const float* const* a, const float* b,
-                               float* const* out) {
-  block<12>(steps, k_a, k_b, a, b, out, accumulate);
-}
-CNN_TARGET_CLONES void block6(bool accumulate, int64_t steps, const int64_t* k_a,
-                              const int64_t* k_b, const float* const* a, const float* b,
-                              float* const* out) {
-  block<6>(steps, k_a, k_b, a, b, out, accumulate);
-}
-CNN_TARGET_CLONES void block1(bool accumulate, int64_t steps, const int64_t* k_a,
-                              const int64_t* k_b, const float* const* a, const float* b,
-                              float* const* out) {
-  block<1>(steps, k_a, k_b, a, b, out, accumulate);
-}
+#define CNN_COLUMN_BLOCK(R)                                                                  \
+  CNN_TARGET_CLONES void column_block##R(bool accumulate, int64_t steps, const int64_t* k_a, \
+                                         const int64_t* k_b, const float* const* a,          \
+                                         const float* b, float* const* out) {                \
+    column_block<R>(steps, k_a, k_b, a, b, out, accumulate);                                 \
+  }
+CNN_COLUMN_BLOCK(12)
+CNN_COLUMN_BLOCK(6)
+CNN_COLUMN_BLOCK(4)
+CNN_COLUMN_BLOCK(2)
+CNN_COLUMN_BLOCK(1)
+#undef CNN_COLUMN_BLOCK
 
 // The last columns (fewer than 16), one output at a time, in the same order.
-void tail(bool accumulate, int64_t steps, const int64_t* k_a, const int64_t* k_b, const float* a,
-          const float* b, float* out, int64_t columns) {
+void column_tail(bool accumulate, int64_t steps, const int64_t* k_a, const int64_t* k_b,
+                 const float* a, const float* b, float* out, int64_t columns) {
   for (int64_t n = 0; n < columns; ++n) {
     float acc = 0;
     for (int64_t k = 0; k < steps; ++k) acc += a[k_a[k]] * b[k_b[k] + n];
@@ -97,144 +65,261 @@ void tail(bool accumulate, int64_t steps, const int64_t* k_a, const int64_t* k_b
   }
 }
 
-}  // namespace
+// ---- dot: R consecutive outputs, out[r] = sum_k sum_u a[k_a[k] + r*col_a + u] *
+// b[k_b[k] + r*col_b + u], u over the depth 16 at a time; the 16 lanes added at the end -------
 
-std::optional<Contraction> plan_contraction(const Loop& loop, const std::vector<Shape>& shapes) {
-  const Statement& s = loop.statement;
-  const Expr& r = *s.rhs;
-  if (r.kind != Expr::Kind::reduce || r.reduction != Reduction::sum || !r.guards.empty() ||
-      !r.arg_guards.empty() || s.left.empty()) {
-    return std::nullopt;
-  }
-  // A derived gradient's index solved as v = p (no remainder, no division) is p itself when
-  // p never leaves v's range.
-  std::vector<int> alias(loop.ranges.size());
-  for (size_t v = 0; v < alias.size(); ++v) alias[v] = static_cast<int>(v);
-  for (const Binding& bind : r.bindings) {
-    const auto rest = affine_of(*bind.rest);
-    if (bind.divisor != 1 || !rest || !rest->coef.empty() || rest->constant != 0 ||
-        loop.ranges[bind.from] > loop.ranges[bind.var]) {
-      return std::nullopt;
-    }
-    alias[bind.var] = bind.from;
-  }
-  const auto reads = product_of_reads(*r.args[0]);
-  if (!reads) return std::nullopt;
-  const int n = s.left.back();
-  auto [a, b] = *reads;
-  auto la = linear_offsets(*a, shapes[a->tensor], loop.ranges, alias);
-  auto lb = linear_offsets(*b, shapes[b->tensor], loop.ranges, alias);
-  if (!la || !lb) return std::nullopt;
-  if (la->coef[n] == 1 && lb->coef[n] == 0) {
-    std::swap(a, b);
-    std::swap(la, lb);
-  }
-  if (lb->coef[n] != 1 || la->coef[n] != 0) return std::nullopt;
+struct DotArgs {
+  int64_t steps;
+  const int64_t* k_a;
+  const int64_t* k_b;
+  const float* a;
+  const float* b;
+  int64_t col_a, col_b, depth;
+  float* out;
+  bool accumulate;
+};
 
-  Contraction plan;
-  plan.a = a->tensor;
-  plan.b = b->tensor;
-  plan.a_base = la->constant;
-  plan.b_base = lb->constant;
-  plan.columns = loop.ranges[n];
-  // Y is dense: each output index's stride.
-  std::vector<int64_t> y_stride(loop.ranges.size(), 0);
-  int64_t stride = 1;
-  for (size_t k = s.left.size(); k-- > 0;) {
-    y_stride[s.left[k]] = stride;
-    stride *= loop.ranges[s.left[k]];
-  }
-  // The row index: read by A and not by B, the one with the largest range.
-  int row = -1;
-  for (int v : s.left) {
-    if (v == n || lb->coef[v] != 0 || la->coef[v] == 0) continue;
-    if (row < 0 || loop.ranges[v] > loop.ranges[row]) row = v;
-  }
-  if (row >= 0) {
-    plan.rows = loop.ranges[row];
-    plan.row_a = la->coef[row];
-    plan.row_y = y_stride[row];
-  }
-  for (int v : s.left) {
-    if (v == n || v == row) continue;
-    plan.outer_range.push_back(loop.ranges[v]);
-    plan.outer_a.push_back(la->coef[v]);
-    plan.outer_b.push_back(lb->coef[v]);
-    plan.outer_y.push_back(y_stride[v]);
-  }
-  // Offsets over the reduction, row-major in the order the formula names its indices.
-  int64_t steps = 1;
-  for (int v : r.vars) steps *= loop.ranges[v];
-  plan.k_a.reserve(static_cast<size_t>(steps));
-  plan.k_b.reserve(static_cast<size_t>(steps));
-  std::vector<int64_t> at(r.vars.size(), 0);
-  for (int64_t k = 0; k < steps; ++k) {
-    int64_t oa = 0, ob = 0;
-    for (size_t q = 0; q < r.vars.size(); ++q) {
-      oa += la->coef[r.vars[q]] * at[q];
-      ob += lb->coef[r.vars[q]] * at[q];
-    }
-    plan.k_a.push_back(oa);
-    plan.k_b.push_back(ob);
-    for (size_t q = r.vars.size(); q-- > 0;) {
-      if (++at[q] < loop.ranges[r.vars[q]]) break;
-      at[q] = 0;
-    }
-  }
-  return plan;
+// v = p[0..count), zeros after.
+inline __attribute__((always_inline)) void load(Vec& v, const float* p, int64_t count) {
+  v = Vec{};
+  std::memcpy(&v, p, static_cast<size_t>(count) * sizeof(float));
 }
 
-void run_contraction(const Contraction& plan, const Buffers& buffers, float* out, bool accumulate) {
-  const float* a = buffers.data[plan.a];
-  const float* b = buffers.data[plan.b];
-  const auto isa = kernels::cpu::kernel_isa();
-  const int block_rows = isa == kernels::cpu::Isa::avx512 ? 12 : 6;
-  int64_t outer = 1;
-  for (int64_t e : plan.outer_range) outer *= e;
+// The 16 lanes added as a tree, halves first: 4 dependent additions rather than 15.
+using Vec8 = float __attribute__((vector_size(8 * sizeof(float))));
+using Vec4 = float __attribute__((vector_size(4 * sizeof(float))));
+inline __attribute__((always_inline)) float lane_sum(const Vec& v) {
+  Vec8 lo, hi;
+  std::memcpy(&lo, &v, sizeof lo);
+  std::memcpy(&hi, reinterpret_cast<const char*>(&v) + sizeof lo, sizeof hi);
+  const Vec8 s8 = lo + hi;
+  Vec4 lo4, hi4;
+  std::memcpy(&lo4, &s8, sizeof lo4);
+  std::memcpy(&hi4, reinterpret_cast<const char*>(&s8) + sizeof lo4, sizeof hi4);
+  const Vec4 s4 = lo4 + hi4;
+  return (s4[0] + s4[2]) + (s4[1] + s4[3]);
+}
+
+// kShared: A does not move with the column (col_a == 0): one load of A serves the R columns.
+template <int R, bool kShared>
+inline __attribute__((always_inline)) void dot_block(const DotArgs& d) {
+  Vec acc[R];
+  for (int r = 0; r < R; ++r) acc[r] = Vec{};
+  const int64_t full = d.depth / kWidth * kWidth;
+  for (int64_t k = 0; k < d.steps; ++k) {
+    const float* a = d.a + d.k_a[k];
+    const float* b = d.b + d.k_b[k];
+    for (int64_t u = 0; u < full; u += kWidth) {
+      Vec av, ar, bv;
+      load(av, a + u, kWidth);
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) {
+        if (!kShared) load(ar, a + r * d.col_a + u, kWidth);
+        load(bv, b + r * d.col_b + u, kWidth);
+        acc[r] += (kShared ? av : ar) * bv;
+      }
+    }
+    if (full < d.depth) {
+      const int64_t rest = d.depth - full;
+      Vec av, ar, bv;
+      load(av, a + full, rest);
+      for (int r = 0; r < R; ++r) {
+        if (!kShared) load(ar, a + r * d.col_a + full, rest);
+        load(bv, b + r * d.col_b + full, rest);
+        acc[r] += (kShared ? av : ar) * bv;
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    const float sum = lane_sum(acc[r]);
+    d.out[r] = d.accumulate ? d.out[r] + sum : sum;
+  }
+}
+
+#define CNN_DOT_BLOCK(R)                                           \
+  CNN_TARGET_CLONES void dot_block##R(const DotArgs& d) {          \
+    dot_block<R, false>(d);                                        \
+  }                                                                \
+  CNN_TARGET_CLONES void dot_block##R##_shared(const DotArgs& d) { \
+    dot_block<R, true>(d);                                         \
+  }
+CNN_DOT_BLOCK(8)
+CNN_DOT_BLOCK(4)
+CNN_DOT_BLOCK(1)
+#undef CNN_DOT_BLOCK
+
+void dot(int r, bool shared, const DotArgs& d) {
+  if (r == 8) {
+    shared ? dot_block8_shared(d) : dot_block8(d);
+  } else if (r == 4) {
+    shared ? dot_block4_shared(d) : dot_block4(d);
+  } else {
+    shared ? dot_block1_shared(d) : dot_block1(d);
+  }
+}
+
+// The taps present at one output point: all of them without bounds, else those inside every
+// bound, in the plan's order.
+class Taps {
+ public:
+  explicit Taps(const Contraction& plan) : plan_(plan) {}
+
+  // Selects the taps for the outer point `point` (row-major over plan.outer_range) and returns
+  // its offsets in A, B and Y.
+  void at(int64_t point, int64_t& base_a, int64_t& base_b, int64_t& base_y) {
+    if (point == point_) {
+      base_a = base_a_, base_b = base_b_, base_y = base_y_;
+      return;
+    }
+    point_ = point;
+    values_.resize(plan_.outer_range.size());
+    base_a = plan_.a_base, base_b = plan_.b_base, base_y = 0;
+    for (size_t q = plan_.outer_range.size(); q-- > 0;) {
+      values_[q] = point % plan_.outer_range[q];
+      point /= plan_.outer_range[q];
+      base_a += values_[q] * plan_.outer_a[q];
+      base_b += values_[q] * plan_.outer_b[q];
+      base_y += values_[q] * plan_.outer_y[q];
+    }
+    base_a_ = base_a, base_b_ = base_b, base_y_ = base_y;
+    if (plan_.bounds.empty()) return;
+    ka_.clear();
+    kb_.clear();
+    bases_.clear();
+    for (const Contraction::Bound& bound : plan_.bounds) {
+      int64_t v = bound.constant;
+      for (size_t q = 0; q < values_.size(); ++q) v += bound.outer[q] * values_[q];
+      bases_.push_back(v);
+    }
+    for (size_t k = 0; k < plan_.k_a.size(); ++k) {
+      bool present = true;
+      for (size_t c = 0; c < plan_.bounds.size() && present; ++c) {
+        const int64_t v = bases_[c] + plan_.bounds[c].taps[k];
+        present = v >= 0 && v < plan_.bounds[c].limit;
+      }
+      if (present) {
+        ka_.push_back(plan_.k_a[k]);
+        kb_.push_back(plan_.k_b[k]);
+      }
+    }
+  }
+  int64_t count() const {
+    return plan_.bounds.empty() ? static_cast<int64_t>(plan_.k_a.size())
+                                : static_cast<int64_t>(ka_.size());
+  }
+  const int64_t* k_a() const { return plan_.bounds.empty() ? plan_.k_a.data() : ka_.data(); }
+  const int64_t* k_b() const { return plan_.bounds.empty() ? plan_.k_b.data() : kb_.data(); }
+
+ private:
+  const Contraction& plan_;
+  int64_t point_ = -1;
+  int64_t base_a_ = 0, base_b_ = 0, base_y_ = 0;
+  std::vector<int64_t> values_, bases_, ka_, kb_;
+};
+
+void run_columns(const Contraction& plan, const float* a, const float* b, float* out,
+                 bool accumulate, int64_t outer) {
+  const int block_rows = kernels::cpu::kernel_isa() == kernels::cpu::Isa::avx512 ? 12 : 6;
   const int64_t row_blocks = (plan.rows + block_rows - 1) / block_rows;
-  const auto steps = static_cast<int64_t>(plan.k_a.size());
   const int64_t full = plan.columns / kWidth * kWidth;
   parallel_for(outer * row_blocks, 1, [&](int64_t begin, int64_t end) {
+    Taps taps(plan);
     const float* a_rows[12];
     float* out_rows[12];
     for (int64_t item = begin; item < end; ++item) {
-      int64_t point = item / row_blocks;
+      int64_t base_a = 0, base_b = 0, base_y = 0;
+      taps.at(item / row_blocks, base_a, base_b, base_y);
       const int64_t row0 = (item % row_blocks) * block_rows;
-      int64_t base_a = plan.a_base, base_b = plan.b_base, base_y = 0;
-      for (size_t q = plan.outer_range.size(); q-- > 0;) {
-        const int64_t v = point % plan.outer_range[q];
-        point /= plan.outer_range[q];
-        base_a += v * plan.outer_a[q];
-        base_b += v * plan.outer_b[q];
-        base_y += v * plan.outer_y[q];
-      }
       const int rows = static_cast<int>(std::min<int64_t>(block_rows, plan.rows - row0));
       for (int r = 0; r < rows; ++r) {
         a_rows[r] = a + base_a + (row0 + r) * plan.row_a;
         out_rows[r] = out + base_y + (row0 + r) * plan.row_y;
       }
+      const int64_t steps = taps.count();
+      const int64_t* k_a = taps.k_a();
+      const int64_t* k_b = taps.k_b();
       for (int64_t col = 0; col < full; col += kWidth) {
         float* o[12];
         for (int r = 0; r < rows; ++r) o[r] = out_rows[r] + col;
         const float* bc = b + base_b + col;
-        if (rows == 12) {
-          block12(accumulate, steps, plan.k_a.data(), plan.k_b.data(), a_rows, bc, o);
-        } else if (rows == 6) {
-          block6(accumulate, steps, plan.k_a.data(), plan.k_b.data(), a_rows, bc, o);
-        } else {
-          for (int r = 0; r < rows; ++r) {
-            block1(accumulate, steps, plan.k_a.data(), plan.k_b.data(), &a_rows[r], bc, &o[r]);
+        for (int r = 0; r < rows;) {  // the largest blocks that fit, the same sums in each
+          const int left = rows - r;
+          if (left >= 12) {
+            column_block12(accumulate, steps, k_a, k_b, a_rows + r, bc, o + r);
+            r += 12;
+          } else if (left >= 6) {
+            column_block6(accumulate, steps, k_a, k_b, a_rows + r, bc, o + r);
+            r += 6;
+          } else if (left >= 4) {
+            column_block4(accumulate, steps, k_a, k_b, a_rows + r, bc, o + r);
+            r += 4;
+          } else if (left >= 2) {
+            column_block2(accumulate, steps, k_a, k_b, a_rows + r, bc, o + r);
+            r += 2;
+          } else {
+            column_block1(accumulate, steps, k_a, k_b, a_rows + r, bc, o + r);
+            r += 1;
           }
         }
       }
       if (full < plan.columns) {
         for (int r = 0; r < rows; ++r) {
-          tail(accumulate, steps, plan.k_a.data(), plan.k_b.data(), a_rows[r], b + base_b + full,
-               out_rows[r] + full, plan.columns - full);
+          column_tail(accumulate, steps, k_a, k_b, a_rows[r], b + base_b + full, out_rows[r] + full,
+                      plan.columns - full);
         }
       }
     }
   });
+}
+
+void run_dot(const Contraction& plan, const float* a, const float* b, float* out, bool accumulate,
+             int64_t outer) {
+  const int block = kernels::cpu::kernel_isa() == kernels::cpu::Isa::avx512 ? 8 : 4;
+  const int64_t col_blocks = (plan.columns + block - 1) / block;
+  const bool shared = plan.col_a == 0;
+  parallel_for(outer * col_blocks, 1, [&](int64_t begin, int64_t end) {
+    Taps taps(plan);
+    for (int64_t item = begin; item < end; ++item) {
+      int64_t base_a = 0, base_b = 0, base_y = 0;
+      taps.at(item / col_blocks, base_a, base_b, base_y);
+      const int64_t col0 = (item % col_blocks) * block;
+      const int64_t cols = std::min<int64_t>(block, plan.columns - col0);
+      DotArgs d{.steps = taps.count(),
+                .k_a = taps.k_a(),
+                .k_b = taps.k_b(),
+                .a = a + base_a + col0 * plan.col_a,
+                .b = b + base_b + col0 * plan.col_b,
+                .col_a = plan.col_a,
+                .col_b = plan.col_b,
+                .depth = plan.depth,
+                .out = out + base_y + col0,
+                .accumulate = accumulate};
+      if (cols == block) {
+        dot(block, shared, d);
+        continue;
+      }
+      for (int64_t c = 0; c < cols; ++c) {  // the last columns, one at a time
+        dot(1, shared, d);
+        d.a += plan.col_a;
+        d.b += plan.col_b;
+        d.out += 1;
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void run_contraction(const Contraction& plan, const Buffers& buffers, float* out, bool accumulate) {
+  int64_t outer = 1;
+  for (int64_t e : plan.outer_range) outer *= e;
+  const float* a = buffers.data[plan.a];
+  const float* b = buffers.data[plan.b];
+  if (plan.kind == Contraction::Kind::columns) {
+    run_columns(plan, a, b, out, accumulate, outer);
+  } else {
+    run_dot(plan, a, b, out, accumulate, outer);
+  }
 }
 
 }  // namespace cnn::formulas

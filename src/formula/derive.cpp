@@ -184,7 +184,7 @@ class Deriver {
       step.target = id;
       step.given_ranges.clear();
       step.rhs = multiply(read(bw_.grad_output, at_left_), d);
-      bw_.steps.push_back({Loop{.statement = step, .ranges = loop_.ranges}, false});
+      bw_.steps.push_back({Loop{.statement = step, .ranges = loop_.ranges}, false, std::nullopt});
       grad_reduction[k] = id;
     }
     // The inputs' gradients, one step per read.
@@ -222,7 +222,8 @@ class Deriver {
             bw_.winners[k] = true;
           }
         }
-        bw_.steps.push_back({transpose(*r, grad, contribution, scope, arg_guards), true});
+        bw_.steps.push_back(
+            {transpose(*r, grad, contribution, scope, arg_guards), true, std::nullopt});
       }
     }
     for (size_t k = 0; k < reductions.size(); ++k) {

@@ -2,11 +2,13 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cnn/shape.h"
 #include "formula/ast.h"
+#include "formula/contract.h"
 
 namespace cnn::formulas {
 
@@ -19,6 +21,7 @@ struct Backward {
   struct Step {
     Loop loop;
     bool accumulate = false;
+    std::optional<Contraction> contraction;  // when the contraction loop nest can run it
   };
   std::vector<Step> steps;     // in order: the reductions' gradients, then the inputs'
   std::map<int, int> grad_of;  // input tensor id -> its gradient's tensor id

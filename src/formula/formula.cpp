@@ -129,8 +129,8 @@ autograd::TensorList run_backward_steps(const Backward& bw, const std::vector<in
       targets[target] = Tensor::zeros(bw.shapes[target]);
       buffers.data[target] = targets[target].data();
     }
-    if (const auto contraction = plan_contraction(step.loop, bw.shapes)) {
-      run_contraction(*contraction, buffers, targets[target].data(), step.accumulate);
+    if (step.contraction) {
+      run_contraction(*step.contraction, buffers, targets[target].data(), step.accumulate);
     } else {
       run(step.loop, buffers, targets[target].data(), step.accumulate);
     }
@@ -141,6 +141,24 @@ autograd::TensorList run_backward_steps(const Backward& bw, const std::vector<in
     if (found != bw.grad_of.end()) grads[k] = targets.at(found->second);
   }
   return grads;
+}
+
+// The gradients of statement `index` for the reads in `wanted`, derived once per analysis.
+std::shared_ptr<const Backward> backward_for(const Analysis& analysis, size_t index,
+                                             const std::vector<int>& wanted,
+                                             const Program& program) {
+  BackwardCache& cache = *analysis.backwards;
+  auto key = std::make_pair(index, wanted);
+  {
+    const std::lock_guard lock(cache.mutex);
+    const auto found = cache.entries.find(key);
+    if (found != cache.entries.end()) return found->second;
+  }
+  auto bw = std::make_shared<Backward>(
+      derive(analysis.loops[index], names_of(program), analysis.shapes, wanted));
+  for (Backward::Step& step : bw->steps) step.contraction = plan_contraction(step.loop, bw->shapes);
+  const std::lock_guard lock(cache.mutex);
+  return cache.entries.emplace(std::move(key), std::move(bw)).first->second;
 }
 
 }  // namespace
@@ -271,6 +289,25 @@ std::string Formula::gradients(const std::map<std::string, Shape>& input_shapes)
   return text;
 }
 
+std::vector<std::string> Formula::gradient_kernels(
+    const std::map<std::string, Shape>& input_shapes) const {
+  const auto analysis = formulas::analysis_for(*program_, *plans_, input_shapes);
+  const auto names = formulas::names_of(*program_);
+  std::vector<std::string> kernels;
+  for (size_t s = 0; s < analysis->loops.size(); ++s) {
+    const formulas::Loop& loop = analysis->loops[s];
+    const auto ids = formulas::reads_of(*loop.statement.rhs);
+    const auto bw = formulas::derive(loop, names, analysis->shapes, ids);
+    const auto& lowering = analysis->lowerings[s];
+    for (const auto& step : bw.steps) {
+      kernels.push_back(lowering ? "the backward of " + lowering->kernel
+                        : formulas::plan_contraction(step.loop, bw.shapes) ? "contraction loop nest"
+                                                                           : "");
+    }
+  }
+  return kernels;
+}
+
 Tensor Formula::operator()(const std::map<std::string, Tensor>& inputs) const {
   return run_statements(inputs)[static_cast<size_t>(program_->statements.back().target)];
 }
@@ -318,13 +355,13 @@ std::vector<Tensor> Formula::run_statements(const std::map<std::string, Tensor>&
     autograd::TensorList reads;
     for (int id : ids) reads.push_back(values[id]);
     const bool grad = autograd::needs_grad(reads);
-    auto bw = std::make_shared<formulas::Backward>();
+    std::shared_ptr<const formulas::Backward> bw = std::make_shared<formulas::Backward>();
     if (grad) {
       std::vector<int> wanted;
       for (int id : ids) {
         if (values[id].requires_grad()) wanted.push_back(id);
       }
-      *bw = formulas::derive(loop, formulas::names_of(*program_), analysis->shapes, wanted);
+      bw = formulas::backward_for(*analysis, index, wanted, *program_);
     }
     Tensor out = Tensor::empty(analysis->shapes[s.target]);
     formulas::Buffers buffers;

@@ -249,5 +249,86 @@ TEST(RandomFormulas, ContractionsMatchAPlainLoop) {
   expect_gradcheck(mm, in);
 }
 
+// A locally connected layer with padding, Y[b,x,y,j] = W[x,y,dx,dy,i,j] L[b, x+d*dx-p, y+d*dy-p,
+// i]: the forward runs on the contraction loop nest with per-position taps (reads outside L
+// skipped), and so do both gradients: dW as a contraction over the batch, dL (its reads shift by
+// the solved position, x = x' - d*dx + p) as dot products over j. Against plain loops, on shapes
+// that cross the 16-wide vectors and the 4- and 8-wide column blocks.
+TEST(RandomFormulas, PaddedLocallyConnectedLayerAndItsGradientsRunOnTheContractionLoopNest) {
+  std::mt19937_64 rng(7);
+  auto pick = [&](int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
+  };
+  for (int trial = 0; trial < 12; ++trial) {
+    const int64_t b = pick(1, 3), h = pick(3, 7), k = pick(1, 3), d = pick(1, 2);
+    const int64_t p = pick(0, d * (k - 1)), c = pick(1, 19), j = pick(1, 37);
+    const int64_t xs = h + 2 * p - d * (k - 1);  // stride 1: the padded "same"-like range
+    std::ostringstream text;
+    text << "Y[b,x,y,j] = W[x,y,dx,dy,i,j] * L[b, x + " << d << "*dx - " << p << ", y + " << d
+         << "*dy - " << p << ", i] where x < " << xs << ", y < " << xs;
+    SCOPED_TRACE(text.str());
+    const Formula f(text.str());
+    const Shape ls{b, h, h, c}, ws{xs, xs, k, k, c, j};
+    const std::map<std::string, Shape> shapes{{"L", ls}, {"W", ws}};
+    EXPECT_EQ(f.kernels(shapes).back(), "contraction loop nest");
+    for (const std::string& on : f.gradient_kernels(shapes)) EXPECT_EQ(on, "contraction loop nest");
+    Inputs in = testing::fresh_leaves({{"L", randn(ls, trial)}, {"W", randn(ws, trial + 50)}});
+    const Tensor y = f(in);
+    const Tensor g = randn(y.shape(), trial + 99);
+    sum(mul(y, g)).backward();
+    const auto l = in.at("L").to_vector(), w = in.at("W").to_vector(), gv = g.to_vector();
+    const auto got = y.to_vector(), dl = in.at("L").grad().to_vector(),
+               dw = in.at("W").grad().to_vector();
+    std::vector<double> want(got.size(), 0), want_dl(l.size(), 0), want_dw(w.size(), 0);
+    const auto li = [&](int64_t bi, int64_t u, int64_t v, int64_t i) {
+      return static_cast<size_t>(((bi * h + u) * h + v) * c + i);
+    };
+    for (int64_t bi = 0; bi < b; ++bi) {
+      for (int64_t x = 0; x < xs; ++x) {
+        for (int64_t y2 = 0; y2 < xs; ++y2) {
+          for (int64_t dx = 0; dx < k; ++dx) {
+            for (int64_t dy = 0; dy < k; ++dy) {
+              const int64_t u = x + d * dx - p, v = y2 + d * dy - p;
+              if (u < 0 || u >= h || v < 0 || v >= h) continue;
+              for (int64_t i = 0; i < c; ++i) {
+                for (int64_t jj = 0; jj < j; ++jj) {
+                  const auto wi =
+                      static_cast<size_t>(((((x * xs + y2) * k + dx) * k + dy) * c + i) * j + jj);
+                  const auto yi = static_cast<size_t>(((bi * xs + x) * xs + y2) * j + jj);
+                  want[yi] += static_cast<double>(w[wi]) * l[li(bi, u, v, i)];
+                  want_dl[li(bi, u, v, i)] += static_cast<double>(gv[yi]) * w[wi];
+                  want_dw[wi] += static_cast<double>(gv[yi]) * l[li(bi, u, v, i)];
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    const auto expect_near = [](const std::vector<float>& a, const std::vector<double>& e,
+                                const char* what) {
+      ASSERT_EQ(a.size(), e.size()) << what;
+      for (size_t q = 0; q < a.size(); ++q) {
+        ASSERT_NEAR(a[q], e[q], 1e-4 * (1 + std::abs(e[q]))) << what << " at " << q;
+      }
+    };
+    expect_near(got, want, "Y");
+    expect_near(dl, want_dl, "dL");
+    expect_near(dw, want_dw, "dW");
+  }
+  // Finite differences through the same paths, on a small case.
+  const Formula small("Y[b,x,y,j] = W[x,y,dx,dy,i,j] * L[b, x+dx-1, y+dy-1, i] where x < 4, y < 4");
+  expect_gradcheck(small, {{"L", randn({2, 4, 4, 3}, 1)}, {"W", randn({4, 4, 3, 3, 3, 5}, 2)}});
+}
+
+// A batched matrix product's gradient for A, dA[g,m,k] = dY[g,m,n] * B[g,k,n], is a dot product
+// over n, which both read at stride 1: the contraction loop nest's dot shape.
+TEST(RandomFormulas, BatchedMatrixProductGradientsRunOnTheContractionLoopNest) {
+  const Formula mm("Y[g, m, n] = A[g, m, k] * B[g, k, n]");
+  const std::map<std::string, Shape> shapes{{"A", {2, 9, 21}}, {"B", {2, 21, 35}}};
+  for (const std::string& on : mm.gradient_kernels(shapes)) EXPECT_EQ(on, "contraction loop nest");
+  expect_gradcheck(mm, {{"A", randn({2, 9, 21}, 3)}, {"B", randn({2, 21, 35}, 4)}});
+}
+
 }  // namespace
 }  // namespace cnn

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -151,6 +152,8 @@ int run_formula(const FormulaConfig& c) {
   const FormulaShapes result = formula.shapes(shapes);
   const std::vector<std::string> kernels = formula.kernels(shapes);
   const std::string gradients = c.grad ? formula.gradients(shapes) : "";
+  const std::vector<std::string> gradient_kernels =
+      c.grad ? formula.gradient_kernels(shapes) : std::vector<std::string>{};
   BenchResult timing;
   if (c.bench) {
     FormulaOptions general = options;
@@ -168,7 +171,10 @@ int run_formula(const FormulaConfig& c) {
     out["index_ranges"] = result.index_ranges;
     out["flops"] = result.flops;
     out["kernels"] = kernels;
-    if (c.grad) out["gradients"] = gradients;
+    if (c.grad) {
+      out["gradients"] = gradients;
+      out["gradient_kernels"] = gradient_kernels;
+    }
     if (c.bench) {
       out["bench"] = {
           {"forward_seconds", timing.forward_seconds},
@@ -203,7 +209,16 @@ int run_formula(const FormulaConfig& c) {
   for (const std::string& kernel : kernels) {
     std::printf("runs on:  %s\n", kernel.empty() ? "the general loop nest" : kernel.c_str());
   }
-  if (c.grad) std::printf("gradients:\n%s", gradients.c_str());
+  if (c.grad) {
+    std::printf("gradients:\n");
+    std::istringstream lines(gradients);
+    size_t k = 0;
+    for (std::string line; std::getline(lines, line); ++k) {
+      const std::string& on = k < gradient_kernels.size() ? gradient_kernels[k] : "";
+      std::printf("  %s\n      runs on: %s\n", line.c_str(),
+                  on.empty() ? "the general loop nest" : on.c_str());
+    }
+  }
   if (c.bench) {
     const double gflops = result.flops / timing.forward_seconds / 1e9;
     std::printf(

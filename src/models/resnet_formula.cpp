@@ -95,6 +95,10 @@ Tensor FormulaBatchNorm::forward(const Tensor& x, const Tensor& residual) {
   return results.at("Y");
 }
 
+Tensor FormulaBatchNorm::operator()(const Tensor& x, const Tensor& residual) {
+  return observed_call(x, [&] { return forward(x, residual); });
+}
+
 std::string FormulaBatchNorm::name() const {
   return "FormulaBatchNorm2d(" + std::to_string(gamma_.size(0)) + ")";
 }
@@ -124,7 +128,7 @@ FormulaBasicBlock::FormulaBasicBlock(int64_t in_channels, int64_t out_channels, 
 Tensor FormulaBasicBlock::forward(const Tensor& x) {
   const Tensor h = (*bn1_)((*conv1_)(x));
   const Tensor shortcut = shortcut_ ? (*shortcut_)(x) : x;
-  return bn2_->forward((*conv2_)(h), shortcut);
+  return (*bn2_)((*conv2_)(h), shortcut);
 }
 
 ResNetFormula::ResNetFormula(int64_t depth, int64_t classes, int64_t in_channels, Generator& gen)

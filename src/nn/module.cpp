@@ -58,13 +58,18 @@ Tensor Module::forward(const Tensor& /*x*/) {
 }
 
 Tensor Module::operator()(const Tensor& x) {
+  if (forward_observer == nullptr) return forward(x);
+  return observed_call(x, [&] { return forward(x); });
+}
+
+Tensor Module::observed_call(const Tensor& x, const std::function<Tensor()>& compute) {
   ForwardObserver* observer = forward_observer;
-  if (observer == nullptr) return forward(x);
+  if (observer == nullptr) return compute();
   {
     SuspendObserver suspend;
     observer->before_forward(*this, x);
   }
-  Tensor y = forward(x);
+  Tensor y = compute();
   SuspendObserver suspend;
   observer->after_forward(*this, x, y);
   return y;

@@ -5,6 +5,7 @@
 
 #include "cnn/cnn.h"
 #include "cnn/models/resnet_formula.h"
+#include "cnn/nn/summary.h"
 #include "support/tensor_testing.h"
 
 namespace cnn {
@@ -65,6 +66,28 @@ TEST(ResNetFormula, EveryLayerRunsOnABuiltInKernel) {
   const Formula head("P[b,j] = mean(x, y: L[b,x,y,j])\nY[b,k] = W[k,j] * P[b,j] + B[k]");
   EXPECT_EQ(head.kernels({{"L", {8, 7, 7, 64}}, {"W", {10, 64}}, {"B", {10}}}),
             (std::vector<std::string>{"global_avg_pool2d", "linear + bias"}));
+}
+
+// cnn summary sees every layer, the batch norms that also take the residual included: resnet20's
+// rows with their names, output shapes and multiply-adds, plus the two option-A shortcuts (a
+// module here, a function there). The classifier's formula also averages the 7x7 map.
+TEST(ResNetFormula, SummaryListsTheSameLayersAsResNet20) {
+  Generator gen(3);
+  auto plain = models::create("resnet20", {.classes = 10, .in_channels = 1}, gen);
+  auto formula = models::create("resnet20_formula", {.classes = 10, .in_channels = 1}, gen);
+  const auto a = nn::summarize(*plain, {28, 28, 1});
+  auto b = nn::summarize(*formula, {28, 28, 1});
+  std::erase_if(b.layers, [](const nn::LayerSummary& l) { return l.name.ends_with(".shortcut"); });
+  ASSERT_EQ(a.layers.size(), b.layers.size());
+  for (size_t k = 0; k < a.layers.size(); ++k) {
+    EXPECT_EQ(a.layers[k].name, b.layers[k].name);
+    EXPECT_EQ(to_string(a.layers[k].output_shape), to_string(b.layers[k].output_shape))
+        << a.layers[k].name;
+    if (a.layers[k].name != "fc") {
+      EXPECT_EQ(a.layers[k].macs, b.layers[k].macs) << a.layers[k].name;
+    }
+  }
+  EXPECT_EQ(a.parameters, b.parameters);
 }
 
 }  // namespace

@@ -27,6 +27,9 @@ class FormulaBatchNorm : public nn::Module {
   FormulaBatchNorm(int64_t channels, bool relu, bool residual);
   Tensor forward(const Tensor& x) override;
   Tensor forward(const Tensor& x, const Tensor& residual);
+  /// forward(x, residual), seen by forward observers (cnn summary) as a call with input x.
+  Tensor operator()(const Tensor& x, const Tensor& residual);
+  using nn::Module::operator();
   std::string name() const override;
 
  private:

@@ -10,6 +10,7 @@
 /// docs/MODULES.md).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -44,6 +45,10 @@ class Module {
   /// through `conv1_->forward(x)`: a child called directly is invisible to observers, so
   /// summaries (cnn::nn::summarize) would miss its shape and its multiply-adds.
   Tensor operator()(const Tensor& x);
+  /// For a module with several inputs: runs `compute` (its forward on all of them) and reports
+  /// the call to an installed ForwardObserver as operator() reports forward(x), with `x` as the
+  /// input, so that summaries see modules such as a batch norm that also takes a residual.
+  Tensor observed_call(const Tensor& x, const std::function<Tensor()>& compute);
 
   /// One line describing the module and its configuration, e.g.
   /// "Conv2d(3, 64, kernel=(3, 3), stride=(1, 1), padding=1)". Defaults to the type.

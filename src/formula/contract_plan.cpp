@@ -197,8 +197,14 @@ std::optional<Contraction> plan_contraction(const Loop& loop, const std::vector<
   for (int v : r.vars) {
     if (v != depth) tap_vars.push_back(v);
   }
+  // The tap tables take 16 bytes per tap and 8 per bound: past kMaxTaps (a reduction of 4
+  // million steps outside the vectors) the interpreter, which needs no table, runs it.
+  constexpr int64_t kMaxTaps = int64_t{1} << 22;
   int64_t steps = 1;
-  for (int v : tap_vars) steps *= ranges[v];
+  for (int v : tap_vars) {
+    if (ranges[v] > kMaxTaps / steps) return std::nullopt;
+    steps *= ranges[v];
+  }
   plan.k_a.reserve(static_cast<size_t>(steps));
   plan.k_b.reserve(static_cast<size_t>(steps));
   std::vector<int64_t> value(tap_vars.size(), 0);

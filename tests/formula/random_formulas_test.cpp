@@ -321,6 +321,15 @@ TEST(RandomFormulas, PaddedLocallyConnectedLayerAndItsGradientsRunOnTheContracti
   expect_gradcheck(small, {{"L", randn({2, 4, 4, 3}, 1)}, {"W", randn({4, 4, 3, 3, 3, 5}, 2)}});
 }
 
+// The contraction path tabulates its taps; a reduction past 4 million steps outside the vectors
+// goes to the interpreter rather than to a table out of proportion to the tensors.
+TEST(RandomFormulas, AContractionWithTooManyTapsIsInterpreted) {
+  const Formula f("Y[j] = A[i, k] * B[k, i, j]");
+  EXPECT_EQ(f.kernels({{"A", {1000, 1000}}, {"B", {1000, 1000, 2}}}).back(),
+            "contraction loop nest");
+  EXPECT_EQ(f.kernels({{"A", {2100, 2100}}, {"B", {2100, 2100, 2}}}).back(), "");
+}
+
 // A batched matrix product's gradient for A, dA[g,m,k] = dY[g,m,n] * B[g,k,n], is a dot product
 // over n, which both read at stride 1: the contraction loop nest's dot shape.
 TEST(RandomFormulas, BatchedMatrixProductGradientsRunOnTheContractionLoopNest) {

@@ -250,7 +250,8 @@ Run add_formula_command(CLI::App& app) {
       ->required();
   cmd->add_option("--shape", config->shapes, "an input's shape, NAME=AxBx... (repeat per input)");
   cmd->add_option("--const", config->constants, "a constant the formula names, NAME=VALUE");
-  cmd->add_flag("--grad", config->grad, "print the derived gradient formulas");
+  cmd->add_flag("--grad", config->grad,
+                "print the derived gradient formulas, each with what runs it");
   cmd->add_flag("--bench", config->bench,
                 "time forward and forward + backward on random inputs, beside the FMA peak");
   cmd->add_flag("--json", config->json, "print JSON");

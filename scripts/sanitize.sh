@@ -4,7 +4,8 @@
 #
 #   scripts/sanitize.sh address                 ASan + UBSan, GCC, ./build-asan: every test
 #   scripts/sanitize.sh thread                  TSan, GCC, ./build-tsan: the concurrency tests
-#                                               (thread pool, data loader, checkpoints, training)
+#                                               (thread pool, data loader, checkpoints, training,
+#                                               mpirun's fault paths)
 #   scripts/sanitize.sh address --clang         the same with clang (./build-asan-clang)
 #   scripts/sanitize.sh address --fuzz-build    in scripts/fuzz.sh's clang build (./build-fuzz,
 #                                               ASan + UBSan + libFuzzer coverage), as CI does
@@ -38,13 +39,16 @@ while [[ $# -gt 0 ]]; do
 done
 
 # The thread pool, the data loader, checkpoints written while training and the training runs
-# of the command line (which run the sanitized `cnn` program).
-tsan_tests='^(ParallelFor|DataLoaderTest|CheckpointTest|TrainCli|EndToEnd)\.'
+# of the command line (which run the sanitized `cnn` program); data-parallel training under
+# mpirun (each rank's communication and watchdog threads) on the fault paths, which are short:
+# the equivalence and resume tests train for minutes even unsanitized.
+tsan_tests='^(ParallelFor|DataLoaderTest|CheckpointTest|TrainCli|EndToEnd|SyncBatchNorm|'\
+'GradientReducer|Distributed)\.|^Mpirun\.(AKilledRank|AHungRank|DifferentModels|OneRanksError)'
 case "$kind" in
   address) sanitize=address,undefined build_dir=build-asan ;;
   thread)
     sanitize=thread build_dir=build-tsan
-    [[ -n "$programs" ]] || programs="core data train e2e"
+    [[ -n "$programs" ]] || programs="core data train e2e distributed"
     [[ ${#ctest_args[@]} -gt 0 ]] || ctest_args=(-R "$tsan_tests")
     ;;
   *) usage ;;

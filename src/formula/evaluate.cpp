@@ -216,6 +216,7 @@ class Evaluator {
       for (int l = 0; l < lanes_; ++l) {
         for (size_t v = 0; v < vars_; ++v) lane_env_[v] = env_[v * kLanes + l];
         ok[l] = index_value(*code.tree, lane_env_.data(), out[l]);
+        if (!ok[l]) out[l] = 0;  // absent: a value no arithmetic below can overflow with
       }
       return;
     }
@@ -283,7 +284,7 @@ class Evaluator {
       index(node.axes[k], at, ok);
       for (int l = 0; l < lanes_; ++l) {
         out.present[l] = out.present[l] && ok[l] && at[l] >= 0 && at[l] < shape[k];
-        offset[l] += at[l] * node.strides[k];
+        if (out.present[l]) offset[l] += at[l] * node.strides[k];
       }
     }
     const float* data = buffers_.data[e.tensor];
@@ -301,11 +302,13 @@ class Evaluator {
       const Binding& b = e.bindings[k];
       index(node.rests[k], v, ok);
       for (int l = 0; l < lanes_; ++l) {
-        if (!admitted[l]) continue;
+        if (!admitted[l] || !ok[l]) {
+          admitted[l] = false;
+          continue;
+        }
         const int64_t numerator = var(l, b.from) - v[l];
         const int64_t solved = numerator / b.divisor;
-        admitted[l] =
-            ok[l] && numerator % b.divisor == 0 && solved >= 0 && solved < loop_.ranges[b.var];
+        admitted[l] = numerator % b.divisor == 0 && solved >= 0 && solved < loop_.ranges[b.var];
         if (admitted[l]) var(l, b.var) = solved;
       }
     }

@@ -292,17 +292,15 @@ std::string Formula::gradients(const std::map<std::string, Shape>& input_shapes)
 std::vector<std::string> Formula::gradient_kernels(
     const std::map<std::string, Shape>& input_shapes) const {
   const auto analysis = formulas::analysis_for(*program_, *plans_, input_shapes);
-  const auto names = formulas::names_of(*program_);
   std::vector<std::string> kernels;
   for (size_t s = 0; s < analysis->loops.size(); ++s) {
-    const formulas::Loop& loop = analysis->loops[s];
-    const auto ids = formulas::reads_of(*loop.statement.rhs);
-    const auto bw = formulas::derive(loop, names, analysis->shapes, ids);
+    const auto ids = formulas::reads_of(*analysis->loops[s].statement.rhs);
+    const auto bw = formulas::backward_for(*analysis, s, ids, *program_);
     const auto& lowering = analysis->lowerings[s];
-    for (const auto& step : bw.steps) {
-      kernels.push_back(lowering ? "the backward of " + lowering->kernel
-                        : formulas::plan_contraction(step.loop, bw.shapes) ? "contraction loop nest"
-                                                                           : "");
+    for (const auto& step : bw->steps) {
+      kernels.push_back(lowering            ? "the backward of " + lowering->kernel
+                        : step.contraction ? "contraction loop nest"
+                                           : "");
     }
   }
   return kernels;

@@ -298,7 +298,7 @@ std::vector<std::string> Formula::gradient_kernels(
     const auto bw = formulas::backward_for(*analysis, s, ids, *program_);
     const auto& lowering = analysis->lowerings[s];
     for (const auto& step : bw->steps) {
-      kernels.push_back(lowering            ? "the backward of " + lowering->kernel
+      kernels.push_back(lowering           ? "the backward of " + lowering->kernel
                         : step.contraction ? "contraction loop nest"
                                            : "");
     }
